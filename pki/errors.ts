@@ -1,0 +1,29 @@
+/**
+ * The one error class of the PKI layer. `code` is stable (tests and callers branch on it);
+ * `message` is the one line a user sees: it names the file or certificate and the fault.
+ */
+export type PkiErrorCode =
+  | 'SPEC_INVALID' // the spec table is inconsistent (unknown CA, duplicate name, leaf without usage)
+  | 'BAD_ARGUMENT' // a command-line value that cannot be used (unknown node name, bad algorithm)
+  | 'DIR_MISSING' // the directory given does not exist
+  | 'DIR_UNWRITABLE' // the directory cannot be written
+  | 'FILE_MISSING' // a file the layout needs is absent
+  | 'PEM_INVALID' // not PEM, truncated, or not the block type expected
+  | 'KEY_TYPE' // a key of an algorithm the layout does not accept
+  | 'KEY_MISMATCH' // a certificate whose public key is not the key beside it
+  | 'CA_MISMATCH' // a certificate not signed by the CA the table names
+  | 'CA_EXPIRED' // a CA that is expired or not yet valid, so nothing can be signed with it
+  | 'CSR_INVALID' // a CSR whose signature or content is wrong
+  | 'KUBECONFIG_INVALID'; // a kubeconfig that cannot be read
+
+export class PkiError extends Error {
+  readonly code: PkiErrorCode;
+  readonly file: string | undefined;
+
+  constructor(code: PkiErrorCode, message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PkiError';
+    this.code = code;
+    this.file = options.file;
+  }
+}
