@@ -1,0 +1,209 @@
+/**
+ * A small client of the Kubernetes REST API over mutual TLS, used by every component that talks to
+ * the apiserver (kubelet, scheduler, controller-manager, kube-proxy, kubectl). JSON on the wire;
+ * errors carry the apiserver's `Status`; watches stream newline-delimited watch events.
+ */
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Trace } from '../sim/trace.js';
+import { createTlsAgent, type Identity } from './tls.js';
+import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
+
+export interface KubeClientOptions {
+  /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */
+  readonly name: string;
+  /** `https://host:port` of the apiserver. */
+  readonly server: string;
+  /** The client certificate and key; absent = anonymous. */
+  readonly identity?: Identity;
+  /** The CA bundle the apiserver's serving certificate must chain to. */
+  readonly serverCa: string;
+  readonly trace?: Trace;
+  /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.30.0`). */
+  readonly userAgent?: string;
+}
+
+/** A non-2xx answer: the HTTP status and the apiserver's Status object. */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly status: Status | undefined;
+  readonly reason: string;
+
+  constructor(code: number, status: Status | undefined, fallback: string) {
+    super(status?.message ?? fallback);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+    this.reason = status?.reason ?? '';
+  }
+}
+
+export interface ListOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly resourceVersion?: string;
+  readonly limit?: number;
+}
+
+export interface Watch {
+  /** Resolves when the stream ends (server closed it, or `stop()`), rejects on a transport error. */
+  readonly done: Promise<void>;
+  stop(): void;
+}
+
+/** `/api/v1/namespaces/ns/pods/name/status`, `/apis/apps/v1/deployments`, ... */
+export function resourcePath(r: { group?: string; version?: string; resource: string; namespace?: string; name?: string; subresource?: string }): string {
+  const base = r.group ? `/apis/${r.group}/${r.version ?? 'v1'}` : `/api/${r.version ?? 'v1'}`;
+  const ns = r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : '';
+  const name = r.name ? `/${encodeURIComponent(r.name)}` : '';
+  const sub = r.subresource && r.name ? `/${r.subresource}` : '';
+  return `${base}${ns}/${r.resource}${name}${sub}`;
+}
+
+export function withQuery(path: string, q: Record<string, string | number | boolean | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+export class KubeClient {
+  readonly name: string;
+  readonly server: URL;
+  private readonly agent: https.Agent;
+  private readonly userAgent: string;
+  private readonly watches = new Set<Watch>();
+
+  constructor(options: KubeClientOptions) {
+    this.name = options.name;
+    this.server = new URL(options.server);
+    this.userAgent = options.userAgent ?? `${options.name.split(' ')[0]}/v1.30.0`;
+    this.agent = createTlsAgent({
+      name: options.name, target: 'kube-apiserver', serverCa: options.serverCa,
+      ...(options.identity ? { identity: options.identity } : {}),
+    }, options.trace);
+  }
+
+  /** One request; resolves with whatever status came back (transport errors reject). */
+  raw(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<RawResponse> {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = https.request({
+        host: this.server.hostname.replace(/^\[|\]$/g, ''), port: this.server.port || 443, path, method, agent: this.agent,
+        headers: {
+          Accept: accept, 'User-Agent': this.userAgent,
+          ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
+        },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const res = await this.raw(method, path, body, contentType);
+    if (res.status >= 200 && res.status < 300) return (res.body === '' ? undefined : JSON.parse(res.body)) as T;
+    let status: Status | undefined;
+    try {
+      const parsed = JSON.parse(res.body) as Status;
+      if (parsed.kind === 'Status') status = parsed;
+    } catch { /* not JSON */ }
+    throw new ApiError(res.status, status, `${method} ${path}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+  }
+
+  get<T extends KubeObject>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  list<T extends KubeObject>(path: string, options: ListOptions = {}): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>('GET', withQuery(path, { ...options }));
+  }
+
+  create<T extends KubeObject>(path: string, obj: T | KubeObject): Promise<T> {
+    return this.request<T>('POST', path, obj);
+  }
+
+  update<T extends KubeObject>(path: string, obj: T): Promise<T> {
+    return this.request<T>('PUT', path, obj);
+  }
+
+  patch<T extends KubeObject>(path: string, patch: unknown, type: 'merge' | 'strategic' | 'json' = 'merge'): Promise<T> {
+    const ct = type === 'merge' ? 'application/merge-patch+json' : type === 'strategic' ? 'application/strategic-merge-patch+json' : 'application/json-patch+json';
+    return this.request<T>('PATCH', path, patch, ct);
+  }
+
+  delete<T = Status>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+  }
+
+  /**
+   * Watches `path` (a collection) from `resourceVersion`. Events arrive in order; an `ERROR` event
+   * (e.g. 410 Gone for a compacted revision) is delivered like any other and the caller re-lists.
+   */
+  watch<T extends KubeObject>(path: string, options: ListOptions, onEvent: (e: WatchEvent<T>) => void): Watch {
+    let req: ReturnType<typeof https.request> | undefined;
+    let stopped = false;
+    let resolveDone!: () => void;
+    let rejectDone!: (e: Error) => void;
+    const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
+    const watch: Watch = {
+      done,
+      stop: () => {
+        stopped = true;
+        req?.destroy();
+        resolveDone();
+      },
+    };
+    this.watches.add(watch);
+    void done.catch(() => undefined).finally(() => this.watches.delete(watch));
+    req = https.request({
+      host: this.server.hostname.replace(/^\[|\]$/g, ''), port: this.server.port || 443, method: 'GET', agent: this.agent,
+      path: withQuery(path, { ...options, watch: true, allowWatchBookmarks: undefined }),
+      headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
+    }, (res) => {
+      if ((res.statusCode ?? 0) >= 300) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let status: Status | undefined;
+          try { status = JSON.parse(Buffer.concat(chunks).toString()) as Status; } catch { /* not JSON */ }
+          rejectDone(new ApiError(res.statusCode ?? 0, status, `watch ${path}: HTTP ${res.statusCode ?? 0}`));
+        });
+        return;
+      }
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line && !stopped) onEvent(JSON.parse(line) as WatchEvent<T>);
+        }
+      });
+      res.on('end', () => resolveDone());
+      res.on('error', (e) => (stopped ? resolveDone() : rejectDone(e)));
+    });
+    req.on('error', (e) => (stopped ? resolveDone() : rejectDone(e)));
+    req.end();
+    return watch;
+  }
+
+  /** Stops every watch and closes every connection of this client. */
+  close(): void {
+    for (const w of [...this.watches]) w.stop();
+    this.agent.destroy();
+  }
+}

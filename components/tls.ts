@@ -1,0 +1,247 @@
+/**
+ * Shared TLS plumbing for every component: an HTTPS server that records each handshake (with the
+ * server-side reason when it refuses one), and an HTTPS agent for clients that records what the client
+ * saw. Verification is always done by TLS itself (OpenSSL through node:tls); this module only watches
+ * and explains.
+ */
+import https from 'node:https';
+import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { CertSummary, Trace } from '../sim/trace.js';
+
+export interface Identity {
+  /** Certificate PEM (leaf first). */
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface ServerTlsOptions {
+  /** Component name, for the trace (`etcd`, `kube-apiserver`, `kubelet (node-1)`). */
+  readonly name: string;
+  readonly identity: Identity;
+  /** PEM bundle of the CA(s) trusted for client certificates. */
+  readonly clientCa: string;
+  /**
+   * `require`: the handshake itself fails without a client certificate that verifies (etcd with
+   * --client-cert-auth). `request`: a certificate is asked for but any handshake completes, and the
+   * component's authenticators decide from `socket.authorized` (kube-apiserver, kubelet).
+   */
+  readonly mode: 'require' | 'request';
+}
+
+export interface ClientTlsOptions {
+  /** The client component's name and the server it dials, for the trace. */
+  readonly name: string;
+  readonly target: string;
+  /** Absent: the client presents no certificate. */
+  readonly identity?: Identity;
+  /** PEM bundle trusted for the server's certificate. */
+  readonly serverCa: string;
+  /**
+   * Whether to verify the server's certificate. Only kubeadm's default apiserver→kubelet link
+   * (no --kubelet-certificate-authority) turns this off; every other client verifies.
+   */
+  readonly verifyServer?: boolean;
+  readonly servername?: string;
+}
+
+/** The CN of the first certificate of a PEM bundle, for naming what a side trusts. */
+export function caName(pem: string): string {
+  const m = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
+  if (!m) return '?';
+  const subject = new X509Certificate(m[0]).subject;
+  return /CN=([^\n]*)/.exec(subject)?.[1] ?? subject;
+}
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export function summarizePeer(c: PeerCertificate | undefined | null): CertSummary | null {
+  if (!c || Object.keys(c).length === 0 || !c.subject) return null;
+  return { cn: asList(c.subject.CN)[0] ?? '', o: asList(c.subject.O), issuer: asList(c.issuer?.CN)[0] ?? '' };
+}
+
+export function summarizePem(pem: string): CertSummary {
+  const x = new X509Certificate(pem);
+  const field = (s: string, k: string): string[] => s.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
+  return { cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '' };
+}
+
+/**
+ * OpenSSL's verify codes and Node's TLS errors, in the words Go's crypto/x509 and crypto/tls print,
+ * which is what users meet in kubectl, kubelet and etcd logs.
+ */
+export function goReason(code: string | undefined, message = ''): string {
+  switch (code) {
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_SIGNATURE_FAILURE':
+      return 'x509: certificate signed by unknown authority';
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return 'x509: certificate has expired or is not yet valid';
+    case 'INVALID_PURPOSE':
+      return 'x509: certificate specifies an incompatible key usage';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID': {
+      // Node: "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: 10.96.0.1, 127.0.1.1"
+      const ip = /IP: (\S+) is not in the cert's list: (.*)$/.exec(message);
+      if (ip) return `x509: certificate is valid for ${ip[2]}, not ${ip[1]}`;
+      const host = /Host: (\S+)\. is not in the cert's altnames: (.*)$/.exec(message);
+      if (host) return `x509: certificate is valid for ${host[2]!.replace(/DNS:/g, '')}, not ${host[1]}`;
+      return `x509: ${message}`;
+    }
+    case 'NO_CLIENT_CERT':
+    case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
+      return "tls: client didn't provide a certificate";
+    case 'ECONNRESET':
+      return 'connection reset by peer: the server refused the handshake';
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+      return 'remote error: tls: certificate required';
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+      return 'remote error: tls: unknown certificate authority';
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+      return 'remote error: tls: bad certificate';
+    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
+      return 'remote error: tls: error decrypting message';
+    default:
+      return message || code || 'unknown TLS error';
+  }
+}
+
+const addr = (ip: string | undefined, port: number | undefined): string => `${ip ?? '?'}:${port ?? '?'}`;
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * An HTTPS server whose every handshake is traced. In `request` mode the handler reads the client's
+ * verdict from `(req.socket as TLSSocket).authorized` / `.authorizationError`.
+ */
+export function createTlsServer(options: ServerTlsOptions, handler: Handler, trace: Trace | undefined): https.Server {
+  const trusts = caName(options.clientCa);
+  const serverCert = summarizePem(options.identity.cert);
+  const server = https.createServer({
+    cert: options.identity.cert,
+    key: options.identity.key,
+    ca: options.clientCa,
+    requestCert: true,
+    rejectUnauthorized: options.mode === 'require',
+    minVersion: 'TLSv1.2',
+  }, handler);
+  const base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const code = socket.authorizationError === null ? undefined : String(socket.authorizationError);
+    const clientCert = summarizePeer(socket.getPeerCertificate());
+    trace?.emit({
+      ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
+      clientCert, handshake: 'ok', verified: socket.authorized,
+      ...(socket.authorized ? {} : clientCert === null
+        ? { code: 'NO_CLIENT_CERT', reason: 'no client certificate presented' }
+        : { code: code ?? 'UNKNOWN', reason: goReason(code) }),
+    });
+  });
+  // With rejectUnauthorized, Node ends a handshake whose client certificate fails verification by
+  // destroying the socket: neither 'secureConnection' nor 'tlsClientError' fires. The 'keylog' event
+  // hands us the socket during the handshake, so the refusal and OpenSSL's reason can be recorded.
+  if (options.mode === 'require' && trace) {
+    const seen = new WeakSet<TLSSocket>();
+    server.on('keylog', (_line: Buffer, socket: TLSSocket) => {
+      if (seen.has(socket)) return;
+      seen.add(socket);
+      const local = addr(socket.localAddress, socket.localPort);
+      const peer = addr(socket.remoteAddress, socket.remotePort);
+      let clientCert: CertSummary | null = null;
+      // Runs before Node's own 'secure' listener, which destroys the socket.
+      socket.prependOnceListener('secure', () => { clientCert = summarizePeer(socket.getPeerCertificate()); });
+      socket.once('close', () => {
+        if (socket.authorized || !socket.authorizationError) return;
+        const code = String(socket.authorizationError);
+        trace.emit({ ...base, local, peer, clientCert, handshake: 'refused', verified: false, code, reason: goReason(code) });
+      });
+    });
+  }
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const code = err.code ?? err.message;
+    // A socket refused above also errors with ECONNRESET after it is destroyed; it is already recorded.
+    if (socket.authorizationError || socket.remoteAddress === undefined) return;
+    let clientCert: CertSummary | null = null;
+    try { clientCert = summarizePeer(socket.getPeerCertificate()); } catch { /* socket already gone */ }
+    trace?.emit({
+      ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
+      clientCert, handshake: 'refused', verified: false, code,
+      reason: clientCert === null && /CERTIFICATE|PEER_DID_NOT_RETURN/i.test(code) ? "tls: client didn't provide a certificate" : goReason(code, err.message),
+    });
+  });
+  return server;
+}
+
+/** Listens and resolves with the real address; a busy port is a one-line error naming it. */
+export function listen(server: https.Server, host: string, port: number, name: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine' : err.message;
+      reject(Object.assign(new Error(`${name}: cannot listen on ${host}:${port}: ${why}`), { code: err.code }));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Closes a server and every connection it holds (keep-alive and watches included). */
+export function closeServer(server: https.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) { resolve(); return; }
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * An HTTPS agent for a client component: it presents `identity`, verifies the server against
+ * `serverCa` (hostname and IP SANs included), and traces each handshake from the client's side.
+ */
+export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefined): https.Agent {
+  const trusts = options.verifyServer === false ? 'none' : caName(options.serverCa);
+  const clientCert = options.identity ? summarizePem(options.identity.cert) : null;
+  const agent = new https.Agent({
+    keepAlive: true,
+    ca: options.serverCa,
+    ...(options.identity ? { cert: options.identity.cert, key: options.identity.key } : {}),
+    rejectUnauthorized: options.verifyServer !== false,
+    ...(options.servername ? { servername: options.servername } : {}),
+  });
+  const create = agent.createConnection.bind(agent) as unknown as (o: tls.ConnectionOptions, cb?: () => void) => Socket;
+  (agent as unknown as { createConnection: typeof create }).createConnection = (o, cb) => {
+    const socket = create(o, cb) as TLSSocket;
+    let reported = false;
+    const base = { type: 'tls-client' as const, client: options.name, server: options.target, clientCert, trusts };
+    socket.once('secureConnect', () => {
+      reported = true;
+      trace?.emit({
+        ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
+        serverCert: summarizePeer(socket.getPeerCertificate()), handshake: 'ok',
+      });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (reported) return;
+      reported = true;
+      let serverCert: CertSummary | null = null;
+      try { serverCert = summarizePeer(socket.getPeerCertificate()); } catch { /* no certificate seen */ }
+      trace?.emit({
+        ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress ?? o.host ?? undefined, socket.remotePort ?? Number(o.port)),
+        serverCert, handshake: 'refused', code: err.code ?? 'ERROR', reason: goReason(err.code, err.message),
+      });
+    });
+    return socket;
+  };
+  return agent;
+}
