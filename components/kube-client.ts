@@ -19,6 +19,12 @@ export interface KubeClientOptions {
   /** The CA bundle the apiserver's serving certificate must chain to. */
   readonly serverCa: string;
   readonly trace?: Trace;
+  /**
+   * A bearer token (a service-account token from the TokenRequest API), sent as
+   * `Authorization: Bearer`; the controller-manager's controllers use these, as with kubeadm's
+   * --use-service-account-credentials.
+   */
+  readonly token?: string;
   /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.30.0`). */
   readonly userAgent?: string;
 }
@@ -78,12 +84,14 @@ export class KubeClient {
   readonly server: URL;
   private readonly agent: https.Agent;
   private readonly userAgent: string;
+  private readonly auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
 
   constructor(options: KubeClientOptions) {
     this.name = options.name;
     this.server = new URL(options.server);
     this.userAgent = options.userAgent ?? `${options.name.split(' ')[0]}/v1.30.0`;
+    this.auth = options.token ? { Authorization: `Bearer ${options.token}` } : {};
     this.agent = createTlsAgent({
       name: options.name, target: 'kube-apiserver', serverCa: options.serverCa,
       ...(options.identity ? { identity: options.identity } : {}),
@@ -97,7 +105,7 @@ export class KubeClient {
       const req = https.request({
         host: this.server.hostname.replace(/^\[|\]$/g, ''), port: this.server.port || 443, path, method, agent: this.agent,
         headers: {
-          Accept: accept, 'User-Agent': this.userAgent,
+          Accept: accept, 'User-Agent': this.userAgent, ...this.auth,
           ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
         },
       }, (res) => {
@@ -170,7 +178,7 @@ export class KubeClient {
     req = https.request({
       host: this.server.hostname.replace(/^\[|\]$/g, ''), port: this.server.port || 443, method: 'GET', agent: this.agent,
       path: withQuery(path, { ...options, watch: true, allowWatchBookmarks: undefined }),
-      headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
+      headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...this.auth },
     }, (res) => {
       if ((res.statusCode ?? 0) >= 300) {
         const chunks: Buffer[] = [];
