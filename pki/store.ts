@@ -83,7 +83,8 @@ function dirReader(dir: string): Reader {
     try {
       return await fs.readFile(path.join(dir, rel), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw new PkiError('FILE_MISSING', `${rel}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file: rel, cause: err });
     }
   };
@@ -284,8 +285,10 @@ export async function initPki(dir: string, options: PlanOptions & { now?: Now } 
 /** Writes every file under a temporary name, then renames them all; on any failure removes the temporaries. */
 export async function writeAtomically(dir: string, writes: readonly PendingWrite[]): Promise<void> {
   const temps: { tmp: string; final: string }[] = [];
+  let current = '';
   try {
     for (const w of writes) {
+      current = w.rel;
       const final = path.join(dir, w.rel);
       await fs.mkdir(path.dirname(final), { recursive: true });
       const tmp = `${final}.tmp-${process.pid}`;
@@ -296,7 +299,7 @@ export async function writeAtomically(dir: string, writes: readonly PendingWrite
   } catch (cause) {
     await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
     const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new PkiError('DIR_UNWRITABLE', `${dir}: cannot write ${path.relative(dir, temps.at(-1)?.final ?? dir)} (${code}); nothing was changed`, { file: dir, cause });
+    throw new PkiError('DIR_UNWRITABLE', `${dir}: cannot write ${current} (${code}); nothing was changed`, { file: dir, cause });
   }
   for (const t of temps) await fs.rename(t.tmp, t.final);
 }
