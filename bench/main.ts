@@ -1,0 +1,129 @@
+/**
+ * `npm run bench [-- pki|signing|tour] [--runs N]`
+ *
+ * Every figure is a ratio against a baseline measured in the same run, interleaved with it, because
+ * these machines are shared and noisy: absolute times are printed for reference only.
+ *   pki      cold `pki init` of the whole set vs ../shared/bench/openssl-pki.sh (the openssl CLI, as
+ *            "Kubernetes The Hard Way" does); warm `pki init` (all present) vs bare process start.
+ *   signing  forge's pure-JS RSA signature vs node:crypto's native one, over the same TBSCertificate.
+ *   tour     the tour's wall time cold (PKI made in memory) and warm (PKI read from disk), and the
+ *            tour's time over PKI generation alone.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import forge from 'node-forge';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const OPENSSL_SCRIPT = path.resolve(ROOT, '../shared/bench/openssl-pki.sh');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString().trim()}`);
+  return ms;
+}
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+const node = (script: string, ...args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args]];
+
+function row(label: string, ours: number[], base: number[], baseLabel: string): string {
+  const ratios = ours.map((o, i) => o / base[i]!);
+  return `${label.padEnd(28)} ours ${median(ours).toFixed(0).padStart(6)} ms   ${baseLabel} ${median(base).toFixed(0).padStart(6)} ms   ratio ${median(ratios).toFixed(3)} (median of ${ratios.length} paired runs)`;
+}
+
+function benchPki(runs: number): void {
+  if (!existsSync(OPENSSL_SCRIPT)) throw new Error(`${OPENSSL_SCRIPT}: missing (the openssl baseline lives in ../shared/bench)`);
+  const ours: number[] = [];
+  const openssl: number[] = [];
+  const warm: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const a = tmp();
+    const b = tmp();
+    try {
+      // Alternate which goes first so drift in machine load hits both alike.
+      const [cmd, args] = node('pki/cli.ts', 'init', a, '--nodes', 'node-1');
+      if (i % 2 === 0) { ours.push(timeCommand(cmd, args)); openssl.push(timeCommand('bash', [OPENSSL_SCRIPT, b])); }
+      else { openssl.push(timeCommand('bash', [OPENSSL_SCRIPT, b])); ours.push(timeCommand(cmd, args)); }
+      warm.push(timeCommand(cmd, args));
+      bare.push(timeCommand(...node('bench/noop.ts')));
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  }
+  console.log('pki: the kubeadm set for one worker node (RSA-2048; 3 CAs, 14 leaves, sa pair), each run a fresh process');
+  console.log(row('cold init vs openssl CLI', ours, openssl, 'openssl-pki.sh'));
+  console.log(row('warm init vs process start', warm, bare, 'tsx no-op'));
+}
+
+function benchSigning(runs: number): void {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+  const tbs = Buffer.alloc(1200, 7); // the size of a typical TBSCertificate
+  const forgeTimes: number[] = [];
+  const nativeTimes: number[] = [];
+  const per = 20;
+  for (let i = 0; i < runs; i++) {
+    let t = process.hrtime.bigint();
+    for (let j = 0; j < per; j++) {
+      const md = forge.md.sha256.create();
+      md.update(tbs.toString('binary'));
+      forgeKey.sign(md);
+    }
+    forgeTimes.push(Number(process.hrtime.bigint() - t) / 1e6 / per);
+    t = process.hrtime.bigint();
+    for (let j = 0; j < per; j++) sign('sha256', tbs, privateKey);
+    nativeTimes.push(Number(process.hrtime.bigint() - t) / 1e6 / per);
+  }
+  console.log('signing: one RSA-2048 SHA-256 signature over a 1200-byte TBSCertificate');
+  console.log(row('forge (pure JS) vs native', forgeTimes, nativeTimes, 'node:crypto'));
+}
+
+function benchTour(runs: number): void {
+  const cold: number[] = [];
+  const warmT: number[] = [];
+  const pkiOnly: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = tmp();
+    try {
+      cold.push(timeCommand(...node('sim/main.ts', 'scenario', 'tour', '--quiet')));
+      execFileSync(...node('pki/cli.ts', 'init', dir), { stdio: 'ignore' });
+      warmT.push(timeCommand(...node('sim/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
+      const d2 = tmp();
+      pkiOnly.push(timeCommand(...node('pki/cli.ts', 'init', d2)));
+      rmSync(d2, { recursive: true, force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('tour: `npm run scenario` end to end, each run a fresh process');
+  console.log(row('tour cold vs PKI init alone', cold, pkiOnly, 'pki init'));
+  console.log(row('tour warm vs tour cold', warmT, cold, 'tour cold'));
+}
+
+const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' } } });
+const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
+const runs = Number(values.runs ?? 5);
+for (const w of which) {
+  if (w === 'pki') benchPki(runs);
+  else if (w === 'signing') benchSigning(runs);
+  else if (w === 'tour') {
+    if (!existsSync(path.join(ROOT, 'sim/main.ts'))) { console.log('tour: sim/main.ts not present yet, skipped'); continue; }
+    benchTour(runs);
+  } else {
+    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour)`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,2 @@
+// The baseline for process start-up: tsx loading nothing.
+export {};
