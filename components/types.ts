@@ -87,7 +87,7 @@ export interface PodSpec {
 }
 
 export interface PodCondition {
-  type: 'PodScheduled' | 'Initialized' | 'ContainersReady' | 'Ready';
+  type: 'PodScheduled' | 'Initialized' | 'ContainersReady' | 'Ready' | 'PodReadyToStartContainers';
   status: 'True' | 'False' | 'Unknown';
   lastTransitionTime?: string;
   reason?: string;
@@ -109,10 +109,12 @@ export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: PodCondition[];
   hostIP?: string;
+  hostIPs?: { ip: string }[];
   podIP?: string;
   podIPs?: { ip: string }[];
   startTime?: string;
   containerStatuses?: ContainerStatus[];
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }
 
 export interface Pod extends KubeObject {

@@ -1,0 +1,162 @@
+/**
+ * kube-proxy in iptables mode, one per node. With its kube-proxy.conf identity (user
+ * system:kube-proxy, bound to system:node-proxier) it lists and watches Services and Endpoints and
+ * keeps the node's nat table in step: `rules()` is what `iptables-save -t nat` would print after the
+ * latest sync. Nothing is written to the host's netfilter.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Trace } from '../../sim/trace.js';
+import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
+import { KubeClient } from '../kube-client.js';
+import { Reflector } from '../kubelet/reflector.js';
+import type { Identity } from '../tls.js';
+import type { Endpoints, KubeObject, Service } from '../types.js';
+import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
+
+export interface KubeProxyOptions {
+  readonly nodeName: string;
+  /** `https://host:port` of the apiserver. */
+  readonly apiserver: string;
+  /** kube-proxy.conf's client certificate (CN system:kube-proxy). */
+  readonly identity: Identity;
+  /** The Kubernetes CA, to verify the apiserver. */
+  readonly serverCa: string;
+  /** --cluster-cidr (kubeadm: the pod subnet); default 10.244.0.0/16. */
+  readonly clusterCIDR?: string;
+  /** Pause before retrying a failed list/watch (ms); default 500. */
+  readonly retryMs?: number;
+}
+
+export class KubeProxyError extends Error {
+  readonly code: 'TIMEOUT' | 'STOPPED';
+
+  constructor(code: KubeProxyError['code'], message: string) {
+    super(message);
+    this.name = 'KubeProxyError';
+    this.code = code;
+  }
+}
+
+const key = (o: KubeObject): string => `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
+
+export class KubeProxy implements Component {
+  readonly name: string;
+  private readonly options: KubeProxyOptions;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly trace: Trace | undefined;
+  private readonly services = new Map<string, Service>();
+  private readonly endpoints = new Map<string, Endpoints>();
+  private readonly events = new EventEmitter();
+  private client: KubeClient | undefined;
+  private reflectors: Reflector<KubeObject>[] = [];
+  private text = '';
+  private synced = { services: false, endpoints: false };
+  private stopping: Promise<void> | undefined;
+  /** Bumped each time the rendered rules change. */
+  ruleVersion = 0;
+
+  constructor(options: KubeProxyOptions, deps: ComponentDeps) {
+    this.options = options;
+    this.name = `kube-proxy (${options.nodeName})`;
+    this.logger = deps.logger.child({ component: 'kube-proxy', node: options.nodeName });
+    this.clock = deps.clock ?? systemClock;
+    this.trace = deps.trace;
+    this.events.setMaxListeners(0);
+  }
+
+  /** The nat table as `iptables-save -t nat` would print it after the latest sync ('' before the first). */
+  rules(): string {
+    return this.text;
+  }
+
+  /** The service ports currently programmed, with their endpoints. */
+  servicePorts(): ServicePortInfo[] {
+    return servicePorts([...this.services.values()], [...this.endpoints.values()]);
+  }
+
+  /** Calls `listener(rules, version)` after every change of the rules; returns the unsubscribe function. */
+  onSync(listener: (rules: string, version: number) => void): () => void {
+    this.events.on('sync', listener);
+    return () => this.events.off('sync', listener);
+  }
+
+  /** Resolves with the rules once `predicate` holds for them (checked now and after every change). */
+  waitFor(predicate: (rules: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    if (this.text && predicate(this.text)) return Promise.resolve(this.text);
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        this.events.off('stop', onStop);
+      };
+      const off = this.onSync((rules) => {
+        if (predicate(rules)) { done(); resolve(rules); }
+      });
+      const onStop = (): void => { done(); reject(new KubeProxyError('STOPPED', `${this.name} stopped before the rules matched`)); };
+      this.events.once('stop', onStop);
+      const timer = setTimeout(() => {
+        done();
+        reject(new KubeProxyError('TIMEOUT', `${this.name}: rules did not match within ${timeoutMs} ms; current rules:\n${this.text}`));
+      }, timeoutMs);
+    });
+  }
+
+  async start(): Promise<undefined> {
+    const o = this.options;
+    this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: 'kube-proxy/v1.30.0 (linux/amd64) kubernetes', ...(this.trace ? { trace: this.trace } : {}) });
+    const retry = o.retryMs !== undefined ? { retryMs: o.retryMs } : {};
+    const watchInto = <T extends KubeObject>(path: string, store: Map<string, T>, kind: 'services' | 'endpoints'): Reflector<T> => new Reflector<T>({
+      client: this.client!, path, logger: this.logger, ...retry,
+      onReplace: (items) => {
+        store.clear();
+        for (const i of items) store.set(key(i), i);
+        this.synced[kind] = true;
+        this.sync();
+      },
+      onEvent: (type, obj) => {
+        if (type === 'DELETED') store.delete(key(obj));
+        else store.set(key(obj), obj);
+        this.sync();
+      },
+    });
+    const services = watchInto<Service>('/api/v1/services', this.services, 'services');
+    const endpoints = watchInto<Endpoints>('/api/v1/endpoints', this.endpoints, 'endpoints');
+    this.reflectors = [services as unknown as Reflector<KubeObject>, endpoints as unknown as Reflector<KubeObject>];
+    try {
+      await Promise.all([services.start(), endpoints.start()]);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.logger.info({ services: this.services.size, endpoints: this.endpoints.size }, 'kube-proxy synced');
+    return undefined;
+  }
+
+  /** syncProxyRules: nothing until both Services and Endpoints have been listed once. */
+  private sync(): void {
+    if (this.stopping || !this.synced.services || !this.synced.endpoints) return;
+    const body = renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16' });
+    if (body === this.text) return;
+    this.text = body;
+    this.ruleVersion += 1;
+    this.logger.debug({ version: this.ruleVersion }, 'iptables rules synced');
+    this.events.emit('sync', body, this.ruleVersion);
+  }
+
+  /** The rules with iptables-save's `# Generated by` / `# Completed on` lines, stamped now. */
+  iptablesSave(): string {
+    return renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16', savedAt: this.clock.now() });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.reflectors.map((r) => r.stop()));
+      this.client?.close();
+      this.events.emit('stop');
+      this.events.removeAllListeners();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * The kubelet, one per node. As a client of the apiserver (its kubelet.conf identity,
+ * system:node:<n> in system:nodes) it registers its Node, keeps its Lease in kube-node-lease fresh,
+ * watches the pods bound to it, "runs" them (see pod-runtime.ts) and reports their status. As a
+ * server (port 10250, its serving certificate) it authenticates client certificates against its
+ * clientCAFile and authorizes every request with a SubjectAccessReview to the apiserver, then serves
+ * /healthz, /pods, /containerLogs, /spec and /stats/summary.
+ */
+import type https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Trace } from '../../sim/trace.js';
+import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
+import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
+import { closeServer, createTlsServer, goReason, listen, type Identity } from '../tls.js';
+import type { Lease, Node, Pod, ResourceList } from '../types.js';
+import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subjectAccessReview, type KubeletAttributes } from './auth.js';
+import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
+import { formatLogs, PodIpAllocator, rfc3339, rfc3339Micro, runningPodStatus, startPod, type RunningPod } from './pod-runtime.js';
+import { Reflector } from './reflector.js';
+
+export interface KubeletOptions {
+  readonly nodeName: string;
+  /** The node's address: the kubelet binds it (unless `host` says otherwise) and reports it as InternalIP and hostIP. */
+  readonly nodeIP: string;
+  /** The node's pod range; pod IPs come from it. */
+  readonly podCIDR: string;
+  /** `https://host:port` of the apiserver. */
+  readonly apiserver: string;
+  /** kubelet.conf's client certificate (CN system:node:<n>, O system:nodes). */
+  readonly identity: Identity;
+  /** The Kubernetes CA, to verify the apiserver. */
+  readonly serverCa: string;
+  /** The kubelet's serving certificate (/var/lib/kubelet/pki/kubelet.crt). */
+  readonly servingIdentity: Identity;
+  /** `authentication.x509.clientCAFile`: who may present a client certificate to the kubelet API. */
+  readonly clientCa: string;
+  /** Default 10250; 0 in tests. */
+  readonly port?: number;
+  /** Default: nodeIP. */
+  readonly host?: string;
+  /** `authentication.anonymous.enabled`; kubeadm sets false. */
+  readonly anonymousAuth?: boolean;
+  readonly capacity?: ResourceList;
+  /** Default 40 (nodeLeaseDurationSeconds). */
+  readonly leaseDurationSeconds?: number;
+  /** How often the Lease is renewed (ms). The real kubelet renews every 10 s; the sim default is 2 s. */
+  readonly leaseRenewIntervalMs?: number;
+  /** How often the node status heartbeat is patched (ms); default 10 s (nodeStatusUpdateFrequency). */
+  readonly statusUpdateIntervalMs?: number;
+  /** Pause before retrying a failed list/watch or write (ms); default 500. */
+  readonly retryMs?: number;
+}
+
+interface User {
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export class Kubelet implements Component {
+  readonly name: string;
+  private readonly options: KubeletOptions;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly trace: Trace | undefined;
+  private readonly ips: PodIpAllocator;
+  private readonly running = new Map<string, RunningPod>();
+  private readonly deleting = new Set<string>();
+  private readonly followers = new Map<string, Set<ServerResponse>>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private server: https.Server | undefined;
+  private client: KubeClient | undefined;
+  private reflector: Reflector<Pod> | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private lease: Lease | undefined;
+  private nodeUid: string | undefined;
+  private readyAt: Date | undefined;
+  private address: AddressInfo | undefined;
+  private stopping: Promise<void> | undefined;
+  private started = false;
+
+  constructor(options: KubeletOptions, deps: ComponentDeps) {
+    this.options = options;
+    this.name = `kubelet (${options.nodeName})`;
+    this.logger = deps.logger.child({ component: 'kubelet', node: options.nodeName });
+    this.clock = deps.clock ?? systemClock;
+    this.trace = deps.trace;
+    this.ips = new PodIpAllocator(options.podCIDR);
+  }
+
+  /** The address the kubelet API listens on (after start). */
+  get listening(): AddressInfo | undefined {
+    return this.address;
+  }
+
+  /** Pods this kubelet is running, by `namespace/name`. */
+  runningPods(): RunningPod[] {
+    return [...this.running.values()];
+  }
+
+  async start(): Promise<AddressInfo> {
+    if (this.started) throw new Error(`${this.name}: already started`);
+    this.started = true;
+    const o = this.options;
+    try {
+      this.server = createTlsServer({ name: this.name, identity: o.servingIdentity, clientCa: o.clientCa, mode: 'request' },
+        (req, res) => { this.track(this.handle(req, res)); }, this.trace);
+      this.address = await listen(this.server, o.host ?? o.nodeIP, o.port ?? 10250, this.name);
+      this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: `kubelet/v1.30.0 (linux/amd64) kubernetes/${o.nodeName}`, ...(this.trace ? { trace: this.trace } : {}) });
+      await this.registerNode();
+      await this.renewLease();
+      this.scheduleLease();
+      this.scheduleStatus();
+      this.reflector = new Reflector<Pod>({
+        client: this.client, path: '/api/v1/pods', fieldSelector: `spec.nodeName=${o.nodeName}`, logger: this.logger,
+        onReplace: (pods) => this.replacePods(pods),
+        onEvent: (type, pod) => this.onPod(type, pod),
+        ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
+      });
+      await this.reflector.start();
+      this.logger.info({ address: this.address }, 'kubelet started');
+      return this.address;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    await this.reflector?.stop();
+    this.client?.close();
+    for (const set of this.followers.values()) for (const res of set) res.end();
+    this.followers.clear();
+    if (this.server) await closeServer(this.server);
+    await Promise.allSettled([...this.inflight]);
+    this.logger.info('kubelet stopped');
+  }
+
+  private get stopped(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  private track<T>(p: Promise<T>): void {
+    const tracked = p.catch((err: unknown) => {
+      if (!this.stopped) this.logger.warn({ err: (err as Error).message }, 'kubelet task failed');
+    });
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+  }
+
+  private api(): KubeClient {
+    if (!this.client) throw new Error(`${this.name}: not started`);
+    return this.client;
+  }
+
+  // ---- node registration and heartbeats ----
+
+  private facts(): NodeFacts {
+    const c = this.options.capacity ?? {};
+    return {
+      nodeName: this.options.nodeName, nodeIP: this.options.nodeIP, podCIDR: this.ips.cidr, port: this.address?.port ?? 0,
+      capacity: { cpu: c.cpu ?? '2', memory: c.memory ?? '4Gi', pods: c.pods ?? '110' },
+    };
+  }
+
+  /** kubelet_node_status.go registerWithAPIServer: create; on AlreadyExists, take over the existing Node's status. */
+  private async registerNode(): Promise<void> {
+    const now = this.clock.now();
+    this.readyAt = now;
+    const nodePath = resourcePath({ resource: 'nodes' });
+    try {
+      const created = await this.api().create<Node>(nodePath, initialNode(this.facts(), now, now));
+      this.nodeUid = created.metadata.uid;
+      this.logger.info('node registered');
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    }
+    const path = resourcePath({ resource: 'nodes', name: this.options.nodeName });
+    const existing = await this.api().get<Node>(path);
+    this.nodeUid = existing.metadata.uid;
+    const status = nodeStatus(this.facts(), now, now);
+    await this.api().update<Node>(`${path}/status`, { ...existing, spec: { ...existing.spec }, status });
+    this.logger.info('node already registered; status updated');
+  }
+
+  private async patchNodeStatus(): Promise<void> {
+    const now = this.clock.now();
+    const path = resourcePath({ resource: 'nodes', name: this.options.nodeName, subresource: 'status' });
+    await this.api().patch<Node>(path, { status: { conditions: nodeConditions(now, this.readyAt ?? now), daemonEndpoints: { kubeletEndpoint: { Port: this.address?.port ?? 0 } } } }, 'strategic');
+  }
+
+  /** pkg/kubelet/nodelease: get-or-create once, then update the cached Lease; re-read on conflict. */
+  private async renewLease(): Promise<void> {
+    const o = this.options;
+    const duration = o.leaseDurationSeconds ?? 40;
+    const path = resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', name: o.nodeName });
+    const now = this.clock.now();
+    if (this.lease) {
+      try {
+        this.lease = await this.api().update<Lease>(path, { ...this.lease, spec: { ...this.lease.spec, holderIdentity: o.nodeName, leaseDurationSeconds: duration, renewTime: rfc3339Micro(now) } });
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) throw err;
+        this.lease = undefined;
+      }
+    }
+    let current: Lease | undefined;
+    try {
+      current = await this.api().get<Lease>(path);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+    if (!current) {
+      const fresh = nodeLease(o.nodeName, duration, now, this.nodeUid ? { uid: this.nodeUid } : undefined);
+      this.lease = await this.api().create<Lease>(resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease' }), fresh);
+      return;
+    }
+    this.lease = await this.api().update<Lease>(path, { ...current, spec: { ...current.spec, holderIdentity: o.nodeName, leaseDurationSeconds: duration, renewTime: rfc3339Micro(now) } });
+  }
+
+  private scheduleLease(): void {
+    if (this.stopped) return;
+    this.leaseTimer = setTimeout(() => {
+      this.track(this.renewLease().finally(() => this.scheduleLease()));
+    }, this.options.leaseRenewIntervalMs ?? 2000);
+  }
+
+  private scheduleStatus(): void {
+    if (this.stopped) return;
+    this.statusTimer = setTimeout(() => {
+      this.track(this.patchNodeStatus().finally(() => this.scheduleStatus()));
+    }, this.options.statusUpdateIntervalMs ?? 10_000);
+  }
+
+  // ---- pods ----
+
+  private replacePods(pods: Pod[]): void {
+    const seen = new Set(pods.map((p) => p.metadata.uid ?? ''));
+    for (const uid of [...this.running.keys()]) if (!seen.has(uid)) this.forget(uid);
+    for (const p of pods) this.onPod('ADDED', p);
+  }
+
+  private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod): void {
+    if (this.stopped) return;
+    const uid = pod.metadata.uid ?? `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (type === 'DELETED' || pod.spec.nodeName !== this.options.nodeName) {
+      this.forget(uid);
+      this.deleting.delete(uid);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp) {
+      this.forget(uid);
+      this.finishDeletion(pod, uid);
+      return;
+    }
+    const known = this.running.get(uid);
+    if (known) {
+      known.pod = pod;
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    let ip: string;
+    try {
+      ip = this.ips.allocate(uid);
+    } catch (err) {
+      this.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: (err as Error).message }, 'cannot start pod');
+      return;
+    }
+    const running = startPod(pod, ip, this.clock.now());
+    this.running.set(uid, running);
+    this.logger.info({ pod: `${running.namespace}/${running.name}`, podIP: ip }, 'pod started');
+    this.track(this.reportStatus(running));
+  }
+
+  private forget(uid: string): void {
+    const r = this.running.get(uid);
+    if (!r) return;
+    this.running.delete(uid);
+    this.ips.release(uid);
+    for (const c of r.containers) {
+      const key = `${r.namespace}/${r.name}/${c.name}`;
+      for (const res of this.followers.get(key) ?? []) res.end();
+      this.followers.delete(key);
+    }
+    this.logger.info({ pod: `${r.namespace}/${r.name}` }, 'pod stopped');
+  }
+
+  /** The containers are gone: finish the graceful deletion (status_manager: Delete with grace 0 and a UID precondition). */
+  private finishDeletion(pod: Pod, uid: string): void {
+    if (this.deleting.has(uid)) return;
+    this.deleting.add(uid);
+    const path = resourcePath({ resource: 'pods', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' });
+    this.track(this.api().request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } })
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+        this.deleting.delete(uid);
+        throw err;
+      }));
+  }
+
+  /** The status manager's PATCH of pods/<name>/status. */
+  private async reportStatus(running: RunningPod): Promise<void> {
+    const path = resourcePath({ resource: 'pods', namespace: running.namespace, name: running.name, subresource: 'status' });
+    const status = runningPodStatus(running, this.options.nodeIP);
+    try {
+      const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status }, 'strategic');
+      if (this.running.get(running.uid) === running) running.pod = updated;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return; // deleted meanwhile
+      throw err;
+    }
+  }
+
+  // ---- the kubelet API ----
+
+  private authenticate(socket: TLSSocket): User | undefined {
+    if (socket.authorized) {
+      const cert = socket.getPeerCertificate();
+      const cn = asList(cert.subject?.CN)[0] ?? '';
+      if (cn) return { name: cn, groups: [...asList(cert.subject?.O), 'system:authenticated'] };
+      return undefined;
+    }
+    if (this.options.anonymousAuth) return { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+    return undefined;
+  }
+
+  private async authorize(user: User, attrs: KubeletAttributes): Promise<boolean> {
+    const review = await this.api().create<{ metadata: Record<string, never>; status?: { allowed?: boolean; reason?: string } }>(
+      '/apis/authorization.k8s.io/v1/subjectaccessreviews', subjectAccessReview(user.name, user.groups, attrs));
+    return review.status?.allowed === true;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const socket = req.socket as TLSSocket;
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'https://kubelet.invalid');
+    const attrs = requestAttributes(method, url.pathname, this.options.nodeName);
+    const base = {
+      type: 'request' as const, server: this.name, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, method, path: req.url ?? '/',
+      verb: attrs.verb, resource: `${attrs.resource}/${attrs.subresource}`,
+    };
+    const text = (status: number, body: string, contentType = 'text/plain; charset=utf-8'): void => {
+      res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    const user = this.authenticate(socket);
+    if (!user) {
+      const code = socket.authorizationError === null ? undefined : String(socket.authorizationError);
+      const certShown = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+      this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', status: 401, reason: certShown ? goReason(code) : 'no client certificate' });
+      text(401, 'Unauthorized');
+      return;
+    }
+    let allowed: boolean;
+    try {
+      allowed = await this.authorize(user, attrs);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'SubjectAccessReview failed');
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', status: 500, reason: (err as Error).message });
+      text(500, authorizationErrorMessage(user.name, attrs));
+      return;
+    }
+    if (!allowed) {
+      const msg = forbiddenMessage(user.name, attrs);
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', status: 403, reason: msg });
+      text(403, msg);
+      return;
+    }
+    const status = this.serve(method, url, res);
+    this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', status });
+  }
+
+  /** Routes an authorized request; returns the status written. */
+  private serve(method: string, url: URL, res: ServerResponse): number {
+    const send = (status: number, body: string, contentType = 'text/plain; charset=utf-8'): number => {
+      res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return status;
+    };
+    const json = (body: unknown): number => send(200, JSON.stringify(body), 'application/json');
+    const path = url.pathname;
+    if (method !== 'GET') return send(405, 'Method Not Allowed');
+    if (path === '/healthz') return send(200, 'ok');
+    if (path === '/pods' || path === '/pods/') {
+      return json({
+        kind: 'PodList', apiVersion: 'v1', metadata: {},
+        items: this.runningPods().map((r) => ({ ...r.pod, status: runningPodStatus(r, this.options.nodeIP) })),
+      });
+    }
+    if (path === '/spec' || path === '/spec/') {
+      const f = this.facts();
+      return json({ num_cores: Number(f.capacity.cpu), memory_capacity: quantityBytes(f.capacity.memory) ?? 0, machine_id: '', system_uuid: '', boot_id: '', cpu_frequency_khz: 2_000_000 });
+    }
+    if (path === '/stats/summary') {
+      return json({
+        node: { nodeName: this.options.nodeName, startTime: rfc3339(this.readyAt ?? this.clock.now()) },
+        pods: this.runningPods().map((r) => ({
+          podRef: { name: r.name, namespace: r.namespace, uid: r.uid }, startTime: rfc3339(r.startTime),
+          containers: r.containers.map((c) => ({ name: c.name, startTime: rfc3339(c.startedAt) })),
+        })),
+      });
+    }
+    const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(path);
+    if (logs) {
+      const [ns, podName, containerName] = [decodeURIComponent(logs[1]!), decodeURIComponent(logs[2]!), decodeURIComponent(logs[3]!)];
+      const pod = this.runningPods().find((r) => r.namespace === ns && r.name === podName);
+      if (!pod) return send(404, `pod "${podName}" does not exist`);
+      const container = pod.containers.find((c) => c.name === containerName);
+      if (!container) return send(404, `container "${containerName}" not found in pod "${podName}"`);
+      const tail = url.searchParams.get('tailLines');
+      const body = formatLogs(container.logs, {
+        ...(tail !== null && /^\d+$/.test(tail) ? { tailLines: Number(tail) } : {}),
+        timestamps: url.searchParams.get('timestamps') === 'true',
+      });
+      if (url.searchParams.get('follow') !== 'true') return send(200, body);
+      // follow: the lines so far, then the stream stays open until the container stops or the client leaves.
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Transfer-Encoding': 'chunked' });
+      res.write(body);
+      const key = `${ns}/${podName}/${containerName}`;
+      const set = this.followers.get(key) ?? new Set<ServerResponse>();
+      set.add(res);
+      this.followers.set(key, set);
+      res.on('close', () => set.delete(res));
+      return 200;
+    }
+    return send(404, '404 page not found\n');
+  }
+}
