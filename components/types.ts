@@ -219,7 +219,7 @@ export interface Status {
   metadata: Record<string, never>;
   status: 'Success' | 'Failure';
   message: string;
-  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | '';
+  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | '';
   details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[] };
   code: number;
 }
@@ -229,4 +229,81 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 export interface WatchEvent<T extends KubeObject = KubeObject> {
   type: WatchEventType;
   object: T;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fields read by the Node authorizer's graph and the NodeRestriction admission plugin (merged into the
+// declarations above), and the rbac.authorization.k8s.io/v1 objects the RBAC authorizer evaluates.
+
+export interface PodSpec {
+  serviceAccountName?: string;
+  /** Deprecated alias of serviceAccountName, still honoured by the node graph. */
+  serviceAccount?: string;
+  initContainers?: Container[];
+  imagePullSecrets?: { name: string }[];
+}
+
+export interface Container {
+  envFrom?: { prefix?: string; configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } }[];
+}
+
+export interface VolumeProjection {
+  secret?: { name: string };
+  configMap?: { name: string };
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+  clusterTrustBundle?: { name?: string; signerName?: string; path: string };
+}
+
+export interface Volume {
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  projected?: { sources: VolumeProjection[] };
+  /** Generic ephemeral volume: the PVC is named <pod>-<volume>. */
+  ephemeral?: { volumeClaimTemplate?: unknown };
+}
+
+export interface PersistentVolumeClaim extends KubeObject {
+  spec: { volumeName?: string; accessModes?: string[]; storageClassName?: string; resources?: { requests?: { storage?: string } } };
+  status?: { phase?: 'Pending' | 'Bound' | 'Lost'; capacity?: { storage?: string } };
+}
+
+export interface PolicyRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+export interface RbacSubject {
+  kind: 'User' | 'Group' | 'ServiceAccount';
+  /** rbac.authorization.k8s.io for User and Group (defaulted by the API server), empty for ServiceAccount. */
+  apiGroup?: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface RoleRef {
+  apiGroup: 'rbac.authorization.k8s.io';
+  kind: 'ClusterRole' | 'Role';
+  name: string;
+}
+
+export interface ClusterRole extends KubeObject {
+  /** null for an aggregated role until the clusterrole-aggregation controller fills it. */
+  rules: PolicyRule[] | null;
+  aggregationRule?: { clusterRoleSelectors: LabelSelector[] };
+}
+
+export interface Role extends KubeObject {
+  rules: PolicyRule[] | null;
+}
+
+export interface ClusterRoleBinding extends KubeObject {
+  roleRef: RoleRef;
+  subjects?: RbacSubject[];
+}
+
+export interface RoleBinding extends KubeObject {
+  roleRef: RoleRef;
+  subjects?: RbacSubject[];
 }

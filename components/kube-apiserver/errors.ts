@@ -1,0 +1,105 @@
+/**
+ * The apiserver's errors as `Status` objects, worded as k8s.io/apimachinery/pkg/api/errors words them
+ * (NewNotFound, NewAlreadyExists, NewConflict, NewForbidden, NewBadRequest, NewResourceExpired,
+ * NewGenericServerResponse). A handler throws an `ApiStatusError`; the server writes its `status`.
+ */
+import type { Status } from '../types.js';
+
+/** A group-qualified resource as Go's `schema.GroupResource.String()` prints it (`pods`, `deployments.apps`). */
+export interface GroupResource {
+  readonly group: string;
+  readonly resource: string;
+}
+
+export const qualified = (gr: GroupResource): string => (gr.group ? `${gr.resource}.${gr.group}` : gr.resource);
+
+export class ApiStatusError extends Error {
+  readonly status: Status;
+
+  constructor(status: Status) {
+    super(status.message);
+    this.name = 'ApiStatusError';
+    this.status = status;
+  }
+}
+
+type Reason = Status['reason'];
+
+export function failure(code: number, reason: Reason, message: string, details?: Status['details']): ApiStatusError {
+  return new ApiStatusError({
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code,
+  });
+}
+
+const detailsOf = (gr: GroupResource, name: string): NonNullable<Status['details']> => ({
+  name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource,
+});
+
+export const notFound = (gr: GroupResource, name: string): ApiStatusError =>
+  failure(404, 'NotFound', `${qualified(gr)} "${name}" not found`, detailsOf(gr, name));
+
+export const alreadyExists = (gr: GroupResource, name: string): ApiStatusError =>
+  failure(409, 'AlreadyExists', `${qualified(gr)} "${name}" already exists`, detailsOf(gr, name));
+
+export const conflict = (gr: GroupResource, name: string, why: string): ApiStatusError =>
+  failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, detailsOf(gr, name));
+
+/** The optimistic-concurrency failure every client-go user has met. */
+export const OBJECT_MODIFIED = 'the object has been modified; please apply your changes to the latest version and try again';
+
+export const badRequest = (message: string): ApiStatusError => failure(400, 'BadRequest', message);
+
+export const invalid = (gr: GroupResource, kind: string, name: string, causes: { field: string; message: string }[]): ApiStatusError =>
+  failure(422, 'Invalid', `${kind}${gr.group ? `.${gr.group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+    name, ...(gr.group ? { group: gr.group } : {}), kind,
+    causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
+  });
+
+export const methodNotAllowed = (): ApiStatusError =>
+  failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+
+/** The 404 for a path that names no resource (the real one's `NotFound` with an empty details). */
+export const pathNotFound = (): ApiStatusError =>
+  failure(404, 'NotFound', 'the server could not find the requested resource', {});
+
+export const unauthorized = (): ApiStatusError => failure(401, 'Unauthorized', 'Unauthorized');
+
+export const forbidden = (message: string, gr: GroupResource | undefined, name: string | undefined): ApiStatusError =>
+  failure(403, 'Forbidden', message, gr ? { ...(name ? { name } : {}), ...(gr.group ? { group: gr.group } : {}), kind: gr.resource } : {});
+
+/** A watch or list from a revision etcd has compacted (the watch cache's wording). */
+export const expired = (message: string): ApiStatusError => failure(410, 'Expired', message);
+
+export const unsupportedMediaType = (contentType: string): ApiStatusError =>
+  failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType})`);
+
+export const internalError = (err: unknown): ApiStatusError => {
+  const message = err instanceof Error ? err.message : String(err);
+  return failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+};
+
+/**
+ * An error answer from an upstream HTTP server (the kubelet for pods/log), as the apiserver's
+ * GenericHttpResponseChecker turns it into a Status: the kubelet's status code, its body as message.
+ */
+export function upstreamError(code: number, body: string, gr: GroupResource, name: string): ApiStatusError {
+  if (code === 500) return internalError(new Error(body));
+  if (code === 400) return badRequest(body);
+  const known: Record<number, [Reason, string]> = {
+    401: ['Unauthorized', 'the server has asked for the client to provide credentials'],
+    403: ['Forbidden', body],
+    404: ['NotFound', 'the server could not find the requested resource'],
+    405: ['MethodNotAllowed', 'the server does not allow this method on the requested resource'],
+    409: ['Conflict', 'the server reported a conflict'],
+    503: ['ServiceUnavailable', 'the server is currently unable to handle the request'],
+  };
+  const [reason, text] = known[code] ?? (code >= 500
+    ? ['InternalError', `an error on the server (${JSON.stringify(body)}) has prevented the request from succeeding`]
+    : ['', `the server responded with the status code ${code} but did not return more information`]);
+  // Go: fmt.Sprintf("%s (%s %s %s)", message, strings.ToLower(verb), resource, name) with an empty verb.
+  return failure(code, reason, `${text} ( ${qualified(gr)} ${name})`, { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource });
+}
+
+export function toStatusError(err: unknown): ApiStatusError {
+  return err instanceof ApiStatusError ? err : internalError(err);
+}

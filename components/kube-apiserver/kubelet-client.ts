@@ -1,0 +1,136 @@
+/**
+ * The apiserver as a client of the kubelets (port 10250): `pods/log` becomes
+ * `GET https://<node InternalIP>:<kubelet port>/containerLogs/<ns>/<pod>/<container>` over mutual TLS
+ * with the apiserver-kubelet-client certificate. The kubelet's serving certificate is verified
+ * against --kubelet-certificate-authority when it is set; kubeadm leaves it unset, so by default it is
+ * not verified (CIS 1.2.5 flags this).
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Trace } from '../../sim/trace.js';
+import { createTlsAgent, goReason, type Identity } from '../tls.js';
+import type { Node, Pod } from '../types.js';
+import { badRequest, failure, upstreamError } from './errors.js';
+
+export interface KubeletClientOptions {
+  /** apiserver-kubelet-client. */
+  readonly identity: Identity;
+  /** --kubelet-certificate-authority; undefined = the kubelet's serving certificate is not verified. */
+  readonly kubeletCertificateAuthority: string | undefined;
+}
+
+/** The query parameters of pods/log the kubelet understands (PodLogOptions). */
+const LOG_PARAMS = ['follow', 'previous', 'timestamps', 'sinceSeconds', 'sinceTime', 'tailLines', 'limitBytes'];
+
+const DEFAULT_KUBELET_PORT = 10250;
+
+/** validateContainer from pkg/registry/core/pod/strategy.go. */
+export function logContainer(pod: Pod, requested: string | null): string {
+  const names = pod.spec.containers.map((c) => c.name);
+  const name = pod.metadata.name ?? '';
+  if (requested) {
+    if (!names.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${name}`);
+    return requested;
+  }
+  if (names.length === 1) return names[0]!;
+  if (names.length === 0) throw badRequest(`no containers in pod ${name}`);
+  return (() => { throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`); })();
+}
+
+/** Where a node's kubelet listens: its InternalIP and status.daemonEndpoints.kubeletEndpoint.Port. */
+export function kubeletLocation(node: Node): { host: string; port: number } {
+  const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address
+    ?? node.status?.addresses?.find((a) => a.type === 'Hostname')?.address;
+  if (!host) throw failure(500, '', `no preferred addresses found; known addresses: []`);
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint.Port;
+  return { host, port: port !== undefined && port > 0 ? port : DEFAULT_KUBELET_PORT };
+}
+
+export class KubeletClient {
+  private readonly options: KubeletClientOptions;
+  private readonly trace: Trace | undefined;
+  private readonly agents = new Map<string, https.Agent>();
+  private readonly open = new Set<IncomingMessage | ReturnType<typeof https.request>>();
+
+  constructor(options: KubeletClientOptions, trace: Trace | undefined) {
+    this.options = options;
+    this.trace = trace;
+  }
+
+  private agentFor(node: string): https.Agent {
+    let agent = this.agents.get(node);
+    if (!agent) {
+      const ca = this.options.kubeletCertificateAuthority;
+      agent = createTlsAgent({
+        name: 'kube-apiserver', target: `kubelet (${node})`, identity: this.options.identity,
+        serverCa: ca ?? '', verifyServer: ca !== undefined,
+      }, this.trace);
+      this.agents.set(node, agent);
+    }
+    return agent;
+  }
+
+  /**
+   * Streams a container's log from the node's kubelet into `res`. The kubelet's errors come back as
+   * the real apiserver reports them (its status code, its body as message); a transport or TLS failure
+   * is a 500 whose message is Go's `Get "<url>": <error>`.
+   */
+  streamLogs(node: Node, pod: Pod, container: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const nodeName = node.metadata.name ?? '';
+    const { host, port } = kubeletLocation(node);
+    const q = new URLSearchParams();
+    for (const k of LOG_PARAMS) {
+      const v = query.get(k);
+      if (v !== null) q.set(k, v);
+    }
+    const path = `/containerLogs/${encodeURIComponent(pod.metadata.namespace ?? '')}/${encodeURIComponent(pod.metadata.name ?? '')}/${encodeURIComponent(container)}${q.size ? `?${q.toString()}` : ''}`;
+    const url = `https://${host}:${port}${path}`;
+    return new Promise((resolve, reject) => {
+      const upstream = https.request({ host, port, path, method: 'GET', agent: this.agentFor(nodeName) }, (kres) => {
+        this.open.add(kres);
+        kres.once('close', () => this.open.delete(kres));
+        const code = kres.statusCode ?? 0;
+        if (code < 200 || code > 206) {
+          const chunks: Buffer[] = [];
+          kres.on('data', (c: Buffer) => chunks.push(c));
+          kres.on('end', () => reject(upstreamError(code, Buffer.concat(chunks).toString().slice(0, 4096), { group: '', resource: 'pods/log' }, pod.metadata.name ?? '')));
+          kres.on('error', reject);
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+        res.flushHeaders();
+        res.once('close', () => kres.destroy());
+        kres.pipe(res);
+        kres.once('end', () => resolve());
+        kres.once('error', () => { res.destroy(); resolve(); });
+      });
+      this.open.add(upstream);
+      upstream.once('close', () => this.open.delete(upstream));
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (res.headersSent) { res.destroy(); resolve(); return; }
+        reject(failure(500, '', `Get ${JSON.stringify(url)}: ${transportMessage(err, host, port)}`));
+      });
+      upstream.end();
+    });
+  }
+
+  close(): void {
+    for (const r of this.open) r.destroy();
+    this.open.clear();
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
+}
+
+/** A failed dial or handshake in the words Go's net/http and crypto/tls use. */
+function transportMessage(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case 'ECONNREFUSED': return `dial tcp ${host}:${port}: connect: connection refused`;
+    case 'ECONNRESET': return 'read: connection reset by peer';
+    case 'ETIMEDOUT': return `dial tcp ${host}:${port}: i/o timeout`;
+    default: {
+      const why = goReason(err.code, err.message);
+      return why.startsWith('x509:') ? `tls: failed to verify certificate: ${why}` : why;
+    }
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The REST handlers for resource requests, driven by the resource table: get, list, watch, create,
+ * update, patch, delete, deletecollection, and the subresources status, binding, log, scale and
+ * token, plus the access reviews. Each takes a request already authenticated and authorized.
+ *
+ * Simplification (documented): DELETE removes the object at once. The real apiserver deletes pods
+ * gracefully (it sets metadata.deletionTimestamp and the kubelet removes the pod after stopping it)
+ * and namespaces through the namespace controller (phase Terminating); here watchers see DELETED.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../common.js';
+import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../types.js';
+import type { RequestInfo } from './auth/request-info.js';
+import {
+  ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
+} from './errors.js';
+import type { Gate, UserInfo } from './gate.js';
+import { readJson, sendJson } from './http.js';
+import type { KubeletClient } from './kubelet-client.js';
+import { logContainer } from './kubelet-client.js';
+import { applyPatch, patchTypeOf, type Json } from './patch.js';
+import { apiVersionOf, findResource, groupResource, resourceByName, type ResourceDef, type Verb } from './registry.js';
+import { parseFieldSelector, parseLabelSelector, selects, type Selection } from './selectors.js';
+import type { Store } from './storage.js';
+import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
+import { serveWatch, type ActiveWatch } from './watch.js';
+
+type Obj = KubeObject & Record<string, unknown>;
+
+export interface RestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly query: URLSearchParams;
+  readonly info: RequestInfo;
+  readonly user: UserInfo;
+}
+
+export interface RestDeps {
+  readonly store: Store;
+  readonly gate: Gate;
+  readonly clock: Clock;
+  readonly kubelets: KubeletClient;
+  readonly strategy: StrategyContext;
+  /** The service-account token issuer's default audience (--api-audiences). */
+  readonly apiAudiences: readonly string[];
+  /** Registers a running watch so that stop() can end it; returns the unregister function. */
+  trackWatch(w: ActiveWatch): () => void;
+}
+
+/** Namespaces the real NamespaceLifecycle admission refuses to delete. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+const NAMESPACES = resourceByName('namespaces');
+const PODS = resourceByName('pods');
+const NODES = resourceByName('nodes');
+const SERVICE_ACCOUNTS = resourceByName('serviceaccounts');
+
+const withType = <T extends KubeObject>(def: ResourceDef, o: T): T => ({ ...o, kind: def.kind, apiVersion: apiVersionOf(def) });
+
+/** List items carry no kind/apiVersion, as the real server encodes them. */
+const listItem = (o: KubeObject): KubeObject => {
+  const { kind: _k, apiVersion: _a, ...rest } = o;
+  return rest as KubeObject;
+};
+
+const isRec = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A Status with `status: Success`, as a binding's create answers. */
+const success = (code: number): Status => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', message: '', reason: '', code });
+
+export class Rest {
+  private readonly d: RestDeps;
+
+  constructor(deps: RestDeps) {
+    this.d = deps;
+  }
+
+  /** Serves a resource request; throws ApiStatusError for every refusal. */
+  async handle(ctx: RestContext): Promise<{ watching: boolean }> {
+    const { info } = ctx;
+    const def = findResource(info.apiGroup, info.apiVersion, info.resource);
+    if (!def) throw pathNotFound();
+    const sub = info.subresource || undefined;
+    const subDef = sub ? def.subresources.find((s) => s.name === sub) : undefined;
+    if (sub && !subDef) throw pathNotFound();
+    const verbs: readonly string[] = subDef ? subDef.verbs : def.verbs;
+    if (!verbs.includes(info.verb as Verb)) throw methodNotAllowed();
+    const ns = def.namespaced ? (info.namespace || undefined) : undefined;
+    const name = info.name;
+    if (def.namespaced && ns === undefined && !['list', 'watch'].includes(info.verb)) throw pathNotFound();
+
+    switch (info.verb) {
+      case 'get':
+        if (sub === 'log') { await this.log(ctx, ns, name); return { watching: false }; }
+        if (sub === 'scale') { sendJson(ctx.res, 200, toScale(def, await this.d.store.get(def, ns, name))); return { watching: false }; }
+        sendJson(ctx.res, 200, withType(def, await this.d.store.get(def, ns, name)));
+        return { watching: false };
+      case 'list': await this.list(ctx, def, ns); return { watching: false };
+      case 'watch': await this.watch(ctx, def, ns); return { watching: true };
+      case 'create': await this.create(ctx, def, ns, name, sub); return { watching: false };
+      case 'update': await this.update(ctx, def, ns, name, sub); return { watching: false };
+      case 'patch': await this.patch(ctx, def, ns, name, sub); return { watching: false };
+      case 'delete': await this.delete(ctx, def, ns, name); return { watching: false };
+      case 'deletecollection': await this.deleteCollection(ctx, def, ns); return { watching: false };
+      default: throw methodNotAllowed();
+    }
+  }
+
+  private selection(ctx: RestContext, def: ResourceDef): Selection {
+    const fields = [...parseFieldSelector(ctx.query.get('fieldSelector'), def)];
+    // /api/v1/watch/namespaces/ns/pods/NAME watches one object.
+    if (ctx.info.name && !fields.some((f) => f.field === 'metadata.name')) fields.push({ field: 'metadata.name', op: '=', value: ctx.info.name });
+    return { labels: parseLabelSelector(ctx.query.get('labelSelector')), fields };
+  }
+
+  private async list(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
+    const sel = this.selection(ctx, def);
+    const { items, revision } = await this.d.store.list(def, ns);
+    let selected = items.filter((o) => selects(sel, o));
+    let rv = revision;
+    const cont = ctx.query.get('continue');
+    if (cont) {
+      let token: { rv: number; start: string };
+      try {
+        token = JSON.parse(Buffer.from(cont, 'base64url').toString()) as { rv: number; start: string };
+      } catch {
+        throw badRequest('continue key is not valid: illegal base64 data');
+      }
+      rv = token.rv;
+      selected = selected.filter((o) => continueKey(o) >= token.start);
+    }
+    const limit = Number(ctx.query.get('limit') ?? '0');
+    const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
+    if (limit > 0 && selected.length > limit) {
+      const last = selected[limit - 1]!;
+      metadata.continue = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: `${continueKey(last)}\u0000` })).toString('base64url');
+      metadata.remainingItemCount = selected.length - limit;
+      selected = selected.slice(0, limit);
+    }
+    const list: KubeList = { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items: selected.map(listItem) };
+    sendJson(ctx.res, 200, list);
+  }
+
+  private async watch(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
+    const timeout = ctx.query.get('timeoutSeconds');
+    const w = await serveWatch(this.d.store.kv, ctx.res, {
+      def, namespace: ns, selection: this.selection(ctx, def),
+      resourceVersion: ctx.query.get('resourceVersion') ?? undefined,
+      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+    });
+    const untrack = this.d.trackWatch(w);
+    ctx.res.once('close', untrack);
+  }
+
+  private async admit(ctx: RestContext, object: KubeObject | undefined, oldObject: KubeObject | undefined): Promise<void> {
+    await this.d.gate.admit({ user: ctx.user, info: ctx.info, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}) });
+  }
+
+  private async create(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    const body = await readJson(ctx.req);
+    if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body);
+    if (sub === 'binding') return this.bind(ctx, ns, name, body);
+    if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
+    if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
+
+    const obj = checkBody(def, body);
+    const md = obj.metadata;
+    if (def.namespaced) {
+      if (md.namespace && md.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      md.namespace = ns!;
+      // NamespaceLifecycle: no objects in a namespace that does not exist.
+      if (!(await this.d.store.tryGet(NAMESPACES, undefined, ns!))) throw notFound(groupResource(NAMESPACES), ns!);
+    } else {
+      delete md.namespace;
+    }
+    if (!md.name && md.generateName) md.name = generateName(md.generateName);
+    validateName(def, md.name ?? '');
+    delete md.resourceVersion;
+    await prepareForCreate(def, obj, this.d.strategy);
+    await this.admit(ctx, obj, undefined);
+    const created = await this.d.store.create(def, obj);
+    sendJson(ctx.res, 201, withType(def, created));
+  }
+
+  private async update(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    const body = await readJson(ctx.req);
+    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, () => body);
+    const obj = checkBody(def, body);
+    if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${name})`);
+    if (def.namespaced && obj.metadata.namespace && obj.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    const rv = obj.metadata.resourceVersion;
+    const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
+      const next = await prepareForUpdate(def, obj, old, sub, this.d.strategy);
+      await this.admit(ctx, next, old);
+      return next;
+    }, rv ? { expectedRv: rv } : {});
+    sendJson(ctx.res, 200, withType(def, object));
+  }
+
+  private async patch(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    const type = patchTypeOf(ctx.req.headers['content-type']);
+    const patch = await readJson(ctx.req);
+    if (patch === undefined) throw badRequest('the body of the request was empty');
+    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, (scale) => applyPatch(type, scale as Json, patch));
+    const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
+      const patched = applyPatch(type, old as unknown as Json, patch);
+      if (!isRec(patched) || !isRec(patched.metadata)) throw badRequest('the patched object has no metadata');
+      const prv = patched.metadata.resourceVersion;
+      if (prv !== undefined && prv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
+      const next = await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.d.strategy);
+      await this.admit(ctx, next, old);
+      return next;
+    });
+    sendJson(ctx.res, 200, withType(def, object));
+  }
+
+  private async delete(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string): Promise<void> {
+    const body = await readJson(ctx.req);
+    const pre = isRec(body) && isRec(body.preconditions) ? body.preconditions : {};
+    if (def.resource === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
+      throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, groupResource(def), name);
+    }
+    const old = await this.d.store.get(def, ns, name);
+    await this.admit(ctx, undefined, old);
+    const deleted = await this.d.store.delete(def, ns, name, {
+      ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
+      ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
+    });
+    sendJson(ctx.res, 200, withType(def, deleted));
+  }
+
+  private async deleteCollection(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
+    await readJson(ctx.req);
+    const sel = this.selection(ctx, def);
+    const { items, revision } = await this.d.store.list(def, ns);
+    const deleted: KubeObject[] = [];
+    for (const o of items.filter((x) => selects(sel, x))) {
+      await this.admit(ctx, undefined, o);
+      try {
+        deleted.push(await this.d.store.delete(def, o.metadata.namespace, o.metadata.name ?? ''));
+      } catch (err) {
+        if (!(err instanceof ApiStatusError && err.status.code === 404)) throw err;
+      }
+    }
+    sendJson(ctx.res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(revision) }, items: deleted.map(listItem) });
+  }
+
+  /**
+   * POST pods/<name>/binding (and the older POST bindings): sets spec.nodeName with a compare-and-swap,
+   * refusing a pod already bound, and records the PodScheduled condition (BindingREST.assignPod).
+   */
+  private async bind(ctx: RestContext, ns: string | undefined, podName: string, body: unknown): Promise<void> {
+    const binding = checkBody(resourceByName('bindings'), body, 'Binding', 'v1') as unknown as Binding;
+    if (binding.metadata.name && binding.metadata.name !== podName) throw badRequest('name in URL does not match name in Binding object');
+    if (!binding.target?.name) throw invalid({ group: '', resource: 'bindings' }, 'Binding', podName, [{ field: 'target.name', message: 'Required value' }]);
+    if (binding.target.kind && binding.target.kind !== 'Node') throw invalid({ group: '', resource: 'bindings' }, 'Binding', podName, [{ field: 'target.kind', message: `Invalid value: "${binding.target.kind}": must be empty or 'Node'` }]);
+    const node = binding.target.name;
+    const bindingGr = { group: '', resource: 'pods/binding' };
+    await this.d.store.update<Pod>(PODS, ns, podName, (pod) => {
+      if (binding.metadata.uid && binding.metadata.uid !== pod.metadata.uid) throw conflict(bindingGr, podName, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
+      if (pod.metadata.deletionTimestamp) throw conflict(bindingGr, podName, `pod ${podName} is being deleted, cannot be assigned to a host`);
+      if (pod.spec.nodeName) throw conflict(bindingGr, podName, `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
+      const now = this.d.clock.now().toISOString().replace(/\.\d+Z$/, 'Z');
+      const scheduled: PodCondition = { type: 'PodScheduled', status: 'True', lastTransitionTime: now };
+      const conditions = [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), scheduled];
+      const annotations = { ...pod.metadata.annotations, ...binding.metadata.annotations };
+      return {
+        ...pod,
+        metadata: { ...pod.metadata, ...(Object.keys(annotations).length ? { annotations } : {}) },
+        spec: { ...pod.spec, nodeName: node },
+        status: { ...pod.status, conditions },
+      };
+    });
+    sendJson(ctx.res, 201, success(201));
+  }
+
+  /** GET pods/<name>/log: the apiserver asks the pod's kubelet and streams its answer. */
+  private async log(ctx: RestContext, ns: string | undefined, name: string): Promise<void> {
+    const pod = await this.d.store.get<Pod>(PODS, ns, name);
+    const container = logContainer(pod, ctx.query.get('container'));
+    const nodeName = pod.spec.nodeName;
+    // A pod with no node yet has no log: the real LogLocation returns no location and an empty body.
+    if (!nodeName) { ctx.res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 }); ctx.res.end(); return; }
+    const node = await this.d.store.get<Node>(NODES, undefined, nodeName);
+    await this.d.kubelets.streamLogs(node, pod, container, ctx.query, ctx.res);
+  }
+
+  /** POST serviceaccounts/<name>/token: a TokenRequest answered with a signed, bound token. */
+  private async tokenRequest(ctx: RestContext, ns: string | undefined, name: string, body: unknown): Promise<void> {
+    const tr = isRec(body) ? body : {};
+    const spec = isRec(tr.spec) ? tr.spec : {};
+    const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+    const gr = { group: 'authentication.k8s.io', resource: 'tokenrequests' };
+    if (expirationSeconds < 600) throw invalid(gr, 'TokenRequest', name, [{ field: 'spec.expirationSeconds', message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes` }]);
+    const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [...this.d.apiAudiences];
+    const sa = await this.d.store.get(SERVICE_ACCOUNTS, ns, name);
+    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef as { kind: string; apiVersion?: string; name: string; uid?: string } : undefined;
+    const now = this.d.clock.now();
+    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(ref ? { boundObjectRef: ref } : {}), now });
+    const exp = new Date(now.getTime() + expirationSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    sendJson(ctx.res, 201, {
+      kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace: ns, creationTimestamp: null },
+      spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
+      status: { token, expirationTimestamp: exp },
+    });
+  }
+
+  /** SubjectAccessReview / SelfSubjectAccessReview: the authorizer's answer for the given attributes. */
+  private async review(ctx: RestContext, def: ResourceDef, body: unknown): Promise<void> {
+    const obj = checkBody(def, body);
+    const spec = isRec(obj.spec) ? obj.spec : {};
+    const ra = isRec(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+    const nra = isRec(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
+    const gr = groupResource(def);
+    if (!ra === !nra) throw invalid(gr, def.kind, '', [{ field: 'spec.resourceAttributes', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+    let user: UserInfo = ctx.user;
+    if (def.resource === 'subjectaccessreviews') {
+      const groups = Array.isArray(spec.groups) ? spec.groups.map(String) : [];
+      const name = typeof spec.user === 'string' ? spec.user : '';
+      if (!name && groups.length === 0) throw invalid(gr, def.kind, '', [{ field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
+      user = { name, groups, ...(typeof spec.uid === 'string' ? { uid: spec.uid } : {}) };
+    }
+    const s = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const info: RequestInfo = ra
+      ? {
+        isResourceRequest: true, path: '', verb: s(ra.verb), apiPrefix: s(ra.group) ? 'apis' : 'api', apiGroup: s(ra.group), apiVersion: s(ra.version),
+        namespace: s(ra.namespace), resource: s(ra.resource), subresource: s(ra.subresource), name: s(ra.name), parts: [],
+      }
+      : { isResourceRequest: false, path: s(nra!.path), verb: s(nra!.verb), apiPrefix: '', apiGroup: '', apiVersion: '', namespace: '', resource: '', subresource: '', name: '', parts: [] };
+    const decision = await this.d.gate.authorize(user, info);
+    const outSpec = def.resource === 'selfsubjectaccessreviews' ? spec : { ...spec, user: user.name, groups: user.groups };
+    sendJson(ctx.res, 201, {
+      kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: outSpec,
+      status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+    });
+  }
+
+  /** PUT / PATCH <deployments|replicasets>/<name>/scale: writes spec.replicas through a Scale. */
+  private async writeScale(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, produce: (current: object) => unknown): Promise<void> {
+    const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
+      const scale = produce(toScale(def, old));
+      if (!isRec(scale) || !isRec(scale.spec) || typeof scale.spec.replicas !== 'number') {
+        throw invalid({ group: 'autoscaling', resource: 'scale' }, 'Scale', name, [{ field: 'spec.replicas', message: 'Required value' }]);
+      }
+      const rv = isRec(scale.metadata) ? scale.metadata.resourceVersion : undefined;
+      if (typeof rv === 'string' && rv !== '' && rv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
+      const next = await prepareForUpdate(def, { ...old, spec: { ...(isRec(old.spec) ? old.spec : {}), replicas: scale.spec.replicas } }, old, undefined, this.d.strategy);
+      await this.admit(ctx, next, old);
+      return next;
+    });
+    sendJson(ctx.res, 200, toScale(def, object));
+  }
+}
+
+/** The sort key of a continue token (the key below the collection prefix). */
+const continueKey = (o: KubeObject): string => (o.metadata.namespace ? `${o.metadata.namespace}/` : '') + (o.metadata.name ?? '');
+
+/** autoscaling/v1 Scale of a Deployment or ReplicaSet. */
+export function toScale(_def: ResourceDef, o: KubeObject): object {
+  const obj = o as Obj;
+  const spec = isRec(obj.spec) ? obj.spec : {};
+  const status = isRec(obj.status) ? obj.status : {};
+  const sel = isRec(spec.selector) && isRec(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
+    status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, selector: Object.entries(sel).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * Per-resource create/update rules, a small part of each real REST strategy (PrepareForCreate,
+ * PrepareForUpdate, defaulting and validation): what the apiserver fills in, what it keeps from the
+ * stored object, which objects it refuses.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../common.js';
+import type { Container, KubeObject, PodSpec } from '../types.js';
+import { badRequest, invalid } from './errors.js';
+import { groupResource, type ResourceDef } from './registry.js';
+
+type Obj = KubeObject & Record<string, unknown>;
+type Rec = Record<string, unknown>;
+
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const rec = (v: unknown): Rec => (isRec(v) ? v : {});
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** generateName + five characters, as names.SimpleNameGenerator does. */
+export function generateName(base: string): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return `${base.slice(0, 58)}${suffix}`;
+}
+
+export function validateName(def: ResourceDef, name: string): void {
+  if (name === '') throw invalid(groupResource(def), def.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    throw invalid(groupResource(def), def.kind, name, [{
+      field: 'metadata.name',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+    }]);
+  }
+}
+
+function defaultContainer(c: Container & Rec): void {
+  const image = c.image ?? '';
+  const tagged = /:[^/]+$/.test(image) || image.includes('@');
+  c.imagePullPolicy ??= !tagged || image.endsWith(':latest') ? 'Always' : 'IfNotPresent';
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+}
+
+/** SetDefaults_PodSpec, the parts a reader of the simulation meets. */
+export function defaultPodSpec(spec: PodSpec & Rec): void {
+  spec.restartPolicy ??= 'Always';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.securityContext ??= {};
+  spec.serviceAccountName ??= 'default';
+  spec.serviceAccount ??= spec.serviceAccountName;
+  spec.enableServiceLinks ??= true;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  spec.priority ??= 0;
+  for (const c of spec.containers ?? []) defaultContainer(c as Container & Rec);
+}
+
+export interface StrategyContext {
+  readonly clock: Clock;
+  /** Allocates a ClusterIP from the service range (10.96.0.0/12). */
+  allocateClusterIP(): Promise<string>;
+  /** Allocates a NodePort from 30000-32767. */
+  allocateNodePort(): Promise<number>;
+}
+
+const specOf = (o: Obj): Rec => rec(o.spec);
+
+/** Everything the apiserver stamps on a new object before it is stored. */
+export async function prepareForCreate(def: ResourceDef, obj: Obj, ctx: StrategyContext): Promise<void> {
+  const now = ctx.clock.now();
+  const md = obj.metadata;
+  md.uid = randomUUID();
+  md.creationTimestamp = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  delete md.deletionTimestamp;
+  if (def.generation) md.generation = 1;
+  switch (def.resource) {
+    case 'pods': {
+      const spec = specOf(obj) as PodSpec & Rec;
+      if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
+        throw invalid(groupResource(def), def.kind, md.name ?? '', [{ field: 'spec.containers', message: 'Required value' }]);
+      }
+      defaultPodSpec(spec);
+      obj.spec = spec;
+      const qosClass = spec.containers.some((c) => c.resources?.requests || c.resources?.limits) ? 'Burstable' : 'BestEffort';
+      obj.status = { phase: 'Pending', qosClass };
+      break;
+    }
+    case 'namespaces':
+      md.labels = { ...md.labels, 'kubernetes.io/metadata.name': md.name ?? '' };
+      obj.spec = { finalizers: ['kubernetes'] };
+      obj.status = { phase: 'Active' };
+      break;
+    case 'services': await prepareService(obj, undefined, ctx); break;
+    case 'deployments': case 'replicasets': {
+      const spec = specOf(obj);
+      spec.replicas ??= 1;
+      spec.revisionHistoryLimit ??= 10;
+      if (def.resource === 'deployments') {
+        spec.progressDeadlineSeconds ??= 600;
+        spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+      }
+      const template = rec(spec.template);
+      if (isRec(template.spec)) defaultPodSpec(template.spec as PodSpec & Rec);
+      obj.spec = spec;
+      obj.status = {};
+      break;
+    }
+    case 'secrets': {
+      obj.type ??= 'Opaque';
+      if (isRec(obj.stringData)) {
+        const data = rec(obj.data);
+        for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+        obj.data = data;
+        delete obj.stringData;
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+async function prepareService(obj: Obj, old: Obj | undefined, ctx: StrategyContext): Promise<void> {
+  const spec = specOf(obj);
+  const oldSpec = old ? specOf(old) : undefined;
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  spec.internalTrafficPolicy ??= 'Cluster';
+  spec.ipFamilies ??= ['IPv4'];
+  spec.ipFamilyPolicy ??= 'SingleStack';
+  if (spec.clusterIP === undefined || spec.clusterIP === '') {
+    spec.clusterIP = oldSpec?.clusterIP ?? await ctx.allocateClusterIP();
+  } else if (oldSpec && oldSpec.clusterIP !== spec.clusterIP) {
+    throw invalid({ group: '', resource: 'services' }, 'Service', obj.metadata.name ?? '', [{ field: 'spec.clusterIP', message: `Invalid value: "${String(spec.clusterIP)}": field is immutable` }]);
+  }
+  spec.clusterIPs = spec.clusterIP === 'None' ? ['None'] : [spec.clusterIP];
+  const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRec) : [];
+  const oldPorts = Array.isArray(oldSpec?.ports) ? oldSpec.ports.filter(isRec) : [];
+  for (const p of ports) {
+    p.protocol ??= 'TCP';
+    p.targetPort ??= p.port;
+    if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort === undefined) {
+      p.nodePort = oldPorts.find((o) => o.port === p.port)?.nodePort ?? await ctx.allocateNodePort();
+    }
+  }
+  obj.spec = spec;
+  obj.status = old?.status ?? { loadBalancer: {} };
+}
+
+/** The subresource that an update writes: the main resource keeps the stored status, `status` keeps everything else. */
+export async function prepareForUpdate(def: ResourceDef, obj: Obj, old: Obj, subresource: string | undefined, ctx: StrategyContext): Promise<Obj> {
+  const md = { ...obj.metadata };
+  // Fields that are the apiserver's, not the client's.
+  if (old.metadata.uid) md.uid = old.metadata.uid;
+  if (old.metadata.creationTimestamp) md.creationTimestamp = old.metadata.creationTimestamp;
+  else delete md.creationTimestamp;
+  if (old.metadata.name) md.name = old.metadata.name;
+  if (old.metadata.namespace !== undefined) md.namespace = old.metadata.namespace;
+  if (old.metadata.deletionTimestamp) md.deletionTimestamp = old.metadata.deletionTimestamp;
+  if (subresource === 'status') {
+    // Only .status changes through the status subresource (labels and annotations too, for nodes and pods).
+    const labels = md.labels ?? old.metadata.labels;
+    const annotations = md.annotations ?? old.metadata.annotations;
+    const metadata = { ...old.metadata, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+    return { ...structuredClone(old), status: obj.status, metadata } as Obj;
+  }
+  const next: Obj = { ...obj, metadata: md };
+  const hasStatus = def.subresources.some((s) => s.name === 'status');
+  if (hasStatus) {
+    if (old.status === undefined) delete next.status;
+    else next.status = old.status;
+  }
+  if (def.generation) {
+    const changed = JSON.stringify(obj.spec) !== JSON.stringify(old.spec);
+    md.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
+  } else if (old.metadata.generation !== undefined) {
+    md.generation = old.metadata.generation;
+  }
+  if (def.resource === 'services') await prepareService(next, old, ctx);
+  if (def.resource === 'pods') {
+    const spec = specOf(next) as PodSpec & Rec;
+    const oldSpec = specOf(old);
+    defaultPodSpec(spec);
+    if (oldSpec.nodeName && spec.nodeName !== oldSpec.nodeName) {
+      throw invalid(groupResource(def), def.kind, md.name ?? '', [{ field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' }]);
+    }
+  }
+  if (def.resource === 'namespaces') {
+    md.labels = { ...md.labels, 'kubernetes.io/metadata.name': md.name ?? '' };
+  }
+  return next;
+}
+
+/** The object a request body must be: an object with metadata; kind/apiVersion filled in when absent, refused when wrong. */
+export function checkBody(def: ResourceDef, body: unknown, kind = def.kind, apiVersion?: string): Obj {
+  if (!isRec(body)) throw badRequest('the body of the request was in an unknown format');
+  const want = apiVersion ?? (def.group ? `${def.group}/${def.version}` : def.version);
+  if (body.kind !== undefined && body.kind !== kind) throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${want})`);
+  if (body.apiVersion !== undefined && body.apiVersion !== want) throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${want})`);
+  const metadata = isRec(body.metadata) ? body.metadata : {};
+  return { ...body, kind, apiVersion: want, metadata } as Obj;
+}

@@ -1,0 +1,110 @@
+/**
+ * Watches, as the real apiserver serves them: a chunked stream of newline-delimited
+ * `{"type":...,"object":...}` built from an etcd watch on the collection's key prefix.
+ *
+ * - `resourceVersion=N`: events after N (the etcd watch starts at N+1), none lost, none repeated.
+ * - `resourceVersion` unset or "0": first an ADDED event per existing object (a list at revision R),
+ *   then changes from R+1.
+ * - Selectors filter on the object before and after each change: an object that leaves the selection
+ *   arrives as DELETED, one that enters it as ADDED.
+ * - A revision etcd has compacted: one ERROR event carrying a 410 Expired Status, then the stream ends.
+ */
+import type { ServerResponse } from 'node:http';
+import type { KubeObject, WatchEvent } from '../types.js';
+import { badRequest, expired, toStatusError } from './errors.js';
+import { apiVersionOf, storageKey, type ResourceDef } from './registry.js';
+import { selects, type Selection } from './selectors.js';
+import { decode, KvCompactedError, type KvBackend, type KvEvent, type KvWatchHandle } from './storage.js';
+
+export interface WatchOptions {
+  readonly def: ResourceDef;
+  readonly namespace: string | undefined;
+  readonly selection: Selection;
+  /** The query's resourceVersion ('' / '0' / absent = start with the current state). */
+  readonly resourceVersion: string | undefined;
+  /** timeoutSeconds from the query: the server ends the watch after it. */
+  readonly timeoutSeconds: number | undefined;
+}
+
+/** Turns one etcd change into the watch event a client with this selection sees, if any. */
+export function toWatchEvent(def: ResourceDef, ev: KvEvent, selection: Selection): WatchEvent | undefined {
+  const withType = (o: KubeObject): KubeObject => ({ ...o, kind: def.kind, apiVersion: apiVersionOf(def) });
+  if (ev.type === 'delete') {
+    if (!ev.prevKv) return undefined;
+    // The deleted object as it was, stamped with the revision of the deletion (as the real store does).
+    const prev = decode(ev.prevKv, ev.kv.modRevision);
+    return selects(selection, prev) ? { type: 'DELETED', object: withType(prev) } : undefined;
+  }
+  const cur = decode(ev.kv);
+  const prev = ev.prevKv ? decode(ev.prevKv) : undefined;
+  const now = selects(selection, cur);
+  const before = prev !== undefined && selects(selection, prev);
+  if (now && before) return { type: 'MODIFIED', object: withType(cur) };
+  if (now) return { type: 'ADDED', object: withType(cur) };
+  if (before) return { type: 'DELETED', object: withType(cur) };
+  return undefined;
+}
+
+export interface ActiveWatch {
+  /** Ends the stream (server shutdown). */
+  stop(): void;
+}
+
+/**
+ * Serves one watch on `res`. Resolves once the stream is set up (headers sent); the returned handle
+ * ends it. Errors before the stream starts (a bad resourceVersion) reject with a Status error.
+ */
+export async function serveWatch(kv: KvBackend, res: ServerResponse, options: WatchOptions): Promise<ActiveWatch> {
+  const { def, selection } = options;
+  const prefix = storageKey(def, def.namespaced ? options.namespace : undefined);
+  const rv = options.resourceVersion;
+  let from: number;
+  let initial: KubeObject[] = [];
+  if (rv === undefined || rv === '' || rv === '0') {
+    const { kvs, revision } = await kv.list(prefix);
+    initial = kvs.map((x) => decode(x)).filter((o) => selects(selection, o));
+    from = revision + 1;
+  } else {
+    const n = Number(rv);
+    if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid resource version: "${rv}"`);
+    from = n + 1;
+  }
+
+  let handle: KvWatchHandle | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    handle?.cancel();
+    if (timer) clearTimeout(timer);
+    if (!res.writableEnded) res.end();
+  };
+  const write = (e: WatchEvent): void => {
+    if (!ended) res.write(`${JSON.stringify(e)}\n`);
+  };
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  // The response's 'close' (not the request's) is the client going away.
+  res.once('close', end);
+  for (const o of initial) write({ type: 'ADDED', object: { ...o, kind: def.kind, apiVersion: apiVersionOf(def) } });
+  handle = kv.watch(prefix, from, (events) => {
+    for (const ev of events) {
+      const out = toWatchEvent(def, ev, selection);
+      if (out) write(out);
+    }
+  }, (err) => {
+    const status = err instanceof KvCompactedError
+      ? expired(`too old resource version: ${from - 1} (${err.compactRevision})`).status
+      : toStatusError(err).status;
+    write({ type: 'ERROR', object: status as unknown as KubeObject });
+    end();
+  });
+  if (ended) handle.cancel();
+  if (options.timeoutSeconds !== undefined && options.timeoutSeconds > 0) {
+    timer = setTimeout(end, options.timeoutSeconds * 1000);
+    timer.unref();
+  }
+  return { stop: end };
+}
