@@ -132,30 +132,46 @@ export class TraceRecorder {
   }
 
   connections(): Connection[] {
-    const servers = new Map<string, TlsServerEvent>();
-    const requests = new Map<string, RequestEvent[]>();
-    for (const e of this.events) {
-      if (e.type === 'tls-server') servers.set(`${e.peer}>${e.local}`, e);
-      if (e.type === 'request') requests.set(e.peer, [...(requests.get(e.peer) ?? []), e]);
-    }
-    const out: Connection[] = [];
-    const joined = new Set<TlsServerEvent>();
-    for (const c of this.events) {
-      if (c.type !== 'tls-client') continue;
-      const s = servers.get(`${c.local}>${c.peer}`);
-      if (s) joined.add(s);
-      const reqs = requests.get(c.local) ?? [];
-      const refusedBy = c.handshake === 'ok' && (s?.handshake ?? 'ok') === 'ok' ? undefined : s?.handshake === 'refused' ? 'server' : 'client';
-      out.push({
-        client: c.client, server: c.server, clientCert: c.clientCert, serverCert: c.serverCert ?? s?.serverCert ?? null,
-        clientTrusts: c.trusts, serverTrusts: s?.trusts ?? '?',
-        result: refusedBy ? 'refused' : 'ok',
-        ...(refusedBy ? { refusedBy } : {}),
-        ...(refusedBy === 'server' && s?.code ? { code: s.code, reason: s.reason ?? s.code } : {}),
-        ...(refusedBy === 'client' && c.code ? { code: c.code, reason: c.reason ?? c.code } : {}),
-        requests: reqs.length, statuses: reqs.map((r) => r.status),
-      });
-    }
-    return out;
+    return joinConnections(this.events);
   }
+}
+
+/** Joins client and server halves of handshakes (on the socket address pair) into connections. */
+export function joinConnections(events: readonly TraceEvent[]): Connection[] {
+  const servers = new Map<string, TlsServerEvent>();
+  const requests = new Map<string, RequestEvent[]>();
+  for (const e of events) {
+    if (e.type === 'tls-server') servers.set(`${e.peer}>${e.local}`, e);
+    if (e.type === 'request') requests.set(e.peer, [...(requests.get(e.peer) ?? []), e]);
+  }
+  const out: Connection[] = [];
+  const joined = new Set<TlsServerEvent>();
+  for (const c of events) {
+    if (c.type !== 'tls-client') continue;
+    const s = servers.get(`${c.local}>${c.peer}`);
+    if (s) joined.add(s);
+    const reqs = requests.get(c.local) ?? [];
+    const refusedBy = c.handshake === 'ok' && (s?.handshake ?? 'ok') === 'ok' ? undefined : s?.handshake === 'refused' ? 'server' : 'client';
+    out.push({
+      client: c.client, server: c.server, clientCert: c.clientCert, serverCert: c.serverCert ?? s?.serverCert ?? null,
+      clientTrusts: c.trusts, serverTrusts: s?.trusts ?? '?',
+      result: refusedBy ? 'refused' : 'ok',
+      ...(refusedBy ? { refusedBy } : {}),
+      ...(refusedBy === 'server' && s?.code ? { code: s.code, reason: s.reason ?? s.code } : {}),
+      ...(refusedBy === 'client' && c.code ? { code: c.code, reason: c.reason ?? c.code } : {}),
+      requests: reqs.length, statuses: reqs.map((r) => r.status),
+    });
+  }
+  // Connections from clients outside the sim (real kubectl, curl, etcdctl) have only a server half.
+  for (const s of servers.values()) {
+    if (joined.has(s)) continue;
+    const reqs = requests.get(s.peer) ?? [];
+    out.push({
+      client: `external client ${s.peer}`, server: s.server, clientCert: s.clientCert, serverCert: s.serverCert,
+      clientTrusts: '?', serverTrusts: s.trusts, result: s.handshake === 'ok' ? 'ok' : 'refused',
+      ...(s.handshake === 'ok' ? {} : { refusedBy: 'server' as const, ...(s.code ? { code: s.code, reason: s.reason ?? s.code } : {}) }),
+      requests: reqs.length, statuses: reqs.map((r) => r.status),
+    });
+  }
+  return out;
 }

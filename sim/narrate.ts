@@ -1,0 +1,75 @@
+/**
+ * Turns trace events into text a learner can follow: for each connection, who dialled whom, which
+ * certificate each side showed, which CA each side checked it against, and the verdict with its
+ * reason; for each request, who was authenticated as whom and what the authorizer decided.
+ */
+import type { CertSummary, Connection, RequestEvent, TraceEvent } from './trace.js';
+import { joinConnections } from './trace.js';
+
+export const cert = (c: CertSummary | null): string =>
+  c === null ? 'no certificate' : `CN=${c.cn}${c.o.length ? `, O=${c.o.join('+')}` : ''} (issuer ${c.issuer})`;
+
+/** One connection in two or three lines. */
+export function describeConnection(c: Connection): string {
+  const verdict = c.result === 'ok' ? 'handshake ok' : `REFUSED by the ${c.refusedBy === 'server' ? c.server : c.client}: ${c.reason ?? c.code ?? ''}${c.code && c.reason !== c.code ? ` [${c.code}]` : ''}`;
+  const clientCheck = c.clientTrusts === 'none' ? `${c.client} does not verify it (no CA configured)` : `${c.client} checks it against the "${c.clientTrusts}" CA`;
+  const serverCheck = c.clientCert === null ? `${c.server} asks for one (trusts "${c.serverTrusts}")` : `${c.server} checks it against the "${c.serverTrusts}" CA`;
+  return [
+    `${c.client} → ${c.server}: ${verdict}`,
+    `    server presents ${cert(c.serverCert)}; ${clientCheck}`,
+    `    client presents ${cert(c.clientCert)}; ${serverCheck}`,
+  ].join('\n');
+}
+
+export function describeRequest(r: RequestEvent, client: string | undefined, count = 1): string {
+  const who = r.decision === 'unauthenticated' ? 'not authenticated' : `as ${r.user}${r.groups.length ? ` [${r.groups.filter((g) => g !== 'system:authenticated').join(', ')}]` : ''}`;
+  const decision = r.decision === 'allow' ? 'allowed' : r.decision === 'deny' ? 'DENIED' : 'REJECTED';
+  const times = count > 1 ? ` (×${count})` : '';
+  return `${client ?? r.peer} → ${r.server}: ${r.method} ${r.path.split('?')[0]} ${who}: ${decision}, ${r.status}${r.reason && r.decision !== 'allow' ? ` — ${r.reason}` : ''}${times}`;
+}
+
+/** Which client component owns each local socket address, from the client halves of handshakes. */
+export function clientsBySocket(events: readonly TraceEvent[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const e of events) if (e.type === 'tls-client') m.set(e.local, e.client);
+  return m;
+}
+
+/** A slice of the trace (the events of one step), narrated: connections first, then requests grouped. */
+export function narrateEvents(events: readonly TraceEvent[], all: readonly TraceEvent[], filter: (client: string, server: string) => boolean = () => true): string[] {
+  const lines: string[] = [];
+  for (const c of joinConnections(events)) if (filter(c.client, c.server)) lines.push(describeConnection(c));
+  const owners = clientsBySocket(all);
+  const grouped = new Map<string, { r: RequestEvent; n: number }>();
+  for (const e of events) {
+    if (e.type !== 'request') continue;
+    const client = owners.get(e.peer);
+    if (!filter(client ?? e.peer, e.server)) continue;
+    const k = `${client}|${e.server}|${e.method}|${e.path.split('?')[0]}|${e.user}|${e.status}`;
+    const g = grouped.get(k);
+    if (g) g.n++; else grouped.set(k, { r: e, n: 1 });
+  }
+  for (const [k, { r, n }] of grouped) lines.push(describeRequest(r, k.split('|')[0] === 'undefined' ? undefined : k.split('|')[0], n));
+  return lines;
+}
+
+/** The table the tour ends with: identical connections folded into one row with a count. */
+export function connectionTable(connections: readonly Connection[]): string {
+  const rows = new Map<string, { c: Connection; n: number; requests: number }>();
+  for (const c of connections) {
+    const k = [c.client, c.server, c.clientCert?.cn, c.clientCert?.issuer, c.serverCert?.cn, c.result, c.code].join('|');
+    const r = rows.get(k);
+    if (r) { r.n++; r.requests += c.requests; } else rows.set(k, { c, n: 1, requests: c.requests });
+  }
+  const header = ['CLIENT', 'SERVER', 'CLIENT CERT (ISSUER)', 'SERVER CERT (ISSUER)', 'CLIENT TRUSTS', 'SERVER TRUSTS', 'CONNS', 'RESULT'];
+  const body = [...rows.values()].map(({ c, n }) => [
+    c.client, c.server,
+    c.clientCert ? `${c.clientCert.cn} (${c.clientCert.issuer})` : '-',
+    c.serverCert ? `${c.serverCert.cn} (${c.serverCert.issuer})` : '-',
+    c.clientTrusts, c.serverTrusts, String(n),
+    c.result === 'ok' ? 'ok' : `refused by ${c.refusedBy === 'server' ? 'server' : 'client'}: ${c.reason ?? c.code ?? ''}`,
+  ]);
+  const all = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join('')).join('\n');
+}
