@@ -1,0 +1,118 @@
+/**
+ * The stacked etcd member of a kubeadm control plane, embedded: one member, its client port only
+ * (https://<advertise>:2379), speaking etcd 3.4's JSON gateway over the MVCC store in store.ts.
+ *
+ * TLS is what kubeadm's static pod gives etcd: `--cert-file etcd/server.crt --key-file etcd/server.key
+ * --client-cert-auth=true --trusted-ca-file etcd/ca.crt`. So the handshake itself refuses a client
+ * certificate that does not chain to the etcd CA (a Kubernetes-CA certificate included) and a client
+ * without a certificate; the trace records OpenSSL's reason in Go's words.
+ */
+import { createHash } from 'node:crypto';
+import type https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { systemClock, type Component, type ComponentDeps } from '../common.js';
+import { closeServer, createTlsServer, listen, type Identity } from '../tls.js';
+import { Gateway } from './server.js';
+import { MvccStore } from './store.js';
+
+export { MvccStore, StoreError, GrpcCode, type KeyValue, type MvccEvent } from './store.js';
+export { httpStatusFromCode } from './server.js';
+
+export interface EtcdOptions extends ComponentDeps {
+  /** The address to listen on (kubeadm: the advertise address, 127.0.1.1 in the plan). */
+  readonly host: string;
+  /** 2379 in the plan; 0 in tests. */
+  readonly port: number;
+  /** etcd/server.crt and .key. */
+  readonly identity: Identity;
+  /** etcd/ca.crt: the only CA client certificates may chain to. */
+  readonly trustedCa: string;
+  /** The member name; default `etcd`. kubeadm names it after the node (`cp-1`), the trace after the component. */
+  readonly name?: string;
+  /** The server version reported; default 3.4.23. */
+  readonly version?: string;
+  /** How often leases are checked for expiry (ms); default 500. */
+  readonly leaseCheckIntervalMs?: number;
+}
+
+/** A 64-bit ID from a seed, as decimal-able bigint (etcd's member and cluster IDs are uint64). */
+function id64(seed: string): bigint {
+  return createHash('sha256').update(seed).digest().readBigUInt64BE(0);
+}
+
+export class Etcd implements Component {
+  readonly name: string;
+  /** The key-value store, for in-process inspection (tests, the sim's narration). */
+  readonly store: MvccStore;
+  private readonly options: EtcdOptions;
+  private readonly logger: Logger;
+  private server: https.Server | undefined;
+  private gateway: Gateway | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private addr: AddressInfo | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: EtcdOptions) {
+    this.options = options;
+    this.name = options.name ?? 'etcd';
+    this.logger = options.logger.child({ component: this.name });
+    const clock = options.clock ?? systemClock;
+    this.store = new MvccStore({ now: () => clock.now().getTime() });
+  }
+
+  /** The address once started. */
+  get address(): AddressInfo | undefined {
+    return this.addr;
+  }
+
+  /** `https://host:port`, once started. */
+  get clientUrl(): string {
+    if (!this.addr) throw new Error(`${this.name}: not started`);
+    const host = this.addr.family === 'IPv6' ? `[${this.addr.address}]` : this.addr.address;
+    return `https://${host}:${this.addr.port}`;
+  }
+
+  async start(): Promise<AddressInfo> {
+    if (this.addr) return this.addr;
+    this.stopping = undefined;
+    const { host, port } = this.options;
+    const version = this.options.version ?? '3.4.23';
+    const memberId = id64(`${this.name}|https://${host}:2380`);
+    const gateway = new Gateway(this.store, {
+      name: this.name, version, logger: this.logger,
+      ids: { clusterId: id64(`etcd-cluster|${memberId}`), memberId, raftTerm: 2n },
+      ...(this.options.trace ? { trace: this.options.trace } : {}),
+    });
+    const server = createTlsServer({
+      name: this.name, identity: this.options.identity, clientCa: this.options.trustedCa, mode: 'require',
+    }, gateway.handle, this.options.trace);
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      this.logger.warn({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, code: err.code }, 'rejected connection');
+    });
+    this.server = server;
+    this.gateway = gateway;
+    this.addr = await listen(server, host, port, this.name);
+    this.timer = setInterval(() => {
+      const n = this.store.expireLeases();
+      if (n > 0) this.logger.debug({ expired: n }, 'leases expired');
+    }, this.options.leaseCheckIntervalMs ?? 500);
+    this.timer.unref();
+    this.logger.info({ address: this.clientUrl, version, memberId: memberId.toString(16) }, 'serving client traffic securely');
+    return this.addr;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      this.gateway?.closeStreams();
+      this.store.cancelAllWatches();
+      if (this.server) await closeServer(this.server);
+      this.server = undefined;
+      this.addr = undefined;
+      this.logger.info('stopped');
+    })();
+    return this.stopping;
+  }
+}
