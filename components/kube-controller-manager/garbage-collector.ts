@@ -1,0 +1,96 @@
+/**
+ * A small garbage collector (pkg/controller/garbagecollector) for the owner chains the controllers
+ * here build: Deployment → ReplicaSet → Pod. A dependent whose every owner reference names an object
+ * that no longer exists (confirmed with a live GET, as the real one does, since an informer may lag)
+ * is deleted with background propagation. Owner kinds it does not know are left alone.
+ */
+import type { Logger } from 'pino';
+import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
+import type { Deployment, KubeObject, OwnerReference, Pod, ReplicaSet } from '../types.js';
+import { type Informer, keyOf, splitKey } from './informer.js';
+import { WorkQueue } from './workqueue.js';
+
+const OWNER_KINDS: Readonly<Record<string, { group: string; resource: string }>> = {
+  Deployment: { group: 'apps', resource: 'deployments' },
+  ReplicaSet: { group: 'apps', resource: 'replicasets' },
+};
+
+export interface GarbageCollectorOptions {
+  readonly client: KubeClient;
+  readonly deployments: Informer<Deployment>;
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly pods: Informer<Pod>;
+  readonly logger: Logger;
+}
+
+export class GarbageCollector {
+  readonly name = 'generic-garbage-collector';
+  readonly queue: WorkQueue;
+  private readonly o: GarbageCollectorOptions;
+
+  constructor(o: GarbageCollectorOptions) {
+    this.o = o;
+    this.queue = new WorkQueue({ name: this.name, logger: o.logger, handler: (k) => this.sync(k) });
+    const watchDependent = (kind: 'ReplicaSet' | 'Pod', inf: Informer<ReplicaSet> | Informer<Pod>): void => {
+      const check = (obj: KubeObject): void => { if (this.ownedByKnownKind(obj)) this.queue.add(`${kind}|${keyOf(obj)}`); };
+      (inf as Informer<KubeObject>).addHandlers({ add: check, update: (_old, obj) => check(obj) });
+    };
+    watchDependent('ReplicaSet', o.replicaSets);
+    watchDependent('Pod', o.pods);
+    // An owner going away: look at its dependents.
+    o.deployments.addHandlers({ delete: (d) => this.ownerGone(d, o.replicaSets, 'ReplicaSet') });
+    o.replicaSets.addHandlers({ delete: (rs) => this.ownerGone(rs, o.pods, 'Pod') });
+  }
+
+  private ownedByKnownKind(obj: KubeObject): boolean {
+    return (obj.metadata.ownerReferences ?? []).some((r) => OWNER_KINDS[r.kind] !== undefined);
+  }
+
+  private ownerGone(owner: KubeObject, dependents: Informer<ReplicaSet> | Informer<Pod>, kind: string): void {
+    for (const d of (dependents as Informer<KubeObject>).list()) {
+      if (d.metadata.namespace !== owner.metadata.namespace) continue;
+      if (d.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid)) this.queue.add(`${kind}|${keyOf(d)}`);
+    }
+  }
+
+  private informerFor(kind: string): Informer<KubeObject> | undefined {
+    if (kind === 'Deployment') return this.o.deployments as Informer<KubeObject>;
+    if (kind === 'ReplicaSet') return this.o.replicaSets as Informer<KubeObject>;
+    return undefined;
+  }
+
+  /** Whether the owner a reference names exists (same uid): informer first, then a live GET. */
+  private async ownerExists(ns: string, ref: OwnerReference): Promise<boolean> {
+    const cached = this.informerFor(ref.kind)?.get(`${ns}/${ref.name}`);
+    if (cached?.metadata.uid === ref.uid) return true;
+    const def = OWNER_KINDS[ref.kind];
+    if (!def) return true;
+    try {
+      const live = await this.o.client.get(resourcePath({ group: def.group, resource: def.resource, namespace: ns, name: ref.name }));
+      return live.metadata.uid === ref.uid;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return false;
+      throw err;
+    }
+  }
+
+  private async sync(item: string): Promise<void> {
+    const [kind = '', key = ''] = item.split('|');
+    const inf = kind === 'Pod' ? this.o.pods as Informer<KubeObject> : this.o.replicaSets as Informer<KubeObject>;
+    const obj = inf.get(key);
+    if (!obj || obj.metadata.deletionTimestamp) return;
+    const refs = obj.metadata.ownerReferences ?? [];
+    if (refs.length === 0 || refs.some((r) => OWNER_KINDS[r.kind] === undefined)) return;
+    const { namespace = 'default', name } = splitKey(key);
+    for (const ref of refs) if (await this.ownerExists(namespace, ref)) return;
+    const path = kind === 'Pod'
+      ? resourcePath({ resource: 'pods', namespace, name })
+      : resourcePath({ group: 'apps', resource: 'replicasets', namespace, name });
+    this.o.logger.info({ kind, object: key, owners: refs.map((r) => `${r.kind}/${r.name}`) }, 'deleting object whose owners are gone');
+    try {
+      await this.o.client.delete(path);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+  }
+}

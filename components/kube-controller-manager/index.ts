@@ -1,0 +1,172 @@
+/**
+ * kube-controller-manager: the Deployment, ReplicaSet, Endpoints and garbage-collector controllers.
+ *
+ * Its own identity is controller-manager.conf's client certificate (user
+ * system:kube-controller-manager). With `useServiceAccountCredentials` (kubeadm sets
+ * --use-service-account-credentials=true) it does what the real clientbuilder does: as itself, it
+ * makes sure each controller's ServiceAccount exists in kube-system and asks the TokenRequest API for a
+ * token; each controller then writes with its own client, authenticated by that bearer token alone
+ * (user system:serviceaccount:kube-system:<controller>), so RBAC sees each controller separately. The
+ * shared informers list and watch as the controller-manager itself, as the real shared informer
+ * factory does.
+ */
+import type { Logger } from 'pino';
+import { type Clock, type Component, type ComponentDeps, systemClock } from '../common.js';
+import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
+import type { Identity } from '../tls.js';
+import type { Deployment, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../types.js';
+import { DeploymentController } from './deployment.js';
+import { EndpointsController } from './endpoints.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { Informer } from './informer.js';
+import { ReplicaSetController } from './replicaset.js';
+import type { WorkQueue } from './workqueue.js';
+
+export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'garbagecollector';
+
+/** The service account each controller runs as (the real controller-manager's names). */
+export const SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
+  deployment: 'deployment-controller',
+  replicaset: 'replicaset-controller',
+  endpoint: 'endpoint-controller',
+  garbagecollector: 'generic-garbage-collector',
+};
+
+export interface KubeControllerManagerOptions {
+  /** `https://host:port` of the apiserver. */
+  readonly apiserver: string;
+  /** controller-manager.conf's client certificate and key (CN system:kube-controller-manager). */
+  readonly identity: Identity;
+  readonly serverCa: string;
+  /** Default true, as kubeadm sets it. False: every controller uses the controller-manager's certificate. */
+  readonly useServiceAccountCredentials?: boolean;
+  /** Which controllers run (default: all four). */
+  readonly controllers?: readonly ControllerName[];
+  /** Lifetime asked for in each TokenRequest (the real clientbuilder asks for 3600 s). */
+  readonly tokenExpirationSeconds?: number;
+}
+
+interface ServiceAccount extends KubeObject {
+  secrets?: { name: string }[];
+}
+
+interface TokenRequest extends KubeObject {
+  spec: { audiences?: string[]; expirationSeconds?: number };
+  status?: { token: string; expirationTimestamp: string };
+}
+
+export class KubeControllerManager implements Component {
+  readonly name = 'kube-controller-manager';
+  private readonly options: KubeControllerManagerOptions;
+  private readonly deps: ComponentDeps;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly clients: KubeClient[] = [];
+  private readonly informers: Informer<KubeObject>[] = [];
+  private readonly queues: WorkQueue[] = [];
+  private started = false;
+  private stopped = false;
+
+  constructor(options: KubeControllerManagerOptions, deps: ComponentDeps) {
+    this.options = options;
+    this.deps = deps;
+    this.logger = deps.logger.child({ component: 'kube-controller-manager' });
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  private newClient(name: string, auth: { identity: Identity } | { token: string }): KubeClient {
+    const c = new KubeClient({
+      name, server: this.options.apiserver, serverCa: this.options.serverCa, ...auth,
+      ...(this.deps.trace ? { trace: this.deps.trace } : {}),
+    });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** clientbuilder.DynamicControllerClientBuilder: get or create the ServiceAccount, then a token for it. */
+  private async serviceAccountToken(root: KubeClient, sa: string): Promise<string> {
+    const ns = 'kube-system';
+    const saPath = resourcePath({ resource: 'serviceaccounts', namespace: ns });
+    try {
+      await root.get<ServiceAccount>(`${saPath}/${sa}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      try {
+        await root.create<ServiceAccount>(saPath, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: ns } });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 409)) throw e;
+      }
+    }
+    const tr = await root.create<TokenRequest>(`${saPath}/${sa}/token`, {
+      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name: sa, namespace: ns },
+      spec: { expirationSeconds: this.options.tokenExpirationSeconds ?? 3600 },
+    });
+    const token = tr.status?.token;
+    if (!token) throw new Error(`TokenRequest for kube-system/${sa} returned no token`);
+    this.logger.info({ serviceAccount: `kube-system/${sa}`, expires: tr.status?.expirationTimestamp }, 'obtained service-account token');
+    return token;
+  }
+
+  async start(): Promise<undefined> {
+    if (this.started) throw new Error('kube-controller-manager already started');
+    this.started = true;
+    try {
+      await this.run();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    return undefined;
+  }
+
+  private async run(): Promise<void> {
+    const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'garbagecollector']);
+    const root = this.newClient('kube-controller-manager', { identity: this.options.identity });
+    const clientFor = async (c: ControllerName): Promise<KubeClient> => {
+      if (this.options.useServiceAccountCredentials === false) return root;
+      const sa = SERVICE_ACCOUNTS[c];
+      return this.newClient(`kube-controller-manager (${sa})`, { token: await this.serviceAccountToken(root, sa) });
+    };
+    const informer = <T extends KubeObject>(path: string, kind: string): Informer<T> => {
+      const inf = new Informer<T>({ client: root, path, logger: this.logger, kind });
+      this.informers.push(inf as unknown as Informer<KubeObject>);
+      return inf;
+    };
+    const pods = informer<Pod>(resourcePath({ resource: 'pods' }), '*v1.Pod');
+    const replicaSets = informer<ReplicaSet>(resourcePath({ group: 'apps', resource: 'replicasets' }), '*v1.ReplicaSet');
+    const deployments = informer<Deployment>(resourcePath({ group: 'apps', resource: 'deployments' }), '*v1.Deployment');
+    const services = informer<Service>(resourcePath({ resource: 'services' }), '*v1.Service');
+    const endpoints = informer<Endpoints>(resourcePath({ resource: 'endpoints' }), '*v1.Endpoints');
+    const log = (name: string): Logger => this.logger.child({ controller: name });
+
+    // Controllers register their handlers before the informers start, so the first list reaches them.
+    if (enabled.has('replicaset')) {
+      this.queues.push(new ReplicaSetController({ client: await clientFor('replicaset'), replicaSets, pods, logger: log('replicaset'), clock: this.clock }).queue);
+    }
+    if (enabled.has('deployment')) {
+      this.queues.push(new DeploymentController({ client: await clientFor('deployment'), deployments, replicaSets, pods, logger: log('deployment') }).queue);
+    }
+    if (enabled.has('endpoint')) {
+      this.queues.push(new EndpointsController({ client: await clientFor('endpoint'), services, pods, endpoints, logger: log('endpoint') }).queue);
+    }
+    if (enabled.has('garbagecollector')) {
+      this.queues.push(new GarbageCollector({ client: await clientFor('garbagecollector'), deployments, replicaSets, pods, logger: log('garbagecollector') }).queue);
+    }
+    if (this.stopped) return;
+    await Promise.all(this.informers.map((i) => i.start()));
+    this.logger.info({ controllers: [...enabled] }, 'caches synced; controllers running');
+  }
+
+  /** Resolves when every controller's queue is empty (for tests that want a settled state). */
+  async idle(): Promise<void> {
+    await Promise.all(this.queues.map((q) => q.idle()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const q of this.queues) q.stop();
+    await Promise.all(this.informers.map((i) => i.stop()));
+    for (const c of this.clients) c.close();
+  }
+}

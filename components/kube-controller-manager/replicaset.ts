@@ -1,0 +1,182 @@
+/**
+ * The ReplicaSet controller (pkg/controller/replicaset): keeps the number of active pods a ReplicaSet
+ * controls equal to spec.replicas — creating pods from the template (generateName `<rs>-`, an owner
+ * reference with controller: true) in slow-start batches, deleting the least valuable surplus pods
+ * first — and reports replicas / readyReplicas / availableReplicas in its status.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../common.js';
+import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
+import type { OwnerReference, Pod, ReplicaSet } from '../types.js';
+import { isPodReady } from './endpoints.js';
+import { Expectations } from './expectations.js';
+import { type Informer, keyOf, splitKey } from './informer.js';
+import { WorkQueue } from './workqueue.js';
+
+/** The owner reference marked controller: true, if any. */
+export const controllerRef = (o: { metadata: { ownerReferences?: OwnerReference[] } }): OwnerReference | undefined =>
+  o.metadata.ownerReferences?.find((r) => r.controller === true);
+
+export const isActivePod = (p: Pod): boolean =>
+  p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed' && !p.metadata.deletionTimestamp;
+
+/** controller.GetPodFromTemplate. */
+export function podFromTemplate(rs: ReplicaSet): Pod {
+  const t = rs.spec.template;
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      generateName: `${rs.metadata.name ?? ''}-`,
+      namespace: rs.metadata.namespace ?? 'default',
+      ...(t.metadata?.labels ? { labels: { ...t.metadata.labels } } : {}),
+      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+      ownerReferences: [{
+        apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true,
+      }],
+    },
+    spec: structuredClone(t.spec),
+  };
+}
+
+const rank = (p: Pod): number[] => {
+  const phase = p.status?.phase;
+  return [
+    p.spec.nodeName ? 1 : 0, // unassigned < assigned
+    phase === 'Pending' ? 0 : phase === 'Unknown' ? 1 : phase === 'Running' ? 2 : 0, // pending < unknown < running
+    isPodReady(p) ? 1 : 0, // not ready < ready
+    (p.status?.containerStatuses ?? []).reduce((n, c) => n - c.restartCount, 0), // more restarts first
+    -(Date.parse(p.metadata.creationTimestamp ?? '') || 0), // newer first
+  ];
+};
+
+/** controller.ActivePodsWithRanks: the `n` pods to delete, least valuable first. */
+export function podsToDelete(pods: readonly Pod[], n: number): Pod[] {
+  const cmp = (a: Pod, b: Pod): number => {
+    const ra = rank(a);
+    const rb = rank(b);
+    for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return (ra[i] ?? 0) - (rb[i] ?? 0);
+    return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1;
+  };
+  return [...pods].sort(cmp).slice(0, Math.max(0, n));
+}
+
+export function replicaSetStatus(rs: ReplicaSet, pods: readonly Pod[]): NonNullable<ReplicaSet['status']> {
+  const labels = rs.spec.template.metadata?.labels ?? {};
+  const ready = pods.filter(isPodReady).length;
+  return {
+    replicas: pods.length,
+    fullyLabeledReplicas: pods.filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    ...(rs.metadata.generation !== undefined ? { observedGeneration: rs.metadata.generation } : {}),
+  };
+}
+
+const SLOW_START_INITIAL_BATCH = 1;
+const BURST_REPLICAS = 500;
+
+export interface ReplicaSetControllerOptions {
+  readonly client: KubeClient;
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly pods: Informer<Pod>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export class ReplicaSetController {
+  readonly name = 'replicaset-controller';
+  readonly queue: WorkQueue;
+  private readonly o: ReplicaSetControllerOptions;
+  private readonly expectations: Expectations;
+
+  constructor(o: ReplicaSetControllerOptions) {
+    this.o = o;
+    this.expectations = new Expectations(o.clock);
+    this.queue = new WorkQueue({ name: this.name, logger: o.logger, handler: (k) => this.sync(k) });
+    o.replicaSets.addHandlers({
+      add: (rs) => this.queue.add(keyOf(rs)),
+      update: (_old, rs) => this.queue.add(keyOf(rs)),
+      delete: (rs) => { this.expectations.forget(keyOf(rs)); this.queue.add(keyOf(rs)); },
+    });
+    o.pods.addHandlers({
+      add: (p) => { const k = this.ownerKey(p); if (k) { this.expectations.creationObserved(k); this.queue.add(k); } },
+      update: (old, p) => {
+        const k = this.ownerKey(p);
+        const ko = this.ownerKey(old);
+        if (ko && ko !== k) this.queue.add(ko);
+        if (!k) return;
+        // A pod marked for deletion counts as deleted now (the real controller does the same).
+        if (p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) this.expectations.deletionObserved(k);
+        this.queue.add(k);
+      },
+      delete: (p) => { const k = this.ownerKey(p); if (k) { if (!p.metadata.deletionTimestamp) this.expectations.deletionObserved(k); this.queue.add(k); } },
+    });
+  }
+
+  private ownerKey(p: Pod): string | undefined {
+    const ref = controllerRef(p);
+    if (ref?.kind !== 'ReplicaSet') return undefined;
+    return `${p.metadata.namespace ?? 'default'}/${ref.name}`;
+  }
+
+  private async sync(key: string): Promise<void> {
+    const rs = this.o.replicaSets.get(key);
+    if (!rs) { this.expectations.forget(key); return; }
+    const { namespace = 'default' } = splitKey(key);
+    const pods = this.o.pods.list().filter((p) =>
+      p.metadata.namespace === namespace && isActivePod(p) && controllerRef(p)?.uid === rs.metadata.uid);
+    if (this.expectations.satisfied(key) && !rs.metadata.deletionTimestamp) await this.manageReplicas(key, rs, pods);
+    await this.updateStatus(rs, pods);
+  }
+
+  private async manageReplicas(key: string, rs: ReplicaSet, pods: Pod[]): Promise<void> {
+    const want = rs.spec.replicas ?? 1;
+    const diff = pods.length - want;
+    const ns = rs.metadata.namespace ?? 'default';
+    const podsPath = resourcePath({ resource: 'pods', namespace: ns });
+    if (diff < 0) {
+      let toCreate = Math.min(-diff, BURST_REPLICAS);
+      this.expectations.expect(key, toCreate, 0);
+      this.o.logger.info({ replicaSet: key, need: want, creating: toCreate }, 'too few replicas');
+      // controller.slowStartBatch: 1, 2, 4, ... at a time; stop at the first failing batch.
+      let batch = Math.min(toCreate, SLOW_START_INITIAL_BATCH);
+      while (toCreate > 0) {
+        const results = await Promise.allSettled(Array.from({ length: batch }, () => this.o.client.create<Pod>(podsPath, podFromTemplate(rs))));
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        toCreate -= batch;
+        if (failed.length > 0) {
+          // Neither the failed creations nor the skipped ones will ever be observed.
+          for (let i = 0; i < failed.length + toCreate; i++) this.expectations.creationObserved(key);
+          throw failed[0]?.reason instanceof Error ? failed[0].reason : new Error(String(failed[0]?.reason));
+        }
+        batch = Math.min(toCreate, batch * 2);
+      }
+    } else if (diff > 0) {
+      const victims = podsToDelete(pods, Math.min(diff, BURST_REPLICAS));
+      this.expectations.expect(key, 0, victims.length);
+      this.o.logger.info({ replicaSet: key, need: want, deleting: victims.length }, 'too many replicas');
+      const results = await Promise.allSettled(victims.map((p) => this.o.client.delete(`${podsPath}/${encodeURIComponent(p.metadata.name ?? '')}`)));
+      let firstError: unknown;
+      results.forEach((r) => {
+        if (r.status === 'fulfilled') return;
+        this.expectations.deletionObserved(key);
+        if (!(r.reason instanceof ApiError && r.reason.code === 404)) firstError ??= r.reason;
+      });
+      if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error(String(firstError));
+    }
+  }
+
+  private async updateStatus(rs: ReplicaSet, pods: Pod[]): Promise<void> {
+    const status = replicaSetStatus(rs, pods);
+    const cur = rs.status;
+    if (cur && cur.replicas === status.replicas && (cur.readyReplicas ?? 0) === status.readyReplicas && (cur.availableReplicas ?? 0) === status.availableReplicas
+      && (cur.fullyLabeledReplicas ?? 0) === status.fullyLabeledReplicas && cur.observedGeneration === status.observedGeneration) return;
+    const path = resourcePath({ group: 'apps', resource: 'replicasets', namespace: rs.metadata.namespace ?? 'default', name: rs.metadata.name ?? '', subresource: 'status' });
+    try {
+      await this.o.client.update<ReplicaSet>(path, { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet', status });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The scheduling decision, free of I/O: the default profile's filter plugins in their real order
+ * (NodeUnschedulable, TaintToleration, NodeAffinity for nodeSelector, NodeResourcesFit) and the
+ * NodeResourcesFit LeastAllocated score (k8s.io/kubernetes/pkg/scheduler/framework/plugins). A node
+ * that fails reports the first failing plugin's reasons; when no node fits, the reasons are counted
+ * into FitError's message: `0/2 nodes are available: 2 Insufficient cpu.`
+ */
+import { matchesMap } from '../kube-controller-manager/selector.js';
+import type { Node, Pod } from '../types.js';
+import { milliValue, value } from './quantity.js';
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: string;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+/** Requests of one pod, or the sum over pods on a node: millicores, bytes, pod count. */
+export interface Resources {
+  milliCpu: number;
+  memory: number;
+  pods: number;
+}
+
+/** What a node already carries: real requests (for Fit) and non-zero requests (for scoring). */
+export interface NodeUsage {
+  requested: Resources;
+  nonZero: Resources;
+}
+
+// pkg/scheduler/util: DefaultMilliCPURequest = 100, DefaultMemoryRequest = 200 MiB.
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+export const MAX_NODE_SCORE = 100;
+
+const tolerationsOf = (pod: Pod): Toleration[] => (pod.spec as { tolerations?: Toleration[] }).tolerations ?? [];
+
+/** The pod's summed container requests (init containers take the max, as the real one does). */
+export function podRequests(pod: Pod): { requested: Resources; nonZero: Resources } {
+  const requested: Resources = { milliCpu: 0, memory: 0, pods: 1 };
+  const nonZero: Resources = { milliCpu: 0, memory: 0, pods: 1 };
+  for (const c of pod.spec.containers) {
+    const cpu = c.resources?.requests?.cpu;
+    const mem = c.resources?.requests?.memory;
+    requested.milliCpu += cpu === undefined ? 0 : milliValue(cpu);
+    requested.memory += mem === undefined ? 0 : value(mem);
+    nonZero.milliCpu += cpu === undefined ? DEFAULT_MILLI_CPU_REQUEST : milliValue(cpu);
+    nonZero.memory += mem === undefined ? DEFAULT_MEMORY_REQUEST : value(mem);
+  }
+  const init = (pod.spec as { initContainers?: Pod['spec']['containers'] }).initContainers ?? [];
+  for (const c of init) {
+    const cpu = c.resources?.requests?.cpu;
+    const mem = c.resources?.requests?.memory;
+    if (cpu !== undefined) { requested.milliCpu = Math.max(requested.milliCpu, milliValue(cpu)); nonZero.milliCpu = Math.max(nonZero.milliCpu, milliValue(cpu)); }
+    if (mem !== undefined) { requested.memory = Math.max(requested.memory, value(mem)); nonZero.memory = Math.max(nonZero.memory, value(mem)); }
+  }
+  return { requested, nonZero };
+}
+
+export function allocatable(node: Node): Resources {
+  const a = node.status?.allocatable ?? {};
+  return {
+    milliCpu: a.cpu === undefined ? 0 : milliValue(a.cpu),
+    memory: a.memory === undefined ? 0 : value(a.memory),
+    pods: a.pods === undefined ? 0 : value(a.pods),
+  };
+}
+
+export const emptyUsage = (): NodeUsage => ({ requested: { milliCpu: 0, memory: 0, pods: 0 }, nonZero: { milliCpu: 0, memory: 0, pods: 0 } });
+
+export function addUsage(u: NodeUsage, pod: Pod): void {
+  const r = podRequests(pod);
+  u.requested.milliCpu += r.requested.milliCpu;
+  u.requested.memory += r.requested.memory;
+  u.requested.pods += 1;
+  u.nonZero.milliCpu += r.nonZero.milliCpu;
+  u.nonZero.memory += r.nonZero.memory;
+  u.nonZero.pods += 1;
+}
+
+/** v1helper.TolerationsTolerateTaint. */
+export function tolerates(tolerations: Toleration[], taint: Taint): boolean {
+  return tolerations.some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if ((t.operator ?? 'Equal') === 'Exists') return !t.key || t.key === taint.key;
+    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+  });
+}
+
+/** The taints the filter sees: the node's own, plus the not-ready taint the node lifecycle controller would add. */
+function effectiveTaints(node: Node): Taint[] {
+  const taints: Taint[] = [...(node.spec.taints ?? [])];
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') {
+    const key = ready?.status === 'False' ? 'node.kubernetes.io/not-ready' : 'node.kubernetes.io/unreachable';
+    if (!taints.some((t) => t.key === key)) taints.push({ key, effect: 'NoSchedule' });
+  }
+  return taints;
+}
+
+/**
+ * Runs the filters on one node; returns the failing plugin's reasons (empty = the node fits).
+ * `usage` is what is already bound or assumed on the node.
+ */
+export function filterNode(pod: Pod, node: Node, usage: NodeUsage): string[] {
+  const tolerations = tolerationsOf(pod);
+  // NodeUnschedulable
+  if (node.spec.unschedulable && !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
+    return ['node(s) were unschedulable'];
+  }
+  // TaintToleration (NoSchedule and NoExecute taints)
+  const untolerated = effectiveTaints(node).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t));
+  if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
+  // NodeAffinity (spec.nodeSelector)
+  if (!matchesMap(pod.spec.nodeSelector, node.metadata.labels)) return ["node(s) didn't match Pod's node affinity/selector"];
+  // NodeResourcesFit
+  const req = podRequests(pod).requested;
+  const alloc = allocatable(node);
+  const reasons: string[] = [];
+  if (usage.requested.pods + 1 > alloc.pods) reasons.push('Too many pods');
+  if (req.milliCpu > 0 && req.milliCpu > alloc.milliCpu - usage.requested.milliCpu) reasons.push('Insufficient cpu');
+  if (req.memory > 0 && req.memory > alloc.memory - usage.requested.memory) reasons.push('Insufficient memory');
+  return reasons;
+}
+
+/** NodeResourcesFit with the LeastAllocated strategy, cpu and memory weighted 1 each: 0–100. */
+export function leastAllocatedScore(pod: Pod, node: Node, usage: NodeUsage): number {
+  const alloc = allocatable(node);
+  const req = podRequests(pod).nonZero;
+  const one = (capacity: number, requested: number): number => {
+    if (capacity === 0 || requested > capacity) return 0;
+    return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
+  };
+  const cpu = one(alloc.milliCpu, usage.nonZero.milliCpu + req.milliCpu);
+  const mem = one(alloc.memory, usage.nonZero.memory + req.memory);
+  return Math.floor((cpu + mem) / 2);
+}
+
+export interface ScheduleResult {
+  /** The chosen node, or undefined when none fits. */
+  readonly node?: string;
+  /** Every feasible node's score, by name. */
+  readonly scores: ReadonlyMap<string, number>;
+  /** Each infeasible node's reasons. */
+  readonly failures: ReadonlyMap<string, string[]>;
+  /** FitError's message when no node fits. */
+  readonly message?: string;
+}
+
+/**
+ * Filters, scores and picks: the highest score wins, ties go to the node whose name sorts first
+ * (the real scheduler picks among ties at random; a simulation wants to be reproducible).
+ */
+export function schedulePod(pod: Pod, nodes: readonly Node[], usageOf: (node: string) => NodeUsage): ScheduleResult {
+  const scores = new Map<string, number>();
+  const failures = new Map<string, string[]>();
+  for (const node of nodes) {
+    const name = node.metadata.name ?? '';
+    const usage = usageOf(name);
+    const reasons = filterNode(pod, node, usage);
+    if (reasons.length > 0) failures.set(name, reasons);
+    else scores.set(name, leastAllocatedScore(pod, node, usage));
+  }
+  let best: string | undefined;
+  for (const [name, score] of [...scores].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    if (best === undefined || score > (scores.get(best) ?? -1)) best = name;
+  }
+  if (best !== undefined) return { node: best, scores, failures };
+  return { scores, failures, message: fitErrorMessage(nodes.length, failures) };
+}
+
+/** framework.FitError.Error(): `0/N nodes are available: <count> <reason>, ... .`, reasons sorted as strings. */
+export function fitErrorMessage(numNodes: number, failures: ReadonlyMap<string, string[]>): string {
+  const histogram = new Map<string, number>();
+  for (const reasons of failures.values()) for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
+  const parts = [...histogram].map(([r, n]) => `${n} ${r}`).sort();
+  let msg = `0/${numNodes} nodes are available:`;
+  if (parts.length > 0) msg += ` ${parts.join(', ')}.`;
+  return msg;
+}

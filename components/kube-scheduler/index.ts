@@ -1,0 +1,314 @@
+/**
+ * kube-scheduler: watches nodes and the pods that are not finished, queues the pods without a node
+ * that name this scheduler, and for each one filters and scores the nodes (framework.ts) and POSTs a
+ * Binding to `pods/<name>/binding` — the only write it needs besides Events. A pod bound but not yet
+ * seen bound in the watch is "assumed" on its node, so the next decision already counts it. A pod
+ * that fits nowhere gets a FailedScheduling Event and waits in the unschedulable queue until a node
+ * or an assigned pod changes.
+ *
+ * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type Component, type ComponentDeps, systemClock, type Clock } from '../common.js';
+import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
+import { Informer, keyOf } from '../kube-controller-manager/informer.js';
+import type { Identity } from '../tls.js';
+import type { Binding, KubeEvent, Lease, Node, Pod } from '../types.js';
+import { addUsage, emptyUsage, schedulePod, type NodeUsage } from './framework.js';
+
+export interface KubeSchedulerOptions {
+  /** `https://host:port` of the apiserver. */
+  readonly apiserver: string;
+  /** scheduler.conf's client certificate and key (CN system:kube-scheduler). */
+  readonly identity: Identity;
+  /** The CA the apiserver's serving certificate must chain to. */
+  readonly serverCa: string;
+  readonly schedulerName?: string;
+  /** Hold the `kube-system/kube-scheduler` Lease while running (kubeadm: --leader-elect=true). Default false. */
+  readonly leaderElect?: boolean;
+  /** Lease timings, seconds (defaults 15 / 2, as the real flags). */
+  readonly leaseDurationSeconds?: number;
+  readonly retryPeriodSeconds?: number;
+}
+
+export interface ScheduleOutcome {
+  /** `namespace/name`. */
+  readonly pod: string;
+  readonly result: 'bound' | 'unschedulable' | 'error';
+  readonly node?: string;
+  readonly message: string;
+}
+
+export type ScheduleListener = (o: ScheduleOutcome) => void;
+
+const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+export class KubeScheduler implements Component {
+  readonly name = 'kube-scheduler';
+  private readonly options: KubeSchedulerOptions;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly deps: ComponentDeps;
+  private readonly schedulerName: string;
+  private client: KubeClient | undefined;
+  private pods: Informer<Pod> | undefined;
+  private nodes: Informer<Node> | undefined;
+  /** activeQ (FIFO) and the unschedulable pods, by key. */
+  private readonly active: string[] = [];
+  private readonly unschedulable = new Set<string>();
+  /** Pods bound by us and not yet seen bound in the watch: key → node. */
+  private readonly assumed = new Map<string, { node: string; pod: Pod }>();
+  /** The last FailedScheduling message recorded per pod (one Event per distinct message). */
+  private readonly lastFailure = new Map<string, string>();
+  private readonly listeners = new Set<ScheduleListener>();
+  private busy = false;
+  private cycle: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private started = false;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly identityId = `cp-1_${randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5')}`;
+
+  constructor(options: KubeSchedulerOptions, deps: ComponentDeps) {
+    this.options = options;
+    this.deps = deps;
+    this.logger = deps.logger.child({ component: 'kube-scheduler' });
+    this.clock = deps.clock ?? systemClock;
+    this.schedulerName = options.schedulerName ?? 'default-scheduler';
+  }
+
+  /** Subscribes to scheduling outcomes; returns the unsubscribe function. */
+  onOutcome(listener: ScheduleListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the outcome of the next attempt for `namespace/name` that binds it (or rejects after `timeoutMs`). */
+  waitForBinding(podKey: string, timeoutMs = 10_000): Promise<ScheduleOutcome> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new Error(`pod ${podKey} was not bound within ${timeoutMs} ms`)); }, timeoutMs);
+      const off = this.onOutcome((o) => {
+        if (o.pod !== podKey || o.result !== 'bound') return;
+        clearTimeout(timer);
+        off();
+        resolve(o);
+      });
+    });
+  }
+
+  async start(): Promise<undefined> {
+    if (this.started) throw new Error('kube-scheduler already started');
+    this.started = true;
+    const client = new KubeClient({
+      name: 'kube-scheduler', server: this.options.apiserver, identity: this.options.identity, serverCa: this.options.serverCa,
+      ...(this.deps.trace ? { trace: this.deps.trace } : {}),
+    });
+    this.client = client;
+    try {
+      if (this.options.leaderElect) await this.acquireLease();
+      const nodes = new Informer<Node>({ client, path: resourcePath({ resource: 'nodes' }), logger: this.logger, kind: '*v1.Node' });
+      // The real scheduler's pod informer: every pod that is not finished (scheduler.go newPodInformer).
+      const pods = new Informer<Pod>({
+        client, path: resourcePath({ resource: 'pods' }), fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed', logger: this.logger, kind: '*v1.Pod',
+      });
+      this.nodes = nodes;
+      this.pods = pods;
+      nodes.addHandlers({ add: () => this.moveAllToActive(), update: () => this.moveAllToActive() });
+      pods.addHandlers({
+        add: (p) => this.onPod(p),
+        update: (_old, p) => this.onPod(p),
+        delete: (p) => this.onPodDeleted(p),
+      });
+      await Promise.all([nodes.start(), pods.start()]);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.logger.info({ schedulerName: this.schedulerName }, 'caches synced; scheduling');
+    this.pump();
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
+    await this.cycle;
+    this.client?.close();
+    this.listeners.clear();
+  }
+
+  private responsibleFor(p: Pod): boolean {
+    return !p.spec.nodeName && (p.spec.schedulerName ?? 'default-scheduler') === this.schedulerName && !p.metadata.deletionTimestamp && !isTerminal(p);
+  }
+
+  private onPod(p: Pod): void {
+    const key = keyOf(p);
+    if (p.spec.nodeName) {
+      // Bound (by us or anyone): the assumption is confirmed; its resources now count from the informer.
+      this.assumed.delete(key);
+      this.unschedulable.delete(key);
+      this.lastFailure.delete(key);
+      return;
+    }
+    if (!this.responsibleFor(p)) return;
+    // An update of a pod waiting as unschedulable may make it fit (e.g. smaller requests).
+    this.unschedulable.delete(key);
+    this.enqueue(key);
+  }
+
+  private onPodDeleted(p: Pod): void {
+    const key = keyOf(p);
+    this.assumed.delete(key);
+    this.unschedulable.delete(key);
+    this.lastFailure.delete(key);
+    // A bound pod going away frees room: retry the pods that did not fit (MoveAllToActiveOrBackoffQueue).
+    if (p.spec.nodeName) this.moveAllToActive();
+  }
+
+  private moveAllToActive(): void {
+    for (const key of this.unschedulable) this.enqueue(key);
+    this.unschedulable.clear();
+  }
+
+  private enqueue(key: string): void {
+    if (this.stopped) return;
+    if (!this.active.includes(key)) this.active.push(key);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.busy || this.stopped || !this.pods) return;
+    const key = this.active.shift();
+    if (key === undefined) return;
+    this.busy = true;
+    this.cycle = this.scheduleOne(key)
+      .catch((err: unknown) => this.logger.error({ err, pod: key }, 'scheduling cycle failed'))
+      .finally(() => { this.busy = false; this.pump(); });
+  }
+
+  /** What is bound or assumed on each node. */
+  private usageOf(): (node: string) => NodeUsage {
+    const usage = new Map<string, NodeUsage>();
+    const add = (node: string, p: Pod): void => {
+      let u = usage.get(node);
+      if (!u) { u = emptyUsage(); usage.set(node, u); }
+      addUsage(u, p);
+    };
+    for (const p of this.pods?.list() ?? []) if (p.spec.nodeName && !isTerminal(p)) add(p.spec.nodeName, p);
+    for (const [key, a] of this.assumed) if (!this.pods?.get(key)?.spec.nodeName) add(a.node, a.pod);
+    return (node) => usage.get(node) ?? emptyUsage();
+  }
+
+  private async scheduleOne(key: string): Promise<void> {
+    const pod = this.pods?.get(key);
+    if (!pod || !this.responsibleFor(pod) || this.assumed.has(key)) return;
+    const nodes = (this.nodes?.list() ?? []).sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    const result = nodes.length === 0
+      ? { message: 'no nodes available to schedule pods' }
+      : schedulePod(pod, nodes, this.usageOf());
+    if (!('node' in result) || result.node === undefined) {
+      const message = result.message ?? 'no fit';
+      this.unschedulable.add(key);
+      this.logger.info({ pod: key, message }, 'unable to schedule pod; waiting');
+      if (this.lastFailure.get(key) !== message) {
+        this.lastFailure.set(key, message);
+        await this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
+      }
+      this.notify({ pod: key, result: 'unschedulable', message });
+      return;
+    }
+    const node = result.node;
+    this.assumed.set(key, { node, pod });
+    const binding: Binding = {
+      apiVersion: 'v1', kind: 'Binding',
+      metadata: { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? 'default', ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
+      target: { apiVersion: 'v1', kind: 'Node', name: node },
+    };
+    try {
+      await this.client?.create(resourcePath({ resource: 'pods', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', subresource: 'binding' }), binding);
+    } catch (err) {
+      this.assumed.delete(key);
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.warn({ pod: key, node, err: message }, 'binding rejected');
+      this.notify({ pod: key, result: 'error', node, message });
+      // A pod that is gone or already bound needs nothing more; anything else is tried again after a change.
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) this.unschedulable.add(key);
+      return;
+    }
+    const message = `Successfully assigned ${key} to ${node}`;
+    this.logger.info({ pod: key, node, scores: Object.fromEntries(result.scores) }, 'bound');
+    this.lastFailure.delete(key);
+    this.notify({ pod: key, result: 'bound', node, message });
+    await this.recordEvent(pod, 'Normal', 'Scheduled', message);
+  }
+
+  private notify(o: ScheduleOutcome): void {
+    for (const l of this.listeners) l(o);
+  }
+
+  private async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = this.clock.now();
+    const ns = pod.metadata.namespace ?? 'default';
+    // client-go's recorder names events <object>.<UnixNano in hex>.
+    const nano = BigInt(now.getTime()) * 1_000_000n + BigInt(randomBytes(2).readUInt16BE());
+    const event: KubeEvent = {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: `${pod.metadata.name ?? ''}.${nano.toString(16)}`, namespace: ns },
+      involvedObject: { kind: 'Pod', namespace: ns, name: pod.metadata.name ?? '', ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
+      reason, message, type,
+      source: { component: this.schedulerName },
+      firstTimestamp: now.toISOString(), lastTimestamp: now.toISOString(), count: 1,
+    };
+    try {
+      await this.client?.create(resourcePath({ resource: 'events', namespace: ns }), event);
+    } catch (err) {
+      this.logger.warn({ err: err instanceof Error ? err.message : String(err), reason }, 'could not record event');
+    }
+  }
+
+  /** Leader election on the `kube-system/kube-scheduler` Lease (resourcelock.LeaseLock). */
+  private async acquireLease(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const duration = this.options.leaseDurationSeconds ?? 15;
+    const retry = (this.options.retryPeriodSeconds ?? 2) * 1000;
+    const path = resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system' });
+    const now = (): string => this.clock.now().toISOString().replace('Z', '000Z');
+    const tryOnce = async (): Promise<boolean> => {
+      let lease: Lease | undefined;
+      try {
+        lease = await client.get<Lease>(`${path}/kube-scheduler`);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+      if (!lease) {
+        await client.create<Lease>(path, {
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kube-scheduler', namespace: 'kube-system' },
+          spec: { holderIdentity: this.identityId, leaseDurationSeconds: duration, acquireTime: now(), renewTime: now() },
+        });
+        return true;
+      }
+      const held = lease.spec.holderIdentity && lease.spec.holderIdentity !== this.identityId;
+      const renewedAt = Date.parse(lease.spec.renewTime ?? '') || 0;
+      if (held && renewedAt + (lease.spec.leaseDurationSeconds ?? duration) * 1000 > this.clock.now().getTime()) return false;
+      await client.update<Lease>(`${path}/kube-scheduler`, {
+        ...lease, spec: { ...lease.spec, holderIdentity: this.identityId, leaseDurationSeconds: duration, renewTime: now(), ...(held || !lease.spec.acquireTime ? { acquireTime: now() } : {}) },
+      });
+      return true;
+    };
+    while (!this.stopped && !(await tryOnce())) {
+      await new Promise<void>((resolve) => { this.leaseTimer = setTimeout(resolve, retry); });
+    }
+    const renew = (): void => {
+      this.leaseTimer = setTimeout(() => {
+        if (this.stopped) return;
+        tryOnce().then((ok) => {
+          if (!ok) this.logger.error('lost the kube-scheduler lease');
+        }, (err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease renewal failed')).finally(() => { if (!this.stopped) renew(); });
+      }, retry);
+    };
+    renew();
+  }
+}
