@@ -1,0 +1,176 @@
+/**
+ * The cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, then a kubelet and a
+ * kube-proxy per node, each with its own certificate from the PKI, each on its own loopback address
+ * (apiserver and stacked etcd on the control-plane address, node-k's kubelet on 127.0.2.k) so IP SANs
+ * mean something. Started in dependency order, stopped in reverse; if any start fails, what started is
+ * stopped again and the error names the component.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { caPem, credential, kubeletClientName, kubeletServingName, type Pki } from '../pki/store.js';
+import type { Component } from '../components/common.js';
+import { Etcd } from '../components/etcd/index.js';
+import { KubeApiserver } from '../components/kube-apiserver/index.js';
+import { KubeClient } from '../components/kube-client.js';
+import { KubeControllerManager } from '../components/kube-controller-manager/index.js';
+import { KubeProxy } from '../components/kube-proxy/index.js';
+import { KubeScheduler } from '../components/kube-scheduler/index.js';
+import { Kubelet } from '../components/kubelet/index.js';
+import type { Identity } from '../components/tls.js';
+import type { Trace } from './trace.js';
+
+export interface ClusterOptions {
+  readonly pki: Pki;
+  readonly trace: Trace;
+  readonly logger: Logger;
+  /** `real`: 6443, 2379 and 10250 where free, else any free port; `ephemeral`: always any free port (tests). */
+  readonly ports?: 'real' | 'ephemeral';
+  /**
+   * Whether the apiserver verifies kubelet serving certificates against the Kubernetes CA
+   * (--kubelet-certificate-authority, as the seed and "Kubernetes The Hard Way" do; the default here) or
+   * not (kubeadm's default, which CIS benchmark 1.2.5 flags).
+   */
+  readonly kubeletCertificateAuthority?: boolean;
+  /** Which nodes of the PKI's plan get a kubelet and kube-proxy (default: all). */
+  readonly nodes?: readonly string[];
+}
+
+export const identityOf = (pki: Pki, name: string): Identity => {
+  const c = credential(pki, name);
+  return { cert: c.certPem, key: c.keyPem };
+};
+
+export interface Endpoints {
+  readonly etcd: string;
+  readonly apiserver: string;
+  readonly kubelets: Readonly<Record<string, string>>;
+}
+
+export class Cluster {
+  readonly pki: Pki;
+  readonly trace: Trace;
+  private readonly options: ClusterOptions;
+  private readonly started: Component[] = [];
+  private readonly clients: KubeClient[] = [];
+  etcd: Etcd | undefined;
+  apiserver: KubeApiserver | undefined;
+  scheduler: KubeScheduler | undefined;
+  controllerManager: KubeControllerManager | undefined;
+  readonly kubelets = new Map<string, Kubelet>();
+  readonly proxies = new Map<string, KubeProxy>();
+  private addresses: { etcd?: string; apiserver?: string; kubelets: Record<string, string> } = { kubelets: {} };
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: ClusterOptions) {
+    this.options = options;
+    this.pki = options.pki;
+    this.trace = options.trace;
+  }
+
+  get endpoints(): Endpoints {
+    if (!this.addresses.etcd || !this.addresses.apiserver) throw new Error('the cluster is not started');
+    return { etcd: this.addresses.etcd, apiserver: this.addresses.apiserver, kubelets: { ...this.addresses.kubelets } };
+  }
+
+  get apiserverUrl(): string {
+    return this.endpoints.apiserver;
+  }
+
+  /** Starts a component on its real port, or on any free port when that one is taken (or in ephemeral mode). */
+  private async startOn<C extends Component>(make: (port: number) => C, realPort: number): Promise<{ component: C; address: AddressInfo }> {
+    const ports = this.options.ports === 'real' ? [realPort, 0] : [0];
+    let last: unknown;
+    for (const port of ports) {
+      const component = make(port);
+      try {
+        const address = await component.start();
+        this.started.push(component);
+        return { component, address: address! };
+      } catch (err) {
+        last = err;
+        await component.stop().catch(() => undefined);
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+        this.options.logger.info({ component: component.name, port }, 'port taken, falling back to any free port');
+      }
+    }
+    throw last;
+  }
+
+  private async startClient<C extends Component>(component: C): Promise<C> {
+    await component.start();
+    this.started.push(component);
+    return component;
+  }
+
+  async start(): Promise<this> {
+    const { pki, trace, logger } = this.options;
+    const plan = pki.plan;
+    const k8sCa = caPem(pki, 'ca');
+    const etcdCa = caPem(pki, 'etcd/ca');
+    try {
+      const etcd = await this.startOn((port) => new Etcd({
+        host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace,
+      }), 2379);
+      this.etcd = etcd.component;
+      this.addresses.etcd = `https://${plan.advertiseAddress}:${etcd.address.port}`;
+
+      const api = await this.startOn((port) => new KubeApiserver({
+        host: plan.advertiseAddress, port, identity: identityOf(pki, 'apiserver'), clientCa: k8sCa,
+        etcd: { endpoints: [this.addresses.etcd!], identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
+        kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ...(this.options.kubeletCertificateAuthority === false ? {} : { ca: k8sCa }) },
+        serviceAccount: pki.serviceAccount,
+        advertiseAddress: plan.advertiseAddress,
+        logger, trace,
+      }), plan.apiserverPort);
+      this.apiserver = api.component;
+      const url = `https://${plan.advertiseAddress}:${api.address.port}`;
+      this.addresses.apiserver = url;
+
+      this.controllerManager = await this.startClient(new KubeControllerManager({
+        apiserver: url, identity: identityOf(pki, 'controller-manager.conf'), serverCa: k8sCa,
+      }, { logger, trace }));
+      this.scheduler = await this.startClient(new KubeScheduler({
+        apiserver: url, identity: identityOf(pki, 'scheduler.conf'), serverCa: k8sCa,
+      }, { logger, trace }));
+      for (const node of plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true)) {
+        const kubelet = await this.startOn((port) => new Kubelet({
+          nodeName: node.name, nodeIP: node.ip, podCIDR: node.podCIDR, apiserver: url,
+          identity: identityOf(pki, kubeletClientName(node.name)), serverCa: k8sCa,
+          servingIdentity: identityOf(pki, kubeletServingName(node.name)), clientCa: k8sCa, port,
+        }, { logger, trace }), 10250);
+        this.kubelets.set(node.name, kubelet.component);
+        this.addresses.kubelets[node.name] = `https://${node.ip}:${kubelet.address.port}`;
+        this.proxies.set(node.name, await this.startClient(new KubeProxy({
+          nodeName: node.name, apiserver: url, identity: identityOf(pki, 'kube-proxy.conf'), serverCa: k8sCa,
+        }, { logger, trace })));
+      }
+      return this;
+    } catch (err) {
+      const failed = err instanceof Error ? err.message : String(err);
+      await this.stop();
+      throw new Error(`cluster start failed (everything started was stopped again): ${failed}`, { cause: err });
+    }
+  }
+
+  /** A client of the apiserver with one of the PKI's identities (closed when the cluster stops). */
+  client(credentialName: string, name = credentialName): KubeClient {
+    const c = new KubeClient({ name, server: this.apiserverUrl, identity: identityOf(this.pki, credentialName), serverCa: caPem(this.pki, 'ca'), trace: this.trace });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** Stops everything in reverse start order; safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const c of this.clients.splice(0)) c.close();
+      for (const c of this.started.splice(0).reverse()) {
+        await c.stop().catch((err: unknown) => this.options.logger.warn({ component: c.name, err }, 'stop failed'));
+      }
+    })();
+    return this.stopping;
+  }
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  return new Cluster(options).start();
+}

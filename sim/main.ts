@@ -1,0 +1,135 @@
+/**
+ * The command line of the sim.
+ *
+ *   npm run scenario [-- NAME ...] [--list] [--json] [--quiet] [--pki-dir DIR]
+ *       plays the tour (default) or the named scenarios; exit 0 only if every expectation held.
+ *   npm run cluster [-- --pki-dir DIR] [--nodes N]
+ *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json.
+ *
+ * The PKI lives in DIR (default `.cluster/` in the repository): made on the first run, reused after.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { PkiError } from '../pki/errors.js';
+import { renderKubeconfig } from '../pki/kubeconfig.js';
+import { caPem, credential, initPki, type Pki } from '../pki/store.js';
+import { SCENARIOS } from '../scenarios/index.js';
+import { Cluster } from './cluster.js';
+import { createLogger, REDACT } from './logger.js';
+import { runScenario } from './scenario.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+export const DEFAULT_DIR = path.join(ROOT, '.cluster');
+
+const USAGE = `usage:
+  npm run scenario [-- NAME ...] [--list] [--json] [--quiet] [--pki-dir DIR]
+  npm run cluster [-- --pki-dir DIR] [--nodes N]`;
+
+class UsageError extends Error {}
+
+async function obtainPki(dir: string, nodes: number | undefined, say: (s: string) => void): Promise<Pki> {
+  const names = nodes === undefined ? undefined : Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
+  const fresh = !existsSync(path.join(dir, 'pki', 'ca.crt'));
+  const r = await initPki(dir, names ? { nodes: names } : {});
+  const made = r.created.filter((f) => f !== 'plan.json').length;
+  say(fresh
+    ? `PKI: made kubeadm's certificate set under ${path.relative(process.cwd(), dir) || dir} (${made} files)`
+    : `PKI: using the certificate set under ${path.relative(process.cwd(), dir) || dir} (${r.kept.length} files kept${made ? `, ${made} made` : ''})`);
+  return r.pki;
+}
+
+async function scenarioCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.list) {
+    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.title}\n`);
+    return 0;
+  }
+  const names = positionals.length > 0 ? positionals : ['tour'];
+  const chosen = names.map((n) => {
+    const s = SCENARIOS.find((x) => x.name === n);
+    if (!s) throw new UsageError(`unknown scenario "${n}" (npm run scenario -- --list names them)`);
+    return s;
+  });
+  // --json: every trace event as one NDJSON line on stdout; the narration is left out, the verdict goes to stderr.
+  const json = values.json === true;
+  const events = json ? pino({ base: null, timestamp: false, redact: REDACT }, process.stdout) : undefined;
+  const write = json ? (s: string): void => { process.stderr.write(`${s}\n`); } : (s: string): void => { process.stdout.write(`${s}\n`); };
+  const pki = await obtainPki(values['pki-dir'] ?? DEFAULT_DIR, undefined, values.quiet || json ? () => undefined : write);
+  const logger = createLogger();
+  let ok = true;
+  for (const scenario of chosen) {
+    const result = await runScenario(scenario, {
+      pki, write, quiet: values.quiet === true || json,
+      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral' }).start(),
+      ...(events ? { onEvent: (e) => events.info(e) } : {}),
+    });
+    ok &&= result.ok;
+  }
+  return ok ? 0 : 1;
+}
+
+async function clusterCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
+  if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0 || nodes > 254)) throw new UsageError(`--nodes "${values.nodes}": a number from 0 to 254`);
+  const dir = path.resolve(values['pki-dir'] ?? DEFAULT_DIR);
+  const say = (s: string): void => { process.stdout.write(`${s}\n`); };
+  const pki = await obtainPki(dir, nodes, say);
+  const { Trace } = await import('./trace.js');
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'info' }), ports: 'real' });
+  await cluster.start();
+  const ep = cluster.endpoints;
+  // The kubeconfigs name https://<advertise>:6443; if 6443 was taken, write copies that name the real port.
+  let admin = path.join(dir, 'admin.conf');
+  const kubeconfigs: Record<string, string> = {};
+  for (const [key, name] of [['admin', 'admin.conf'], ['super-admin', 'super-admin.conf'], ['scheduler', 'scheduler.conf'], ['controller-manager', 'controller-manager.conf'], ['kube-proxy', 'kube-proxy.conf']] as const) {
+    let file = path.join(dir, name);
+    if (!ep.apiserver.endsWith(`:${pki.plan.apiserverPort}`)) {
+      file = path.join(dir, 'run', name);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const c = credential(pki, name);
+      await fs.writeFile(file, renderKubeconfig({ server: ep.apiserver, clusterName: pki.plan.clusterName, user: /CN=([^\n]*)/.exec(c.cert.subject)?.[1] ?? key, caPem: caPem(pki, 'ca'), certPem: c.certPem, keyPem: c.keyPem }), { mode: 0o600 });
+    }
+    kubeconfigs[key] = file;
+    if (key === 'admin') admin = file;
+  }
+  const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs };
+  await fs.writeFile(path.join(dir, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`);
+  say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}, ${Object.entries(ep.kubelets).map(([n, u]) => `kubelet ${n} ${u}`).join(', ')}`);
+  say(`Endpoints and kubeconfigs: ${path.join(dir, 'cluster.json')}`);
+  say('\nFrom another terminal:');
+  say('  npm run kubectl -- get pods -A');
+  say(`  kubectl --kubeconfig ${admin} get nodes -o wide`);
+  say(`  curl --cacert ${dir}/pki/ca.crt --cert <(grep client-certificate-data ${admin} | awk '{print $2}' | base64 -d) --key <(grep client-key-data ${admin} | awk '{print $2}' | base64 -d) ${ep.apiserver}/api/v1/nodes`);
+  say('\nCtrl-C stops it.');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  say('stopping...');
+  await cluster.stop();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'scenario') return scenarioCommand(rest);
+  if (command === 'cluster') return clusterCommand(rest);
+  throw new UsageError(`unknown command "${command ?? ''}"\n${USAGE}`);
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+  const msg = err instanceof Error ? err.message : String(err);
+  const prefix = err instanceof PkiError ? 'pki' : 'sim';
+  const parseError = err instanceof Error && String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
+  process.stderr.write(`${prefix}: ${msg}${parseError ? `\n${USAGE}` : ''}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,136 @@
+/**
+ * Scenarios: one story per file in scenarios/. A scenario is a list of steps, each with a lesson (what
+ * a learner should see) and expectations (what must hold), so the same file is a demo and a test: the
+ * runner narrates every handshake and request a step causes, and the run passes only if every
+ * expectation held.
+ */
+import type { Pki } from '../pki/store.js';
+import type { Cluster } from './cluster.js';
+import { connectionTable, narrateEvents } from './narrate.js';
+import { joinConnections, Trace, TraceRecorder, type Connection, type TraceEvent } from './trace.js';
+
+export interface Expectation {
+  readonly step: string;
+  readonly what: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface StepOptions {
+  /** Which connections and requests to narrate (default: all the step caused). */
+  readonly show?: (client: string, server: string) => boolean;
+}
+
+export interface ScenarioContext {
+  readonly pki: Pki;
+  /** The running cluster, for scenarios that ask for one. */
+  readonly cluster: Cluster;
+  readonly trace: Trace;
+  /** Every event so far. */
+  readonly events: readonly TraceEvent[];
+  /** Runs one step: prints its title and lesson, runs it, narrates what it caused. */
+  step<T>(title: string, lesson: string, run: () => Promise<T>, options?: StepOptions): Promise<T>;
+  /** Records an expectation of the current step. */
+  expect(what: string, ok: boolean, detail?: string): void;
+  /** Prints a line of explanation (not an expectation). */
+  say(text: string): void;
+  /** Events recorded since `mark` (an index into `events`). */
+  since(mark: number): readonly TraceEvent[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  /** Whether the runner starts a cluster before `run` (and stops it after). */
+  readonly needsCluster: boolean;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+export interface RunOptions {
+  readonly pki: Pki;
+  readonly startCluster: (pki: Pki, trace: Trace) => Promise<Cluster>;
+  /** Where narration goes; `quiet` keeps only the summary. */
+  readonly write: (line: string) => void;
+  readonly quiet?: boolean;
+  /** Receives every trace event (for --json). */
+  readonly onEvent?: (e: TraceEvent) => void;
+}
+
+export interface RunResult {
+  readonly scenario: string;
+  readonly ok: boolean;
+  readonly expectations: readonly Expectation[];
+  readonly connections: readonly Connection[];
+  readonly error?: string;
+}
+
+const indent = (text: string, by = '    '): string => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
+
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const trace = new Trace();
+  const recorder = new TraceRecorder(trace);
+  const unsubscribe = options.onEvent ? trace.on(options.onEvent) : undefined;
+  const expectations: Expectation[] = [];
+  const w = (s: string): void => { if (!options.quiet) options.write(s); };
+  let current = '(setup)';
+  let stepNo = 0;
+  let cluster: Cluster | undefined;
+  let error: string | undefined;
+
+  w(`\n=== ${scenario.title} ===`);
+  w(indent(scenario.summary, ''));
+  try {
+    if (scenario.needsCluster) cluster = await options.startCluster(options.pki, trace);
+    const ctx: ScenarioContext = {
+      pki: options.pki,
+      get cluster(): Cluster {
+        if (!cluster) throw new Error(`scenario ${scenario.name} did not ask for a cluster`);
+        return cluster;
+      },
+      trace,
+      events: recorder.events,
+      since: (mark) => recorder.events.slice(mark),
+      say: (text) => w(indent(text)),
+      expect: (what, ok, detail) => {
+        expectations.push({ step: current, what, ok, ...(detail === undefined ? {} : { detail }) });
+        w(`    ${ok ? '✔' : '✘'} ${what}${!ok && detail ? ` — ${detail}` : ''}`);
+      },
+      step: async (title, lesson, run, stepOptions) => {
+        current = title;
+        stepNo++;
+        w(`\n--- ${stepNo}. ${title}`);
+        if (lesson) w(indent(lesson));
+        const mark = recorder.events.length;
+        try {
+          return await run();
+        } finally {
+          const lines = narrateEvents(recorder.events.slice(mark), recorder.events, stepOptions?.show);
+          if (lines.length > 0) {
+            w('    on the wire:');
+            for (const l of lines) w(indent(l, '      '));
+          }
+        }
+      },
+    };
+    await scenario.run(ctx);
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    expectations.push({ step: current, what: 'the step ran to the end', ok: false, detail: error });
+    w(`    ✘ ${current} failed: ${error}`);
+  } finally {
+    if (cluster) await cluster.stop();
+    unsubscribe?.();
+    recorder.stop();
+  }
+  const connections = joinConnections(recorder.events);
+  const ok = error === undefined && expectations.every((e) => e.ok);
+  if (connections.length > 0) {
+    w('\nEvery connection seen (identical ones folded):');
+    w(indent(connectionTable(connections), '  '));
+  }
+  const failed = expectations.filter((e) => !e.ok);
+  options.write(`\n${ok ? 'PASS' : 'FAIL'} ${scenario.name}: ${expectations.length - failed.length}/${expectations.length} expectations held${failed.length ? '' : ''}`);
+  for (const f of failed) options.write(`  ✘ [${f.step}] ${f.what}${f.detail ? ` — ${f.detail}` : ''}`);
+  return { scenario: scenario.name, ok, expectations, connections, ...(error ? { error } : {}) };
+}
