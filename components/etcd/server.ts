@@ -405,11 +405,15 @@ const KNOWN_RPCS = new Set([
   'lease/leases', 'kv/lease/leases', 'lease/keepalive', 'maintenance/status',
 ]);
 
-/** `/registry/pods/` for a prefix range, the key itself otherwise. */
+/** For the trace: the key, `/registry/pods/*` for a prefix range, `>= key` for an open one, else `[key, end)`. */
 function describeKey(key: Buffer, rangeEnd: Buffer): string {
   const k = key.toString('utf8');
   if (rangeEnd.length === 0) return k;
-  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return `${k}*`;
+  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return key.length === 1 && key[0] === 0 ? '*' : `>= ${k}`;
+  let i = key.length - 1;
+  while (i >= 0 && key[i] === 0xff) i--;
+  const prefixEnd = i < 0 ? undefined : Buffer.concat([key.subarray(0, i), Buffer.from([key[i]! + 1])]);
+  if (prefixEnd && prefixEnd.equals(rangeEnd)) return `${k}*`;
   return `[${k}, ${rangeEnd.toString('utf8')})`;
 }
 

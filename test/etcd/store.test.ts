@@ -97,7 +97,7 @@ describe('etcd MvccStore', () => {
   });
 
   describe('txn', () => {
-    const cmp = (key: string, target: Compare['target'], result: Compare['result'], operand: Compare['operand'], rangeEnd = NONE): Compare =>
+    const cmp = (key: string, target: Compare['target'], result: Compare['result'], operand: Compare['operand'], rangeEnd: Buffer = NONE): Compare =>
       ({ key: b(key), rangeEnd, target, result, operand });
     const st = new MvccStore();
     before(() => {
