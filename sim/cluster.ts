@@ -11,7 +11,8 @@ import { caPem, credential, kubeletClientName, kubeletServingName, type Pki } fr
 import type { Component } from '../components/common.js';
 import { Etcd } from '../components/etcd/index.js';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
-import { KubeClient } from '../components/kube-client.js';
+import { ApiError, KubeClient } from '../components/kube-client.js';
+import { kubeadmInitObjects } from '../components/kube-apiserver/bootstrap.js';
 import { KubeControllerManager } from '../components/kube-controller-manager/index.js';
 import { KubeProxy } from '../components/kube-proxy/index.js';
 import { KubeScheduler } from '../components/kube-scheduler/index.js';
@@ -126,6 +127,8 @@ export class Cluster {
       const url = `https://${plan.advertiseAddress}:${api.address.port}`;
       this.addresses.apiserver = url;
 
+      await this.kubeadmInit(url);
+
       this.controllerManager = await this.startClient(new KubeControllerManager({
         apiserver: url, identity: identityOf(pki, 'controller-manager.conf'), serverCa: k8sCa,
       }, { logger, trace }));
@@ -149,6 +152,27 @@ export class Cluster {
       const failed = err instanceof Error ? err.message : String(err);
       await this.stop();
       throw new Error(`cluster start failed (everything started was stopped again): ${failed}`, { cause: err });
+    }
+  }
+
+  /**
+   * What `kubeadm init` does through the API once the apiserver answers, with super-admin.conf
+   * (system:masters): the kubeadm:cluster-admins binding that gives admin.conf its rights, and the
+   * node-join roles and bindings.
+   */
+  private async kubeadmInit(url: string): Promise<void> {
+    const superAdmin = new KubeClient({ name: 'kubeadm init', server: url, identity: identityOf(this.pki, 'super-admin.conf'), serverCa: caPem(this.pki, 'ca'), trace: this.trace });
+    try {
+      for (const obj of kubeadmInitObjects()) {
+        const path = `/apis/rbac.authorization.k8s.io/v1/${obj.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
+        try {
+          await superAdmin.create(path, obj);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+        }
+      }
+    } finally {
+      superAdmin.close();
     }
   }
 
