@@ -52,6 +52,7 @@ export class Etcd implements Component {
   private timer: NodeJS.Timeout | undefined;
   private addr: AddressInfo | undefined;
   private stopping: Promise<void> | undefined;
+  private untrace: (() => void) | undefined;
 
   constructor(options: EtcdOptions) {
     this.options = options;
@@ -87,8 +88,12 @@ export class Etcd implements Component {
     const server = createTlsServer({
       name: this.name, identity: this.options.identity, clientCa: this.options.trustedCa, mode: 'require',
     }, gateway.handle, this.options.trace);
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
-      this.logger.warn({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, code: err.code }, 'rejected connection');
+    // etcd logs every refused handshake; the refusal (and OpenSSL's reason) is only visible through the trace.
+    this.untrace = this.options.trace?.on((e) => {
+      if (e.type !== 'tls-server' || e.server !== this.name || e.handshake !== 'refused') return;
+      const reason = e.reason ?? e.code ?? 'unknown';
+      const error = reason.startsWith('tls:') ? reason : `tls: failed to verify client certificate: ${reason}`;
+      this.logger.warn({ remote: e.peer, error, serverName: '' }, 'rejected connection');
     });
     this.server = server;
     this.gateway = gateway;
@@ -106,6 +111,8 @@ export class Etcd implements Component {
     this.stopping ??= (async () => {
       if (this.timer) clearInterval(this.timer);
       this.timer = undefined;
+      this.untrace?.();
+      this.untrace = undefined;
       this.gateway?.closeStreams();
       this.store.cancelAllWatches();
       if (this.server) await closeServer(this.server);

@@ -271,6 +271,27 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
       }
     });
 
+    it('serves lease grant, timetolive, keepalive (a stream) and leases', async () => {
+      const grant = await raw('POST', '/v3/lease/grant', { TTL: '30' });
+      const id = String(grant.json['ID']);
+      expect(grant.json).to.include({ TTL: '30' });
+      await raw('POST', '/v3/kv/put', { key: b64('/lease/k'), value: b64('v'), lease: id });
+      const ttl = await raw('POST', '/v3/lease/timetolive', { ID: id, keys: true });
+      expect(ttl.json).to.include({ ID: id, grantedTTL: '30' });
+      expect(ttl.json['keys']).to.deep.equal([b64('/lease/k')]);
+      const ka = await raw('POST', '/v3/lease/keepalive', { ID: id });
+      expect(ka.status).to.equal(200);
+      const lines = ka.text.trim().split('\n').map((l) => JSON.parse(l) as Json);
+      expect(lines).to.have.length(1);
+      expect(lines[0]!['result']).to.include({ ID: id, TTL: '30' });
+      expect(((await raw('POST', '/v3/lease/leases', {})).json['leases'] as Json[]).map((l) => l['ID'])).to.include(id);
+      const missing = await raw('POST', '/v3/lease/timetolive', { ID: '1' });
+      expect(missing.json).to.include({ ID: '1', TTL: '-1' });
+      const notFound = await raw('POST', '/v3/kv/put', { key: b64('/lease/x'), value: b64('v'), lease: '1' });
+      expect(notFound.status).to.equal(404);
+      expect(notFound.json).to.include({ error: 'etcdserver: requested lease not found', code: 5 });
+    });
+
     it('fails a read of a compacted revision with HTTP 400 and the gateway error body', async () => {
       const first = await client.create('/compact/k', '1') as number;
       await client.update('/compact/k', '2', first);
