@@ -1,0 +1,261 @@
+/**
+ * What `kubectl get` prints: the human-readable tables of k8s.io/kubernetes/pkg/printers/internalversion
+ * (column names and cell rules per type), aligned as kubectl's tabwriter aligns them (minimum width
+ * 6, padding 3), ages as duration.HumanDuration, and the json / yaml / name outputs with keys sorted
+ * as kubectl's unstructured objects print them.
+ */
+import YAML from 'yaml';
+import type { Deployment, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../types.js';
+import { selectorString } from '../kube-controller-manager/selector.js';
+import { qualifiedSingular, type ResourceType } from './resources.js';
+
+/** duration.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = Math.trunc(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.trunc(hours / 24) % 365;
+    return dy === 0 ? `${Math.trunc(hours / 24 / 365)}y` : `${Math.trunc(hours / 24 / 365)}y${dy}d`;
+  }
+  return `${Math.trunc(hours / 24 / 365)}y`;
+}
+
+/** translateTimestampSince. */
+export const age = (timestamp: string | undefined, now: Date): string =>
+  timestamp ? humanDuration(now.getTime() - Date.parse(timestamp)) : '<unknown>';
+
+/**
+ * text/tabwriter as printers.GetNewTabWriter sets it up (minwidth 6, tabwidth 4, padding 3, padchar ' '):
+ * every column but the last is padded to its widest cell + 3, at least 6.
+ */
+export function tabulate(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      if (i === row.length - 1) return;
+      widths[i] = Math.max(widths[i] ?? 0, Math.max(6, cell.length + 3));
+    });
+  }
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('')).join('\n') + (rows.length ? '\n' : '');
+}
+
+interface Columns<T> {
+  readonly headers: readonly string[];
+  readonly wide: readonly string[];
+  row(o: T, now: Date): string[];
+  wideRow(o: T, now: Date): string[];
+}
+
+const none = (s: string | undefined): string => (s === undefined || s === '' ? '<none>' : s);
+
+/** printPod's READY and STATUS. */
+export function podStatus(p: Pod): { ready: string; status: string; restarts: number } {
+  const total = p.spec.containers.length;
+  let ready = 0;
+  let restarts = 0;
+  let reason: string = p.status?.phase ?? 'Pending';
+  const podReason = (p.status as { reason?: string } | undefined)?.reason;
+  if (podReason) reason = podReason;
+  let hasRunning = false;
+  for (const c of [...(p.status?.containerStatuses ?? [])].reverse()) {
+    restarts += c.restartCount;
+    if (c.state.waiting?.reason) reason = c.state.waiting.reason;
+    else if (c.state.terminated?.reason) reason = c.state.terminated.reason;
+    else if (c.state.terminated) reason = `ExitCode:${c.state.terminated.exitCode}`;
+    else if (c.ready && c.state.running) { hasRunning = true; ready += 1; }
+  }
+  if (reason === 'Completed' && hasRunning) {
+    const podReady = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    reason = podReady ? 'Running' : 'NotReady';
+  }
+  if (p.metadata.deletionTimestamp) reason = 'Terminating';
+  return { ready: `${ready}/${total}`, status: reason, restarts };
+}
+
+const pods: Columns<Pod> = {
+  headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+  wide: ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'],
+  row: (p, now) => {
+    const s = podStatus(p);
+    return [p.metadata.name ?? '', s.ready, s.status, String(s.restarts), age(p.metadata.creationTimestamp, now)];
+  },
+  wideRow: (p) => [none(p.status?.podIP), none(p.spec.nodeName), '<none>', '<none>'],
+};
+
+function nodeStatus(n: Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+  const s = [ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown'];
+  if (n.spec.unschedulable) s.push('SchedulingDisabled');
+  return s.join(',');
+}
+
+const nodeRoles = (n: Node): string => {
+  const roles = Object.keys(n.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length)).filter(Boolean);
+  const kind = n.metadata.labels?.['kubernetes.io/role'];
+  if (kind) roles.push(kind);
+  return roles.length ? [...new Set(roles)].sort().join(',') : '<none>';
+};
+
+const nodes: Columns<Node> = {
+  headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+  wide: ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
+  row: (n, now) => [n.metadata.name ?? '', nodeStatus(n), nodeRoles(n), age(n.metadata.creationTimestamp, now), n.status?.nodeInfo?.kubeletVersion ?? ''],
+  wideRow: (n) => [
+    none(n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address),
+    none(n.status?.addresses?.find((a) => a.type === 'ExternalIP')?.address),
+    n.status?.nodeInfo?.osImage ?? '<unknown>', n.status?.nodeInfo?.kernelVersion ?? '<unknown>', n.status?.nodeInfo?.containerRuntimeVersion ?? '<unknown>',
+  ],
+};
+
+const servicePorts = (s: Service): string => {
+  const ports = s.spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`);
+  return ports.length ? ports.join(',') : '<none>';
+};
+
+const services: Columns<Service> = {
+  headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
+  wide: ['SELECTOR'],
+  row: (s, now) => [
+    s.metadata.name ?? '', s.spec.type ?? 'ClusterIP', none(s.spec.clusterIP),
+    s.spec.type === 'LoadBalancer' ? '<pending>' : '<none>', servicePorts(s), age(s.metadata.creationTimestamp, now),
+  ],
+  wideRow: (s) => [s.spec.selector ? none(Object.entries(s.spec.selector).sort().map(([k, v]) => `${k}=${v}`).join(',')) : '<none>'],
+};
+
+const containersAndImages = (t: { spec: Pod['spec'] }): string[] => [t.spec.containers.map((c) => c.name).join(','), t.spec.containers.map((c) => c.image).join(',')];
+
+const deployments: Columns<Deployment> = {
+  headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+  wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  row: (d, now) => [
+    d.metadata.name ?? '', `${d.status?.readyReplicas ?? 0}/${d.spec.replicas ?? 1}`, String(d.status?.updatedReplicas ?? 0),
+    String(d.status?.availableReplicas ?? 0), age(d.metadata.creationTimestamp, now),
+  ],
+  wideRow: (d) => [...containersAndImages(d.spec.template), none(selectorString(d.spec.selector))],
+};
+
+const replicaSets: Columns<ReplicaSet> = {
+  headers: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
+  wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  row: (r, now) => [r.metadata.name ?? '', String(r.spec.replicas ?? 1), String(r.status?.replicas ?? 0), String(r.status?.readyReplicas ?? 0), age(r.metadata.creationTimestamp, now)],
+  wideRow: (r) => [...containersAndImages(r.spec.template), none(selectorString(r.spec.selector))],
+};
+
+/** formatEndpoints: up to three `ip:port`, then ` + N more...`. */
+export function formatEndpoints(e: Endpoints): string {
+  const subsets = e.subsets ?? [];
+  if (subsets.length === 0) return '<none>';
+  const max = 3;
+  const list: string[] = [];
+  let count = 0;
+  let more = false;
+  for (const ss of subsets) {
+    const addrs = ss.addresses ?? [];
+    if (!ss.ports || ss.ports.length === 0) {
+      count += addrs.length;
+      for (const a of addrs) { if (list.length === max) { more = true; break; } list.push(a.ip); }
+      continue;
+    }
+    for (const port of ss.ports) {
+      count += addrs.length;
+      for (const a of addrs) { if (list.length === max) { more = true; break; } list.push(`${a.ip}:${port.port}`); }
+    }
+  }
+  const joined = list.join(',');
+  return more ? `${joined} + ${count - max} more...` : joined;
+}
+
+const endpoints: Columns<Endpoints> = {
+  headers: ['NAME', 'ENDPOINTS', 'AGE'],
+  wide: [],
+  row: (e, now) => [e.metadata.name ?? '', formatEndpoints(e), age(e.metadata.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
+const namespaces: Columns<KubeObject & { status?: { phase?: string } }> = {
+  headers: ['NAME', 'STATUS', 'AGE'],
+  wide: [],
+  row: (n, now) => [n.metadata.name ?? '', n.status?.phase ?? 'Active', age(n.metadata.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
+const events: Columns<KubeEvent> = {
+  headers: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+  wide: [],
+  row: (e, now) => [
+    age(e.lastTimestamp ?? e.firstTimestamp ?? e.metadata.creationTimestamp, now), e.type, e.reason,
+    `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`, e.message,
+  ],
+  wideRow: () => [],
+};
+
+const generic: Columns<KubeObject> = {
+  headers: ['NAME', 'AGE'],
+  wide: [],
+  row: (o, now) => [o.metadata.name ?? '', age(o.metadata.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
+function columnsFor(kind: string): Columns<KubeObject> {
+  const table: Record<string, Columns<never>> = { Pod: pods, Node: nodes, Service: services, Deployment: deployments, ReplicaSet: replicaSets, Endpoints: endpoints, Namespace: namespaces, Event: events };
+  return (table[kind] ?? generic) as unknown as Columns<KubeObject>;
+}
+
+export interface TableOptions {
+  readonly wide?: boolean;
+  /** -A: a NAMESPACE column first. */
+  readonly withNamespace?: boolean;
+  readonly now: Date;
+}
+
+/** The human-readable table for objects of one type (headers included). */
+export function printTable(type: ResourceType, objects: readonly KubeObject[], o: TableOptions): string {
+  const cols = columnsFor(type.kind);
+  const headers = [...(o.withNamespace ? ['NAMESPACE'] : []), ...cols.headers, ...(o.wide ? cols.wide : [])];
+  const rows = objects.map((obj) => [
+    ...(o.withNamespace ? [obj.metadata.namespace ?? ''] : []), ...cols.row(obj, o.now), ...(o.wide ? cols.wideRow(obj, o.now) : []),
+  ]);
+  return tabulate([headers, ...rows]);
+}
+
+/** Keys sorted at every level, as Go's encoding/json prints a map. */
+export function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}
+
+/** Items of a list carry no kind on the wire; kubectl prints them with it. */
+export const withKind = (type: ResourceType, o: KubeObject): KubeObject => ({ ...o, apiVersion: o.apiVersion ?? (type.group ? `${type.group}/v1` : 'v1'), kind: o.kind ?? type.kind });
+
+export function printJson(v: unknown): string {
+  return `${JSON.stringify(sortKeys(v), null, 4)}\n`;
+}
+
+export function printYaml(v: unknown): string {
+  return YAML.stringify(sortKeys(v), { indentSeq: false, lineWidth: 0 });
+}
+
+/** -o json/yaml of several objects: a `List`, as kubectl wraps them. */
+export const asList = (items: readonly KubeObject[]): unknown => ({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } });
+
+export const printName = (type: ResourceType, o: KubeObject): string => `${qualifiedSingular(type)}/${o.metadata.name ?? ''}`;

@@ -1,0 +1,17 @@
+/**
+ * `npm run kubectl -- get pods -A`: the simulation's kubectl on the command line. The kubeconfig is
+ * `--kubeconfig`, else $KUBECONFIG, else the admin kubeconfig of the cluster `npm run cluster` started
+ * (its `.cluster/cluster.json`).
+ */
+import { runKubectl } from '../components/kubectl/index.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const result = await runKubectl(process.argv.slice(2), { env: process.env, cwd: process.env.INIT_CWD ?? process.cwd(), stdin: readStdin });
+process.stdout.write(result.stdout);
+process.stderr.write(result.stderr);
+process.exitCode = result.code;
