@@ -1,0 +1,142 @@
+/**
+ * The apiserver's request gate built from the auth/ modules: authentication (x509 client
+ * certificates, service-account bearer tokens, anonymous), authorization (privileged group,
+ * Node, RBAC, as kubeadm's `--authorization-mode=Node,RBAC`), admission (NodeRestriction) and the
+ * TokenRequest signer. The RBAC objects, pods and service accounts the decisions read come from
+ * watch-fed caches of etcd, as the real apiserver's informers feed its authorizers.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ClusterRole, ClusterRoleBinding, KubeObject, Pod, Role, RoleBinding } from '../types.js';
+import { attributesFor, SystemPrivilegedGroup } from './auth/attributes.js';
+import { authenticate, type PeerCert } from './auth/authenticate.js';
+import { nodeAuthorize } from './auth/node-authorizer.js';
+import { rbacAuthorize, type RbacPolicyProvider } from './auth/rbac.js';
+import type { RequestInfo } from './auth/request-info.js';
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
+import { ObjectCache } from './cache.js';
+import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
+import { resourceByName } from './registry.js';
+import type { KvBackend } from './storage.js';
+
+export interface AuthChainOptions {
+  readonly anonymousAuth: boolean;
+  readonly serviceAccount: { readonly privateKeyPem: string; readonly publicKeyPem: string };
+  readonly issuer?: string;
+  readonly now: () => Date;
+}
+
+/** responsewriters.forbiddenMessage + apierrors.NewForbidden, as the real 403 reads. */
+export function forbiddenMessage(user: UserInfo, info: RequestInfo, reason: string): string {
+  let msg: string;
+  if (!info.isResourceRequest) {
+    msg = `User "${user.name}" cannot ${info.verb} path "${info.path}"`;
+  } else {
+    const resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+    msg = info.namespace
+      ? `User "${user.name}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}" in the namespace "${info.namespace}"`
+      : `User "${user.name}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}" at the cluster scope`;
+  }
+  if (reason) msg = `${msg}: ${reason}`;
+  if (!info.isResourceRequest) return `forbidden: ${msg}`;
+  // apierrors.NewForbidden(GroupResource{group, resource}, name, ...): the subresource is not in the prefix.
+  const gr = info.apiGroup ? `${info.resource}.${info.apiGroup}` : info.resource;
+  return info.name ? `${gr} "${info.name}" is forbidden: ${msg}` : `${gr} is forbidden: ${msg}`;
+}
+
+function peerCert(socket: TLSSocket): PeerCert | null {
+  const c = socket.getPeerCertificate();
+  if (!c || Object.keys(c).length === 0 || !c.subject) return null;
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  return { cn: list(c.subject.CN)[0] ?? '', o: list(c.subject.O), serialNumber: c.serialNumber };
+}
+
+export class AuthChain implements Gate {
+  private readonly options: AuthChainOptions;
+  readonly clusterRoles: ObjectCache<ClusterRole>;
+  readonly clusterRoleBindings: ObjectCache<ClusterRoleBinding>;
+  readonly roles: ObjectCache<Role>;
+  readonly roleBindings: ObjectCache<RoleBinding>;
+  readonly serviceAccounts: ObjectCache;
+  readonly pods: ObjectCache<Pod>;
+  private readonly rbac: RbacPolicyProvider;
+
+  constructor(kv: KvBackend, options: AuthChainOptions, logger: Logger) {
+    this.options = options;
+    const rbacGroup = 'rbac.authorization.k8s.io';
+    this.clusterRoles = new ObjectCache<ClusterRole>(resourceByName('clusterroles', rbacGroup), kv, logger);
+    this.clusterRoleBindings = new ObjectCache<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup), kv, logger);
+    this.roles = new ObjectCache<Role>(resourceByName('roles', rbacGroup), kv, logger);
+    this.roleBindings = new ObjectCache<RoleBinding>(resourceByName('rolebindings', rbacGroup), kv, logger);
+    this.serviceAccounts = new ObjectCache(resourceByName('serviceaccounts'), kv, logger);
+    this.pods = new ObjectCache<Pod>(resourceByName('pods'), kv, logger);
+    this.rbac = {
+      getClusterRole: (name) => this.clusterRoles.get(undefined, name),
+      listClusterRoleBindings: () => this.clusterRoleBindings.list(),
+      getRole: (namespace, name) => this.roles.get(namespace, name),
+      listRoleBindings: (namespace) => this.roleBindings.list(namespace),
+    };
+  }
+
+  private caches(): ObjectCache<KubeObject>[] {
+    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods] as ObjectCache<KubeObject>[];
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.caches().map((c) => c.start()));
+  }
+
+  stop(): void {
+    for (const c of this.caches()) c.stop();
+  }
+
+  authenticate(req: IncomingMessage): Promise<AuthnResult> {
+    const socket = req.socket as TLSSocket;
+    const err = socket.authorizationError;
+    const result = authenticate({
+      authorized: socket.authorized,
+      authorizationError: err === null || err === undefined ? null : String(err),
+      peerCert: peerCert(socket),
+      authorizationHeader: req.headers.authorization,
+    }, {
+      anonymous: this.options.anonymousAuth,
+      serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,
+      serviceAccount: {
+        issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
+        serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid,
+      },
+      now: this.options.now(),
+    });
+    return Promise.resolve(result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason });
+  }
+
+  authorize(user: UserInfo, info: RequestInfo): Decision {
+    if (user.groups.includes(SystemPrivilegedGroup)) return { allowed: true, reason: '', message: '' };
+    const attrs = attributesFor({ name: user.name, groups: [...user.groups] }, info);
+    // --authorization-mode=Node,RBAC: a union; the first to allow wins, neither ever denies.
+    const reasons: string[] = [];
+    const node = nodeAuthorize(attrs, { pods: () => this.pods.list() });
+    if (node.decision === 'allow') return { allowed: true, reason: node.reason, message: '' };
+    if (node.reason) reasons.push(node.reason);
+    const rbac = rbacAuthorize(attrs, this.rbac);
+    if (rbac.decision === 'allow') return { allowed: true, reason: rbac.reason, message: '' };
+    if (rbac.reason) reasons.push(rbac.reason);
+    const reason = reasons.join('\n');
+    return { allowed: false, reason, message: forbiddenMessage(user, info, reason) };
+  }
+
+  admit(_request: AdmissionRequest): void {
+    // NodeRestriction is wired in once auth/node-restriction.ts lands.
+  }
+
+  issueToken(input: TokenRequestInput): string {
+    const sa = input.serviceAccount.metadata;
+    const pod = input.boundObjectRef?.kind === 'Pod' ? { name: input.boundObjectRef.name, uid: input.boundObjectRef.uid ?? '' } : undefined;
+    return signServiceAccountToken({
+      namespace: sa.namespace ?? '', name: sa.name ?? '', uid: sa.uid ?? '', audiences: input.audiences,
+      expirationSeconds: input.expirationSeconds, now: input.now, ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
+      ...(pod ? { boundPod: pod } : {}),
+    }, this.options.serviceAccount.privateKeyPem);
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * kube-apiserver: the only client of etcd and the front door for everyone else. An HTTPS server in
+ * `request` mode (any handshake completes; the authenticators decide, so a certificate from a
+ * foreign CA gets a 401 Status rather than a reset), then for every request: authenticate,
+ * RequestInfo, authorize (Node,RBAC), admission, handle. State lives in etcd under /registry/...;
+ * the apiserver also dials the kubelets (pods/log) with its apiserver-kubelet-client certificate.
+ */
+import type https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Trace } from '../../sim/trace.js';
+import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
+import { EtcdClient } from '../etcd-client.js';
+import { closeServer, createTlsServer, listen, type Identity } from '../tls.js';
+import type { KubeObject } from '../types.js';
+import { AuthChain } from './auth-chain.js';
+import { requestInfo, type RequestInfo } from './auth/request-info.js';
+import { apiserverBootstrapPolicy, bootstrap } from './bootstrap.js';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
+import { forbidden, pathNotFound, toStatusError, unauthorized } from './errors.js';
+import { etcdBackend } from './etcd-backend.js';
+import type { Gate, UserInfo } from './gate.js';
+import { sendJson, sendStatus, sendText } from './http.js';
+import { KubeletClient } from './kubelet-client.js';
+import { IpAllocator } from './allocator.js';
+import { resourceByName } from './registry.js';
+import { Rest } from './rest.js';
+import { Store, type KvBackend } from './storage.js';
+import type { StrategyContext } from './strategy.js';
+import type { ActiveWatch } from './watch.js';
+
+export interface KubeApiserverOptions extends ComponentDeps {
+  readonly host: string;
+  /** 6443 in the plan; 0 in tests. */
+  readonly port: number;
+  /** apiserver.crt/.key (serverAuth; SANs: kubernetes.default..., 10.96.0.1, the advertise address). */
+  readonly identity: Identity;
+  /** --client-ca-file: the Kubernetes CA. */
+  readonly clientCa: string;
+  readonly etcd: {
+    /** --etcd-servers. */
+    readonly endpoints: readonly string[];
+    /** apiserver-etcd-client. */
+    readonly identity: Identity;
+    /** --etcd-cafile: the etcd CA. */
+    readonly ca: string;
+  };
+  readonly kubeletClient: {
+    /** apiserver-kubelet-client. */
+    readonly identity: Identity;
+    /**
+     * --kubelet-certificate-authority. Absent (kubeadm's default): the kubelets' serving
+     * certificates are not verified.
+     */
+    readonly ca?: string;
+  };
+  /** sa.key (signs TokenRequest tokens) and sa.pub (verifies bearer tokens). */
+  readonly serviceAccount: { readonly privateKeyPem: string; readonly publicKeyPem: string };
+  /** --anonymous-auth; default true. */
+  readonly anonymousAuth?: boolean;
+  /** --advertise-address: written into the `kubernetes` Endpoints; default `host`. */
+  readonly advertiseAddress?: string;
+  /** --service-cluster-ip-range; default 10.96.0.0/12 (its first address is the `kubernetes` Service). */
+  readonly serviceClusterIPRange?: string;
+  /** --service-account-issuer; default https://kubernetes.default.svc.cluster.local. */
+  readonly serviceAccountIssuer?: string;
+  /** The RBAC objects written at start when absent (default: apiserverBootstrapPolicy()). */
+  readonly bootstrapPolicy?: readonly KubeObject[];
+  /** A key-value backend instead of etcd (unit tests). */
+  readonly kv?: KvBackend;
+}
+
+const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/.*)?$/;
+
+export class KubeApiserver implements Component {
+  readonly name = 'kube-apiserver';
+  private readonly options: KubeApiserverOptions;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly trace: Trace | undefined;
+  private server: https.Server | undefined;
+  private etcdClient: EtcdClient | undefined;
+  private chain: AuthChain | undefined;
+  private gate: Gate | undefined;
+  private rest: Rest | undefined;
+  private kubelets: KubeletClient | undefined;
+  private readonly watches = new Set<ActiveWatch>();
+  private addr: AddressInfo | undefined;
+  private store: Store | undefined;
+
+  constructor(options: KubeApiserverOptions) {
+    this.options = options;
+    this.logger = options.logger.child({ component: 'kube-apiserver' });
+    this.clock = options.clock ?? systemClock;
+    this.trace = options.trace;
+  }
+
+  get address(): AddressInfo | undefined {
+    return this.addr;
+  }
+
+  /** `https://host:port` once started. */
+  get url(): string {
+    if (!this.addr) throw new Error('kube-apiserver: not started');
+    return `https://${this.addr.family === 'IPv6' ? `[${this.addr.address}]` : this.addr.address}:${this.addr.port}`;
+  }
+
+  async start(): Promise<AddressInfo> {
+    if (this.addr) return this.addr;
+    const o = this.options;
+    try {
+      let kv = o.kv;
+      if (!kv) {
+        this.etcdClient = new EtcdClient({ endpoints: o.etcd.endpoints, identity: o.etcd.identity, ca: o.etcd.ca, name: 'kube-apiserver', ...(this.trace ? { trace: this.trace } : {}) });
+        kv = etcdBackend(this.etcdClient);
+      }
+      const store = new Store(kv);
+      this.store = store;
+      const allocator = new IpAllocator(o.serviceClusterIPRange ?? '10.96.0.0/12', store);
+      const strategy: StrategyContext = {
+        clock: this.clock,
+        allocateClusterIP: () => allocator.allocateClusterIP(),
+        allocateNodePort: () => allocator.allocateNodePort(),
+      };
+      const chain = new AuthChain(kv, {
+        anonymousAuth: o.anonymousAuth ?? true, serviceAccount: o.serviceAccount, now: () => this.clock.now(),
+        ...(o.serviceAccountIssuer ? { issuer: o.serviceAccountIssuer } : {}),
+      }, this.logger);
+      this.chain = chain;
+      this.gate = chain;
+      this.kubelets = new KubeletClient({ identity: o.kubeletClient.identity, kubeletCertificateAuthority: o.kubeletClient.ca }, this.trace);
+      this.rest = new Rest({
+        store, gate: chain, clock: this.clock, kubelets: this.kubelets, strategy,
+        apiAudiences: [o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'],
+        trackWatch: (w) => { this.watches.add(w); return () => this.watches.delete(w); },
+      });
+
+      this.server = createTlsServer({ name: 'kube-apiserver', identity: o.identity, clientCa: o.clientCa, mode: 'request' }, (req, res) => {
+        void this.handle(req, res);
+      }, this.trace);
+      // The port is needed for the `kubernetes` Endpoints, so listen first and serve once bootstrapped.
+      const addr = await listen(this.server, o.host, o.port, 'kube-apiserver');
+      await bootstrap(store, {
+        advertiseAddress: o.advertiseAddress ?? o.host, securePort: addr.port, serviceIP: allocator.firstIP,
+        policy: o.bootstrapPolicy ?? apiserverBootstrapPolicy(),
+      }, strategy);
+      await chain.start();
+      this.addr = addr;
+      this.logger.info({ address: addr }, 'serving');
+      return addr;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const w of [...this.watches]) w.stop();
+    this.watches.clear();
+    this.chain?.stop();
+    this.kubelets?.close();
+    if (this.server) await closeServer(this.server);
+    this.etcdClient?.close();
+    this.server = undefined;
+    this.etcdClient = undefined;
+    this.chain = undefined;
+    this.kubelets = undefined;
+    this.addr = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const method = req.method ?? 'GET';
+    const rawUrl = req.url ?? '/';
+    const url = new URL(rawUrl, 'https://kube-apiserver');
+    const info = requestInfo(method, rawUrl);
+    const resource = info.isResourceRequest ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : '';
+    let user: UserInfo | undefined;
+    let decision: 'allow' | 'deny' | 'unauthenticated' = 'unauthenticated';
+    let reason: string | undefined;
+    let traced = false;
+    const emit = (): void => {
+      if (traced) return;
+      traced = true;
+      this.trace?.emit({
+        type: 'request', server: 'kube-apiserver', peer, method, path: rawUrl, user: user?.name ?? '', groups: user ? [...user.groups] : [],
+        verb: info.verb, resource, decision, status: res.statusCode, ...(reason ? { reason } : {}),
+      });
+    };
+    res.once('close', emit);
+    try {
+      if (!this.gate || !this.rest || !this.addr) throw toStatusError(new Error('the server is starting'));
+      const authn = await this.gate.authenticate(req);
+      if (!authn.ok) {
+        reason = authn.reason;
+        this.logger.debug({ peer, reason }, 'Unable to authenticate the request');
+        throw unauthorized();
+      }
+      user = authn.user;
+      const d = await this.gate.authorize(user, info);
+      decision = d.allowed ? 'allow' : 'deny';
+      if (d.reason) reason = d.reason;
+      if (!d.allowed) {
+        throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined);
+      }
+      if (info.isResourceRequest) {
+        const { watching } = await this.rest.handle({ req, res, query: url.searchParams, info, user });
+        if (watching) emit();
+      } else {
+        this.nonResource(info, url, res);
+      }
+    } catch (err) {
+      const status = toStatusError(err).status;
+      if (status.code >= 500) this.logger.error({ err: err instanceof Error ? err.message : String(err), path: rawUrl }, 'request failed');
+      if (res.headersSent) res.end();
+      else sendStatus(res, status);
+    }
+  }
+
+  private nonResource(info: RequestInfo, url: URL, res: ServerResponse): void {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (HEALTH_PATHS.test(path)) { sendText(res, 200, 'ok'); return; }
+    if (info.verb !== 'get' && info.verb !== 'head') throw pathNotFound();
+    if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
+    if (path === '/api') { sendJson(res, 200, apiVersions(`${this.options.advertiseAddress ?? this.options.host}:${this.addr?.port ?? 0}`)); return; }
+    if (path === '/apis') { sendJson(res, 200, apiGroupList()); return; }
+    if (path === '/openapi/v2') {
+      // An empty protobuf document: enough for kubectl apply's client-side validation to proceed.
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const core = /^\/api\/([^/]+)$/.exec(path);
+    const grouped = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+    const doc = core ? apiResourceList('', core[1]!)
+      : grouped ? (grouped[2] ? apiResourceList(grouped[1]!, grouped[2]) : apiGroupDoc(grouped[1]!))
+        : undefined;
+    if (!doc) throw pathNotFound();
+    sendJson(res, 200, doc);
+  }
+
+  /** The store (tests and the sim's narration read etcd through it). */
+  get storage(): Store {
+    if (!this.store) throw new Error('kube-apiserver: not started');
+    return this.store;
+  }
+}
+
