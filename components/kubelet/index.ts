@@ -98,7 +98,12 @@ export class Kubelet implements Component {
     return this.address;
   }
 
-  /** Pods this kubelet is running, by `namespace/name`. */
+  /** How many pod IPs are allocated from the node's pod CIDR. */
+  get podIPsInUse(): number {
+    return this.ips.inUse;
+  }
+
+  /** Pods this kubelet is running. */
   runningPods(): RunningPod[] {
     return [...this.running.values()];
   }

@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { KubeProxy, KubeProxyError } from '../../components/kube-proxy/index.js';
+import { servicePortChainName, servicePortEndpointChainName } from '../../components/kube-proxy/iptables.js';
+import type { KubeClient } from '../../components/kube-client.js';
+import type { Endpoints, Service } from '../../components/types.js';
+import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { silentLogger } from '../../sim/logger.js';
+import type { RequestEvent } from '../../sim/trace.js';
+import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+
+const dnat = (ep: string): string => `-m comment --comment "shop/web:http" -m tcp -j DNAT --to-destination ${ep}`;
+
+describe('KubeProxy against a real control plane', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let cp: ControlPlane;
+  let admin: KubeClient;
+  let proxy: KubeProxy;
+
+  before(async () => {
+    pki = await issuePki({ nodes: ['node-1'] });
+    cp = await startControlPlane(pki);
+    admin = cp.client('admin.conf');
+    await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    const c = credential(pki, 'kube-proxy.conf');
+    proxy = new KubeProxy({ nodeName: 'node-1', apiserver: cp.url, identity: { cert: c.certPem, key: c.keyPem }, serverCa: caPem(pki, 'ca'), retryMs: 50 }, { logger: silentLogger(), trace: cp.trace });
+    await proxy.start();
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await cp?.stop();
+  });
+
+  it('programs the kubernetes service from the apiserver\'s own Service and Endpoints, as system:kube-proxy', async () => {
+    const rules = await proxy.waitFor((r) => r.includes('KUBE-SVC-NPX46M4PTMTKRN6Y'));
+    expect(rules).to.include('-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/kubernetes:https cluster IP" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y');
+    expect(rules).to.match(/-A KUBE-SEP-[A-Z2-7]{16} -p tcp -m comment --comment "default\/kubernetes:https" -m tcp -j DNAT --to-destination 127\.0\.1\.1:\d+\n/);
+    const reqs = cp.recorder.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === 'system:kube-proxy');
+    expect(reqs.map((e) => `${e.verb} ${e.resource}`)).to.include.members(['list services', 'list endpoints', 'watch services', 'watch endpoints']);
+    expect(reqs.every((e) => e.decision === 'allow')).to.equal(true);
+  });
+
+  it('follows a Service and its Endpoints as endpoints come and go', async () => {
+    const svc = await admin.create<Service>('/api/v1/namespaces/shop/services', {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }] },
+    });
+    const clusterIP = svc.spec.clusterIP!;
+    expect(clusterIP).to.match(/^10\.(9[6-9]|1[01]\d)\.\d+\.\d+$/);
+    const chain = servicePortChainName('shop/web:http', 'tcp');
+    // a Service without endpoints has no nat chain
+    expect(proxy.rules()).to.not.include(chain);
+
+    const path = '/api/v1/namespaces/shop/endpoints/web';
+    await admin.create<Endpoints>('/api/v1/namespaces/shop/endpoints', {
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'shop' },
+      subsets: [{ addresses: [{ ip: '10.244.1.2' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }],
+    });
+    let rules = await proxy.waitFor((r) => r.includes(dnat('10.244.1.2:8080')));
+    expect(rules).to.include(`-A KUBE-SERVICES -d ${clusterIP}/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j ${chain}`);
+    expect(rules).to.include(`-A ${chain} -m comment --comment "shop/web:http -> 10.244.1.2:8080" -j ${servicePortEndpointChainName('shop/web:http', 'tcp', '10.244.1.2:8080')}`);
+
+    const current = await admin.get<Endpoints>(path);
+    await admin.update<Endpoints>(path, { ...current, subsets: [{ addresses: [{ ip: '10.244.1.2' }, { ip: '10.244.2.2' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }] });
+    rules = await proxy.waitFor((r) => r.includes(dnat('10.244.2.2:8080')));
+    expect(rules).to.include(`-A ${chain} -m comment --comment "shop/web:http -> 10.244.1.2:8080" -m statistic --mode random --probability 0.50000000000 -j`);
+
+    const two = await admin.get<Endpoints>(path);
+    await admin.update<Endpoints>(path, { ...two, subsets: [{ addresses: [{ ip: '10.244.2.2' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }] });
+    rules = await proxy.waitFor((r) => !r.includes('10.244.1.2'));
+    expect(rules).to.include(dnat('10.244.2.2:8080'));
+    expect(rules).to.not.include('--probability');
+
+    await admin.delete('/api/v1/namespaces/shop/services/web');
+    rules = await proxy.waitFor((r) => !r.includes(chain));
+    expect(rules).to.not.include('shop/web');
+  });
+
+  it('waitFor times out with the current rules, and is rejected by stop()', async () => {
+    const err = await proxy.waitFor(() => false, 50).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(KubeProxyError).with.property('code', 'TIMEOUT');
+    const pending = proxy.waitFor(() => false, 30_000).catch((e: unknown) => e);
+    await proxy.stop();
+    expect(await pending).to.be.instanceOf(KubeProxyError).with.property('code', 'STOPPED');
+  });
+});
