@@ -1,0 +1,192 @@
+import { expect } from 'chai';
+import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
+import type { KubeObject, Node, Pod } from '../../components/types.js';
+import type { RequestEvent, TlsServerEvent } from '../../sim/trace.js';
+import { caPem, credential, issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
+import { clientFor, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+
+async function apiError(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('expected the request to fail');
+}
+
+const node = (name: string): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {} });
+
+describe('kube-apiserver authentication and authorization', () => {
+  let pki: Pki;
+  let foreign: Pki;
+  let cp: ControlPlane;
+  let admin: KubeClient;
+
+  before(async () => {
+    [pki, foreign] = await Promise.all([issuePki(), issuePki()]);
+    cp = await startControlPlane(pki);
+    admin = cp.client('admin.conf');
+    await admin.create(resourcePath({ resource: 'nodes' }), node('node-1'));
+  });
+  after(async () => { await cp?.stop(); });
+
+  const requests = (): RequestEvent[] => cp.recorder.events.filter((e): e is RequestEvent => e.type === 'request');
+
+  it('answers 401 Unauthorized (not a reset) to a client certificate from a foreign CA', async () => {
+    const c = cp.client('admin.conf');
+    const intruder = new KubeClient({ name: 'intruder', server: cp.url, identity: { cert: credential(foreign, 'admin.conf').certPem, key: credential(foreign, 'admin.conf').keyPem }, serverCa: caPem(pki, 'ca'), trace: cp.trace });
+    try {
+      const res = await intruder.raw('GET', '/api/v1/namespaces/default/pods');
+      expect(res.status).to.equal(401);
+      expect(JSON.parse(res.body)).to.deep.equal({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    } finally {
+      intruder.close();
+      c.close();
+    }
+    const hs = cp.recorder.events.filter((e): e is TlsServerEvent => e.type === 'tls-server' && e.server === 'kube-apiserver' && e.clientCert?.cn === 'kubernetes-admin' && !e.verified);
+    expect(hs.at(-1)).to.deep.include({ handshake: 'ok', verified: false, reason: 'x509: certificate signed by unknown authority' });
+    const req = requests().filter((e) => e.decision === 'unauthenticated').at(-1)!;
+    expect(req).to.deep.include({ status: 401, user: '', verb: 'list', resource: 'pods' });
+    expect(req.reason).to.match(/^verifying certificate SN=\d+, .* failed: x509: certificate signed by unknown authority$/);
+  });
+
+  it('lets anonymous requests reach /healthz but forbids listing pods', async () => {
+    const anon = new KubeClient({ name: 'curl', server: cp.url, serverCa: caPem(pki, 'ca') });
+    try {
+      const health = await anon.raw('GET', '/healthz');
+      expect(health.status).to.equal(200);
+      expect(health.body).to.equal('ok');
+      const err = await apiError(anon.list('/api/v1/pods'));
+      expect(err.code).to.equal(403);
+      expect(err.status).to.deep.include({
+        reason: 'Forbidden',
+        message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope',
+      });
+      expect(err.status?.details).to.deep.equal({ kind: 'pods' });
+    } finally {
+      anon.close();
+    }
+  });
+
+  it('answers 401 to a request with no credentials when anonymous auth is off', async () => {
+    const strict = await startControlPlane(pki, { anonymousAuth: false, kubeadmBindings: false });
+    const anon = new KubeClient({ name: 'curl', server: strict.url, serverCa: caPem(pki, 'ca') });
+    try {
+      expect((await anon.raw('GET', '/healthz')).status).to.equal(401);
+      const ok = strict.client('super-admin.conf');
+      expect((await ok.raw('GET', '/healthz')).status).to.equal(200);
+    } finally {
+      anon.close();
+      await strict.stop();
+    }
+  });
+
+  it('forbids the scheduler to delete a node, with the exact message, and traces the decision', async () => {
+    const scheduler = cp.client('scheduler.conf', 'kube-scheduler');
+    const err = await apiError(scheduler.delete(resourcePath({ resource: 'nodes', name: 'node-1' })));
+    expect(err.code).to.equal(403);
+    expect(err.message).to.equal('nodes "node-1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
+    expect(err.status?.details).to.deep.equal({ name: 'node-1', kind: 'nodes' });
+    const ev = requests().filter((e) => e.user === 'system:kube-scheduler').at(-1)!;
+    expect(ev).to.deep.include({ server: 'kube-apiserver', method: 'DELETE', verb: 'delete', resource: 'nodes', decision: 'deny', status: 403 });
+    expect(ev.groups).to.deep.equal(['system:authenticated']);
+    expect(ev.peer).to.match(/^127\.\d+\.\d+\.\d+:\d+$/);
+    // What it may do: read nodes and bind pods.
+    expect((await scheduler.get<Node>(resourcePath({ resource: 'nodes', name: 'node-1' }))).metadata.name).to.equal('node-1');
+    const allowed = requests().filter((e) => e.user === 'system:kube-scheduler').at(-1)!;
+    expect(allowed).to.deep.include({ decision: 'allow', status: 200, verb: 'get' });
+    expect(allowed.reason).to.match(/^RBAC: allowed by ClusterRoleBinding "system:kube-scheduler" of ClusterRole "system:kube-scheduler" to User "system:kube-scheduler"$/);
+  });
+
+  it('lets a kubelet read only pods bound to its node (Node authorizer)', async () => {
+    const pods = resourcePath({ resource: 'pods', namespace: 'default' });
+    await admin.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'on-2' }, spec: { nodeName: 'node-2', containers: [{ name: 'c', image: 'busybox' }] } } as Pod);
+    await admin.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'on-1' }, spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'busybox' }] } } as Pod);
+    const kubelet = cp.client(kubeletClientName('node-1'), 'kubelet (node-1)');
+    // The authorizer's pod cache follows etcd through a watch: poll briefly for it to catch up.
+    let own: Pod | undefined;
+    for (let i = 0; i < 50 && !own; i++) {
+      try { own = await kubelet.get<Pod>(`${pods}/on-1`); } catch { await new Promise((r) => setTimeout(r, 20)); }
+    }
+    expect(own?.spec.nodeName).to.equal('node-1');
+    const err = await apiError(kubelet.get(`${pods}/on-2`));
+    expect(err.code).to.equal(403);
+    expect(err.message).to.equal('pods "on-2" is forbidden: User "system:node:node-1" cannot get resource "pods" in API group "" in the namespace "default": no relationship found between node \'node-1\' and this object');
+  });
+
+  it('issues a service-account token that authenticates as the service account', async () => {
+    const sas = resourcePath({ resource: 'serviceaccounts', namespace: 'default' });
+    await admin.create(sas, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder' } });
+    const tr = await admin.create<KubeObject & { status: { token: string; expirationTimestamp: string }; spec: { audiences: string[] } }>(`${sas}/builder/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {}, spec: { expirationSeconds: 600 } } as KubeObject);
+    expect(tr.kind).to.equal('TokenRequest');
+    expect(tr.spec.audiences).to.deep.equal(['https://kubernetes.default.svc.cluster.local']);
+    expect(tr.status.token.split('.')).to.have.length(3);
+    const sa = new KubeClient({ name: 'builder', server: cp.url, serverCa: caPem(pki, 'ca'), token: tr.status.token });
+    try {
+      const err = await apiError(sa.list(resourcePath({ resource: 'secrets', namespace: 'default' })));
+      expect(err.code).to.equal(403);
+      expect(err.message).to.contain('User "system:serviceaccount:default:builder" cannot list resource "secrets"');
+      const tooShort = await apiError(admin.create(`${sas}/builder/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {}, spec: { expirationSeconds: 60 } } as KubeObject));
+      expect(tooShort.code).to.equal(422);
+    } finally {
+      sa.close();
+    }
+  });
+
+  it('answers SubjectAccessReviews and SelfSubjectAccessReviews with the authorizer\'s decision', async () => {
+    const sar = (user: string, verb: string, resource: string): KubeObject => ({
+      apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: {},
+      spec: { user, groups: ['system:authenticated'], resourceAttributes: { verb, resource, name: 'node-1' } },
+    } as KubeObject);
+    const path = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+    const denied = await admin.create<KubeObject & { status: { allowed: boolean } }>(path, sar('system:kube-scheduler', 'delete', 'nodes'));
+    expect(denied.status.allowed).to.equal(false);
+    const allowed = await admin.create<KubeObject & { status: { allowed: boolean; reason: string } }>(path, sar('system:kube-scheduler', 'get', 'nodes'));
+    expect(allowed.status.allowed).to.equal(true);
+    expect(allowed.status.reason).to.match(/^RBAC: allowed by ClusterRoleBinding/);
+    const scheduler = cp.client('scheduler.conf');
+    const self = await scheduler.create<KubeObject & { status: { allowed: boolean } }>('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: { resourceAttributes: { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default' } },
+    } as KubeObject);
+    expect(self.status.allowed).to.equal(true);
+  });
+
+  it('serves /version, discovery and /openapi like the real server', async () => {
+    const version = JSON.parse((await admin.raw('GET', '/version?timeout=5s')).body) as Record<string, string>;
+    expect(version).to.include({ major: '1', minor: '30', compiler: 'gc', platform: 'linux/amd64' });
+    expect(version.gitVersion).to.match(/^v1\.30\.\d+$/);
+    expect(Object.keys(version)).to.include.members(['gitCommit', 'gitTreeState', 'buildDate', 'goVersion']);
+    const api = JSON.parse((await admin.raw('GET', '/api')).body) as { kind: string; versions: string[] };
+    expect(api).to.deep.include({ kind: 'APIVersions', versions: ['v1'] });
+    const apis = JSON.parse((await admin.raw('GET', '/apis')).body) as { groups: { name: string }[] };
+    expect(apis.groups.map((g) => g.name)).to.include.members(['apps', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'authorization.k8s.io']);
+    const v1 = JSON.parse((await admin.raw('GET', '/api/v1')).body) as { resources: { name: string; shortNames?: string[]; namespaced: boolean; kind: string; verbs: string[] }[] };
+    const byName = new Map(v1.resources.map((r) => [r.name, r]));
+    expect(byName.get('pods')).to.deep.include({ namespaced: true, kind: 'Pod', shortNames: ['po'] });
+    expect(byName.get('nodes')).to.deep.include({ namespaced: false, shortNames: ['no'] });
+    expect(byName.get('pods/binding')?.verbs).to.deep.equal(['create']);
+    for (const [n, s] of [['services', 'svc'], ['namespaces', 'ns'], ['endpoints', 'ep'], ['events', 'ev'], ['configmaps', 'cm'], ['serviceaccounts', 'sa']]) {
+      expect(byName.get(n!)?.shortNames, n).to.deep.equal([s]);
+    }
+    const apps = JSON.parse((await admin.raw('GET', '/apis/apps/v1')).body) as { groupVersion: string; resources: { name: string; shortNames?: string[] }[] };
+    expect(apps.groupVersion).to.equal('apps/v1');
+    expect(apps.resources.find((r) => r.name === 'deployments')?.shortNames).to.deep.equal(['deploy']);
+    expect(apps.resources.find((r) => r.name === 'replicasets')?.shortNames).to.deep.equal(['rs']);
+    const v2 = await admin.raw('GET', '/openapi/v2');
+    expect(v2.status).to.equal(200);
+    expect(v2.body).to.equal('');
+    expect(v2.headers['content-type']).to.equal('application/octet-stream');
+    expect((await admin.raw('GET', '/openapi/v3')).status).to.equal(404);
+    expect((await admin.raw('GET', '/apis/nope.example.com/v1')).status).to.equal(404);
+  });
+
+  it('uses clientFor to reach the same server as the helper', async () => {
+    const c = clientFor(pki, 'admin.conf', cp.url, cp.trace);
+    try {
+      expect((await c.raw('GET', '/livez')).body).to.equal('ok');
+    } finally {
+      c.close();
+    }
+  });
+});
