@@ -8,11 +8,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ClusterRole, ClusterRoleBinding, KubeObject, Pod, Role, RoleBinding } from '../types.js';
-import { attributesFor, SystemPrivilegedGroup } from './auth/attributes.js';
+import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, Role, RoleBinding } from '../types.js';
+import { ApiStatusError } from './errors.js';
+import { attributesFor } from './auth/attributes.js';
 import { authenticate, type PeerCert } from './auth/authenticate.js';
-import { nodeAuthorize } from './auth/node-authorizer.js';
-import { rbacAuthorize, type RbacPolicyProvider } from './auth/rbac.js';
+import { authorize, forbiddenStatusMessage } from './auth/authorizer.js';
+import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
+import type { RbacPolicyProvider } from './auth/rbac.js';
 import type { RequestInfo } from './auth/request-info.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
 import { ObjectCache } from './cache.js';
@@ -25,24 +27,6 @@ export interface AuthChainOptions {
   readonly serviceAccount: { readonly privateKeyPem: string; readonly publicKeyPem: string };
   readonly issuer?: string;
   readonly now: () => Date;
-}
-
-/** responsewriters.forbiddenMessage + apierrors.NewForbidden, as the real 403 reads. */
-export function forbiddenMessage(user: UserInfo, info: RequestInfo, reason: string): string {
-  let msg: string;
-  if (!info.isResourceRequest) {
-    msg = `User "${user.name}" cannot ${info.verb} path "${info.path}"`;
-  } else {
-    const resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-    msg = info.namespace
-      ? `User "${user.name}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}" in the namespace "${info.namespace}"`
-      : `User "${user.name}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}" at the cluster scope`;
-  }
-  if (reason) msg = `${msg}: ${reason}`;
-  if (!info.isResourceRequest) return `forbidden: ${msg}`;
-  // apierrors.NewForbidden(GroupResource{group, resource}, name, ...): the subresource is not in the prefix.
-  const gr = info.apiGroup ? `${info.resource}.${info.apiGroup}` : info.resource;
-  return info.name ? `${gr} "${info.name}" is forbidden: ${msg}` : `${gr} is forbidden: ${msg}`;
 }
 
 function peerCert(socket: TLSSocket): PeerCert | null {
@@ -60,6 +44,7 @@ export class AuthChain implements Gate {
   readonly roleBindings: ObjectCache<RoleBinding>;
   readonly serviceAccounts: ObjectCache;
   readonly pods: ObjectCache<Pod>;
+  readonly nodes: ObjectCache<Node>;
   private readonly rbac: RbacPolicyProvider;
 
   constructor(kv: KvBackend, options: AuthChainOptions, logger: Logger) {
@@ -71,6 +56,7 @@ export class AuthChain implements Gate {
     this.roleBindings = new ObjectCache<RoleBinding>(resourceByName('rolebindings', rbacGroup), kv, logger);
     this.serviceAccounts = new ObjectCache(resourceByName('serviceaccounts'), kv, logger);
     this.pods = new ObjectCache<Pod>(resourceByName('pods'), kv, logger);
+    this.nodes = new ObjectCache<Node>(resourceByName('nodes'), kv, logger);
     this.rbac = {
       getClusterRole: (name) => this.clusterRoles.get(undefined, name),
       listClusterRoleBindings: () => this.clusterRoleBindings.list(),
@@ -80,7 +66,7 @@ export class AuthChain implements Gate {
   }
 
   private caches(): ObjectCache<KubeObject>[] {
-    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods] as ObjectCache<KubeObject>[];
+    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods, this.nodes] as ObjectCache<KubeObject>[];
   }
 
   async start(): Promise<void> {
@@ -111,23 +97,32 @@ export class AuthChain implements Gate {
     return Promise.resolve(result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason });
   }
 
+  /** --authorization-mode=Node,RBAC (system:masters first), over the watch-fed caches. */
   authorize(user: UserInfo, info: RequestInfo): Decision {
-    if (user.groups.includes(SystemPrivilegedGroup)) return { allowed: true, reason: '', message: '' };
-    const attrs = attributesFor({ name: user.name, groups: [...user.groups] }, info);
-    // --authorization-mode=Node,RBAC: a union; the first to allow wins, neither ever denies.
-    const reasons: string[] = [];
-    const node = nodeAuthorize(attrs, { pods: () => this.pods.list() });
-    if (node.decision === 'allow') return { allowed: true, reason: node.reason, message: '' };
-    if (node.reason) reasons.push(node.reason);
-    const rbac = rbacAuthorize(attrs, this.rbac);
-    if (rbac.decision === 'allow') return { allowed: true, reason: rbac.reason, message: '' };
-    if (rbac.reason) reasons.push(rbac.reason);
-    const reason = reasons.join('\n');
-    return { allowed: false, reason, message: forbiddenMessage(user, info, reason) };
+    const attrs = attributesFor({ name: user.name, groups: [...user.groups], ...(user.uid ? { uid: user.uid } : {}) }, info);
+    const d = authorize(attrs, { rbac: this.rbac, nodeGraph: { pods: () => this.pods.list() } });
+    if (d.decision === 'allow') return { allowed: true, reason: d.reason, message: '' };
+    return { allowed: false, reason: d.reason, message: forbiddenStatusMessage(attrs, d.reason) };
   }
 
-  admit(_request: AdmissionRequest): void {
-    // NodeRestriction is wired in once auth/node-restriction.ts lands.
+  /** Admission: NodeRestriction (the other default plugins' effects live in the REST strategies). */
+  admit(request: AdmissionRequest): void {
+    const { info } = request;
+    const operation: AdmissionOperation | undefined = info.verb === 'create' ? 'CREATE'
+      : info.verb === 'update' || info.verb === 'patch' ? 'UPDATE'
+        : info.verb === 'delete' || info.verb === 'deletecollection' ? 'DELETE' : undefined;
+    if (!operation) return;
+    const name = info.name || (request.object ?? request.oldObject)?.metadata.name || '';
+    const result = nodeRestrictionAdmit({
+      user: { name: request.user.name, groups: [...request.user.groups] }, operation,
+      apiGroup: info.apiGroup, resource: info.resource, subresource: info.subresource,
+      namespace: info.namespace || ((request.object ?? request.oldObject)?.metadata.namespace ?? ''), name,
+      ...(request.object ? { object: request.object } : {}), ...(request.oldObject ? { oldObject: request.oldObject } : {}),
+    }, {
+      getPod: (ns, n) => this.pods.get(ns, n),
+      getNode: (n) => this.nodes.get(undefined, n),
+    });
+    if (!result.allowed) throw new ApiStatusError(result.status);
   }
 
   issueToken(input: TokenRequestInput): string {

@@ -255,6 +255,7 @@ export class Rest {
     if (!binding.target?.name) throw invalid({ group: '', resource: 'bindings' }, 'Binding', podName, [{ field: 'target.name', message: 'Required value' }]);
     if (binding.target.kind && binding.target.kind !== 'Node') throw invalid({ group: '', resource: 'bindings' }, 'Binding', podName, [{ field: 'target.kind', message: `Invalid value: "${binding.target.kind}": must be empty or 'Node'` }]);
     const node = binding.target.name;
+    await this.admit(ctx, binding, undefined);
     const bindingGr = { group: '', resource: 'pods/binding' };
     await this.d.store.update<Pod>(PODS, ns, podName, (pod) => {
       if (binding.metadata.uid && binding.metadata.uid !== pod.metadata.uid) throw conflict(bindingGr, podName, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
@@ -294,6 +295,7 @@ export class Rest {
     if (expirationSeconds < 600) throw invalid(gr, 'TokenRequest', name, [{ field: 'spec.expirationSeconds', message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes` }]);
     const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [...this.d.apiAudiences];
     const sa = await this.d.store.get(SERVICE_ACCOUNTS, ns, name);
+    await this.admit(ctx, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, ...(ns ? { namespace: ns } : {}) }, spec } as KubeObject, undefined);
     const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef as { kind: string; apiVersion?: string; name: string; uid?: string } : undefined;
     const now = this.d.clock.now();
     const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(ref ? { boundObjectRef: ref } : {}), now });

@@ -190,3 +190,27 @@ describe('kube-apiserver authentication and authorization', () => {
     }
   });
 });
+
+describe('kube-apiserver admission (NodeRestriction)', () => {
+  let pki: Pki;
+  let cp: ControlPlane;
+
+  before(async () => {
+    pki = await issuePki();
+    cp = await startControlPlane(pki);
+    const admin = cp.client('admin.conf');
+    await admin.create(resourcePath({ resource: 'nodes' }), node('node-2'));
+  });
+  after(async () => { await cp?.stop(); });
+
+  it('lets a kubelet register and update its own Node but not another node\'s', async () => {
+    const kubelet = cp.client(kubeletClientName('node-1'), 'kubelet (node-1)');
+    const own = await kubelet.create<Node>(resourcePath({ resource: 'nodes' }), node('node-1'));
+    expect(own.metadata.name).to.equal('node-1');
+    const patched = await kubelet.patch<Node>(resourcePath({ resource: 'nodes', name: 'node-1', subresource: 'status' }), { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, 'strategic');
+    expect(patched.status?.conditions?.[0]?.type).to.equal('Ready');
+    const err = await apiError(kubelet.patch(resourcePath({ resource: 'nodes', name: 'node-2', subresource: 'status' }), { status: { conditions: [{ type: 'Ready', status: 'False' }] } }, 'strategic'));
+    expect(err.code).to.equal(403);
+    expect(err.message).to.equal('nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"');
+  });
+});
