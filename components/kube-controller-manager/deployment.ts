@@ -51,7 +51,34 @@ export function podTemplateHash(template: PodTemplate, collisionCount?: number):
   return safeEncodeString(String(fnv32a(data)));
 }
 
-export const sameTemplate = (a: PodTemplate, b: PodTemplate): boolean => canonicalJson(withoutHash(a)) === canonicalJson(withoutHash(b));
+type Rec = Record<string, unknown>;
+
+/**
+ * The pod-spec defaults the apiserver fills in (SetDefaults_PodSpec, SetDefaults_Container), applied to
+ * a copy so that a template read back defaulted and one that is not compare equal.
+ */
+function defaulted(t: PodTemplate): PodTemplate {
+  const copy = structuredClone(withoutHash(t));
+  const spec = copy.spec as unknown as Rec;
+  spec.restartPolicy ??= 'Always';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  for (const c of copy.spec.containers as unknown as Rec[]) {
+    const image = typeof c.image === 'string' ? c.image : '';
+    const tagged = /:[^/]+$/.test(image) || image.includes('@');
+    c.imagePullPolicy ??= !tagged || image.endsWith(':latest') ? 'Always' : 'IfNotPresent';
+    c.terminationMessagePath ??= '/dev/termination-log';
+    c.terminationMessagePolicy ??= 'File';
+    for (const port of (c.ports ?? []) as Rec[]) port.protocol ??= 'TCP';
+  }
+  return copy;
+}
+
+/** deploymentutil.EqualIgnoreHash, over defaulted copies. */
+export const sameTemplate = (a: PodTemplate, b: PodTemplate): boolean => canonicalJson(defaulted(a)) === canonicalJson(defaulted(b));
 
 /** intstr.GetScaledValueFromIntOrPercent. */
 function scaled(v: number | string | undefined, total: number, roundUp: boolean, fallback: string): number {
@@ -209,7 +236,12 @@ export class DeploymentController {
     if (!d || d.metadata.deletionTimestamp) return;
     const { namespace = 'default' } = splitKey(key);
     const owned = this.o.replicaSets.list().filter((rs) => rs.metadata.namespace === namespace && controllerRef(rs)?.uid === d.metadata.uid);
-    let newRs = owned.find((rs) => sameTemplate(rs.spec.template, d.spec.template));
+    const collisionCount = (d.status as { collisionCount?: number } | undefined)?.collisionCount;
+    const hash = podTemplateHash(d.spec.template, collisionCount);
+    // FindNewReplicaSet: the one whose template is the deployment's; failing that (a field the
+    // apiserver defaulted on one side only), the one this template's hash names.
+    let newRs = owned.find((rs) => sameTemplate(rs.spec.template, d.spec.template))
+      ?? owned.find((rs) => rs.metadata.name === `${d.metadata.name ?? ''}-${hash}`);
     const oldRs = owned.filter((rs) => rs !== newRs);
     const replicas = d.spec.replicas ?? 1;
     const recreate = d.spec.strategy?.type === 'Recreate';
@@ -222,8 +254,6 @@ export class DeploymentController {
     }
 
     if (!newRs) {
-      const collisionCount = (d.status as { collisionCount?: number } | undefined)?.collisionCount;
-      const hash = podTemplateHash(d.spec.template, collisionCount);
       const revision = Math.max(0, ...oldRs.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0))) + 1;
       const want = recreate || oldActive.length === 0 ? replicas : newReplicasForRolling(d, owned, undefined);
       const rs = newReplicaSetFor(d, hash, want, revision);
@@ -265,11 +295,18 @@ export class DeploymentController {
     const cur = d.status as Record<string, unknown> | undefined;
     if (cur && Object.entries(status).every(([k, v]) => (cur[k] ?? 0) === v)) return;
     const path = resourcePath({ group: 'apps', resource: 'deployments', namespace: d.metadata.namespace ?? 'default', name: d.metadata.name ?? '', subresource: 'status' });
-    try {
-      await this.o.client.update<Deployment>(path, { ...d, apiVersion: 'apps/v1', kind: 'Deployment', status: { ...(d.status ?? {}), ...status } });
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return;
-      throw err;
+    let base = d;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.o.client.update<Deployment>(path, { ...base, apiVersion: 'apps/v1', kind: 'Deployment', status: { ...(base.status ?? {}), ...status } });
+        return;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) return;
+        // A conflict: read the latest once and write again (its spec may have moved on; the event that
+        // moved it queues another sync).
+        if (!(err instanceof ApiError && err.code === 409) || attempt > 0) throw err;
+        base = await this.o.client.get<Deployment>(path.replace(/\/status$/, ''));
+      }
     }
   }
 }

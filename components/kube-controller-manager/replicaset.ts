@@ -172,11 +172,17 @@ export class ReplicaSetController {
     if (cur && cur.replicas === status.replicas && (cur.readyReplicas ?? 0) === status.readyReplicas && (cur.availableReplicas ?? 0) === status.availableReplicas
       && (cur.fullyLabeledReplicas ?? 0) === status.fullyLabeledReplicas && cur.observedGeneration === status.observedGeneration) return;
     const path = resourcePath({ group: 'apps', resource: 'replicasets', namespace: rs.metadata.namespace ?? 'default', name: rs.metadata.name ?? '', subresource: 'status' });
-    try {
-      await this.o.client.update<ReplicaSet>(path, { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet', status });
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return;
-      throw err;
+    // updateReplicaSetStatus: on a conflict, read the latest and write once more.
+    let base = rs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.o.client.update<ReplicaSet>(path, { ...base, apiVersion: 'apps/v1', kind: 'ReplicaSet', status });
+        return;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) return;
+        if (!(err instanceof ApiError && err.code === 409) || attempt > 0) throw err;
+        base = await this.o.client.get<ReplicaSet>(path.replace(/\/status$/, ''));
+      }
     }
   }
 }

@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import { KubeControllerManager } from '../../components/kube-controller-manager/index.js';
+import { resourcePath, type KubeClient } from '../../components/kube-client.js';
+import type { Deployment, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../../components/types.js';
+import type { RequestEvent } from '../../sim/trace.js';
+import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { silentLogger } from '../../sim/logger.js';
+import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+
+/** A bounded poll: resolves with the first non-undefined value of `probe`, or fails after `timeoutMs`. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) { last = err; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const template = (app: string, image = 'nginx'): Deployment['spec']['template'] => ({
+  metadata: { labels: { app } },
+  spec: { containers: [{ name: 'web', image, ports: [{ name: 'http', containerPort: 8080 }] }] },
+});
+
+describe('kube-controller-manager against the apiserver', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let cp: ControlPlane;
+  let admin: KubeClient;
+  let kcm: KubeControllerManager;
+  const podsPath = resourcePath({ resource: 'pods', namespace: 'default' });
+  const rsPath = resourcePath({ group: 'apps', resource: 'replicasets', namespace: 'default' });
+  const deployPath = resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default' });
+  const requests = (): RequestEvent[] => cp.recorder.events.filter((e): e is RequestEvent => e.type === 'request');
+  const podsOf = async (pred: (p: Pod) => boolean): Promise<Pod[]> => (await admin.list<Pod>(podsPath)).items.filter(pred);
+  const ownedBy = (uid: string | undefined) => (p: KubeObject): boolean => p.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller === true) ?? false;
+
+  before(async () => {
+    pki = await issuePki();
+    cp = await startControlPlane(pki, { kubeadmBindings: false });
+    admin = cp.client('super-admin.conf');
+    const cred = credential(pki, 'controller-manager.conf');
+    kcm = new KubeControllerManager({ apiserver: cp.url, identity: { cert: cred.certPem, key: cred.keyPem }, serverCa: caPem(pki, 'ca') }, { logger: process.env.DEBUG_KCM ? (await import('pino')).default({ level: 'info' }, process.stderr) : silentLogger(), trace: cp.trace });
+    await kcm.start();
+  });
+
+  after(async () => {
+    await kcm?.stop();
+    await cp?.stop();
+  });
+
+  it('creates the controllers\' service accounts and gets their tokens through TokenRequest, as itself', async () => {
+    for (const sa of ['replicaset-controller', 'deployment-controller', 'endpoint-controller', 'generic-garbage-collector']) {
+      await admin.get(resourcePath({ resource: 'serviceaccounts', namespace: 'kube-system', name: sa }));
+      const tr = requests().find((e) => e.method === 'POST' && e.path.startsWith(`/api/v1/namespaces/kube-system/serviceaccounts/${sa}/token`));
+      expect(tr, sa).to.include({ user: 'system:kube-controller-manager', decision: 'allow', status: 201 });
+    }
+    // The informers list and watch as the controller-manager itself.
+    const list = requests().find((e) => e.method === 'GET' && e.path.startsWith('/api/v1/pods'));
+    expect(list?.user).to.equal('system:kube-controller-manager');
+  });
+
+  it('ReplicaSet: creates pods to match replicas under its own service account, then deletes the surplus', async () => {
+    const rs = await admin.create<ReplicaSet>(rsPath, {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'solo' },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'solo' } }, template: template('solo') },
+    });
+    const pods = await eventually('3 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 3 ? p : undefined; });
+    for (const p of pods) {
+      expect(p.metadata.name).to.match(/^solo-[a-z0-9]{5}$/);
+      expect(p.metadata.labels).to.deep.equal({ app: 'solo' });
+      expect(p.metadata.ownerReferences?.[0]).to.include({ kind: 'ReplicaSet', name: 'solo', controller: true });
+    }
+    const creates = requests().filter((e) => e.method === 'POST' && e.path === podsPath && e.status === 201);
+    expect(creates.map((e) => e.user)).to.deep.equal(Array(3).fill('system:serviceaccount:kube-system:replicaset-controller'));
+    expect(creates.every((e) => e.groups.includes('system:serviceaccounts:kube-system'))).to.equal(true);
+    await eventually('status.replicas 3', async () => ((await admin.get<ReplicaSet>(`${rsPath}/solo`)).status?.replicas === 3 ? true : undefined));
+
+    await admin.patch(`${rsPath}/solo`, { spec: { replicas: 1 } });
+    await eventually('1 pod', async () => ((await podsOf(ownedBy(rs.metadata.uid))).length === 1 ? true : undefined));
+    const status = await eventually('status.replicas 1', async () => { const s = (await admin.get<ReplicaSet>(`${rsPath}/solo`)).status; return s?.replicas === 1 ? s : undefined; });
+    expect(status).to.include({ replicas: 1, readyReplicas: 0, availableReplicas: 0 });
+    const deletes = requests().filter((e) => e.method === 'DELETE' && e.path.startsWith(`${podsPath}/solo-`));
+    expect(deletes.map((e) => e.user)).to.deep.equal(Array(2).fill('system:serviceaccount:kube-system:replicaset-controller'));
+  });
+
+  it('ReplicaSet: replaces a pod that is deleted', async () => {
+    const rs = await admin.get<ReplicaSet>(`${rsPath}/solo`);
+    const [pod] = await podsOf(ownedBy(rs.metadata.uid));
+    await admin.delete(`${podsPath}/${pod?.metadata.name ?? ''}`);
+    const replacement = await eventually('a replacement', async () => {
+      const p = await podsOf(ownedBy(rs.metadata.uid));
+      return p.length === 1 && p[0]?.metadata.name !== pod?.metadata.name ? p[0] : undefined;
+    });
+    expect(replacement.metadata.name).to.match(/^solo-/);
+  });
+
+  it('Deployment: makes a ReplicaSet <name>-<pod-template-hash>, which makes the pods; status is summed', async () => {
+    const d = await admin.create<Deployment>(deployPath, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: template('web') },
+    });
+    const rs = await eventually('the ReplicaSet', async () => (await admin.list<ReplicaSet>(rsPath)).items.find(ownedBy(d.metadata.uid)));
+    const hash = rs.metadata.labels?.['pod-template-hash'] ?? '';
+    expect(rs.metadata.name).to.equal(`web-${hash}`);
+    expect(rs.spec.selector.matchLabels).to.deep.equal({ app: 'web', 'pod-template-hash': hash });
+    expect(rs.spec.replicas).to.equal(2);
+    const rsCreates = requests().filter((e) => e.method === 'POST' && e.path === rsPath && e.user !== 'kubernetes-super-admin');
+    expect(rsCreates.map((e) => e.user)).to.deep.equal(['system:serviceaccount:kube-system:deployment-controller']);
+    const pods = await eventually('2 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 2 ? p : undefined; });
+    expect(pods.every((p) => p.metadata.name?.startsWith(`web-${hash}-`) && p.metadata.labels?.['pod-template-hash'] === hash)).to.equal(true);
+    await eventually('deployment status', async () => {
+      const s = (await admin.get<Deployment>(`${deployPath}/web`)).status;
+      return s?.replicas === 2 && s.updatedReplicas === 2 ? s : undefined;
+    });
+  });
+
+  it('Deployment: a new template rolls out within maxSurge and maxUnavailable', async () => {
+    await admin.patch(`${deployPath}/web`, { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 8080 }] }] } } } });
+    const d = await admin.get<Deployment>(`${deployPath}/web`);
+    const sizes = async (): Promise<{ fresh?: number; old?: number; revision?: string }> => {
+      const l = (await admin.list<ReplicaSet>(rsPath)).items.filter(ownedBy(d.metadata.uid));
+      const n = l.find((r) => r.spec.template.spec.containers[0]?.image === 'nginx:1.27');
+      const o = l.find((r) => r !== n);
+      return { ...(n ? { fresh: n.spec.replicas ?? 0, revision: n.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '' } : {}), ...(o ? { old: o.spec.replicas ?? 0 } : {}) };
+    };
+    // 2 replicas: maxSurge 25% → 1, maxUnavailable 25% → 0. No pod ever becomes available without a
+    // kubelet, so the rollout stops with one surge pod and the old ReplicaSet untouched — as the real one would.
+    const stuck = await eventually('surge pod', async () => { const s = await sizes(); return s.fresh === 1 ? s : undefined; });
+    expect(stuck).to.deep.equal({ fresh: 1, old: 2, revision: '2' });
+    // Allow every replica to be unavailable: the old ReplicaSet goes to 0 and the new one to 2.
+    await admin.patch(`${deployPath}/web`, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } } } });
+    await eventually('rollout done', async () => { const s = await sizes(); return s.fresh === 2 && s.old === 0 ? true : undefined; });
+  });
+
+  it('Endpoints: lists ready pods in addresses and the rest in notReadyAddresses, following readiness', async () => {
+    const mk = async (name: string, ip: string, ready: boolean): Promise<void> => {
+      const p = await admin.create<Pod>(podsPath, { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'api' } }, spec: { nodeName: 'node-1', ...template('api').spec } });
+      await admin.update(`${podsPath}/${name}/status`, { ...p, status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+    };
+    await mk('api-a', '10.244.1.10', true);
+    await mk('api-b', '10.244.1.11', false);
+    await admin.create<Service>(resourcePath({ resource: 'services', namespace: 'default' }), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    });
+    const epPath = resourcePath({ resource: 'endpoints', namespace: 'default', name: 'api' });
+    const ep = await eventually('endpoints', () => admin.get<Endpoints>(epPath));
+    expect(ep.subsets).to.have.length(1);
+    expect(ep.subsets?.[0]?.addresses?.map((a) => a.ip)).to.deep.equal(['10.244.1.10']);
+    expect(ep.subsets?.[0]?.notReadyAddresses?.map((a) => a.ip)).to.deep.equal(['10.244.1.11']);
+    expect(ep.subsets?.[0]?.ports).to.deep.equal([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    expect(ep.subsets?.[0]?.addresses?.[0]).to.deep.include({ nodeName: 'node-1' });
+    expect(ep.subsets?.[0]?.addresses?.[0]?.targetRef).to.include({ kind: 'Pod', name: 'api-a', namespace: 'default' });
+    expect(requests().find((e) => e.method === 'POST' && e.path === '/api/v1/namespaces/default/endpoints')?.user).to.equal('system:serviceaccount:kube-system:endpoint-controller');
+
+    const b = await admin.get<Pod>(`${podsPath}/api-b`);
+    await admin.update(`${podsPath}/api-b/status`, { ...b, status: { ...b.status, conditions: [{ type: 'Ready', status: 'True' }] } });
+    await eventually('api-b ready', async () => ((await admin.get<Endpoints>(epPath)).subsets?.[0]?.addresses?.length === 2 ? true : undefined));
+    await admin.delete(`${podsPath}/api-a`);
+    const after = await eventually('api-a gone', async () => { const e = await admin.get<Endpoints>(epPath); return e.subsets?.[0]?.addresses?.length === 1 ? e : undefined; });
+    expect(after.subsets?.[0]?.addresses?.[0]?.ip).to.equal('10.244.1.11');
+    expect(after.subsets?.[0]?.notReadyAddresses).to.equal(undefined);
+  });
+
+  it('garbage collector: deleting a Deployment removes its ReplicaSets and their pods', async () => {
+    const d = await admin.get<Deployment>(`${deployPath}/web`);
+    const rsUids = (await admin.list<ReplicaSet>(rsPath)).items.filter(ownedBy(d.metadata.uid)).map((r) => r.metadata.uid);
+    await admin.delete(`${deployPath}/web`);
+    await eventually('ReplicaSets gone', async () => ((await admin.list<ReplicaSet>(rsPath)).items.some(ownedBy(d.metadata.uid)) ? undefined : true));
+    await eventually('pods gone', async () => ((await podsOf((p) => rsUids.some((u) => ownedBy(u)(p)))).length === 0 ? true : undefined));
+    expect(requests().some((e) => e.method === 'DELETE' && e.path.startsWith(`${rsPath}/web-`) && e.user === 'system:serviceaccount:kube-system:generic-garbage-collector')).to.equal(true);
+  });
+});
