@@ -41,8 +41,8 @@ describe('kube-controller-manager against the apiserver', function () {
 
   before(async () => {
     pki = await issuePki();
-    cp = await startControlPlane(pki, { kubeadmBindings: false });
-    admin = cp.client('super-admin.conf');
+    cp = await startControlPlane(pki);
+    admin = cp.client('admin.conf');
     const cred = credential(pki, 'controller-manager.conf');
     kcm = new KubeControllerManager({ apiserver: cp.url, identity: { cert: cred.certPem, key: cred.keyPem }, serverCa: caPem(pki, 'ca') }, { logger: process.env.DEBUG_KCM ? (await import('pino')).default({ level: 'info' }, process.stderr) : silentLogger(), trace: cp.trace });
     await kcm.start();
@@ -109,7 +109,7 @@ describe('kube-controller-manager against the apiserver', function () {
     expect(rs.metadata.name).to.equal(`web-${hash}`);
     expect(rs.spec.selector.matchLabels).to.deep.equal({ app: 'web', 'pod-template-hash': hash });
     expect(rs.spec.replicas).to.equal(2);
-    const rsCreates = requests().filter((e) => e.method === 'POST' && e.path === rsPath && e.user !== 'kubernetes-super-admin');
+    const rsCreates = requests().filter((e) => e.method === 'POST' && e.path === rsPath && e.user !== 'kubernetes-admin');
     expect(rsCreates.map((e) => e.user)).to.deep.equal(['system:serviceaccount:kube-system:deployment-controller']);
     const pods = await eventually('2 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 2 ? p : undefined; });
     expect(pods.every((p) => p.metadata.name?.startsWith(`web-${hash}-`) && p.metadata.labels?.['pod-template-hash'] === hash)).to.equal(true);

@@ -39,8 +39,8 @@ describe('kube-scheduler against the apiserver', function () {
 
   before(async () => {
     pki = await issuePki();
-    cp = await startControlPlane(pki, { kubeadmBindings: false });
-    admin = cp.client('super-admin.conf');
+    cp = await startControlPlane(pki);
+    admin = cp.client('admin.conf');
     for (const n of [nodeObj('node-1', '1', '2Gi'), nodeObj('node-2', '2', '4Gi')]) {
       const created = await admin.create<Node>(resourcePath({ resource: 'nodes' }), n);
       // Status is a subresource: the create drops it, as the real apiserver does.
