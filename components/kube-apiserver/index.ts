@@ -22,6 +22,7 @@ import { forbidden, pathNotFound, toStatusError, unauthorized } from './errors.j
 import { etcdBackend } from './etcd-backend.js';
 import type { Gate, UserInfo } from './gate.js';
 import { sendJson, sendStatus, sendText } from './http.js';
+import { impersonate } from './impersonation.js';
 import { KubeletClient } from './kubelet-client.js';
 import { IpAllocator } from './allocator.js';
 import { resourceByName } from './registry.js';
@@ -198,6 +199,8 @@ export class KubeApiserver implements Component {
         throw unauthorized();
       }
       user = authn.user;
+      decision = 'deny';
+      user = await impersonate(req, user, this.gate);
       const d = await this.gate.authorize(user, info);
       decision = d.allowed ? 'allow' : 'deny';
       if (d.reason) reason = d.reason;

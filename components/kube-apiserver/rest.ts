@@ -23,6 +23,7 @@ import { apiVersionOf, findResource, groupResource, resourceByName, type Resourc
 import { parseFieldSelector, parseLabelSelector, selects, type Selection } from './selectors.js';
 import type { Store } from './storage.js';
 import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
+import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { serveWatch, type ActiveWatch } from './watch.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -93,7 +94,10 @@ export class Rest {
       case 'get':
         if (sub === 'log') { await this.log(ctx, ns, name); return { watching: false }; }
         if (sub === 'scale') { sendJson(ctx.res, 200, toScale(def, await this.d.store.get(def, ns, name))); return { watching: false }; }
-        sendJson(ctx.res, 200, withType(def, await this.d.store.get(def, ns, name)));
+        {
+          const obj = withType(def, await this.d.store.get(def, ns, name));
+          sendJson(ctx.res, 200, this.table(ctx) ? toTable(def, [obj], this.d.clock.now(), includeObjectOf(ctx.query.get('includeObject')), { resourceVersion: obj.metadata.resourceVersion }) : obj);
+        }
         return { watching: false };
       case 'list': await this.list(ctx, def, ns); return { watching: false };
       case 'watch': await this.watch(ctx, def, ns); return { watching: true };
@@ -104,6 +108,11 @@ export class Rest {
       case 'deletecollection': await this.deleteCollection(ctx, def, ns); return { watching: false };
       default: throw methodNotAllowed();
     }
+  }
+
+  /** `kubectl get` asks for a server-printed Table. */
+  private table(ctx: RestContext): boolean {
+    return wantsTable(ctx.req.headers.accept);
   }
 
   private selection(ctx: RestContext, def: ResourceDef): Selection {
@@ -137,6 +146,10 @@ export class Rest {
       metadata.remainingItemCount = selected.length - limit;
       selected = selected.slice(0, limit);
     }
+    if (this.table(ctx)) {
+      sendJson(ctx.res, 200, toTable(def, selected, this.d.clock.now(), includeObjectOf(ctx.query.get('includeObject')), metadata));
+      return;
+    }
     const list: KubeList = { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items: selected.map(listItem) };
     sendJson(ctx.res, 200, list);
   }
@@ -147,6 +160,7 @@ export class Rest {
       def, namespace: ns, selection: this.selection(ctx, def),
       resourceVersion: ctx.query.get('resourceVersion') ?? undefined,
       timeoutSeconds: timeout === null ? undefined : Number(timeout),
+      ...(this.table(ctx) ? { transform: (o: KubeObject) => toTable(def, [o], this.d.clock.now(), includeObjectOf(ctx.query.get('includeObject')), { resourceVersion: o.metadata.resourceVersion }) as KubeObject } : {}),
     });
     const untrack = this.d.trackWatch(w);
     ctx.res.once('close', untrack);

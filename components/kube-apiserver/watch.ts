@@ -24,6 +24,8 @@ export interface WatchOptions {
   readonly resourceVersion: string | undefined;
   /** timeoutSeconds from the query: the server ends the watch after it. */
   readonly timeoutSeconds: number | undefined;
+  /** Re-encodes each event's object (a one-row Table for `kubectl get -w`); ERROR events are left alone. */
+  readonly transform?: (o: KubeObject) => KubeObject;
 }
 
 /** Turns one etcd change into the watch event a client with this selection sees, if any. */
@@ -81,7 +83,9 @@ export async function serveWatch(kv: KvBackend, res: ServerResponse, options: Wa
     if (!res.writableEnded) res.end();
   };
   const write = (e: WatchEvent): void => {
-    if (!ended) res.write(`${JSON.stringify(e)}\n`);
+    if (ended) return;
+    const out = options.transform && e.type !== 'ERROR' ? { type: e.type, object: options.transform(e.object) } : e;
+    res.write(`${JSON.stringify(out)}\n`);
   };
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });

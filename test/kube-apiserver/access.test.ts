@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import https from 'node:https';
 import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
 import type { KubeObject, Node, Pod } from '../../components/types.js';
 import type { RequestEvent, TlsServerEvent } from '../../sim/trace.js';
@@ -179,6 +180,49 @@ describe('kube-apiserver authentication and authorization', () => {
     expect(v2.headers['content-type']).to.equal('application/octet-stream');
     expect((await admin.raw('GET', '/openapi/v3')).status).to.equal(404);
     expect((await admin.raw('GET', '/apis/nope.example.com/v1')).status).to.equal(404);
+  });
+
+  it('runs impersonated requests (kubectl --as) as the impersonated user, after authorizing the impersonation', async () => {
+    const asScheduler = await admin.raw('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'delete', resource: 'nodes' } },
+    });
+    expect((JSON.parse(asScheduler.body) as { status: { allowed: boolean } }).status.allowed, 'the admin itself may').to.equal(true);
+    const impersonated = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const c = credential(pki, 'admin.conf');
+      const url = new URL(cp.url);
+      const body = JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'delete', resource: 'nodes' } } });
+      const req = https.request({
+        host: url.hostname, port: url.port, method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', ca: caPem(pki, 'ca'), cert: c.certPem, key: c.keyPem,
+        headers: { 'Content-Type': 'application/json', 'Impersonate-User': 'system:kube-scheduler' },
+      }, (res) => { let b = ''; res.on('data', (d: Buffer) => { b += d.toString(); }); res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b })); });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(impersonated.status).to.equal(201);
+    expect((JSON.parse(impersonated.body) as { status: { allowed: boolean } }).status.allowed).to.equal(false);
+    const last = requests().at(-1)!;
+    expect(last).to.deep.include({ user: 'system:kube-scheduler', decision: 'allow' });
+    expect(last.groups).to.deep.equal(['system:authenticated']);
+    // The scheduler may not impersonate anyone.
+    const s = credential(pki, 'scheduler.conf');
+    const denied = await new Promise<number>((resolve, reject) => {
+      const url = new URL(cp.url);
+      const req = https.request({ host: url.hostname, port: url.port, path: '/api/v1/nodes', ca: caPem(pki, 'ca'), cert: s.certPem, key: s.keyPem, headers: { 'Impersonate-User': 'kubernetes-admin' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(denied).to.equal(403);
+  });
+
+  it('prints a meta.k8s.io Table when kubectl asks for one', async () => {
+    const res = await admin.raw('GET', '/api/v1/nodes', undefined, 'application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json');
+    const table = JSON.parse(res.body) as { kind: string; apiVersion: string; columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[]; object: { kind: string; metadata: { name: string } } }[] };
+    expect(table).to.deep.include({ kind: 'Table', apiVersion: 'meta.k8s.io/v1' });
+    expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).to.deep.equal(['Name', 'Status', 'Roles', 'Age', 'Version']);
+    expect(table.rows[0]!.cells.slice(0, 3)).to.deep.equal(['node-1', 'Unknown', '<none>']);
+    expect(table.rows[0]!.object).to.deep.include({ kind: 'PartialObjectMetadata' });
+    const plain = JSON.parse((await admin.raw('GET', '/api/v1/nodes')).body) as { kind: string };
+    expect(plain.kind).to.equal('NodeList');
   });
 
   it('uses clientFor to reach the same server as the helper', async () => {
