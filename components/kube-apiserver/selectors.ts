@@ -96,7 +96,9 @@ export function parseFieldSelector(s: string | null | undefined, def: ResourceDe
 /** A field's value as the real field-label functions print it ('' when unset, booleans as true/false). */
 export function fieldValue(obj: KubeObject, field: string): string {
   let v: unknown = obj;
-  for (const part of field.split('.')) {
+  // Events' `source` label is source.component (pkg/registry/core/event/strategy.go).
+  const path = field === 'source' ? 'source.component' : field;
+  for (const part of path.split('.')) {
     if (v === null || typeof v !== 'object') { v = undefined; break; }
     v = (v as Record<string, unknown>)[part];
   }
