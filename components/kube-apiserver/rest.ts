@@ -4,8 +4,9 @@
  * token, plus the access reviews. Each takes a request already authenticated and authorized.
  *
  * Simplification (documented): DELETE removes the object at once. The real apiserver deletes pods
- * gracefully (it sets metadata.deletionTimestamp and the kubelet removes the pod after stopping it)
- * and namespaces through the namespace controller (phase Terminating); here watchers see DELETED.
+ * gracefully (it sets metadata.deletionTimestamp and the kubelet removes the pod after stopping it);
+ * here watchers see DELETED straight away. Namespaces turn Terminating and their content is deleted
+ * before the answer (the real namespace controller does that afterwards).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../common.js';
@@ -19,7 +20,7 @@ import { readJson, sendJson } from './http.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { logContainer } from './kubelet-client.js';
 import { applyPatch, patchTypeOf, type Json } from './patch.js';
-import { apiVersionOf, findResource, groupResource, resourceByName, type ResourceDef, type Verb } from './registry.js';
+import { apiVersionOf, findResource, groupResource, RESOURCES, resourceByName, type ResourceDef, type Verb } from './registry.js';
 import { parseFieldSelector, parseLabelSelector, selects, type Selection } from './selectors.js';
 import type { Store } from './storage.js';
 import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
@@ -182,8 +183,12 @@ export class Rest {
     if (def.namespaced) {
       if (md.namespace && md.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       md.namespace = ns!;
-      // NamespaceLifecycle: no objects in a namespace that does not exist.
-      if (!(await this.d.store.tryGet(NAMESPACES, undefined, ns!))) throw notFound(groupResource(NAMESPACES), ns!);
+      // NamespaceLifecycle: no objects in a namespace that does not exist or is being deleted.
+      const namespace = await this.d.store.tryGet(NAMESPACES, undefined, ns!);
+      if (!namespace) throw notFound(groupResource(NAMESPACES), ns!);
+      if (namespace.metadata.deletionTimestamp) {
+        throw forbidden(`${groupResource(def).resource} "${md.name ?? md.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns!} because it is being terminated`, groupResource(def), md.name ?? '');
+      }
     } else {
       delete md.namespace;
     }
@@ -236,6 +241,7 @@ export class Rest {
     }
     const old = await this.d.store.get(def, ns, name);
     await this.admit(ctx, undefined, old);
+    if (def.resource === 'namespaces') { sendJson(ctx.res, 200, withType(def, await this.deleteNamespace(name))); return; }
     const deleted = await this.d.store.delete(def, ns, name, {
       ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
       ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
@@ -257,6 +263,30 @@ export class Rest {
       }
     }
     sendJson(ctx.res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(revision) }, items: deleted.map(listItem) });
+  }
+
+  /**
+   * Deleting a namespace: it turns Terminating (deletionTimestamp set), everything stored in it is
+   * deleted, then the namespace itself. The real apiserver leaves the content to the namespace
+   * controller in kube-controller-manager and returns at once; here it happens before the answer.
+   */
+  private async deleteNamespace(name: string): Promise<KubeObject> {
+    const now = this.d.clock.now().toISOString().replace(/\.\d+Z$/, 'Z');
+    const { object: terminating } = await this.d.store.update<Obj>(NAMESPACES, undefined, name, (ns) => ({
+      ...ns, metadata: { ...ns.metadata, deletionTimestamp: ns.metadata.deletionTimestamp ?? now }, status: { phase: 'Terminating' },
+    }));
+    for (const def of RESOURCES.filter((r) => r.namespaced && r.storage)) {
+      const { items } = await this.d.store.list(def, name);
+      for (const o of items) {
+        try {
+          await this.d.store.delete(def, name, o.metadata.name ?? '');
+        } catch (err) {
+          if (!(err instanceof ApiStatusError && err.status.code === 404)) throw err;
+        }
+      }
+    }
+    await this.d.store.delete(NAMESPACES, undefined, name);
+    return terminating;
   }
 
   /**

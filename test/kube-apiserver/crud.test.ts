@@ -182,3 +182,28 @@ describe('kube-apiserver REST', () => {
     expect(after.spec.replicas).to.equal(3);
   });
 });
+
+describe('kube-apiserver namespace deletion', () => {
+  let cp: ControlPlane;
+  let admin: KubeClient;
+
+  before(async () => {
+    cp = await startControlPlane(await issuePki());
+    admin = cp.client('admin.conf');
+  });
+  after(async () => { await cp?.stop(); });
+
+  it('deletes a namespace with its content and refuses the system namespaces', async () => {
+    await admin.create(resourcePath({ resource: 'namespaces' }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tmp' } });
+    await admin.create(pods('tmp'), pod('p'));
+    await admin.create(resourcePath({ resource: 'configmaps', namespace: 'tmp' }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
+    const res = await admin.delete<{ status: { phase: string }; metadata: { deletionTimestamp?: string } }>(resourcePath({ resource: 'namespaces', name: 'tmp' }));
+    expect(res.status.phase).to.equal('Terminating');
+    expect(res.metadata.deletionTimestamp).to.be.a('string');
+    expect(cp.etcd.store.range(Buffer.from('/registry/pods/tmp/'), Buffer.from('/registry/pods/tmp0')).kvs).to.have.length(0);
+    expect(cp.etcd.store.range(Buffer.from('/registry/configmaps/tmp/'), Buffer.from('/registry/configmaps/tmp0')).kvs).to.have.length(0);
+    expect((await apiError(admin.get(resourcePath({ resource: 'namespaces', name: 'tmp' })))).code).to.equal(404);
+    const sys = await apiError(admin.delete(resourcePath({ resource: 'namespaces', name: 'kube-system' })));
+    expect(sys.status).to.deep.include({ code: 403, reason: 'Forbidden', message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted' });
+  });
+});
