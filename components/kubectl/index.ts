@@ -108,6 +108,8 @@ export interface GetOptions {
 }
 
 export async function get(ctx: KubectlContext, o: GetOptions): Promise<KubectlResult> {
+  const types = o.type.split(',').filter((t) => t !== '');
+  if (types.length > 1) return getMany(ctx, o, types.map(requireType));
   const out = new Output();
   const type = requireType(o.type);
   const ns = o.allNamespaces ? undefined : ctx.namespace;
@@ -139,6 +141,48 @@ export async function get(ctx: KubectlContext, o: GetOptions): Promise<KubectlRe
     case 'yaml': out.out(printYaml(objects.length === 1 && single ? objects[0] : asList(objects))); break;
     case 'name': out.out(objects.map((x) => printName(type, x)).join('\n')); break;
     default: out.out(printTable(type, objects, { wide: output === 'wide', withNamespace: type.namespaced && o.allNamespaces === true, now: ctx.now }));
+  }
+  return out.result();
+}
+
+/**
+ * `get deploy,rs`: one table per type, names prefixed with the type (`deployment.apps/web`), a blank
+ * line between tables; json/yaml/name gather everything into one output.
+ */
+async function getMany(ctx: KubectlContext, o: GetOptions, types: ResourceType[]): Promise<KubectlResult> {
+  const out = new Output();
+  const ns = o.allNamespaces ? undefined : ctx.namespace;
+  const output = o.output ?? '';
+  const found: { type: ResourceType; objects: KubeObject[] }[] = [];
+  for (const type of types) {
+    const objects: KubeObject[] = [];
+    if (o.names && o.names.length > 0) {
+      for (const name of o.names) {
+        try {
+          objects.push(withKind(type, await ctx.client.get(pathFor(type, ns ?? ctx.namespace, name))));
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          out.err(errorMessage(err));
+        }
+      }
+    } else {
+      const list = await ctx.client.list<KubeObject>(pathFor(type, ns), { limit: 500, ...(o.selector ? { labelSelector: o.selector } : {}) });
+      objects.push(...list.items.map((i) => withKind(type, i)));
+    }
+    if (objects.length > 0) found.push({ type, objects });
+  }
+  if (found.length === 0) {
+    if (!o.names?.length) out.warn(ns ? `No resources found in ${ns} namespace.` : 'No resources found');
+    return out.result();
+  }
+  const all = found.flatMap((f) => f.objects);
+  if (output === 'json') out.out(printJson(asList(all)));
+  else if (output === 'yaml') out.out(printYaml(asList(all)));
+  else if (output === 'name') out.out(found.flatMap((f) => f.objects.map((x) => printName(f.type, x))).join('\n'));
+  else {
+    out.stdout += found.map((f) => printTable(f.type, f.objects.map((x) => ({ ...x, metadata: { ...x.metadata, name: printName(f.type, x) } })), {
+      wide: output === 'wide', withNamespace: f.type.namespaced && o.allNamespaces === true, now: ctx.now,
+    })).join('\n');
   }
   return out.result();
 }
@@ -365,7 +409,7 @@ export async function canI(ctx: KubectlContext, verb: string, resourceArg: strin
   } else {
     const [res = '', sub] = resourceArg.split('/');
     const type = resolveType(res);
-    if (!type) out.warn(`Warning: the server doesn't have a resource type '${res}'`);
+    if (!type && res !== '*') out.warn(`Warning: the server doesn't have a resource type '${res}'`);
     const resource = type?.resource ?? res.split('.')[0] ?? res;
     const group = type?.group ?? (res.includes('.') ? res.slice(res.indexOf('.') + 1) : '');
     spec = {
