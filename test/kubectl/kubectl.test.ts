@@ -106,7 +106,7 @@ describe('kubectl against the apiserver', function () {
     expect(svc.stdout).to.match(/^NAME {3}TYPE {8}CLUSTER-IP +EXTERNAL-IP {3}PORT\(S\) {3}AGE {3}SELECTOR\nweb {4}ClusterIP {3}10\.\S+ +<none> {8}80\/TCP {4}\d+s {3,4}app=web\n$/);
     expect((await kubectl(['get', 'deployments.apps', '-o', 'name'])).stdout).to.equal('deployment.apps/web\n');
     const both = await kubectl(['get', 'deploy,svc']);
-    expect(both.stdout).to.match(/^NAME {19}READY {3}UP-TO-DATE {3}AVAILABLE {3}AGE\ndeployment\.apps\/web {3}0\/3 .*\n\nNAME .*\nservice\/kubernetes .*\nservice\/web .*\n$/);
+    expect(both.stdout).to.match(/^NAME {18}READY {3}UP-TO-DATE {3}AVAILABLE {3}AGE\ndeployment\.apps\/web {3}0\/3 .*\n\nNAME .*\nservice\/kubernetes .*\nservice\/web .*\n$/);
     const json = JSON.parse((await kubectl(['get', 'deployment', 'web', '-o', 'json'])).stdout) as Deployment;
     expect(json).to.deep.include({ kind: 'Deployment', apiVersion: 'apps/v1' });
     expect((await kubectl(['get', 'svc', '-o', 'yaml'])).stdout).to.match(/^apiVersion: v1\nitems:\n- apiVersion: v1\n {2}kind: Service\n/);
