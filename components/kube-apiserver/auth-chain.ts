@@ -8,13 +8,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, Role, RoleBinding } from '../types.js';
+import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../types.js';
 import { ApiStatusError } from './errors.js';
 import { attributesFor } from './auth/attributes.js';
 import { authenticate, type PeerCert } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage } from './auth/authorizer.js';
 import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
-import type { RbacPolicyProvider } from './auth/rbac.js';
+import { rulesFor, type RbacPolicyProvider } from './auth/rbac.js';
+import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
 import { ObjectCache } from './cache.js';
@@ -103,6 +104,23 @@ export class AuthChain implements Gate {
     const d = authorize(attrs, { rbac: this.rbac, nodeGraph: { pods: () => this.pods.list() } });
     if (d.decision === 'allow') return { allowed: true, reason: d.reason, message: '' };
     return { allowed: false, reason: d.reason, message: forbiddenStatusMessage(attrs, d.reason) };
+  }
+
+  /** The union's RulesFor: everything for system:masters; the Node authorizer cannot enumerate; RBAC's rules. */
+  rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; incomplete: boolean; evaluationError?: string } {
+    const u = { name: user.name, groups: [...user.groups] };
+    if (u.groups.includes('system:masters')) {
+      return { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
+    }
+    const errors: string[] = [];
+    let incomplete = false;
+    if (nodeIdentity(u)) {
+      incomplete = true;
+      errors.push('node authorizer does not support user rule resolution');
+    }
+    const rbac = rulesFor(this.rbac, u, namespace);
+    if (rbac.errors.length) { incomplete = true; errors.push(...rbac.errors); }
+    return { rules: rbac.rules, incomplete, ...(errors.length ? { evaluationError: errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]` } : {}) };
   }
 
   /** Admission: NodeRestriction (the other default plugins' effects live in the REST strategies). */

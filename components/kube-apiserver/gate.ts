@@ -4,7 +4,7 @@
  * anonymous; Node,RBAC; NodeRestriction); tests may give a simpler one.
  */
 import type { IncomingMessage } from 'node:http';
-import type { KubeObject } from '../types.js';
+import type { KubeObject, PolicyRule } from '../types.js';
 import type { RequestInfo } from './auth/request-info.js';
 
 export interface UserInfo {
@@ -49,6 +49,8 @@ export interface Gate {
   authorize(user: UserInfo, info: RequestInfo): Decision | Promise<Decision>;
   /** Throws an ApiStatusError (403 Forbidden) to refuse. */
   admit(request: AdmissionRequest): void | Promise<void>;
+  /** The rules a user has in a namespace (SelfSubjectRulesReview); `incomplete` when some authorizer cannot list them. */
+  rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; incomplete: boolean; evaluationError?: string };
   /** Signs a service-account token (TokenRequest). */
   issueToken(input: TokenRequestInput): string | Promise<string>;
 }

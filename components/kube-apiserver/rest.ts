@@ -177,6 +177,7 @@ export class Rest {
     if (sub === 'binding') return this.bind(ctx, ns, name, body);
     if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
+    if (def.resource === 'selfsubjectrulesreviews') return this.rulesReview(ctx, def, body);
 
     const obj = checkBody(def, body);
     const md = obj.metadata;
@@ -379,6 +380,22 @@ export class Rest {
     sendJson(ctx.res, 201, {
       kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: outSpec,
       status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+    });
+  }
+
+  /** SelfSubjectRulesReview (`kubectl auth can-i --list`): the caller's rules in a namespace. */
+  private rulesReview(ctx: RestContext, def: ResourceDef, body: unknown): void {
+    const obj = checkBody(def, body);
+    const spec = isRec(obj.spec) ? obj.spec : {};
+    const namespace = typeof spec.namespace === 'string' ? spec.namespace : '';
+    const r = this.d.gate.rulesFor(ctx.user, namespace);
+    sendJson(ctx.res, 201, {
+      kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: { namespace },
+      status: {
+        resourceRules: r.rules.filter((x) => !x.nonResourceURLs?.length).map((x) => ({ verbs: x.verbs, apiGroups: x.apiGroups ?? [], resources: x.resources ?? [], ...(x.resourceNames?.length ? { resourceNames: x.resourceNames } : {}) })),
+        nonResourceRules: r.rules.filter((x) => x.nonResourceURLs?.length).map((x) => ({ verbs: x.verbs, nonResourceURLs: x.nonResourceURLs })),
+        incomplete: r.incomplete, ...(r.evaluationError ? { evaluationError: r.evaluationError } : {}),
+      },
     });
   }
 

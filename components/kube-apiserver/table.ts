@@ -116,6 +116,38 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
     columns: [NAME, col('Holder', 'HolderIdentity contains the identity of the holder of a current lease.'), AGE],
     cells: (o, now) => [o.metadata.name ?? '', (o as Lease).spec.holderIdentity ?? '', age(o.metadata.creationTimestamp, now)],
   },
+  ConfigMap: {
+    columns: [NAME, col('Data', 'Data contains the configuration data.', false, 'integer'), AGE],
+    cells: (o, now) => {
+      const c = o as KubeObject & { data?: object; binaryData?: object };
+      return [o.metadata.name ?? '', Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(o.metadata.creationTimestamp, now)];
+    },
+  },
+  Secret: {
+    columns: [NAME, col('Type', 'The type of the secret'), col('Data', 'The number of entries in the secret', false, 'integer'), AGE],
+    cells: (o, now) => {
+      const c = o as KubeObject & { data?: object; type?: string };
+      return [o.metadata.name ?? '', c.type ?? 'Opaque', Object.keys(c.data ?? {}).length, age(o.metadata.creationTimestamp, now)];
+    },
+  },
+  ServiceAccount: {
+    columns: [NAME, col('Secrets', 'Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount', false, 'integer'), AGE],
+    cells: (o, now) => [o.metadata.name ?? '', ((o as KubeObject & { secrets?: unknown[] }).secrets ?? []).length, age(o.metadata.creationTimestamp, now)],
+  },
+  ClusterRoleBinding: {
+    columns: [NAME, col('Role', 'Role or ClusterRole the binding grants.'), AGE],
+    cells: (o, now) => {
+      const b = o as KubeObject & { roleRef: { kind: string; name: string } };
+      return [o.metadata.name ?? '', `${b.roleRef.kind}/${b.roleRef.name}`, age(o.metadata.creationTimestamp, now)];
+    },
+  },
+  RoleBinding: {
+    columns: [NAME, col('Role', 'Role or ClusterRole the binding grants.'), AGE],
+    cells: (o, now) => {
+      const b = o as KubeObject & { roleRef: { kind: string; name: string } };
+      return [o.metadata.name ?? '', `${b.roleRef.kind}/${b.roleRef.name}`, age(o.metadata.creationTimestamp, now)];
+    },
+  },
 };
 
 const DEFAULT: Printer = {

@@ -153,6 +153,16 @@ describe('kube-apiserver authentication and authorization', () => {
     expect(self.status.allowed).to.equal(true);
   });
 
+  it('lists the caller\'s rules with SelfSubjectRulesReview (kubectl auth can-i --list)', async () => {
+    const scheduler = cp.client('scheduler.conf');
+    const review = await scheduler.create<KubeObject & { status: { incomplete: boolean; resourceRules: { verbs: string[]; resources: string[] }[] } }>('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: {}, spec: { namespace: 'default' },
+    } as KubeObject);
+    expect(review.status.incomplete).to.equal(false);
+    expect(review.status.resourceRules.some((r) => r.resources.includes('pods/binding') && r.verbs.includes('create'))).to.equal(true);
+    expect(review.status.resourceRules.some((r) => r.resources.includes('nodes') && r.verbs.includes('delete'))).to.equal(false);
+  });
+
   it('serves /version, discovery and /openapi like the real server', async () => {
     const version = JSON.parse((await admin.raw('GET', '/version?timeout=5s')).body) as Record<string, string>;
     expect(version).to.include({ major: '1', minor: '30', compiler: 'gc', platform: 'linux/amd64' });
