@@ -67,6 +67,7 @@ export class KubeScheduler implements Component {
   private stopped = false;
   private started = false;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private wakeLeaseWait: (() => void) | undefined;
   private readonly identityId = `cp-1_${randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5')}`;
 
   constructor(options: KubeSchedulerOptions, deps: ComponentDeps) {
@@ -133,6 +134,7 @@ export class KubeScheduler implements Component {
     if (this.stopped) return;
     this.stopped = true;
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.wakeLeaseWait?.();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.cycle;
     this.client?.close();
@@ -215,6 +217,7 @@ export class KubeScheduler implements Component {
       if (this.lastFailure.get(key) !== message) {
         this.lastFailure.set(key, message);
         await this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
+        await this.markUnschedulable(pod, message);
       }
       this.notify({ pod: key, result: 'unschedulable', message });
       return;
@@ -242,6 +245,25 @@ export class KubeScheduler implements Component {
     this.lastFailure.delete(key);
     this.notify({ pod: key, result: 'bound', node, message });
     await this.recordEvent(pod, 'Normal', 'Scheduled', message);
+  }
+
+  /**
+   * handleSchedulingFailure → updatePod: the PodScheduled=False condition (reason Unschedulable) with
+   * FitError's message, as a strategic merge patch of pods/<name>/status (conditions merge by type).
+   */
+  private async markUnschedulable(pod: Pod, message: string): Promise<void> {
+    const now = this.clock.now();
+    const ns = pod.metadata.namespace ?? 'default';
+    const condition = {
+      type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message,
+      lastProbeTime: null, lastTransitionTime: `${now.toISOString().slice(0, 19)}Z`,
+    };
+    try {
+      await this.client?.patch(resourcePath({ resource: 'pods', namespace: ns, name: pod.metadata.name ?? '', subresource: 'status' }),
+        { status: { conditions: [condition] } }, 'strategic');
+    } catch (err) {
+      this.logger.warn({ err: err instanceof Error ? err.message : String(err), pod: `${ns}/${pod.metadata.name ?? ''}` }, 'could not update the pod\'s PodScheduled condition');
+    }
   }
 
   private notify(o: ScheduleOutcome): void {
@@ -299,8 +321,9 @@ export class KubeScheduler implements Component {
       return true;
     };
     while (!this.stopped && !(await tryOnce())) {
-      await new Promise<void>((resolve) => { this.leaseTimer = setTimeout(resolve, retry); });
+      await new Promise<void>((resolve) => { this.leaseTimer = setTimeout(resolve, retry); this.wakeLeaseWait = resolve; });
     }
+    if (this.stopped) throw new Error('kube-scheduler stopped while waiting for the kube-scheduler lease');
     const renew = (): void => {
       this.leaseTimer = setTimeout(() => {
         if (this.stopped) return;

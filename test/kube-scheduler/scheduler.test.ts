@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { KubeScheduler, type ScheduleOutcome } from '../../components/kube-scheduler/index.js';
 import { milliValue } from '../../components/kube-scheduler/quantity.js';
 import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { KubeEvent, Node, Pod } from '../../components/types.js';
+import type { KubeEvent, Lease, Node, Pod } from '../../components/types.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
@@ -92,6 +92,8 @@ describe('kube-scheduler against the apiserver', function () {
     expect(fails[0]).to.deep.include({ type: 'Warning', message: '0/2 nodes are available: 2 Insufficient cpu.' });
     expect(fails[0]?.involvedObject.kind).to.equal('Pod');
     expect(events.items.some((e) => e.reason === 'Scheduled' && e.message === 'Successfully assigned default/first to node-2')).to.equal(true);
+    const stuck = await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: failed[0]?.pod.split('/')[1] ?? '' }));
+    expect(stuck.status?.conditions?.find((c) => c.type === 'PodScheduled')).to.deep.include({ status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu.' });
   });
 
   it('retries an unschedulable pod when room is freed', async () => {
@@ -115,5 +117,32 @@ describe('kube-scheduler against the apiserver', function () {
     const list = await admin.list<Pod>(resourcePath({ resource: 'pods', namespace: 'default' }), { fieldSelector: 'spec.nodeName=' });
     expect(list.items.map((p) => p.metadata.name)).to.include('other');
   });
-});
 
+  it('with leader election, holds the kube-scheduler Lease; a second scheduler waits until stopped', async () => {
+    const cred = credential(pki, 'scheduler.conf');
+    const opts = { apiserver: cp.url, identity: { cert: cred.certPem, key: cred.keyPem }, serverCa: caPem(pki, 'ca'), leaderElect: true, leaseDurationSeconds: 30 };
+    const leader = new KubeScheduler(opts, { logger: silentLogger(), trace: cp.trace });
+    await leader.start();
+    try {
+      const lease = await admin.get<Lease>(resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler' }));
+      expect(lease.spec.holderIdentity).to.match(/^cp-1_[0-9a-f-]{36}$/);
+      expect(lease.spec.leaseDurationSeconds).to.equal(30);
+      const leasePath = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler';
+      const gets = (): number => cp.recorder.events.filter((e) => e.type === 'request' && e.method === 'GET' && e.path === leasePath).length;
+      const before = gets();
+      const standby = new KubeScheduler(opts, { logger: silentLogger(), trace: cp.trace });
+      let failure: unknown;
+      const starting = standby.start().catch((err: unknown) => { failure = err; });
+      // The standby reads the lease, finds it held and not expired, and waits instead of taking it.
+      for (let i = 0; i < 200 && gets() === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(gets()).to.be.greaterThan(before);
+      const after = await admin.get<Lease>(resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler' }));
+      expect(after.spec.holderIdentity).to.equal(lease.spec.holderIdentity);
+      await standby.stop();
+      await starting;
+      expect(failure).to.be.instanceOf(Error);
+    } finally {
+      await leader.stop();
+    }
+  });
+});
