@@ -84,6 +84,19 @@ describe('kube-apiserver REST', () => {
     expect((await admin.get<Pod>(pods('default', 'cas'))).metadata.labels).to.deep.equal({ v: '2' });
   });
 
+  it('lets exactly one of two concurrent updates from the same resourceVersion win', async () => {
+    const p = await admin.create<Pod>(pods(), pod('race'));
+    const writes = await Promise.allSettled(['a', 'b', 'c'].map((v) => admin.update<Pod>(pods('default', 'race'), { ...p, metadata: { ...p.metadata, labels: { v } } })));
+    expect(writes.filter((w) => w.status === 'fulfilled')).to.have.length(1);
+    for (const w of writes.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
+      expect((w.reason as ApiError).code).to.equal(409);
+      expect((w.reason as ApiError).reason).to.equal('Conflict');
+    }
+    // Patches without a resourceVersion are retried by the server against the current object: all land.
+    await Promise.all(['x', 'y', 'z'].map((k) => admin.patch(pods('default', 'race'), { metadata: { labels: { [k]: '1' } } })));
+    expect(Object.keys((await admin.get<Pod>(pods('default', 'race'))).metadata.labels ?? {})).to.include.members(['x', 'y', 'z']);
+  });
+
   it('patches with merge, strategic-merge (containers by name) and JSON patch', async () => {
     await admin.create(pods(), { ...pod('patchy'), spec: { containers: [{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }] } });
     const merged = await admin.patch<Pod>(pods('default', 'patchy'), { metadata: { labels: { tier: 'web' } } }, 'merge');
