@@ -11,7 +11,13 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const result = await runKubectl(process.argv.slice(2), { env: process.env, cwd: process.env.INIT_CWD ?? process.cwd(), stdin: readStdin });
+// `get -w` streams until the server ends the watch or Ctrl-C.
+const abort = new AbortController();
+process.once('SIGINT', () => abort.abort());
+const result = await runKubectl(process.argv.slice(2), {
+  env: process.env, cwd: process.env.INIT_CWD ?? process.cwd(), stdin: readStdin,
+  write: (text) => process.stdout.write(text), signal: abort.signal,
+});
 process.stdout.write(result.stdout);
 process.stderr.write(result.stderr);
 process.exitCode = result.code;

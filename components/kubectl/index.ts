@@ -17,7 +17,7 @@ import type { KubeObject, Pod } from '../types.js';
 import type { Trace } from '../../sim/trace.js';
 import { LAST_APPLIED, threeWayMergePatch, withLastApplied } from './apply.js';
 import { KubectlConfigError, loadKubeconfig, resolveKubeconfigPath } from './config.js';
-import { asList, printJson, printName, printTable, printYaml, withKind } from './printers.js';
+import { asList, printJson, printName, printTable, printYaml, RowWriter, tableCells, withKind } from './printers.js';
 import { qualifiedPlural, qualifiedSingular, resolveType, type ResourceType, typeForKind } from './resources.js';
 
 export interface KubectlResult {
@@ -27,6 +27,10 @@ export interface KubectlResult {
 }
 
 export interface KubectlIo {
+  /** Where `get -w` writes as events arrive (the CLI: process.stdout); without it -w is refused. */
+  readonly write?: (text: string) => void;
+  /** Ends a `get -w` (the CLI: SIGINT). */
+  readonly signal?: AbortSignal;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   /** What `-f -` reads. */
@@ -184,6 +188,43 @@ async function getMany(ctx: KubectlContext, o: GetOptions, types: ResourceType[]
       wide: output === 'wide', withNamespace: f.type.namespaced && o.allNamespaces === true, now: ctx.now,
     })).join('\n');
   }
+  return out.result();
+}
+
+/**
+ * `get -w`: the table of what exists, then one row per change as the watch delivers it, until the
+ * server ends the watch or `signal` fires. Rows go to `write` as they come; the result carries stderr
+ * and the exit code.
+ */
+export async function watchGet(ctx: KubectlContext, o: GetOptions, write: (text: string) => void, signal?: AbortSignal): Promise<KubectlResult> {
+  const out = new Output();
+  const type = requireType(o.type);
+  if (o.output && o.output !== 'wide' && o.output !== 'name') throw new KubectlError(`--watch supports -o wide and -o name here, not "${o.output}"`);
+  const ns = o.allNamespaces ? undefined : ctx.namespace;
+  const name = o.names?.[0];
+  const selector = { ...(o.selector ? { labelSelector: o.selector } : {}), ...(name ? { fieldSelector: `metadata.name=${name}` } : {}) };
+  const collection = pathFor(type, ns);
+  const list = await ctx.client.list<KubeObject>(collection, selector);
+  const table = { wide: o.output === 'wide', withNamespace: type.namespaced && o.allNamespaces === true, now: ctx.now };
+  const rows = new RowWriter();
+  let headerDone = false;
+  const emit = (objects: KubeObject[]): void => {
+    if (o.output === 'name') { for (const x of objects) write(`${printName(type, withKind(type, x))}\n`); return; }
+    const cells = tableCells(type, objects.map((x) => withKind(type, x)), { ...table, now: new Date(Math.max(ctx.now.getTime(), Date.now())) });
+    write(rows.format(headerDone ? cells.slice(1) : cells));
+    headerDone = true;
+  };
+  if (list.items.length > 0) emit(list.items);
+  if (signal?.aborted) return out.result();
+  await new Promise<void>((resolve, reject) => {
+    const w = ctx.client.watch<KubeObject>(collection, { ...selector, ...(list.metadata.resourceVersion ? { resourceVersion: list.metadata.resourceVersion } : {}) }, (e) => {
+      if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED') emit([e.object]);
+      else if (e.type === 'ERROR') { w.stop(); reject(new ApiError((e.object as unknown as { code?: number }).code ?? 500, e.object as unknown as ApiError['status'], 'watch error')); }
+    });
+    const onAbort = (): void => w.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    w.done.then(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, (err: unknown) => { signal?.removeEventListener('abort', onAbort); reject(err instanceof Error ? err : new Error(String(err))); });
+  });
   return out.result();
 }
 
@@ -515,6 +556,10 @@ export async function runKubectl(argv: readonly string[], io: KubectlIo = {}): P
           if (type?.includes('/')) { const [t, n] = type.split('/'); type = t; names = [n ?? '', ...names]; }
           const output = last('output');
           const selector = last('selector');
+          if (last('watch') === 'true') {
+            if (!io.write) throw new KubectlError('--watch needs a terminal to write to');
+            return await watchGet(ctx, { type: type ?? '', names, allNamespaces, ...(output ? { output } : {}), ...(selector ? { selector } : {}) }, io.write, io.signal);
+          }
           return await get(ctx, { type: type ?? '', names, allNamespaces, ...(output ? { output } : {}), ...(selector ? { selector } : {}) });
         }
         case 'apply': return await apply(ctx, files);

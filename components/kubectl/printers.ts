@@ -227,14 +227,32 @@ export interface TableOptions {
   readonly now: Date;
 }
 
-/** The human-readable table for objects of one type (headers included). */
-export function printTable(type: ResourceType, objects: readonly KubeObject[], o: TableOptions): string {
+/** The header row and one row per object, as cells. */
+export function tableCells(type: ResourceType, objects: readonly KubeObject[], o: TableOptions): string[][] {
   const cols = columnsFor(type.kind);
   const headers = [...(o.withNamespace ? ['NAMESPACE'] : []), ...cols.headers, ...(o.wide ? cols.wide : [])];
   const rows = objects.map((obj) => [
     ...(o.withNamespace ? [obj.metadata.namespace ?? ''] : []), ...cols.row(obj, o.now), ...(o.wide ? cols.wideRow(obj, o.now) : []),
   ]);
-  return tabulate([headers, ...rows]);
+  return [headers, ...rows];
+}
+
+/** The human-readable table for objects of one type (headers included). */
+export function printTable(type: ResourceType, objects: readonly KubeObject[], o: TableOptions): string {
+  return tabulate(tableCells(type, objects, o));
+}
+
+/**
+ * Rows printed one at a time (`get -w`), aligned as tabwriter.RememberWidths keeps them: a column
+ * never gets narrower than it was.
+ */
+export class RowWriter {
+  private readonly widths: number[] = [];
+
+  format(rows: readonly (readonly string[])[]): string {
+    for (const row of rows) row.forEach((cell, i) => { if (i < row.length - 1) this.widths[i] = Math.max(this.widths[i] ?? 0, 6, cell.length + 3); });
+    return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(this.widths[i] ?? 0))).join('')).join('\n') + (rows.length ? '\n' : '');
+  }
 }
 
 /** Keys sorted at every level, as Go's encoding/json prints a map. */

@@ -133,6 +133,28 @@ describe('kubectl against the apiserver', function () {
     expect(pods.stdout).to.match(/^NAME {5}READY {3}STATUS {4}RESTARTS {3}AGE {3}IP {7}NODE {5}NOMINATED NODE {3}READINESS GATES\nlonely {3}0\/1 {5}Pending {3}0 {10}\d+s +<none> {3}<none> {3}<none> {11}<none>\n$/);
   });
 
+  it('get -w: prints the table, then a row per change, until stopped', async () => {
+    let text = '';
+    let wake: (() => void) | undefined;
+    const abort = new AbortController();
+    const running = runKubectl(['--kubeconfig', kubeconfigs.admin ?? '', 'get', 'pods', '-w'], {
+      cwd: dir, env: {}, signal: abort.signal, write: (t) => { text += t; wake?.(); },
+    });
+    const until = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 100 && !re.test(text); i++) await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+      expect(text).to.match(re);
+    };
+    await until(/^NAME +READY +STATUS +RESTARTS +AGE\nlonely +0\/1 +Pending +0 +\d+s\n$/);
+    await admin.create<Pod>(resourcePath({ resource: 'pods', namespace: 'default' }), {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'watched' }, spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    await until(/\nwatched +0\/1 +Pending +0 +\d+s\n$/);
+    await admin.delete(resourcePath({ resource: 'pods', namespace: 'default', name: 'watched' }));
+    await until(/\nwatched .*\nwatched .*\n$/);
+    abort.abort();
+    expect(await running).to.deep.equal({ stdout: '', stderr: '', code: 0 });
+  });
+
   it('delete: prints what it deleted and waits until it is gone', async () => {
     const r = await kubectl(['delete', 'pod', 'lonely']);
     expect(r).to.deep.equal({ stdout: 'pod "lonely" deleted\n', stderr: '', code: 0 });
