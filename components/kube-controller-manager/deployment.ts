@@ -6,6 +6,8 @@
  * pods to go before scaling the new one up. Status sums the ReplicaSets' status.
  */
 import type { Logger } from 'pino';
+import type { Clock } from '../common.js';
+import { recordEvent } from './events.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { Deployment, Pod, PodTemplate, ReplicaSet } from '../types.js';
 import { type Informer, keyOf, splitKey } from './informer.js';
@@ -191,6 +193,7 @@ export interface DeploymentControllerOptions {
   readonly replicaSets: Informer<ReplicaSet>;
   readonly pods: Informer<Pod>;
   readonly logger: Logger;
+  readonly clock: Clock;
 }
 
 export class DeploymentController {
@@ -218,17 +221,23 @@ export class DeploymentController {
     });
   }
 
+  private event(d: Deployment, reason: string, message: string): Promise<void> {
+    return recordEvent(this.o.client, this.o.clock, this.o.logger, this.name, { kind: 'Deployment', apiVersion: 'apps/v1', object: d }, 'Normal', reason, message);
+  }
+
   private rsPath(ns: string, name?: string): string {
     return resourcePath({ group: 'apps', resource: 'replicasets', namespace: ns, ...(name ? { name } : {}) });
   }
 
   private async scale(rs: ReplicaSet, replicas: number, d: Deployment): Promise<void> {
     if (specReplicas(rs) === replicas) return;
-    this.o.logger.info({ replicaSet: keyOf(rs), from: specReplicas(rs), to: replicas }, 'scaling replica set');
+    const from = specReplicas(rs);
+    this.o.logger.info({ replicaSet: keyOf(rs), from, to: replicas }, 'scaling replica set');
     await this.o.client.patch(this.rsPath(rs.metadata.namespace ?? 'default', rs.metadata.name ?? ''), {
       metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1) } },
       spec: { replicas },
     });
+    await this.event(d, 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} to ${replicas} from ${from}`);
   }
 
   private async sync(key: string): Promise<void> {
@@ -260,6 +269,7 @@ export class DeploymentController {
       this.o.logger.info({ deployment: key, replicaSet: rs.metadata.name, replicas: want }, 'creating replica set');
       try {
         newRs = await this.o.client.create<ReplicaSet>(this.rsPath(namespace), rs);
+        await this.event(d, 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} to ${want}`);
       } catch (err) {
         // Already there (the informer has not caught up): the RS event syncs this deployment again.
         if (err instanceof ApiError && err.code === 409) return;

@@ -144,7 +144,7 @@ export class KubeControllerManager implements Component {
       this.queues.push(new ReplicaSetController({ client: await clientFor('replicaset'), replicaSets, pods, logger: log('replicaset'), clock: this.clock }).queue);
     }
     if (enabled.has('deployment')) {
-      this.queues.push(new DeploymentController({ client: await clientFor('deployment'), deployments, replicaSets, pods, logger: log('deployment') }).queue);
+      this.queues.push(new DeploymentController({ client: await clientFor('deployment'), deployments, replicaSets, pods, logger: log('deployment'), clock: this.clock }).queue);
     }
     if (enabled.has('endpoint')) {
       this.queues.push(new EndpointsController({ client: await clientFor('endpoint'), services, pods, endpoints, logger: log('endpoint') }).queue);

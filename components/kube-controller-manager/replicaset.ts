@@ -9,6 +9,7 @@ import type { Clock } from '../common.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { OwnerReference, Pod, ReplicaSet } from '../types.js';
 import { isPodReady } from './endpoints.js';
+import { recordEvent } from './events.js';
 import { Expectations } from './expectations.js';
 import { type Informer, keyOf, splitKey } from './informer.js';
 import { WorkQueue } from './workqueue.js';
@@ -142,6 +143,10 @@ export class ReplicaSetController {
       let batch = Math.min(toCreate, SLOW_START_INITIAL_BATCH);
       while (toCreate > 0) {
         const results = await Promise.allSettled(Array.from({ length: batch }, () => this.o.client.create<Pod>(podsPath, podFromTemplate(rs))));
+        for (const r of results) {
+          if (r.status === 'fulfilled') await this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`);
+          else await this.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+        }
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         toCreate -= batch;
         if (failed.length > 0) {
@@ -157,13 +162,21 @@ export class ReplicaSetController {
       this.o.logger.info({ replicaSet: key, need: want, deleting: victims.length }, 'too many replicas');
       const results = await Promise.allSettled(victims.map((p) => this.o.client.delete(`${podsPath}/${encodeURIComponent(p.metadata.name ?? '')}`)));
       let firstError: unknown;
-      results.forEach((r) => {
-        if (r.status === 'fulfilled') return;
+      for (const [i, r] of results.entries()) {
+        const name = victims[i]?.metadata.name ?? '';
+        if (r.status === 'fulfilled') { await this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`); continue; }
         this.expectations.deletionObserved(key);
-        if (!(r.reason instanceof ApiError && r.reason.code === 404)) firstError ??= r.reason;
-      });
+        if (!(r.reason instanceof ApiError && r.reason.code === 404)) {
+          firstError ??= r.reason;
+          await this.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+        }
+      }
       if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error(String(firstError));
     }
+  }
+
+  private event(rs: ReplicaSet, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return recordEvent(this.o.client, this.o.clock, this.o.logger, this.name, { kind: 'ReplicaSet', apiVersion: 'apps/v1', object: rs }, type, reason, message);
   }
 
   private async updateStatus(rs: ReplicaSet, pods: Pod[]): Promise<void> {

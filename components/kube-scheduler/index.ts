@@ -12,9 +12,10 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Component, type ComponentDeps, systemClock, type Clock } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
+import { recordEvent } from '../kube-controller-manager/events.js';
 import { Informer, keyOf } from '../kube-controller-manager/informer.js';
 import type { Identity } from '../tls.js';
-import type { Binding, KubeEvent, Lease, Node, Pod } from '../types.js';
+import type { Binding, Lease, Node, Pod } from '../types.js';
 import { addUsage, emptyUsage, schedulePod, type NodeUsage } from './framework.js';
 
 export interface KubeSchedulerOptions {
@@ -271,23 +272,7 @@ export class KubeScheduler implements Component {
   }
 
   private async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const now = this.clock.now();
-    const ns = pod.metadata.namespace ?? 'default';
-    // client-go's recorder names events <object>.<UnixNano in hex>.
-    const nano = BigInt(now.getTime()) * 1_000_000n + BigInt(randomBytes(2).readUInt16BE());
-    const event: KubeEvent = {
-      apiVersion: 'v1', kind: 'Event',
-      metadata: { name: `${pod.metadata.name ?? ''}.${nano.toString(16)}`, namespace: ns },
-      involvedObject: { kind: 'Pod', namespace: ns, name: pod.metadata.name ?? '', ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
-      reason, message, type,
-      source: { component: this.schedulerName },
-      firstTimestamp: now.toISOString(), lastTimestamp: now.toISOString(), count: 1,
-    };
-    try {
-      await this.client?.create(resourcePath({ resource: 'events', namespace: ns }), event);
-    } catch (err) {
-      this.logger.warn({ err: err instanceof Error ? err.message : String(err), reason }, 'could not record event');
-    }
+    if (this.client) await recordEvent(this.client, this.clock, this.logger, this.schedulerName, { kind: 'Pod', apiVersion: 'v1', object: pod }, type, reason, message);
   }
 
   /** Leader election on the `kube-system/kube-scheduler` Lease (resourcelock.LeaseLock). */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KubeControllerManager } from '../../components/kube-controller-manager/index.js';
 import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { Deployment, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../../components/types.js';
+import type { Deployment, Endpoints, KubeEvent, KubeObject, Pod, ReplicaSet, Service } from '../../components/types.js';
 import type { RequestEvent } from '../../sim/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
@@ -79,6 +79,9 @@ describe('kube-controller-manager against the apiserver', function () {
     expect(creates.map((e) => e.user)).to.deep.equal(Array(3).fill('system:serviceaccount:kube-system:replicaset-controller'));
     expect(creates.every((e) => e.groups.includes('system:serviceaccounts:kube-system'))).to.equal(true);
     await eventually('status.replicas 3', async () => ((await admin.get<ReplicaSet>(`${rsPath}/solo`)).status?.replicas === 3 ? true : undefined));
+    const events = (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items.filter((e) => e.involvedObject.name === 'solo');
+    expect(events.map((e) => e.message).sort()).to.deep.equal(pods.map((p) => `Created pod: ${p.metadata.name ?? ''}`).sort());
+    expect(events[0]).to.deep.include({ reason: 'SuccessfulCreate', type: 'Normal', source: { component: 'replicaset-controller' } });
 
     await admin.patch(`${rsPath}/solo`, { spec: { replicas: 1 } });
     await eventually('1 pod', async () => ((await podsOf(ownedBy(rs.metadata.uid))).length === 1 ? true : undefined));
@@ -113,6 +116,9 @@ describe('kube-controller-manager against the apiserver', function () {
     expect(rsCreates.map((e) => e.user)).to.deep.equal(['system:serviceaccount:kube-system:deployment-controller']);
     const pods = await eventually('2 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 2 ? p : undefined; });
     expect(pods.every((p) => p.metadata.name?.startsWith(`web-${hash}-`) && p.metadata.labels?.['pod-template-hash'] === hash)).to.equal(true);
+    const scaled = await eventually('ScalingReplicaSet event', async () => (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items
+      .find((e) => e.involvedObject.kind === 'Deployment' && e.reason === 'ScalingReplicaSet'));
+    expect(scaled.message).to.equal(`Scaled up replica set web-${hash} to 2`);
     await eventually('deployment status', async () => {
       const s = (await admin.get<Deployment>(`${deployPath}/web`)).status;
       return s?.replicas === 2 && s.updatedReplicas === 2 ? s : undefined;
