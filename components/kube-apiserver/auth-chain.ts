@@ -14,20 +14,33 @@ import { attributesFor } from './auth/attributes.js';
 import { authenticate, type PeerCert } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage } from './auth/authorizer.js';
 import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
-import { rulesFor, type RbacPolicyProvider } from './auth/rbac.js';
+import { rulesFor, staticRbacPolicy, type RbacPolicyProvider } from './auth/rbac.js';
 import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
 import { ObjectCache } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { resourceByName } from './registry.js';
-import type { KvBackend } from './storage.js';
+import { Store, type KvBackend } from './storage.js';
 
 export interface AuthChainOptions {
   readonly anonymousAuth: boolean;
   readonly serviceAccount: { readonly privateKeyPem: string; readonly publicKeyPem: string };
   readonly issuer?: string;
   readonly now: () => Date;
+}
+
+/** The namespace and name a service-account token claims (unverified: only to warm the lookup). */
+function tokenServiceAccount(header: string | undefined): { namespace: string; name: string } | undefined {
+  const m = /^bearer\s+([^.\s]+)\.([^.\s]+)\.[^.\s]+$/i.exec(header?.trim() ?? '');
+  if (!m) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { 'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string } } };
+    const k = claims['kubernetes.io'];
+    return k?.namespace && k.serviceaccount?.name ? { namespace: k.namespace, name: k.serviceaccount.name } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function peerCert(socket: TLSSocket): PeerCert | null {
@@ -47,9 +60,11 @@ export class AuthChain implements Gate {
   readonly pods: ObjectCache<Pod>;
   readonly nodes: ObjectCache<Node>;
   private readonly rbac: RbacPolicyProvider;
+  private readonly store: Store;
 
   constructor(kv: KvBackend, options: AuthChainOptions, logger: Logger) {
     this.options = options;
+    this.store = new Store(kv);
     const rbacGroup = 'rbac.authorization.k8s.io';
     this.clusterRoles = new ObjectCache<ClusterRole>(resourceByName('clusterroles', rbacGroup), kv, logger);
     this.clusterRoleBindings = new ObjectCache<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup), kv, logger);
@@ -78,9 +93,17 @@ export class AuthChain implements Gate {
     for (const c of this.caches()) c.stop();
   }
 
-  authenticate(req: IncomingMessage): Promise<AuthnResult> {
+  async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const socket = req.socket as TLSSocket;
     const err = socket.authorizationError;
+    // The ServiceAccount a bearer token names, read from etcd when the cache has not seen it yet (a
+    // client that has just created it and asked for a token must not get a spurious 401).
+    const fresh = new Map<string, string | undefined>();
+    const named = tokenServiceAccount(req.headers.authorization);
+    if (named && !this.serviceAccounts.get(named.namespace, named.name)) {
+      const sa = await this.store.tryGet(resourceByName('serviceaccounts'), named.namespace, named.name);
+      fresh.set(`${named.namespace}/${named.name}`, sa?.metadata.uid);
+    }
     const result = authenticate({
       authorized: socket.authorized,
       authorizationError: err === null || err === undefined ? null : String(err),
@@ -91,17 +114,33 @@ export class AuthChain implements Gate {
       serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,
       serviceAccount: {
         issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
-        serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid,
+        serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid ?? fresh.get(`${ns}/${name}`),
       },
       now: this.options.now(),
     });
-    return Promise.resolve(result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason });
+    return result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason };
   }
 
-  /** --authorization-mode=Node,RBAC (system:masters first), over the watch-fed caches. */
-  authorize(user: UserInfo, info: RequestInfo): Decision {
+  /**
+   * --authorization-mode=Node,RBAC (system:masters first), over the watch-fed caches. A denial is
+   * checked once more against a fresh read of etcd, so that a client's own just-made RoleBinding or
+   * pod binding is honoured (the real caches lag by milliseconds too, and clients retry; tests do not).
+   */
+  async authorize(user: UserInfo, info: RequestInfo): Promise<Decision> {
     const attrs = attributesFor({ name: user.name, groups: [...user.groups], ...(user.uid ? { uid: user.uid } : {}) }, info);
-    const d = authorize(attrs, { rbac: this.rbac, nodeGraph: { pods: () => this.pods.list() } });
+    let d = authorize(attrs, { rbac: this.rbac, nodeGraph: { pods: () => this.pods.list() } });
+    if (d.decision !== 'allow') {
+      const rbacGroup = 'rbac.authorization.k8s.io';
+      const [clusterRoles, clusterRoleBindings, roles, roleBindings, pods] = await Promise.all([
+        this.store.list<ClusterRole>(resourceByName('clusterroles', rbacGroup), undefined),
+        this.store.list<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup), undefined),
+        this.store.list<Role>(resourceByName('roles', rbacGroup), undefined),
+        this.store.list<RoleBinding>(resourceByName('rolebindings', rbacGroup), undefined),
+        this.store.list<Pod>(resourceByName('pods'), undefined),
+      ]);
+      const rbac = staticRbacPolicy({ clusterRoles: clusterRoles.items, clusterRoleBindings: clusterRoleBindings.items, roles: roles.items, roleBindings: roleBindings.items });
+      d = authorize(attrs, { rbac, nodeGraph: { pods: () => pods.items } });
+    }
     if (d.decision === 'allow') return { allowed: true, reason: d.reason, message: '' };
     return { allowed: false, reason: d.reason, message: forbiddenStatusMessage(attrs, d.reason) };
   }
