@@ -19,6 +19,7 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { Informer } from './informer.js';
+import { LeaderElector } from './leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
 import type { WorkQueue } from './workqueue.js';
 
@@ -44,6 +45,10 @@ export interface KubeControllerManagerOptions {
   readonly controllers?: readonly ControllerName[];
   /** Lifetime asked for in each TokenRequest (the real clientbuilder asks for 3600 s). */
   readonly tokenExpirationSeconds?: number;
+  /** Hold the `kube-system/kube-controller-manager` Lease before running controllers (kubeadm: --leader-elect=true). Default false. */
+  readonly leaderElect?: boolean;
+  readonly leaseDurationSeconds?: number;
+  readonly retryPeriodSeconds?: number;
 }
 
 interface ServiceAccount extends KubeObject {
@@ -64,6 +69,7 @@ export class KubeControllerManager implements Component {
   private readonly clients: KubeClient[] = [];
   private readonly informers: Informer<KubeObject>[] = [];
   private readonly queues: WorkQueue[] = [];
+  private elector: LeaderElector | undefined;
   private started = false;
   private stopped = false;
 
@@ -122,6 +128,14 @@ export class KubeControllerManager implements Component {
   private async run(): Promise<void> {
     const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'garbagecollector']);
     const root = this.newClient('kube-controller-manager', { identity: this.options.identity });
+    if (this.options.leaderElect) {
+      this.elector = new LeaderElector({
+        client: root, lease: 'kube-controller-manager', clock: this.clock, logger: this.logger,
+        ...(this.options.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: this.options.leaseDurationSeconds } : {}),
+        ...(this.options.retryPeriodSeconds !== undefined ? { retryPeriodSeconds: this.options.retryPeriodSeconds } : {}),
+      });
+      await this.elector.acquire();
+    }
     const clientFor = async (c: ControllerName): Promise<KubeClient> => {
       if (this.options.useServiceAccountCredentials === false) return root;
       const sa = SERVICE_ACCOUNTS[c];
@@ -165,6 +179,7 @@ export class KubeControllerManager implements Component {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.elector?.stop();
     for (const q of this.queues) q.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     for (const c of this.clients) c.close();

@@ -8,14 +8,14 @@
  *
  * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler).
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Component, type ComponentDeps, systemClock, type Clock } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
 import { recordEvent } from '../kube-controller-manager/events.js';
 import { Informer, keyOf } from '../kube-controller-manager/informer.js';
+import { LeaderElector } from '../kube-controller-manager/leader-election.js';
 import type { Identity } from '../tls.js';
-import type { Binding, Lease, Node, Pod } from '../types.js';
+import type { Binding, Node, Pod } from '../types.js';
 import { addUsage, emptyUsage, schedulePod, type NodeUsage } from './framework.js';
 
 export interface KubeSchedulerOptions {
@@ -67,9 +67,7 @@ export class KubeScheduler implements Component {
   private cycle: Promise<void> = Promise.resolve();
   private stopped = false;
   private started = false;
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private wakeLeaseWait: (() => void) | undefined;
-  private readonly identityId = `cp-1_${randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5')}`;
+  private elector: LeaderElector | undefined;
 
   constructor(options: KubeSchedulerOptions, deps: ComponentDeps) {
     this.options = options;
@@ -107,7 +105,14 @@ export class KubeScheduler implements Component {
     });
     this.client = client;
     try {
-      if (this.options.leaderElect) await this.acquireLease();
+      if (this.options.leaderElect) {
+        this.elector = new LeaderElector({
+          client, lease: 'kube-scheduler', clock: this.clock, logger: this.logger,
+          ...(this.options.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: this.options.leaseDurationSeconds } : {}),
+          ...(this.options.retryPeriodSeconds !== undefined ? { retryPeriodSeconds: this.options.retryPeriodSeconds } : {}),
+        });
+        await this.elector.acquire();
+      }
       const nodes = new Informer<Node>({ client, path: resourcePath({ resource: 'nodes' }), logger: this.logger, kind: '*v1.Node' });
       // The real scheduler's pod informer: every pod that is not finished (scheduler.go newPodInformer).
       const pods = new Informer<Pod>({
@@ -134,8 +139,7 @@ export class KubeScheduler implements Component {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.leaseTimer) clearTimeout(this.leaseTimer);
-    this.wakeLeaseWait?.();
+    this.elector?.stop();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.cycle;
     this.client?.close();
@@ -273,50 +277,5 @@ export class KubeScheduler implements Component {
 
   private async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     if (this.client) await recordEvent(this.client, this.clock, this.logger, this.schedulerName, { kind: 'Pod', apiVersion: 'v1', object: pod }, type, reason, message);
-  }
-
-  /** Leader election on the `kube-system/kube-scheduler` Lease (resourcelock.LeaseLock). */
-  private async acquireLease(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    const duration = this.options.leaseDurationSeconds ?? 15;
-    const retry = (this.options.retryPeriodSeconds ?? 2) * 1000;
-    const path = resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system' });
-    const now = (): string => this.clock.now().toISOString().replace('Z', '000Z');
-    const tryOnce = async (): Promise<boolean> => {
-      let lease: Lease | undefined;
-      try {
-        lease = await client.get<Lease>(`${path}/kube-scheduler`);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
-      }
-      if (!lease) {
-        await client.create<Lease>(path, {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kube-scheduler', namespace: 'kube-system' },
-          spec: { holderIdentity: this.identityId, leaseDurationSeconds: duration, acquireTime: now(), renewTime: now() },
-        });
-        return true;
-      }
-      const held = lease.spec.holderIdentity && lease.spec.holderIdentity !== this.identityId;
-      const renewedAt = Date.parse(lease.spec.renewTime ?? '') || 0;
-      if (held && renewedAt + (lease.spec.leaseDurationSeconds ?? duration) * 1000 > this.clock.now().getTime()) return false;
-      await client.update<Lease>(`${path}/kube-scheduler`, {
-        ...lease, spec: { ...lease.spec, holderIdentity: this.identityId, leaseDurationSeconds: duration, renewTime: now(), ...(held || !lease.spec.acquireTime ? { acquireTime: now() } : {}) },
-      });
-      return true;
-    };
-    while (!this.stopped && !(await tryOnce())) {
-      await new Promise<void>((resolve) => { this.leaseTimer = setTimeout(resolve, retry); this.wakeLeaseWait = resolve; });
-    }
-    if (this.stopped) throw new Error('kube-scheduler stopped while waiting for the kube-scheduler lease');
-    const renew = (): void => {
-      this.leaseTimer = setTimeout(() => {
-        if (this.stopped) return;
-        tryOnce().then((ok) => {
-          if (!ok) this.logger.error('lost the kube-scheduler lease');
-        }, (err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease renewal failed')).finally(() => { if (!this.stopped) renew(); });
-      }, retry);
-    };
-    renew();
   }
 }

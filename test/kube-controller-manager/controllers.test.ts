@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KubeControllerManager } from '../../components/kube-controller-manager/index.js';
 import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { Deployment, Endpoints, KubeEvent, KubeObject, Pod, ReplicaSet, Service } from '../../components/types.js';
+import type { Deployment, Endpoints, KubeEvent, KubeObject, Lease, Pod, ReplicaSet, Service } from '../../components/types.js';
 import type { RequestEvent } from '../../sim/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
@@ -179,5 +179,21 @@ describe('kube-controller-manager against the apiserver', function () {
     await eventually('ReplicaSets gone', async () => ((await admin.list<ReplicaSet>(rsPath)).items.some(ownedBy(d.metadata.uid)) ? undefined : true));
     await eventually('pods gone', async () => ((await podsOf((p) => rsUids.some((u) => ownedBy(u)(p)))).length === 0 ? true : undefined));
     expect(requests().some((e) => e.method === 'DELETE' && e.path.startsWith(`${rsPath}/web-`) && e.user === 'system:serviceaccount:kube-system:generic-garbage-collector')).to.equal(true);
+  });
+
+  it('with leader election, takes the kube-controller-manager Lease as itself before running', async () => {
+    const cred = credential(pki, 'controller-manager.conf');
+    const elected = new KubeControllerManager({
+      apiserver: cp.url, identity: { cert: cred.certPem, key: cred.keyPem }, serverCa: caPem(pki, 'ca'), leaderElect: true, controllers: [],
+    }, { logger: silentLogger(), trace: cp.trace });
+    await elected.start();
+    try {
+      const lease = await admin.get<Lease>(resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'kube-controller-manager' }));
+      expect(lease.spec.holderIdentity).to.match(/^cp-1_[0-9a-f-]{36}$/);
+      const create = requests().find((e) => e.method === 'POST' && e.path === '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases');
+      expect(create).to.include({ user: 'system:kube-controller-manager', status: 201 });
+    } finally {
+      await elected.stop();
+    }
   });
 });
