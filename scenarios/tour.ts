@@ -166,7 +166,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('every kubelet holds its Lease', nodeNames.every((n) => leases.items.some((l) => l.metadata.name === n && l.spec.holderIdentity === n)));
       const seen = ctx.events.filter((e) => e.type === 'request' && e.user.startsWith('system:node:') && e.decision === 'allow');
       ctx.expect('the apiserver authenticated the kubelets by their client certificates and allowed them', nodeNames.every((n) => seen.some((e) => e.type === 'request' && e.user === `system:node:${n}`)));
-    }, { show: (client) => client.startsWith('kubelet') });
+    }, { show: (client, server) => client.startsWith('kubelet') && server === 'kube-apiserver', fromStart: true });
 
   await ctx.step('kubectl → kube-apiserver',
     'kubectl turns the manifest (YAML) into JSON and sends it with admin.conf: CN=kubernetes-admin,\n' +

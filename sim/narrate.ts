@@ -22,34 +22,42 @@ export function describeConnection(c: Connection): string {
 }
 
 export function describeRequest(r: RequestEvent, client: string | undefined, count = 1): string {
-  const who = r.decision === 'unauthenticated' ? 'not authenticated' : `as ${r.user}${r.groups.length ? ` [${r.groups.filter((g) => g !== 'system:authenticated').join(', ')}]` : ''}`;
+  const groups = r.groups.filter((g) => g !== 'system:authenticated');
+  const who = r.decision === 'unauthenticated' ? 'not authenticated' : `as ${r.user}${groups.length ? ` [${groups.join(', ')}]` : ''}`;
   const decision = r.decision === 'allow' ? 'allowed' : r.decision === 'deny' ? 'DENIED' : 'REJECTED';
   const times = count > 1 ? ` (×${count})` : '';
   return `${client ?? r.peer} → ${r.server}: ${r.method} ${r.path.split('?')[0]} ${who}: ${decision}, ${r.status}${r.reason && r.decision !== 'allow' ? ` — ${r.reason}` : ''}${times}`;
 }
 
-/** Which client component owns each local socket address, from the client halves of handshakes. */
-export function clientsBySocket(events: readonly TraceEvent[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const e of events) if (e.type === 'tls-client') m.set(e.local, e.client);
-  return m;
-}
-
-/** A slice of the trace (the events of one step), narrated: connections first, then requests grouped. */
+/**
+ * A slice of the trace (the events of one step), narrated: the connections it opened, the connections
+ * opened earlier that its requests travelled on (kept alive), then its requests, grouped.
+ */
 export function narrateEvents(events: readonly TraceEvent[], all: readonly TraceEvent[], filter: (client: string, server: string) => boolean = () => true): string[] {
   const lines: string[] = [];
-  for (const c of joinConnections(events)) if (filter(c.client, c.server)) lines.push(describeConnection(c));
-  const owners = clientsBySocket(all);
-  const grouped = new Map<string, { r: RequestEvent; n: number }>();
+  const fold = (descs: string[]): void => {
+    const counts = new Map<string, number>();
+    for (const d of descs) counts.set(d, (counts.get(d) ?? 0) + 1);
+    for (const [d, n] of counts) lines.push(n > 1 ? d.replace(/\n/, ` (${n} connections)\n`) : d);
+  };
+  const opened = joinConnections(events).filter((c) => filter(c.client, c.server));
+  fold(opened.map(describeConnection));
+  const openedHere = new Set(opened.map((c) => c.local));
+  const byLocal = new Map(joinConnections(all).map((c) => [c.local, c]));
+  const earlier = new Map<string, Connection>();
+  const grouped = new Map<string, { r: RequestEvent; n: number; client: string | undefined }>();
   for (const e of events) {
     if (e.type !== 'request') continue;
-    const client = owners.get(e.peer);
+    const conn = byLocal.get(e.peer);
+    const client = conn?.client;
     if (!filter(client ?? e.peer, e.server)) continue;
+    if (conn && !openedHere.has(e.peer)) earlier.set(`${conn.client}|${conn.server}|${conn.clientCert?.cn ?? ''}`, conn);
     const k = `${client}|${e.server}|${e.method}|${e.path.split('?')[0]}|${e.user}|${e.status}`;
     const g = grouped.get(k);
-    if (g) g.n++; else grouped.set(k, { r: e, n: 1 });
+    if (g) g.n++; else grouped.set(k, { r: e, n: 1, client });
   }
-  for (const [k, { r, n }] of grouped) lines.push(describeRequest(r, k.split('|')[0] === 'undefined' ? undefined : k.split('|')[0], n));
+  for (const c of earlier.values()) lines.push(describeConnection(c).replace(/\n/, ' (a connection opened earlier and kept alive)\n'));
+  for (const { r, n, client } of grouped.values()) lines.push(describeRequest(r, client, n));
   return lines;
 }
 

@@ -19,6 +19,8 @@ export interface Expectation {
 export interface StepOptions {
   /** Which connections and requests to narrate (default: all the step caused). */
   readonly show?: (client: string, server: string) => boolean;
+  /** Narrate from the start of the scenario rather than the start of the step (for a flow that began at start-up). */
+  readonly fromStart?: boolean;
 }
 
 export interface ScenarioContext {
@@ -105,7 +107,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         try {
           return await run();
         } finally {
-          const lines = narrateEvents(recorder.events.slice(mark), recorder.events, stepOptions?.show);
+          const lines = narrateEvents(recorder.events.slice(stepOptions?.fromStart ? 0 : mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');
             for (const l of lines) w(indent(l, '      '));

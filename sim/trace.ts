@@ -102,6 +102,8 @@ export class Trace {
 
 /** One connection, both halves joined. */
 export interface Connection {
+  /** The client's socket address (`ip:port`), which its requests arrive from. */
+  readonly local: string;
   readonly client: string;
   readonly server: string;
   readonly clientCert: CertSummary | null;
@@ -153,7 +155,7 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
     const reqs = requests.get(c.local) ?? [];
     const refusedBy = c.handshake === 'ok' && (s?.handshake ?? 'ok') === 'ok' ? undefined : s?.handshake === 'refused' ? 'server' : 'client';
     out.push({
-      client: c.client, server: c.server, clientCert: c.clientCert, serverCert: c.serverCert ?? s?.serverCert ?? null,
+      local: c.local, client: c.client, server: c.server, clientCert: c.clientCert, serverCert: c.serverCert ?? s?.serverCert ?? null,
       clientTrusts: c.trusts, serverTrusts: s?.trusts ?? '?',
       result: refusedBy ? 'refused' : 'ok',
       ...(refusedBy ? { refusedBy } : {}),
@@ -167,7 +169,7 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
     if (joined.has(s)) continue;
     const reqs = requests.get(s.peer) ?? [];
     out.push({
-      client: `external client ${s.peer}`, server: s.server, clientCert: s.clientCert, serverCert: s.serverCert,
+      local: s.peer, client: `external client ${s.peer}`, server: s.server, clientCert: s.clientCert, serverCert: s.serverCert,
       clientTrusts: '?', serverTrusts: s.trusts, result: s.handshake === 'ok' ? 'ok' : 'refused',
       ...(s.handshake === 'ok' ? {} : { refusedBy: 'server' as const, ...(s.code ? { code: s.code, reason: s.reason ?? s.code } : {}) }),
       requests: reqs.length, statuses: reqs.map((r) => r.status),
