@@ -211,7 +211,7 @@ export class KubeApiserver implements Component {
         const { watching } = await this.rest.handle({ req, res, query: url.searchParams, info, user });
         if (watching) emit();
       } else {
-        this.nonResource(info, url, res);
+        await this.nonResource(info, url, res);
       }
     } catch (err) {
       const status = toStatusError(err).status;
@@ -221,9 +221,30 @@ export class KubeApiserver implements Component {
     }
   }
 
-  private nonResource(info: RequestInfo, url: URL, res: ServerResponse): void {
+  /**
+   * /healthz, /livez, /readyz and their per-check paths: `ping` and `etcd` (a read through the etcd
+   * client). `?verbose` lists the checks as the real server does; a failed check is a 500.
+   */
+  private async health(path: string, url: URL, res: ServerResponse): Promise<void> {
+    const [, kind, sub] = HEALTH_PATHS.exec(path) ?? [];
+    const checks: [string, () => Promise<void>][] = [
+      ['ping', () => Promise.resolve()],
+      ['etcd', async () => { await this.storage.kv.get('/registry/health'); }],
+    ];
+    const selected = sub ? checks.filter(([n]) => `/${n}` === sub) : checks;
+    if (selected.length === 0) throw pathNotFound();
+    const results = await Promise.all(selected.map(async ([n, run]) => {
+      try { await run(); return [n, true] as const; } catch { return [n, false] as const; }
+    }));
+    const failed = results.some(([, ok]) => !ok);
+    if (!failed && !url.searchParams.has('verbose')) { sendText(res, 200, 'ok'); return; }
+    const lines = results.map(([n, ok]) => (ok ? `[+]${n} ok` : `[-]${n} failed: reason withheld`));
+    sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${kind} check ${failed ? 'failed' : 'passed'}\n`);
+  }
+
+  private async nonResource(info: RequestInfo, url: URL, res: ServerResponse): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (HEALTH_PATHS.test(path)) { sendText(res, 200, 'ok'); return; }
+    if (HEALTH_PATHS.test(path)) { await this.health(path, url, res); return; }
     if (info.verb !== 'get' && info.verb !== 'head') throw pathNotFound();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
     if (path === '/api') { sendJson(res, 200, apiVersions(`${this.options.advertiseAddress ?? this.options.host}:${this.addr?.port ?? 0}`)); return; }

@@ -232,6 +232,22 @@ describe('kube-apiserver authentication and authorization', () => {
     expect(plain.kind).to.equal('NodeList');
   });
 
+  it('reports its checks on /readyz?verbose and fails /healthz when etcd is gone', async () => {
+    const ready = await admin.raw('GET', '/readyz?verbose');
+    expect(ready.status).to.equal(200);
+    expect(ready.body).to.equal('[+]ping ok\n[+]etcd ok\nreadyz check passed\n');
+    const own = await startControlPlane(pki, { kubeadmBindings: false });
+    try {
+      const c = own.client('super-admin.conf');
+      await own.etcd.stop();
+      const health = await c.raw('GET', '/healthz');
+      expect(health.status).to.equal(500);
+      expect(health.body).to.equal('[+]ping ok\n[-]etcd failed: reason withheld\nhealthz check failed\n');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('uses clientFor to reach the same server as the helper', async () => {
     const c = clientFor(pki, 'admin.conf', cp.url, cp.trace);
     try {
