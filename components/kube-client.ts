@@ -84,7 +84,7 @@ export class KubeClient {
   readonly server: URL;
   private readonly agent: https.Agent;
   private readonly userAgent: string;
-  private readonly auth: Record<string, string>;
+  private auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
 
   constructor(options: KubeClientOptions) {
@@ -96,6 +96,14 @@ export class KubeClient {
       name: options.name, target: 'kube-apiserver', serverCa: options.serverCa,
       ...(options.identity ? { identity: options.identity } : {}),
     }, options.trace);
+  }
+
+  /**
+   * Replaces the bearer token for later requests (a refreshed service-account token); open watches
+   * keep the token they started with, as client-go's do.
+   */
+  setToken(token: string): void {
+    this.auth = { Authorization: `Bearer ${token}` };
   }
 
   /** One request; resolves with whatever status came back (transport errors reject). */

@@ -69,6 +69,7 @@ export class KubeControllerManager implements Component {
   private readonly clients: KubeClient[] = [];
   private readonly informers: Informer<KubeObject>[] = [];
   private readonly queues: WorkQueue[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
   private elector: LeaderElector | undefined;
   private started = false;
   private stopped = false;
@@ -89,8 +90,36 @@ export class KubeControllerManager implements Component {
     return c;
   }
 
+  /**
+   * A controller's client, authenticated by its service account's token alone; the token is requested
+   * again when 80% of its lifetime has passed, as clientbuilder's token source does.
+   */
+  private async serviceAccountClient(root: KubeClient, sa: string): Promise<KubeClient> {
+    const first = await this.serviceAccountToken(root, sa);
+    const client = this.newClient(`kube-controller-manager (${sa})`, { token: first.token });
+    const schedule = (expires: Date): void => {
+      if (this.stopped) return;
+      const now = this.clock.now().getTime();
+      const lifetime = Math.max(0, expires.getTime() - now);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.stopped) return;
+        this.serviceAccountToken(root, sa).then((t) => {
+          client.setToken(t.token);
+          schedule(t.expires);
+        }, (err: unknown) => {
+          this.logger.warn({ err: err instanceof Error ? err.message : String(err), serviceAccount: sa }, 'token refresh failed; retrying');
+          schedule(new Date(this.clock.now().getTime() + 10_000 / 0.8));
+        });
+      }, Math.max(1000, lifetime * 0.8));
+      this.timers.add(timer);
+    };
+    schedule(first.expires);
+    return client;
+  }
+
   /** clientbuilder.DynamicControllerClientBuilder: get or create the ServiceAccount, then a token for it. */
-  private async serviceAccountToken(root: KubeClient, sa: string): Promise<string> {
+  private async serviceAccountToken(root: KubeClient, sa: string): Promise<{ token: string; expires: Date }> {
     const ns = 'kube-system';
     const saPath = resourcePath({ resource: 'serviceaccounts', namespace: ns });
     try {
@@ -110,7 +139,8 @@ export class KubeControllerManager implements Component {
     const token = tr.status?.token;
     if (!token) throw new Error(`TokenRequest for kube-system/${sa} returned no token`);
     this.logger.info({ serviceAccount: `kube-system/${sa}`, expires: tr.status?.expirationTimestamp }, 'obtained service-account token');
-    return token;
+    const expires = new Date(Date.parse(tr.status?.expirationTimestamp ?? '') || this.clock.now().getTime() + (this.options.tokenExpirationSeconds ?? 3600) * 1000);
+    return { token, expires };
   }
 
   async start(): Promise<undefined> {
@@ -138,8 +168,7 @@ export class KubeControllerManager implements Component {
     }
     const clientFor = async (c: ControllerName): Promise<KubeClient> => {
       if (this.options.useServiceAccountCredentials === false) return root;
-      const sa = SERVICE_ACCOUNTS[c];
-      return this.newClient(`kube-controller-manager (${sa})`, { token: await this.serviceAccountToken(root, sa) });
+      return this.serviceAccountClient(root, SERVICE_ACCOUNTS[c]);
     };
     const informer = <T extends KubeObject>(path: string, kind: string): Informer<T> => {
       const inf = new Informer<T>({ client: root, path, logger: this.logger, kind });
@@ -180,6 +209,8 @@ export class KubeControllerManager implements Component {
     if (this.stopped) return;
     this.stopped = true;
     this.elector?.stop();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     for (const q of this.queues) q.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     for (const c of this.clients) c.close();

@@ -196,4 +196,23 @@ describe('kube-controller-manager against the apiserver', function () {
       await elected.stop();
     }
   });
+
+  it('asks for a fresh service-account token when 80% of the old one\'s lifetime has passed', async () => {
+    const cred = credential(pki, 'controller-manager.conf');
+    // The controller-manager's clock runs an hour ahead, less 1.25 s: the 3600 s tokens the apiserver
+    // issues look 1.25 s from expiry, so the refresh falls due after one second.
+    const ahead = { now: () => new Date(Date.now() + 3600_000 - 1250) };
+    const tokenPosts = (): number => requests().filter((e) => e.method === 'POST' && e.path.startsWith('/api/v1/namespaces/kube-system/serviceaccounts/endpoint-controller/token')).length;
+    const before = tokenPosts();
+    const refreshing = new KubeControllerManager({
+      apiserver: cp.url, identity: { cert: cred.certPem, key: cred.keyPem }, serverCa: caPem(pki, 'ca'), controllers: ['endpoint'],
+    }, { logger: silentLogger(), trace: cp.trace, clock: ahead });
+    await refreshing.start();
+    try {
+      expect(tokenPosts()).to.equal(before + 1);
+      await eventually('a second TokenRequest', async () => (tokenPosts() >= before + 2 ? true : undefined), 10_000);
+    } finally {
+      await refreshing.stop();
+    }
+  });
 });
