@@ -13,8 +13,9 @@ async function readStdin(): Promise<string> {
 
 // `get -w` streams until the server ends the watch or Ctrl-C.
 const abort = new AbortController();
-process.once('SIGINT', () => abort.abort());
-const result = await runKubectl(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+if (argv.some((a) => a === '-w' || a === '--watch' || a.startsWith('--watch='))) process.once('SIGINT', () => abort.abort());
+const result = await runKubectl(argv, {
   env: process.env, cwd: process.env.INIT_CWD ?? process.cwd(), stdin: readStdin,
   write: (text) => process.stdout.write(text), signal: abort.signal,
 });
