@@ -83,7 +83,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   const pki = await obtainPki(dir, nodes, say);
   const { Trace } = await import('./trace.js');
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'info' }), ports: 'real' });
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real' });
   await cluster.start();
   const ep = cluster.endpoints;
   // The kubeconfigs name https://<advertise>:6443; if 6443 was taken, write copies that name the real port.
