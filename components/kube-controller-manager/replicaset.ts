@@ -12,6 +12,7 @@ import { isPodReady } from './endpoints.js';
 import { recordEvent } from './events.js';
 import { Expectations } from './expectations.js';
 import { type Informer, keyOf, splitKey } from './informer.js';
+import { matchesSelector } from './selector.js';
 import { WorkQueue } from './workqueue.js';
 
 /** The owner reference marked controller: true, if any. */
@@ -20,6 +21,10 @@ export const controllerRef = (o: { metadata: { ownerReferences?: OwnerReference[
 
 export const isActivePod = (p: Pod): boolean =>
   p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed' && !p.metadata.deletionTimestamp;
+
+export const ownerRefTo = (rs: ReplicaSet): OwnerReference => ({
+  apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true,
+});
 
 /** controller.GetPodFromTemplate. */
 export function podFromTemplate(rs: ReplicaSet): Pod {
@@ -31,9 +36,7 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
       namespace: rs.metadata.namespace ?? 'default',
       ...(t.metadata?.labels ? { labels: { ...t.metadata.labels } } : {}),
       ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ownerReferences: [{
-        apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true,
-      }],
+      ownerReferences: [ownerRefTo(rs)],
     },
     spec: structuredClone(t.spec),
   };
@@ -100,18 +103,29 @@ export class ReplicaSetController {
       delete: (rs) => { this.expectations.forget(keyOf(rs)); this.queue.add(keyOf(rs)); },
     });
     o.pods.addHandlers({
-      add: (p) => { const k = this.ownerKey(p); if (k) { this.expectations.creationObserved(k); this.queue.add(k); } },
+      add: (p) => {
+        const k = this.ownerKey(p);
+        if (k) { this.expectations.creationObserved(k); this.queue.add(k); } else this.enqueueMatching(p);
+      },
       update: (old, p) => {
         const k = this.ownerKey(p);
         const ko = this.ownerKey(old);
         if (ko && ko !== k) this.queue.add(ko);
-        if (!k) return;
+        if (!k) { if (!controllerRef(p)) this.enqueueMatching(p); return; }
         // A pod marked for deletion counts as deleted now (the real controller does the same).
         if (p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) this.expectations.deletionObserved(k);
         this.queue.add(k);
       },
       delete: (p) => { const k = this.ownerKey(p); if (k) { if (!p.metadata.deletionTimestamp) this.expectations.deletionObserved(k); this.queue.add(k); } },
     });
+  }
+
+  /** An orphan: every ReplicaSet that might adopt it (getPodReplicaSets). */
+  private enqueueMatching(p: Pod): void {
+    if (!isActivePod(p)) return;
+    for (const rs of this.o.replicaSets.list()) {
+      if (rs.metadata.namespace === p.metadata.namespace && matchesSelector(rs.spec.selector, p.metadata.labels)) this.queue.add(keyOf(rs));
+    }
   }
 
   private ownerKey(p: Pod): string | undefined {
@@ -124,10 +138,39 @@ export class ReplicaSetController {
     const rs = this.o.replicaSets.get(key);
     if (!rs) { this.expectations.forget(key); return; }
     const { namespace = 'default' } = splitKey(key);
-    const pods = this.o.pods.list().filter((p) =>
-      p.metadata.namespace === namespace && isActivePod(p) && controllerRef(p)?.uid === rs.metadata.uid);
+    const pods = await this.claimPods(rs, this.o.pods.list().filter((p) => p.metadata.namespace === namespace && isActivePod(p)));
     if (this.expectations.satisfied(key) && !rs.metadata.deletionTimestamp) await this.manageReplicas(key, rs, pods);
     await this.updateStatus(rs, pods);
+  }
+
+  /**
+   * controller.PodControllerRefManager.ClaimPods: the pods this ReplicaSet controls — its own that
+   * still match its selector, plus orphans that match (adopted by adding a controller reference);
+   * its own that no longer match are released.
+   */
+  private async claimPods(rs: ReplicaSet, candidates: Pod[]): Promise<Pod[]> {
+    const mine: Pod[] = [];
+    const path = (p: Pod): string => resourcePath({ resource: 'pods', namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' });
+    const others = (p: Pod): OwnerReference[] => (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
+    for (const p of candidates) {
+      const ref = controllerRef(p);
+      const matches = matchesSelector(rs.spec.selector, p.metadata.labels);
+      if (ref?.uid === rs.metadata.uid) {
+        if (matches) { mine.push(p); continue; }
+        this.o.logger.info({ replicaSet: keyOf(rs), pod: p.metadata.name }, 'releasing pod that no longer matches the selector');
+        await this.o.client.patch(path(p), { metadata: { ownerReferences: others(p), uid: p.metadata.uid } });
+        continue;
+      }
+      if (ref || !matches || rs.metadata.deletionTimestamp) continue;
+      this.o.logger.info({ replicaSet: keyOf(rs), pod: p.metadata.name }, 'adopting orphan pod');
+      try {
+        const adopted = await this.o.client.patch<Pod>(path(p), { metadata: { ownerReferences: [...others(p), ownerRefTo(rs)], uid: p.metadata.uid } });
+        mine.push(adopted);
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    }
+    return mine;
   }
 
   private async manageReplicas(key: string, rs: ReplicaSet, pods: Pod[]): Promise<void> {

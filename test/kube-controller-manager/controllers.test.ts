@@ -102,6 +102,29 @@ describe('kube-controller-manager against the apiserver', function () {
     expect(replacement.metadata.name).to.match(/^solo-/);
   });
 
+  it('ReplicaSet: adopts a matching orphan pod and releases a pod whose labels no longer match', async () => {
+    const rs = await admin.get<ReplicaSet>(`${rsPath}/solo`);
+    const orphan = await admin.create<Pod>(podsPath, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'solo' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    // Adopted (a controller reference added), so there is one pod too many: one is deleted.
+    await eventually('one pod owned', async () => {
+      const all = await podsOf(() => true);
+      const owned = all.filter(ownedBy(rs.metadata.uid));
+      const stray = all.find((p) => p.metadata.name === 'stray');
+      return owned.length === 1 && (stray === undefined || ownedBy(rs.metadata.uid)(stray)) ? true : undefined;
+    });
+    const adopt = requests().find((e) => e.method === 'PATCH' && e.path === `${podsPath}/stray`);
+    expect(adopt).to.include({ user: 'system:serviceaccount:kube-system:replicaset-controller', status: 200 });
+    expect(orphan.metadata.ownerReferences).to.equal(undefined);
+    // Relabel the one it owns: released, and replaced.
+    const [owned] = await podsOf(ownedBy(rs.metadata.uid));
+    await admin.patch(`${podsPath}/${owned?.metadata.name ?? ''}`, { metadata: { labels: { app: 'elsewhere' } } });
+    await eventually('released and replaced', async () => {
+      const mine = await podsOf(ownedBy(rs.metadata.uid));
+      const released = (await podsOf((p) => p.metadata.name === owned?.metadata.name))[0];
+      return mine.length === 1 && mine[0]?.metadata.name !== owned?.metadata.name && released && !released.metadata.ownerReferences?.length ? true : undefined;
+    });
+  });
+
   it('Deployment: makes a ReplicaSet <name>-<pod-template-hash>, which makes the pods; status is summed', async () => {
     const d = await admin.create<Deployment>(deployPath, {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
