@@ -9,6 +9,7 @@ import type { Deployment, Node, Pod } from '../../components/types.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { closeServer, createTlsServer, listen } from '../../components/tls.js';
 
 const DEPLOY = (replicas: number, image = 'nginx:1.27'): string => `apiVersion: apps/v1
 kind: Deployment
@@ -190,6 +191,23 @@ describe('kubectl against the apiserver', function () {
     });
     expect(await kubectl(['get', 'pods'], undefined, 'stranger')).to.deep.equal({ stdout: '', stderr: 'error: You must be logged in to the server (Unauthorized)\n', code: 1 });
     expect(await kubectl(['get', 'pods'], undefined, 'wrongca')).to.deep.equal({ stdout: '', stderr: 'Unable to connect to the server: x509: certificate signed by unknown authority\n', code: 1 });
+  });
+
+  it('reports a server certificate without the dialled IP as Go\'s x509 does', async () => {
+    // The apiserver's certificate on 127.0.0.1, which its SANs do not list (on purpose).
+    const api = credential(pki, 'apiserver');
+    const server = createTlsServer({ name: 'kube-apiserver', identity: { cert: api.certPem, key: api.keyPem }, clientCa: caPem(pki, 'ca'), mode: 'request' }, (_req, res) => { res.end('{}'); }, undefined);
+    const addr = await listen(server, '127.0.0.1', 0, 'kube-apiserver');
+    try {
+      const file = path.join(dir, 'loopback.conf');
+      const a = credential(pki, 'admin.conf');
+      await fs.writeFile(file, renderKubeconfig({ server: `https://127.0.0.1:${addr.port}`, clusterName: 'kubernetes', user: 'kubernetes-admin', caPem: caPem(pki, 'ca'), certPem: a.certPem, keyPem: a.keyPem }));
+      const r = await runKubectl(['--kubeconfig', file, 'get', 'pods'], { cwd: dir, env: {} });
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/^Unable to connect to the server: x509: certificate is valid for .*\b127\.0\.1\.1\b.*, not 127\.0\.0\.1\n$/);
+    } finally {
+      await closeServer(server);
+    }
   });
 
   it('finds the kubeconfig through $KUBECONFIG and .cluster/cluster.json, and says so when there is none', async () => {
