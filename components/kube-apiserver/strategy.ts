@@ -102,20 +102,10 @@ export async function prepareForCreate(def: ResourceDef, obj: Obj, ctx: Strategy
       obj.status = { phase: 'Active' };
       break;
     case 'services': await prepareService(obj, undefined, ctx); break;
-    case 'deployments': case 'replicasets': {
-      const spec = specOf(obj);
-      spec.replicas ??= 1;
-      spec.revisionHistoryLimit ??= 10;
-      if (def.resource === 'deployments') {
-        spec.progressDeadlineSeconds ??= 600;
-        spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
-      }
-      const template = rec(spec.template);
-      if (isRec(template.spec)) defaultPodSpec(template.spec as PodSpec & Rec);
-      obj.spec = spec;
+    case 'deployments': case 'replicasets':
+      defaultWorkloadSpec(def, obj);
       obj.status = {};
       break;
-    }
     case 'secrets': {
       obj.type ??= 'Opaque';
       if (isRec(obj.stringData)) {
@@ -128,6 +118,24 @@ export async function prepareForCreate(def: ResourceDef, obj: Obj, ctx: Strategy
     }
     default: break;
   }
+}
+
+/**
+ * Defaults of a Deployment or ReplicaSet spec and its pod template. The real apiserver defaults every
+ * write (create and update alike) before the strategy runs, so a template applied again compares equal
+ * to the one its ReplicaSet was made from.
+ */
+function defaultWorkloadSpec(def: ResourceDef, obj: Obj): void {
+  const spec = specOf(obj);
+  spec.replicas ??= 1;
+  spec.revisionHistoryLimit ??= 10;
+  if (def.resource === 'deployments') {
+    spec.progressDeadlineSeconds ??= 600;
+    spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+  }
+  const template = rec(spec.template);
+  if (isRec(template.spec)) defaultPodSpec(template.spec as PodSpec & Rec);
+  obj.spec = spec;
 }
 
 async function prepareService(obj: Obj, old: Obj | undefined, ctx: StrategyContext): Promise<void> {
@@ -175,13 +183,14 @@ export async function prepareForUpdate(def: ResourceDef, obj: Obj, old: Obj, sub
     return { ...structuredClone(old), status: obj.status, metadata } as Obj;
   }
   const next: Obj = { ...obj, metadata: md };
+  if (def.resource === 'deployments' || def.resource === 'replicasets') defaultWorkloadSpec(def, next);
   const hasStatus = def.subresources.some((s) => s.name === 'status');
   if (hasStatus) {
     if (old.status === undefined) delete next.status;
     else next.status = old.status;
   }
   if (def.generation) {
-    const changed = JSON.stringify(obj.spec) !== JSON.stringify(old.spec);
+    const changed = JSON.stringify(next.spec) !== JSON.stringify(old.spec);
     md.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
   } else if (old.metadata.generation !== undefined) {
     md.generation = old.metadata.generation;

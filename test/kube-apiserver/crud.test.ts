@@ -194,6 +194,20 @@ describe('kube-apiserver REST', () => {
     expect(after.metadata.generation).to.equal(2);
     expect(after.spec.replicas).to.equal(3);
   });
+
+  it('defaults a Deployment on update as on create, so re-sending the same manifest changes nothing', async () => {
+    const path = resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default' });
+    const manifest = {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'same' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'same' } }, template: { metadata: { labels: { app: 'same' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+    };
+    type D = { metadata: { generation?: number; resourceVersion?: string }; spec: { template: { spec: Record<string, unknown> } } };
+    const created = await admin.create<D & Pod>(path, manifest as never);
+    const updated = await admin.update<D & Pod>(`${path}/same`, { ...manifest, metadata: { ...manifest.metadata, resourceVersion: created.metadata.resourceVersion } } as never);
+    expect(updated.spec.template.spec).to.deep.equal(created.spec.template.spec);
+    expect(updated.spec.template.spec['restartPolicy']).to.equal('Always');
+    expect(updated.metadata.generation).to.equal(1);
+  });
 });
 
 describe('kube-apiserver namespace deletion', () => {
