@@ -149,7 +149,7 @@ export async function inspect(dir: string, now: Date = new Date()): Promise<Insp
   if (planText) {
     try {
       const saved = JSON.parse(planText) as ClusterPlan;
-      plan = clusterPlan({ nodes: saved.nodes.map((n) => n.name), advertiseAddress: saved.advertiseAddress, kubeletServing: saved.kubeletServing });
+      plan = clusterPlan({ nodes: saved.nodes.map((n) => n.name), advertiseAddress: saved.advertiseAddress, kubeletServing: saved.kubeletServing, loopback: saved.loopback ?? 'aliases' });
     } catch { fault('plan.json', 'not a cluster plan (ignored)'); }
   }
   const roles = rolesFor(plan);

@@ -38,17 +38,24 @@ export interface ClusterPlan {
   readonly nodes: readonly NodePlan[];
   readonly keyAlgorithm: KeyAlgorithm;
   readonly kubeletServing: KubeletServingMode;
+  /**
+   * `aliases`: every component on its own loopback address (127.0.1.1, 127.0.2.k), as Linux allows.
+   * `single`: where only 127.0.0.1 exists (macOS), everything shares it on distinct ports.
+   */
+  readonly loopback: LoopbackMode;
 }
+
+export type LoopbackMode = 'aliases' | 'single';
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The node plan for `node-1..node-N`: node-k on 127.0.2.k with pods in 10.244.k.0/24. */
-export function nodePlan(name: string, index: number): NodePlan {
+export function nodePlan(name: string, index: number, loopback: LoopbackMode = 'aliases'): NodePlan {
   if (!NODE_NAME.test(name) || name.length > 63) {
     throw new PkiError('BAD_ARGUMENT', `node name "${name}" is not a valid DNS label (lower-case letters, digits and '-')`);
   }
   if (index < 0 || index > 253) throw new PkiError('BAD_ARGUMENT', `at most 254 nodes are supported, got node #${index + 1}`);
-  return { name, ip: `127.0.2.${index + 1}`, podCIDR: `10.244.${index + 1}.0/24` };
+  return { name, ip: loopback === 'single' ? '127.0.0.1' : `127.0.2.${index + 1}`, podCIDR: `10.244.${index + 1}.0/24` };
 }
 
 export interface PlanOptions {
@@ -56,6 +63,7 @@ export interface PlanOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   readonly kubeletServing?: KubeletServingMode;
   readonly advertiseAddress?: string;
+  readonly loopback?: LoopbackMode;
 }
 
 /** The default cluster: control plane `cp-1` on 127.0.1.1, worker nodes node-1 and node-2. */
@@ -67,7 +75,8 @@ export function clusterPlan(options: PlanOptions = {}): ClusterPlan {
     seen.add(n);
   }
   if (seen.has('cp-1')) throw new PkiError('BAD_ARGUMENT', 'node name "cp-1" is taken by the control-plane node');
-  const advertiseAddress = options.advertiseAddress ?? '127.0.1.1';
+  const loopback = options.loopback ?? 'aliases';
+  const advertiseAddress = options.advertiseAddress ?? (loopback === 'single' ? '127.0.0.1' : '127.0.1.1');
   if (isIP(advertiseAddress) === 0) throw new PkiError('BAD_ARGUMENT', `advertise address "${advertiseAddress}" is not an IP`);
   const keyAlgorithm = options.keyAlgorithm ?? 'rsa-2048';
   if (!KEY_ALGORITHMS.includes(keyAlgorithm)) {
@@ -80,9 +89,10 @@ export function clusterPlan(options: PlanOptions = {}): ClusterPlan {
     apiserverPort: 6443,
     serviceIP: '10.96.0.1',
     dnsDomain: 'cluster.local',
-    nodes: names.map((n, i) => nodePlan(n, i)),
+    nodes: names.map((n, i) => nodePlan(n, i, loopback)),
     keyAlgorithm,
     kubeletServing: options.kubeletServing ?? 'ca',
+    loopback,
   };
 }
 

@@ -90,9 +90,8 @@ function dirReader(dir: string): Reader {
   };
 }
 
-const serverUrl = (plan: ClusterPlan, node?: string): string =>
-  // kubeadm writes the control-plane endpoint; every node here reaches the apiserver the same way.
-  node === undefined ? `https://${plan.advertiseAddress}:${plan.apiserverPort}` : `https://${plan.advertiseAddress}:${plan.apiserverPort}`;
+/** kubeadm writes the control-plane endpoint into every kubeconfig; every node reaches the apiserver the same way. */
+const serverUrl = (plan: ClusterPlan): string => `https://${plan.advertiseAddress}:${plan.apiserverPort}`;
 
 /** Makes or loads every certificate of the plan. With `read` absent, everything is made in memory. */
 async function reconcile(plan: ClusterPlan, now: Date, read: Reader | undefined, create: boolean): Promise<{ pki: Pki; writes: PendingWrite[]; kept: string[] }> {
@@ -184,7 +183,7 @@ async function reconcile(plan: ClusterPlan, now: Date, read: Reader | undefined,
       leaves.set(spec.name, { name: spec.name, certPem: issued.certPem, keyPem, cert: issued.cert, key: issued.key.privateKey });
       writes.push({
         rel, mode: SECRET,
-        data: renderKubeconfig({ server: serverUrl(plan, spec.node), clusterName: plan.clusterName, user: spec.output.user, caPem: kubernetesCa.cert.toString(), certPem: issued.certPem, keyPem }),
+        data: renderKubeconfig({ server: serverUrl(plan), clusterName: plan.clusterName, user: spec.output.user, caPem: kubernetesCa.cert.toString(), certPem: issued.certPem, keyPem }),
       });
       return;
     }
@@ -243,7 +242,7 @@ async function readPlan(dir: string, options: PlanOptions): Promise<ClusterPlan>
   let saved: PlanOptions;
   try {
     const raw = JSON.parse(text) as ClusterPlan;
-    saved = { nodes: raw.nodes.map((n) => n.name), keyAlgorithm: raw.keyAlgorithm, kubeletServing: raw.kubeletServing, advertiseAddress: raw.advertiseAddress };
+    saved = { nodes: raw.nodes.map((n) => n.name), keyAlgorithm: raw.keyAlgorithm, kubeletServing: raw.kubeletServing, advertiseAddress: raw.advertiseAddress, loopback: raw.loopback ?? 'aliases' };
   } catch (cause) {
     throw new PkiError('BAD_ARGUMENT', `${PLAN_FILE}: not a cluster plan (${(cause as Error).message})`, { file: PLAN_FILE, cause });
   }

@@ -9,6 +9,7 @@
  * The PKI lives in DIR (default `.cluster/` in the repository): made on the first run, reused after.
  */
 import { existsSync, promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -29,10 +30,21 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
+/** Whether this system lets a process bind loopback addresses other than 127.0.0.1 (Linux does, macOS does not). */
+function loopbackAliasesWork(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(0, '127.0.1.1', () => s.close(() => resolve(true)));
+  });
+}
+
 async function obtainPki(dir: string, nodes: number | undefined, say: (s: string) => void): Promise<Pki> {
   const names = nodes === undefined ? undefined : Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
-  const fresh = !existsSync(path.join(dir, 'pki', 'ca.crt'));
-  const r = await initPki(dir, names ? { nodes: names } : {});
+  const fresh = !existsSync(path.join(dir, 'plan.json'));
+  const single = fresh && !(await loopbackAliasesWork());
+  if (single) say('This system allows only 127.0.0.1 on loopback: every component shares it, on distinct ports (the certificates name 127.0.0.1).');
+  const r = await initPki(dir, { ...(names ? { nodes: names } : {}), ...(single ? { loopback: 'single' as const } : {}) });
   const made = r.created.filter((f) => f !== 'plan.json').length;
   say(fresh
     ? `PKI: made kubeadm's certificate set under ${path.relative(process.cwd(), dir) || dir} (${made} files)`

@@ -58,6 +58,14 @@ describe('the spec table', function () {
   it('rejects a server certificate without SANs', function () {
     expect(() => validateSpecs(broken((t) => { leaf(t, 'apiserver').sans = { dns: [], ip: [] }; }))).to.throw(PkiError, /server certificate "apiserver" has no subject alternative names/);
   });
+  it('plans one shared 127.0.0.1 where loopback aliases do not exist (macOS), and names it in the SANs', function () {
+    const plan = clusterPlan({ nodes: ['node-1', 'node-2'], loopback: 'single' });
+    expect(plan.advertiseAddress).to.equal('127.0.0.1');
+    expect(plan.nodes.map((n) => n.ip)).to.deep.equal(['127.0.0.1', '127.0.0.1']);
+    const apiserver = certSpecs(plan).certs.find((c) => c.name === 'apiserver')!;
+    expect(apiserver.kind === 'leaf' && apiserver.sans.ip).to.include('127.0.0.1');
+    expect(clusterPlan().nodes.map((n) => n.ip)).to.deep.equal(['127.0.2.1', '127.0.2.2']);
+  });
   it('rejects a bad node name', function () {
     expect(() => clusterPlan({ nodes: ['Node_1'] })).to.throw(PkiError, /node name "Node_1" is not a valid DNS label/);
     expect(() => clusterPlan({ nodes: ['a', 'a'] })).to.throw(PkiError, /node "a" is named twice/);
