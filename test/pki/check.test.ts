@@ -8,7 +8,7 @@ import { issueLeaf, privateKeyPem } from '../../pki/issue.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { loadPki } from '../../pki/store.js';
 import type { LeafSpec } from '../../pki/spec.js';
-import { sharedPkiDir, tempDir } from './helpers.js';
+import { sharedPkiCopy, sharedPkiDir, tempDir } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -28,11 +28,6 @@ describe('pki check', function () {
   let shared: string;
   before(async function () { shared = (await sharedPkiDir()).dir; });
 
-  function copy(): { dir: string; remove: () => void } {
-    const t = tempDir();
-    cpSync(shared, t.dir, { recursive: true });
-    return t;
-  }
 
   it('passes a fresh set and prints the expiry tables as kubeadm does', async function () {
     const { code, out } = await run('check', shared);
@@ -58,7 +53,7 @@ describe('pki check', function () {
   });
 
   it('reports a swapped CA, naming the file and both CAs', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       // The etcd server pair where the apiserver's should be: signed by the etcd CA, without the apiserver's SANs.
       cpSync(path.join(t.dir, 'pki/etcd/server.crt'), path.join(t.dir, 'pki/apiserver.crt'));
@@ -72,7 +67,7 @@ describe('pki check', function () {
   });
 
   it('reports a client certificate without clientAuth and a kubeconfig whose server is not in the SANs', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const pki = await loadPki(t.dir);
       const spec = pki.table.certs.find((c) => c.name === 'scheduler.conf') as LeafSpec;
@@ -90,7 +85,7 @@ describe('pki check', function () {
   });
 
   it('reports a key readable by others, a key not matching, and an expired leaf', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       chmodSync(path.join(t.dir, 'pki/front-proxy-client.key'), 0o644);
       cpSync(path.join(t.dir, 'pki/apiserver-kubelet-client.key'), path.join(t.dir, 'pki/apiserver-etcd-client.key'));
@@ -109,7 +104,7 @@ describe('pki check', function () {
   });
 
   it('reports a truncated file as a fault and goes on', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const f = path.join(t.dir, 'pki/front-proxy-client.crt');
       writeFileSync(f, readFileSync(f, 'utf8').slice(0, 300));

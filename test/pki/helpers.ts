@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initPki, type InitResult } from '../../pki/store.js';
@@ -26,4 +26,11 @@ export async function removeSharedPkiDir(): Promise<void> {
   if (!shared) return;
   const { dir } = await shared;
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A private copy of the shared directory, for a test that damages files. */
+export async function sharedPkiCopy(): Promise<{ dir: string; remove: () => void }> {
+  const t = tempDir();
+  cpSync((await sharedPkiDir()).dir, t.dir, { recursive: true });
+  return t;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PkiError, type PkiErrorCode } from '../../pki/errors.js';
 import { initPki, loadPki } from '../../pki/store.js';
 import { certSpecs, clusterPlan, validateSpecs, type SpecTable } from '../../pki/spec.js';
-import { sharedPkiDir, tempDir } from './helpers.js';
+import { sharedPkiCopy, sharedPkiDir, tempDir } from './helpers.js';
 
 async function rejects(p: Promise<unknown>, code: PkiErrorCode, message: RegExp): Promise<PkiError> {
   try {
@@ -76,15 +76,9 @@ describe('pki init on an existing directory', function () {
   let shared: string;
   before(async function () { shared = (await sharedPkiDir()).dir; });
 
-  /** A private copy of the shared directory, to damage. */
-  function copy(): { dir: string; remove: () => void } {
-    const t = tempDir();
-    cpSync(shared, t.dir, { recursive: true });
-    return t;
-  }
 
   it('keeps every valid file and rewrites none (warm run)', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const before = readFileSync(path.join(t.dir, 'pki/apiserver.crt'), 'utf8');
       const r = await initPki(t.dir);
@@ -95,7 +89,7 @@ describe('pki init on an existing directory', function () {
   });
 
   it('makes only what is missing, signed by the CA already there', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const { rmSync } = await import('node:fs');
       rmSync(path.join(t.dir, 'pki/apiserver.crt'));
@@ -109,7 +103,7 @@ describe('pki init on an existing directory', function () {
   });
 
   it('adds the files of a new node with --nodes', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const r = await initPki(t.dir, { nodes: ['node-1', 'node-2', 'node-3'] });
       expect(r.created.filter((f) => f.startsWith('nodes/')).sort()).to.deep.equal(['nodes/node-3/kubelet.conf', 'nodes/node-3/pki/kubelet.crt', 'nodes/node-3/pki/kubelet.key']);
@@ -117,7 +111,7 @@ describe('pki init on an existing directory', function () {
   });
 
   it('refuses a certificate that does not match its key, naming both files', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       cpSync(path.join(t.dir, 'pki/apiserver-kubelet-client.key'), path.join(t.dir, 'pki/apiserver.key'));
       await rejects(initPki(t.dir), 'KEY_MISMATCH', /^pki\/apiserver.crt does not match its key pki\/apiserver.key/);
@@ -125,7 +119,7 @@ describe('pki init on an existing directory', function () {
   });
 
   it('refuses a certificate signed by another CA, naming both files', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       cpSync(path.join(t.dir, 'pki/etcd/healthcheck-client.crt'), path.join(t.dir, 'pki/apiserver-kubelet-client.crt'));
       cpSync(path.join(t.dir, 'pki/etcd/healthcheck-client.key'), path.join(t.dir, 'pki/apiserver-kubelet-client.key'));
@@ -135,7 +129,7 @@ describe('pki init on an existing directory', function () {
 
   it('refuses a kubeconfig from another cluster', async function () {
     const other = tempDir();
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       await initPki(other.dir, { nodes: [] });
       cpSync(path.join(other.dir, 'admin.conf'), path.join(t.dir, 'admin.conf'));
@@ -150,7 +144,7 @@ describe('pki init on an existing directory', function () {
     ['corrupt base64 inside the block', (s: string) => s.replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!!!!!!!!!!!!!!!!!'), 'PEM_INVALID', /^pki\/front-proxy-client.crt: CERTIFICATE block is not valid base64$/],
   ] as const) {
     it(`refuses ${what} with one line naming the file`, async function () {
-      const t = copy();
+      const t = await sharedPkiCopy();
       try {
         const f = path.join(t.dir, 'pki/front-proxy-client.crt');
         writeFileSync(f, content(readFileSync(f, 'utf8')));
@@ -160,7 +154,7 @@ describe('pki init on an existing directory', function () {
   }
 
   it('refuses a key of the wrong type', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const { privateKey } = generateKeyPairSync('ed25519');
       writeFileSync(path.join(t.dir, 'pki/front-proxy-client.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -172,7 +166,7 @@ describe('pki init on an existing directory', function () {
   });
 
   it('refuses a certificate whose key is elsewhere', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const { rmSync } = await import('node:fs');
       rmSync(path.join(t.dir, 'pki/front-proxy-client.key'));
@@ -218,7 +212,7 @@ describe('pki init on an existing directory', function () {
   });
 
   it('loadPki reads a directory without making anything, and names a missing file', async function () {
-    const t = copy();
+    const t = await sharedPkiCopy();
     try {
       const pki = await loadPki(t.dir);
       expect(pki.leaves.get('nodes/node-2/kubelet')!.cert.checkIP('127.0.2.2')).to.equal('127.0.2.2');
