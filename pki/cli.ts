@@ -1,7 +1,9 @@
 /**
  * `npm run pki -- init DIR [--nodes a,b] [--key-algorithm rsa-2048] [--kubelet-serving ca|self-signed]`
  * `npm run pki -- show DIR`
- * `npm run pki -- check DIR`     (alias: check-expiration)
+ * `npm run pki -- check DIR`
+ * `npm run pki -- check-expiration DIR`   (kubeadm certs check-expiration, byte for byte)
+ * `npm run pki -- renew DIR all|NAME...`   (kubeadm certs renew)
  *
  * Bad input is one line on stderr naming the file and the fault, and a non-zero exit; never a stack trace.
  */
@@ -9,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { PkiError } from './errors.js';
 import { inspect, kubeadmDate, residual, table, type Inspection, type LeafInfo } from './inspect.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type KubeletServingMode } from './spec.js';
+import { checkExpiration, renderExpiration, renderRenew, renewCertificates } from './renew.js';
 import { initPki } from './store.js';
 
 const USAGE = `usage: npm run pki -- <command> DIR [options]
@@ -17,7 +20,9 @@ const USAGE = `usage: npm run pki -- <command> DIR [options]
              --key-algorithm ${KEY_ALGORITHMS.join('|')}   (default rsa-2048)
              --kubelet-serving ca|self-signed   who signs kubelet serving certs (default ca)
   show DIR   the trust tree: each CA and what it signed, who uses each certificate for what
-  check DIR  expiry (as kubeadm certs check-expiration) and wiring faults; exit 1 on any fault`;
+  check DIR  expiry (as kubeadm certs check-expiration) and wiring faults; exit 1 on any fault
+  check-expiration DIR   kubeadm certs check-expiration's output for DIR
+  renew DIR all|NAME...  re-sign leaves with their CA and new keys, keeping CN, O, SANs and usages (CAs untouched)`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -27,6 +32,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const [command, dir, ...rest] = positionals;
   if (values.help || command === undefined) { out(USAGE); return command === undefined && !values.help ? 2 : 0; }
   if (dir === undefined) throw new PkiError('BAD_ARGUMENT', `${command}: missing DIR\n${USAGE}`);
+  if (command === 'renew') {
+    if (rest.length === 0) throw new PkiError('BAD_ARGUMENT', `renew: name what to renew after DIR: all, or certificate names (e.g. apiserver admin.conf)`);
+    out(renderRenew(await renewCertificates(dir, rest)));
+    return 0;
+  }
   if (rest.length > 0) throw new PkiError('BAD_ARGUMENT', `${command}: unexpected argument "${rest[0]}"`);
   switch (command) {
     case 'init': {
@@ -53,8 +63,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     case 'show':
       out(renderTree(await inspect(dir)));
       return 0;
-    case 'check':
-    case 'check-expiration': {
+    case 'check-expiration':
+      out(renderExpiration(await checkExpiration(dir)));
+      return 0;
+    case 'check': {
       const i = await inspect(dir);
       out(renderCheck(i));
       return i.faults.length > 0 ? 1 : 0;
