@@ -18,7 +18,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Trace } from '../sim/trace.js';
-import { createTlsAgent, type Identity } from './tls.js';
+import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 
 export interface EtcdClientOptions {
   /** `https://host:port` of each etcd member, tried in order. */
@@ -161,7 +161,7 @@ function isConnectionError(e: unknown): boolean {
 export class EtcdClient {
   readonly name: string;
   private readonly endpoints: URL[];
-  private readonly agent: https.Agent;
+  private readonly agent: TlsAgent;
   private readonly timeoutMs: number;
   private readonly watches = new Set<() => void>();
   /** Index of the endpoint that last answered. */
@@ -174,6 +174,11 @@ export class EtcdClient {
     this.endpoints = options.endpoints.map((e) => new URL(e));
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.agent = createTlsAgent({ name: this.name, target: 'etcd', identity: options.identity, serverCa: options.ca }, options.trace);
+  }
+
+  /** New client certificate and/or etcd CA bundle for later connections (the apiserver's --etcd-certfile/--etcd-cafile re-read). */
+  reloadTls(material: TlsReload): void {
+    this.agent.reloadTls(material);
   }
 
   // ---- reads ----

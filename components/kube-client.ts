@@ -6,7 +6,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Trace } from '../sim/trace.js';
-import { createTlsAgent, type Identity } from './tls.js';
+import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
 
 export interface KubeClientOptions {
@@ -82,7 +82,7 @@ export interface RawResponse {
 export class KubeClient {
   readonly name: string;
   readonly server: URL;
-  private readonly agent: https.Agent;
+  private readonly agent: TlsAgent;
   private readonly userAgent: string;
   private auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
@@ -104,6 +104,14 @@ export class KubeClient {
    */
   setToken(token: string): void {
     this.auth = { Authorization: `Bearer ${token}` };
+  }
+
+  /**
+   * New client certificate and/or trusted bundle for later connections (client-go's rotating client
+   * certificate); idle connections close, open watches keep theirs until they end.
+   */
+  reloadTls(material: TlsReload): void {
+    this.agent.reloadTls(material);
   }
 
   /** One request; resolves with whatever status came back (transport errors reject). */

@@ -49,10 +49,10 @@ export interface ClientTlsOptions {
 
 /** The CN of the first certificate of a PEM bundle, for naming what a side trusts. */
 export function caName(pem: string): string {
-  const m = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
-  if (!m) return '?';
-  const subject = new X509Certificate(m[0]).subject;
-  return /CN=([^\n]*)/.exec(subject)?.[1] ?? subject;
+  const all = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (!all) return '?';
+  // A bundle (CA rotation: old + new) names every CA in it.
+  return all.map((b) => { const subject = new X509Certificate(b).subject; return /CN=([^\n]*)/.exec(subject)?.[1] ?? subject; }).join(' + ');
 }
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -120,9 +120,39 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  * An HTTPS server whose every handshake is traced. In `request` mode the handler reads the client's
  * verdict from `(req.socket as TLSSocket).authorized` / `.authorizationError`.
  */
-export function createTlsServer(options: ServerTlsOptions, handler: Handler, trace: Trace | undefined): https.Server {
-  const trusts = caName(options.clientCa);
-  const serverCert = summarizePem(options.identity.cert);
+/**
+ * New TLS material for a running server or client: what the real components get from their dynamic
+ * certificate content (the apiserver's and kubelet's file watchers, client-go's rotating client
+ * certificate). Fields left out keep their current value.
+ */
+export interface TlsReload {
+  readonly identity?: Identity;
+  /** The CA bundle: trusted for client certificates (server) or for the server's certificate (client). */
+  readonly ca?: string;
+}
+
+/** An HTTPS server whose certificate and client-CA bundle can be swapped while it runs. */
+export interface TlsServer extends https.Server {
+  /**
+   * Installs new material with `setSecureContext`: handshakes from now on use it; established
+   * connections keep theirs, as with the apiserver's DynamicServingCertificateController.
+   */
+  reloadTls(material: TlsReload): void;
+}
+
+/** An HTTPS agent whose client certificate and trusted bundle can be swapped while it runs. */
+export interface TlsAgent extends https.Agent {
+  /**
+   * New connections present the new certificate and verify against the new bundle; idle keep-alive
+   * connections are closed and TLS sessions are not resumed (client-go closes its connections when
+   * its certificate rotates). A request in flight (a watch) keeps its connection until it ends.
+   */
+  reloadTls(material: TlsReload): void;
+}
+
+export function createTlsServer(options: ServerTlsOptions, handler: Handler, trace: Trace | undefined): TlsServer {
+  let trusts = caName(options.clientCa);
+  let serverCert = summarizePem(options.identity.cert);
   const server = https.createServer({
     cert: options.identity.cert,
     key: options.identity.key,
@@ -131,7 +161,15 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     rejectUnauthorized: options.mode === 'require',
     minVersion: 'TLSv1.2',
   }, handler);
-  const base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
+  let material = { identity: options.identity, ca: options.clientCa };
+  let base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
+  const reloadTls = (m: TlsReload): void => {
+    material = { identity: m.identity ?? material.identity, ca: m.ca ?? material.ca };
+    server.setSecureContext({ cert: material.identity.cert, key: material.identity.key, ca: material.ca, minVersion: 'TLSv1.2' });
+    trusts = caName(material.ca);
+    serverCert = summarizePem(material.identity.cert);
+    base = { ...base, serverCert, trusts };
+  };
   server.on('secureConnection', (socket: TLSSocket) => {
     const code = socket.authorizationError === null ? undefined : String(socket.authorizationError);
     const clientCert = summarizePeer(socket.getPeerCertificate());
@@ -175,7 +213,7 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
       reason: clientCert === null && /CERTIFICATE|PEER_DID_NOT_RETURN/i.test(code) ? "tls: client didn't provide a certificate" : goReason(code, err.message),
     });
   });
-  return server;
+  return Object.assign(server, { reloadTls });
 }
 
 /** Listens and resolves with the real address; a busy port is a one-line error naming it. */
@@ -209,9 +247,11 @@ export function closeServer(server: https.Server): Promise<void> {
  * An HTTPS agent for a client component: it presents `identity`, verifies the server against
  * `serverCa` (hostname and IP SANs included), and traces each handshake from the client's side.
  */
-export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefined): https.Agent {
-  const trusts = options.verifyServer === false ? 'none' : caName(options.serverCa);
-  const clientCert = options.identity ? summarizePem(options.identity.cert) : null;
+export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefined): TlsAgent {
+  let trusts = options.verifyServer === false ? 'none' : caName(options.serverCa);
+  let clientCert = options.identity ? summarizePem(options.identity.cert) : null;
+  let material: { identity: Identity | undefined; ca: string } = { identity: options.identity, ca: options.serverCa };
+  let reloaded = false;
   const agent = new https.Agent({
     keepAlive: true,
     ca: options.serverCa,
@@ -221,6 +261,11 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   });
   const create = agent.createConnection.bind(agent) as unknown as (o: tls.ConnectionOptions, cb?: () => void) => Socket;
   (agent as unknown as { createConnection: typeof create }).createConnection = (o, cb) => {
+    if (reloaded) {
+      // The pool key still names the first material; what is presented and trusted is the current one.
+      // `session: undefined` overrides the cached session, so nothing is resumed from before the reload.
+      o = { ...o, ca: material.ca, session: undefined, ...(material.identity ? { cert: material.identity.cert, key: material.identity.key } : {}) };
+    }
     const socket = create(o, cb) as TLSSocket;
     let reported = false;
     const base = { type: 'tls-client' as const, client: options.name, server: options.target, clientCert, trusts };
@@ -243,5 +288,12 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
     });
     return socket;
   };
-  return agent;
+  const reloadTls = (m: TlsReload): void => {
+    material = { identity: m.identity ?? material.identity, ca: m.ca ?? material.ca };
+    reloaded = true;
+    trusts = options.verifyServer === false ? 'none' : caName(material.ca);
+    clientCert = material.identity ? summarizePem(material.identity.cert) : null;
+    for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+  };
+  return Object.assign(agent, { reloadTls });
 }

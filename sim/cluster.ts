@@ -34,6 +34,11 @@ export interface ClusterOptions {
   readonly kubeletCertificateAuthority?: boolean;
   /** Which nodes of the PKI's plan get a kubelet and kube-proxy (default: all). */
   readonly nodes?: readonly string[];
+  /**
+   * etcd and/or an apiserver already running (started by the caller, who also stops them): the cluster
+   * adopts them instead of starting its own, e.g. after they picked up renewed certificates.
+   */
+  readonly running?: { readonly etcd?: Etcd; readonly apiserver?: KubeApiserver };
 }
 
 export const identityOf = (pki: Pki, name: string): Identity => {
@@ -48,7 +53,8 @@ export interface Endpoints {
 }
 
 export class Cluster {
-  readonly pki: Pki;
+  /** The PKI the components use; replaced by `reloadPki`. */
+  pki: Pki;
   readonly trace: Trace;
   private readonly options: ClusterOptions;
   private readonly started: Component[] = [];
@@ -109,13 +115,14 @@ export class Cluster {
     const k8sCa = caPem(pki, 'ca');
     const etcdCa = caPem(pki, 'etcd/ca');
     try {
-      const etcd = await this.startOn((port) => new Etcd({
+      const running = this.options.running;
+      const etcd = running?.etcd ? { component: running.etcd, address: running.etcd.address! } : await this.startOn((port) => new Etcd({
         host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace,
       }), 2379);
       this.etcd = etcd.component;
       this.addresses.etcd = `https://${plan.advertiseAddress}:${etcd.address.port}`;
 
-      const api = await this.startOn((port) => new KubeApiserver({
+      const api = running?.apiserver ? { component: running.apiserver, address: running.apiserver.address! } : await this.startOn((port) => new KubeApiserver({
         host: plan.advertiseAddress, port, identity: identityOf(pki, 'apiserver'), clientCa: k8sCa,
         etcd: { endpoints: [this.addresses.etcd!], identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
         kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ...(this.options.kubeletCertificateAuthority === false ? {} : { ca: k8sCa }) },
@@ -181,6 +188,30 @@ export class Cluster {
     const c = new KubeClient({ name, server: this.apiserverUrl, identity: identityOf(this.pki, credentialName), serverCa: caPem(this.pki, 'ca'), trace: this.trace });
     this.clients.push(c);
     return c;
+  }
+
+  /**
+   * Hands every running component new TLS material without restarting it: the leaves of `pki` and the
+   * CA bundles each side trusts (default: `pki`'s own CAs; a CA rotation passes old+new bundles).
+   * Servers (etcd, the apiserver, kubelets) swap their secure context; clients use the new
+   * certificate and bundle for every later connection. Clients from `client()` made before keep theirs.
+   */
+  reloadPki(pki: Pki, bundles: { readonly ca?: string; readonly etcdCa?: string } = {}): void {
+    const ca = bundles.ca ?? caPem(pki, 'ca');
+    const etcdCa = bundles.etcdCa ?? caPem(pki, 'etcd/ca');
+    this.pki = pki;
+    this.etcd?.reloadTls({ identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa });
+    this.apiserver?.reloadTls({
+      serving: identityOf(pki, 'apiserver'), clientCa: ca,
+      etcd: { identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
+      kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ca },
+    });
+    this.controllerManager?.reloadTls({ identity: identityOf(pki, 'controller-manager.conf'), serverCa: ca });
+    this.scheduler?.reloadTls({ identity: identityOf(pki, 'scheduler.conf'), serverCa: ca });
+    for (const [node, kubelet] of this.kubelets) {
+      kubelet.reloadTls({ identity: identityOf(pki, kubeletClientName(node)), serverCa: ca, servingIdentity: identityOf(pki, kubeletServingName(node)), clientCa: ca });
+    }
+    for (const proxy of this.proxies.values()) proxy.reloadTls({ identity: identityOf(pki, 'kube-proxy.conf'), serverCa: ca });
   }
 
   /** Stops everything in reverse start order; safe to call twice. */

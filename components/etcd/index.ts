@@ -12,7 +12,7 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Component, type ComponentDeps } from '../common.js';
-import { closeServer, createTlsServer, listen, type Identity } from '../tls.js';
+import { closeServer, createTlsServer, listen, type Identity, type TlsServer } from '../tls.js';
 import { Gateway } from './server.js';
 import { MvccStore } from './store.js';
 
@@ -47,7 +47,7 @@ export class Etcd implements Component {
   readonly store: MvccStore;
   private readonly options: EtcdOptions;
   private readonly logger: Logger;
-  private server: https.Server | undefined;
+  private server: TlsServer | undefined;
   private gateway: Gateway | undefined;
   private timer: NodeJS.Timeout | undefined;
   private addr: AddressInfo | undefined;
@@ -105,6 +105,17 @@ export class Etcd implements Component {
     this.timer.unref();
     this.logger.info({ address: this.clientUrl, version, memberId: memberId.toString(16) }, 'serving client traffic securely');
     return this.addr;
+  }
+
+  /**
+   * New serving certificate and/or trusted CA bundle while serving. Real etcd reads --cert-file,
+   * --key-file and --trusted-ca-file again for each new connection, so renewed files take effect
+   * without a restart; here the sim hands them over. Established connections keep theirs.
+   */
+  reloadTls(material: { identity?: Identity; trustedCa?: string }): void {
+    if (!this.server) throw new Error(`${this.name}: not started`);
+    this.server.reloadTls({ ...(material.identity ? { identity: material.identity } : {}), ...(material.trustedCa ? { ca: material.trustedCa } : {}) });
+    this.logger.info({ identity: Boolean(material.identity), trustedCa: Boolean(material.trustedCa) }, 'reloaded TLS material');
   }
 
   stop(): Promise<void> {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Trace } from '../../sim/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
 import { EtcdClient } from '../etcd-client.js';
-import { closeServer, createTlsServer, listen, type Identity } from '../tls.js';
+import { closeServer, createTlsServer, listen, type Identity, type TlsReload, type TlsServer } from '../tls.js';
 import type { KubeObject } from '../types.js';
 import { AuthChain } from './auth-chain.js';
 import { requestInfo, type RequestInfo } from './auth/request-info.js';
@@ -80,7 +80,7 @@ export class KubeApiserver implements Component {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly trace: Trace | undefined;
-  private server: https.Server | undefined;
+  private server: TlsServer | undefined;
   private etcdClient: EtcdClient | undefined;
   private chain: AuthChain | undefined;
   private gate: Gate | undefined;
@@ -154,6 +154,21 @@ export class KubeApiserver implements Component {
       await this.stop();
       throw err;
     }
+  }
+
+  /**
+   * New TLS material while serving, as the real apiserver's dynamic certificate content does for
+   * --tls-cert-file/--client-ca-file (file watchers) and its transports for etcd and kubelets:
+   * later handshakes use it, established connections keep theirs.
+   */
+  reloadTls(material: { serving?: Identity; clientCa?: string; etcd?: TlsReload; kubeletClient?: TlsReload }): void {
+    if (!this.server) throw new Error('kube-apiserver: not started');
+    if (material.serving || material.clientCa) {
+      this.server.reloadTls({ ...(material.serving ? { identity: material.serving } : {}), ...(material.clientCa ? { ca: material.clientCa } : {}) });
+    }
+    if (material.etcd) this.etcdClient?.reloadTls(material.etcd);
+    if (material.kubeletClient) this.kubelets?.reloadTls(material.kubeletClient);
+    this.logger.info({ serving: Boolean(material.serving), clientCa: Boolean(material.clientCa), etcd: Boolean(material.etcd), kubeletClient: Boolean(material.kubeletClient) }, 'reloaded TLS material');
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Trace } from '../../sim/trace.js';
-import { createTlsAgent, goReason, type Identity } from '../tls.js';
+import { createTlsAgent, goReason, type Identity, type TlsAgent } from '../tls.js';
 import type { Node, Pod } from '../types.js';
 import { badRequest, failure, upstreamError } from './errors.js';
 
@@ -47,9 +47,9 @@ export function kubeletLocation(node: Node): { host: string; port: number } {
 }
 
 export class KubeletClient {
-  private readonly options: KubeletClientOptions;
+  private options: KubeletClientOptions;
   private readonly trace: Trace | undefined;
-  private readonly agents = new Map<string, https.Agent>();
+  private readonly agents = new Map<string, TlsAgent>();
   private readonly open = new Set<IncomingMessage | ReturnType<typeof https.request>>();
 
   constructor(options: KubeletClientOptions, trace: Trace | undefined) {
@@ -57,7 +57,17 @@ export class KubeletClient {
     this.trace = trace;
   }
 
-  private agentFor(node: string): https.Agent {
+  /**
+   * New apiserver-kubelet-client certificate and/or --kubelet-certificate-authority bundle for later
+   * connections to every kubelet (a bundle only replaces a bundle: verification stays on or off).
+   */
+  reloadTls(material: { identity?: Identity; ca?: string }): void {
+    const ca = this.options.kubeletCertificateAuthority === undefined ? undefined : material.ca ?? this.options.kubeletCertificateAuthority;
+    this.options = { identity: material.identity ?? this.options.identity, kubeletCertificateAuthority: ca };
+    for (const agent of this.agents.values()) agent.reloadTls({ identity: this.options.identity, ...(ca === undefined ? {} : { ca }) });
+  }
+
+  private agentFor(node: string): TlsAgent {
     let agent = this.agents.get(node);
     if (!agent) {
       const ca = this.options.kubeletCertificateAuthority;

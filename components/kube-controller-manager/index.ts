@@ -81,9 +81,24 @@ export class KubeControllerManager implements Component {
     this.clock = deps.clock ?? systemClock;
   }
 
+  /** The apiserver CA bundle given by reloadTls, for clients made after it. */
+  private reloadedServerCa: string | undefined;
+
+  /**
+   * New client certificate (controller-manager.conf, used by its own client only) and/or the apiserver's
+   * CA bundle (every client, the controllers' token clients included) for later connections.
+   */
+  reloadTls(material: { identity?: Identity; serverCa?: string }): void {
+    if (material.serverCa) this.reloadedServerCa = material.serverCa;
+    for (const c of this.clients) {
+      const own = c.name === 'kube-controller-manager';
+      c.reloadTls({ ...(own && material.identity ? { identity: material.identity } : {}), ...(material.serverCa ? { ca: material.serverCa } : {}) });
+    }
+  }
+
   private newClient(name: string, auth: { identity: Identity } | { token: string }): KubeClient {
     const c = new KubeClient({
-      name, server: this.options.apiserver, serverCa: this.options.serverCa, ...auth,
+      name, server: this.options.apiserver, serverCa: this.reloadedServerCa ?? this.options.serverCa, ...auth,
       ...(this.deps.trace ? { trace: this.deps.trace } : {}),
     });
     this.clients.push(c);

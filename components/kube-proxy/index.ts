@@ -103,6 +103,11 @@ export class KubeProxy implements Component {
     });
   }
 
+  /** New client certificate (kube-proxy.conf) and/or the apiserver's CA bundle for later connections. */
+  reloadTls(material: { identity?: Identity; serverCa?: string }): void {
+    this.client?.reloadTls({ ...(material.identity ? { identity: material.identity } : {}), ...(material.serverCa ? { ca: material.serverCa } : {}) });
+  }
+
   async start(): Promise<undefined> {
     const o = this.options;
     this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: 'kube-proxy/v1.30.0 (linux/amd64) kubernetes', ...(this.trace ? { trace: this.trace } : {}) });

@@ -136,6 +136,11 @@ export class KubeScheduler implements Component {
     return undefined;
   }
 
+  /** New client certificate (scheduler.conf) and/or the apiserver's CA bundle for later connections. */
+  reloadTls(material: { identity?: Identity; serverCa?: string }): void {
+    this.client?.reloadTls({ ...(material.identity ? { identity: material.identity } : {}), ...(material.serverCa ? { ca: material.serverCa } : {}) });
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

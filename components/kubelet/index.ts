@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Trace } from '../../sim/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
-import { closeServer, createTlsServer, goReason, listen, type Identity } from '../tls.js';
+import { closeServer, createTlsServer, goReason, listen, type Identity, type TlsServer } from '../tls.js';
 import type { Lease, Node, Pod, ResourceList } from '../types.js';
 import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subjectAccessReview, type KubeletAttributes } from './auth.js';
 import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
@@ -72,7 +72,7 @@ export class Kubelet implements Component {
   private readonly deleting = new Set<string>();
   private readonly followers = new Map<string, Set<ServerResponse>>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private server: https.Server | undefined;
+  private server: TlsServer | undefined;
   private client: KubeClient | undefined;
   private reflector: Reflector<Pod> | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
@@ -139,6 +139,21 @@ export class Kubelet implements Component {
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
+  }
+
+  /**
+   * New TLS material while running: its client certificate (kubelet.conf) and the apiserver's CA, its
+   * serving certificate and the CA it trusts for clients (clientCAFile). The real kubelet watches its
+   * certificate files (the client certificate manager, the serving certificate's dynamic content).
+   */
+  reloadTls(material: { identity?: Identity; serverCa?: string; servingIdentity?: Identity; clientCa?: string }): void {
+    if (!this.server || !this.client) throw new Error(`${this.name}: not started`);
+    if (material.identity || material.serverCa) {
+      this.client.reloadTls({ ...(material.identity ? { identity: material.identity } : {}), ...(material.serverCa ? { ca: material.serverCa } : {}) });
+    }
+    if (material.servingIdentity || material.clientCa) {
+      this.server.reloadTls({ ...(material.servingIdentity ? { identity: material.servingIdentity } : {}), ...(material.clientCa ? { ca: material.clientCa } : {}) });
+    }
   }
 
   private async shutdown(): Promise<void> {
