@@ -1,5 +1,6 @@
 /** Every scenario `npm run scenario -- NAME` can play; `--list` prints them in this order. */
 import type { Scenario } from '../sim/scenario.js';
+import { expiry } from './expiry.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour];
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry];
