@@ -59,13 +59,13 @@ const asList = (v: string | string[] | undefined): string[] => (v === undefined 
 
 export function summarizePeer(c: PeerCertificate | undefined | null): CertSummary | null {
   if (!c || Object.keys(c).length === 0 || !c.subject) return null;
-  return { cn: asList(c.subject.CN)[0] ?? '', o: asList(c.subject.O), issuer: asList(c.issuer?.CN)[0] ?? '' };
+  return { cn: asList(c.subject.CN)[0] ?? '', o: asList(c.subject.O), issuer: asList(c.issuer?.CN)[0] ?? '', ...(c.serialNumber ? { serial: c.serialNumber.toUpperCase() } : {}) };
 }
 
 export function summarizePem(pem: string): CertSummary {
   const x = new X509Certificate(pem);
   const field = (s: string, k: string): string[] => s.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
-  return { cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '' };
+  return { cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '', serial: x.serialNumber.toUpperCase() };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Every scenario `npm run scenario -- NAME` can play; `--list` prints them in this order. */
 import type { Scenario } from '../sim/scenario.js';
 import { expiry } from './expiry.js';
+import { rotateCa } from './rotate-ca.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry];
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa];

@@ -14,6 +14,8 @@ export interface CertSummary {
   readonly o: readonly string[];
   /** The issuer's CN. */
   readonly issuer: string;
+  /** The serial number (hex, as OpenSSL prints it): tells apart two certificates with the same names, e.g. across a CA rotation. */
+  readonly serial?: string;
 }
 
 /** The server's half of a handshake. */
