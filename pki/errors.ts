@@ -14,7 +14,8 @@ export type PkiErrorCode =
   | 'CA_MISMATCH' // a certificate not signed by the CA the table names
   | 'CA_EXPIRED' // a CA that is expired or not yet valid, so nothing can be signed with it
   | 'CSR_INVALID' // a CSR whose signature or content is wrong
-  | 'KUBECONFIG_INVALID'; // a kubeconfig that cannot be read
+  | 'KUBECONFIG_INVALID' // a kubeconfig that cannot be read
+  | 'CERT_KEY_INVALID'; // a control-plane certificate key that is not hex, not an AES key, or does not decrypt kubeadm-certs
 
 export class PkiError extends Error {
   readonly code: PkiErrorCode;
