@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { PkiError } from './errors.js';
 import { kubeadmDate } from './inspect.js';
-import { issueLeaf, notAfter, privateKeyPem, validAt } from './issue.js';
+import { issueLeaf, notAfter, privateKeyPem, validAt, type Signer } from './issue.js';
 import { parseKubeconfig, renderKubeconfig } from './kubeconfig.js';
 import { parseCertificates } from './pem.js';
 import type { LeafSpec } from './spec.js';
@@ -69,9 +69,8 @@ export async function renewCertificates(dir: string, names: readonly string[], o
   const known = [...KUBEADM_CERTS, ...extraNames(pki)];
   const chosen = names.includes('all') ? known : names.map((n) => known.find((k) => k.name === n)
     ?? (() => { throw new PkiError('BAD_ARGUMENT', `renew: unknown certificate "${n}" (one of all, ${known.map((k) => k.name).join(', ')})`); })());
-  const writes: { rel: string; data: string; mode: number }[] = [];
-  const renewed: { name: string; what: string; notAfter: Date }[] = [];
-  for (const k of chosen) {
+  // Every check first, then the key pairs made at once (RSA generation dominates and runs on the pool).
+  const plans = chosen.map((k) => {
     const spec = pki.table.certs.find((s): s is LeafSpec => s.kind === 'leaf' && s.name === k.spec);
     if (!spec) throw new PkiError('BAD_ARGUMENT', `renew: "${k.name}" is not in this directory's plan`);
     const current = pki.leaves.get(spec.name)!;
@@ -82,21 +81,25 @@ export async function renewCertificates(dir: string, names: readonly string[], o
       ...spec, cn: spec.ca === 'self' ? spec.cn : d.subject.cn, o: spec.ca === 'self' ? spec.o : d.subject.o,
       sans: d.sans, usages: ekus.length > 0 ? ekus : spec.usages,
     };
-    const signer = spec.ca === 'self' ? 'self' : pki.signers.get(spec.ca)!;
+    const signer: Signer | 'self' = spec.ca === 'self' ? 'self' : pki.signers.get(spec.ca)!;
     if (signer !== 'self' && !validAt(signer.cert, now)) {
       throw new PkiError('CA_EXPIRED', `${k.name}: its CA "${signer.subject.cn}" is expired (valid to ${signer.cert.validTo}); it cannot sign a renewal`);
     }
+    return { k, spec, fromCert, signer };
+  });
+  const results = await Promise.all(plans.map(async ({ k, spec, fromCert, signer }) => {
     const issued = await issueLeaf(fromCert, signer, pki.plan.keyAlgorithm, now);
     const keyPem = privateKeyPem(issued.key.privateKey);
+    const renewed = { name: k.name, what: k.what, notAfter: notAfter(issued.cert) };
     if (spec.output.kind === 'files') {
-      writes.push({ rel: spec.output.cert, data: issued.certPem, mode: 0o644 }, { rel: spec.output.key, data: keyPem, mode: 0o600 });
-    } else {
-      const rel = spec.output.file;
-      const kc = parseKubeconfig(await fs.readFile(path.join(dir, rel), 'utf8'), rel);
-      writes.push({ rel, mode: 0o600, data: renderKubeconfig({ ...kc, certPem: issued.certPem, keyPem }) });
+      return { renewed, writes: [{ rel: spec.output.cert, data: issued.certPem, mode: 0o644 }, { rel: spec.output.key, data: keyPem, mode: 0o600 }] };
     }
-    renewed.push({ name: k.name, what: k.what, notAfter: notAfter(issued.cert) });
-  }
+    const rel = spec.output.file;
+    const kc = parseKubeconfig(await fs.readFile(path.join(dir, rel), 'utf8'), rel);
+    return { renewed, writes: [{ rel, mode: 0o600, data: renderKubeconfig({ ...kc, certPem: issued.certPem, keyPem }) }] };
+  }));
+  const writes = results.flatMap((r) => r.writes);
+  const renewed = results.map((r) => r.renewed);
   await writeAtomically(dir, writes);
   return { renewed, written: writes.map((w) => w.rel) };
 }
