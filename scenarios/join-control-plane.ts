@@ -12,6 +12,7 @@
  * certificate is shown on a real peer-TLS handshake with cp-1's (both ways verified against the etcd CA),
  * and cp-2's apiserver shares cp-1's etcd.
  */
+import { randomInt } from 'node:crypto';
 import https from 'node:https';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,7 @@ import type { Scenario, ScenarioContext } from '../sim/scenario.js';
 import { deployAndRead, probe, tempClusterDir } from './lifecycle.js';
 
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const randomToken = (n: number): string => Array.from({ length: n }, () => TOKEN_CHARS[Math.floor(Math.random() * TOKEN_CHARS.length)]).join('');
+const randomToken = (n: number): string => Array.from({ length: n }, () => TOKEN_CHARS[randomInt(TOKEN_CHARS.length)]).join('');
 
 /** One handshake between two etcd peer certificates, on a peer-port listener with etcd's peer TLS settings. */
 async function peerHandshake(ctx: ScenarioContext, host: string, server: { name: string; identity: Identity }, client: { name: string; identity: Identity }, etcdCa: string): Promise<string> {
