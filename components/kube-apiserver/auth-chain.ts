@@ -22,6 +22,7 @@ import { ObjectCache } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { resourceByName } from './registry.js';
 import { Store, type KvBackend } from './storage.js';
+import { authenticateBootstrapToken, BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_SECRET_PREFIX, type BootstrapTokenSecret } from '../bootstrap-token.js';
 
 export interface AuthChainOptions {
   readonly anonymousAuth: boolean;
@@ -59,6 +60,9 @@ export class AuthChain implements Gate {
   readonly serviceAccounts: ObjectCache;
   readonly pods: ObjectCache<Pod>;
   readonly nodes: ObjectCache<Node>;
+  /** Secrets, for the bootstrap-token authenticator (it reads kube-system/bootstrap-token-<id>). */
+  readonly secrets: ObjectCache<BootstrapTokenSecret>;
+  private readonly logger: Logger;
   private readonly rbac: RbacPolicyProvider;
   private readonly store: Store;
 
@@ -73,6 +77,8 @@ export class AuthChain implements Gate {
     this.serviceAccounts = new ObjectCache(resourceByName('serviceaccounts'), kv, logger);
     this.pods = new ObjectCache<Pod>(resourceByName('pods'), kv, logger);
     this.nodes = new ObjectCache<Node>(resourceByName('nodes'), kv, logger);
+    this.secrets = new ObjectCache<BootstrapTokenSecret>(resourceByName('secrets'), kv, logger);
+    this.logger = logger;
     this.rbac = {
       getClusterRole: (name) => this.clusterRoles.get(undefined, name),
       listClusterRoleBindings: () => this.clusterRoleBindings.list(),
@@ -82,7 +88,7 @@ export class AuthChain implements Gate {
   }
 
   private caches(): ObjectCache<KubeObject>[] {
-    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods, this.nodes] as ObjectCache<KubeObject>[];
+    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods, this.nodes, this.secrets] as ObjectCache<KubeObject>[];
   }
 
   async start(): Promise<void> {
@@ -104,6 +110,16 @@ export class AuthChain implements Gate {
       const sa = await this.store.tryGet(resourceByName('serviceaccounts'), named.namespace, named.name);
       fresh.set(`${named.namespace}/${named.name}`, sa?.metadata.uid);
     }
+    // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
+    // as kube-system/bootstrap-token-<id>; read from etcd when the cache has not seen it yet.
+    const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
+    const bootstrapId = bearer ? BOOTSTRAP_TOKEN_PATTERN.exec(bearer)?.[1] : undefined;
+    let bootstrapSecret: BootstrapTokenSecret | undefined;
+    if (bootstrapId) {
+      const name = `${BOOTSTRAP_TOKEN_SECRET_PREFIX}${bootstrapId}`;
+      bootstrapSecret = this.secrets.get('kube-system', name) ?? await this.store.tryGet<BootstrapTokenSecret>(resourceByName('secrets'), 'kube-system', name);
+    }
+    const now = this.options.now();
     const result = authenticate({
       authorized: socket.authorized,
       authorizationError: err === null || err === undefined ? null : String(err),
@@ -116,7 +132,13 @@ export class AuthChain implements Gate {
         issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
         serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid ?? fresh.get(`${ns}/${name}`),
       },
-      now: this.options.now(),
+      tokenAuthenticators: [(token) => {
+        const r = authenticateBootstrapToken(token, (name) => (bootstrapSecret?.metadata.name === name ? bootstrapSecret : undefined), now);
+        if ('user' in r) return { user: r.user };
+        if (bootstrapId) this.logger.info({ reason: r.noOpinion }, 'bootstrap token not accepted');
+        return undefined;
+      }],
+      now,
     });
     return result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason };
   }

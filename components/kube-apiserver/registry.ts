@@ -10,7 +10,7 @@
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 export interface SubresourceDef {
-  readonly name: 'status' | 'binding' | 'log' | 'scale' | 'token';
+  readonly name: 'status' | 'binding' | 'log' | 'scale' | 'token' | 'approval';
   readonly kind: string;
   readonly verbs: readonly Verb[];
   /** Group and version of the subresource's kind when it differs (Scale is autoscaling/v1). */
@@ -91,6 +91,12 @@ export const RESOURCES: readonly ResourceDef[] = [
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'], subresources: [] },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'], subresources: [] },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview', namespaced: false, verbs: ['create'], subresources: [] },
+  // certificates.k8s.io/v1
+  {
+    group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest',
+    namespaced: false, verbs: CRUD, shortNames: ['csr'], storage: 'certificatesigningrequests',
+    subresources: [{ name: 'approval', kind: 'CertificateSigningRequest', verbs: ['get', 'patch', 'update'] }, status('CertificateSigningRequest')],
+  },
   // coordination.k8s.io/v1
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, verbs: CRUD, storage: 'leases', subresources: [] },
   // rbac.authorization.k8s.io/v1

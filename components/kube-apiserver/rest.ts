@@ -25,6 +25,7 @@ import { parseFieldSelector, parseLabelSelector, selects, type Selection } from 
 import type { Store } from './storage.js';
 import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
 import { includeObjectOf, toTable, wantsTable } from './table.js';
+import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
 import { serveWatch, type ActiveWatch } from './watch.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -196,6 +197,7 @@ export class Rest {
     if (!md.name && md.generateName) md.name = generateName(md.generateName);
     validateName(def, md.name ?? '');
     delete md.resourceVersion;
+    if (def.resource === 'certificatesigningrequests') prepareCsrCreate(obj, ctx.user);
     await prepareForCreate(def, obj, this.d.strategy);
     await this.admit(ctx, obj, undefined);
     const created = await this.d.store.create(def, obj);
@@ -210,7 +212,7 @@ export class Rest {
     if (def.namespaced && obj.metadata.namespace && obj.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const rv = obj.metadata.resourceVersion;
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
-      const next = await prepareForUpdate(def, obj, old, sub, this.d.strategy);
+      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, obj, old, sub, this.d.strategy), old, sub, obj);
       await this.admit(ctx, next, old);
       return next;
     }, rv ? { expectedRv: rv } : {});
@@ -227,11 +229,32 @@ export class Rest {
       if (!isRec(patched) || !isRec(patched.metadata)) throw badRequest('the patched object has no metadata');
       const prv = patched.metadata.resourceVersion;
       if (prv !== undefined && prv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
-      const next = await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.d.strategy);
+      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.d.strategy), old, sub, patched as Obj);
       await this.admit(ctx, next, old);
       return next;
     });
     sendJson(ctx.res, 200, withType(def, object));
+  }
+
+  /**
+   * CertificateSigningRequests: the registry's own update rules for the main resource, /approval and
+   * /status, then the CertificateApproval / CertificateSigning admission plugins (the `approve` or
+   * `sign` verb on certificates.k8s.io `signers` named by the request's signerName).
+   */
+  private async csrUpdate(ctx: RestContext, def: ResourceDef, next: Obj, old: Obj, sub: string | undefined, requested?: Obj): Promise<Obj> {
+    if (def.resource !== 'certificatesigningrequests') return next;
+    // The generic status path keeps only .status of the request; approval reads the conditions too.
+    const incoming = sub === 'approval' ? (requested ?? next) : next;
+    const result = prepareCsrUpdate({ ...incoming, metadata: next.metadata }, old, sub);
+    const check = csrAdmissionCheck(result, old, sub);
+    if (check) {
+      const d = await this.d.gate.authorize(ctx.user, {
+        isResourceRequest: true, path: '', verb: check.verb, apiPrefix: 'apis', apiGroup: 'certificates.k8s.io', apiVersion: '*',
+        namespace: '', resource: 'signers', subresource: '', name: check.signerName, parts: [],
+      });
+      if (!d.allowed) throw csrAdmissionForbidden(old.metadata.name ?? '', check.verb, check.signerName);
+    }
+    return result;
   }
 
   private async delete(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string): Promise<void> {

@@ -27,7 +27,8 @@ export function generateName(base: string): string {
 
 export function validateName(def: ResourceDef, name: string): void {
   if (name === '') throw invalid(groupResource(def), def.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
-  if (def.group === 'rbac.authorization.k8s.io') {
+  // CertificateSigningRequests: "We don't care what you call your certificate requests" (ValidateCertificateRequestName).
+  if (def.group === 'rbac.authorization.k8s.io' || def.resource === 'certificatesigningrequests') {
     // RBAC objects only need to be a valid path segment (ValidateRBACName = path.IsValidPathSegmentName).
     if (name === '.' || name === '..' || name.includes('/') || name.includes('%')) {
       throw invalid(groupResource(def), def.kind, name, [{ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%'` }]);

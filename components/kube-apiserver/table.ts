@@ -5,8 +5,9 @@
  * Resources without a printer get the default table: Name and Created At.
  */
 import type { Deployment, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../types.js';
-import { age, formatEndpoints, podStatus } from '../kubectl/printers.js';
+import { age, formatEndpoints, humanDuration, podStatus } from '../kubectl/printers.js';
 import type { ResourceDef } from './registry.js';
+import { csrCondition, type CertificateSigningRequest } from './certificates.js';
 
 interface Column {
   readonly name: string;
@@ -110,6 +111,18 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       const e = o as KubeEvent;
       return [age(e.lastTimestamp ?? e.firstTimestamp ?? e.metadata.creationTimestamp, now), e.type, e.reason,
         `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`, e.message];
+    },
+  },
+  CertificateSigningRequest: {
+    columns: [NAME, AGE, col('SignerName', 'Only one signer is allowed for a CertificateSigningRequest.'),
+      col('Requestor', 'Name of the user that requested the CertificateSigningRequest.'),
+      col('RequestedDuration', 'The requested duration of the certificate'),
+      col('Condition', 'The condition of the CertificateSigningRequest.')],
+    cells: (o, now) => {
+      const c = o as CertificateSigningRequest;
+      const d = c.spec.expirationSeconds;
+      return [o.metadata.name ?? '', age(o.metadata.creationTimestamp, now), c.spec.signerName, c.spec.username ?? '',
+        d === undefined ? '<none>' : humanDuration(d * 1000), csrCondition(c)];
     },
   },
   Lease: {

@@ -404,6 +404,13 @@ export function bootstrapNamespaceRoles(): Role[] {
       rule(['watch'], [''], ['configmaps']),
       rule(['get', 'update'], [''], ['configmaps'], ['kube-scheduler']),
     ]),
+    // The bootstrap signer reads token Secrets in kube-system and signs kube-public/cluster-info.
+    namespacedRole('kube-system', 'system:controller:bootstrap-signer', [rule(['get', 'list', 'watch'], [''], ['secrets'])]),
+    namespacedRole('kube-public', 'system:controller:bootstrap-signer', [
+      rule(['get', 'list', 'watch'], [''], ['configmaps']),
+      rule(['update'], [''], ['configmaps'], ['cluster-info']),
+      eventsRule(),
+    ]),
   ];
 }
 
@@ -413,6 +420,8 @@ export function bootstrapNamespaceRoleBindings(): RoleBinding[] {
     namespacedRoleBinding('kube-system', 'system::extension-apiserver-authentication-reader', 'extension-apiserver-authentication-reader', [userSubject(KubeControllerManager), userSubject(KubeScheduler)]),
     namespacedRoleBinding('kube-system', 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [userSubject(KubeControllerManager), serviceAccountSubject('kube-system', 'kube-controller-manager')]),
     namespacedRoleBinding('kube-system', 'system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [userSubject(KubeScheduler), serviceAccountSubject('kube-system', 'kube-scheduler')]),
+    namespacedRoleBinding('kube-system', 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [serviceAccountSubject('kube-system', 'bootstrap-signer')]),
+    namespacedRoleBinding('kube-public', 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [serviceAccountSubject('kube-system', 'bootstrap-signer')]),
   ];
 }
 
