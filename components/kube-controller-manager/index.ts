@@ -21,9 +21,12 @@ import { GarbageCollector } from './garbage-collector.js';
 import { Informer } from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
+import { BootstrapSigner, CsrApprovingController, CsrSigningController, type ClusterSigning } from './certificates.js';
+import type { CertificateSigningRequest } from '../kube-apiserver/certificates.js';
+import type { BootstrapTokenSecret } from '../bootstrap-token.js';
 import type { WorkQueue } from './workqueue.js';
 
-export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'garbagecollector';
+export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner';
 
 /** The service account each controller runs as (the real controller-manager's names). */
 export const SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
@@ -31,6 +34,9 @@ export const SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   replicaset: 'replicaset-controller',
   endpoint: 'endpoint-controller',
   garbagecollector: 'generic-garbage-collector',
+  csrapproving: 'certificate-controller',
+  csrsigning: 'certificate-controller',
+  bootstrapsigner: 'bootstrap-signer',
 };
 
 export interface KubeControllerManagerOptions {
@@ -41,7 +47,13 @@ export interface KubeControllerManagerOptions {
   readonly serverCa: string;
   /** Default true, as kubeadm sets it. False: every controller uses the controller-manager's certificate. */
   readonly useServiceAccountCredentials?: boolean;
-  /** Which controllers run (default: all four). */
+  /**
+   * --cluster-signing-cert-file / --cluster-signing-key-file (ca.crt, ca.key) and --cluster-signing-duration.
+   * Given (kubeadm always gives them), the certificate controllers (csrapproving, csrsigning) and the
+   * bootstrapsigner kubeadm enables run by default too.
+   */
+  readonly clusterSigning?: ClusterSigning;
+  /** Which controllers run (default: deployment, replicaset, endpoint, garbagecollector, and the certificate ones with clusterSigning). */
   readonly controllers?: readonly ControllerName[];
   /** Lifetime asked for in each TokenRequest (the real clientbuilder asks for 3600 s). */
   readonly tokenExpirationSeconds?: number;
@@ -71,6 +83,9 @@ export class KubeControllerManager implements Component {
   private readonly queues: WorkQueue[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private elector: LeaderElector | undefined;
+  private bootstrapSigner: BootstrapSigner | undefined;
+  /** The CSR approver, once running (its decisions explain why a CSR stays Pending). */
+  csrApprover: CsrApprovingController | undefined;
   private started = false;
   private stopped = false;
 
@@ -171,7 +186,8 @@ export class KubeControllerManager implements Component {
   }
 
   private async run(): Promise<void> {
-    const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'garbagecollector']);
+    const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'garbagecollector',
+      ...(this.options.clusterSigning ? ['csrapproving', 'csrsigning', 'bootstrapsigner'] as const : [])]);
     const root = this.newClient('kube-controller-manager', { identity: this.options.identity });
     if (this.options.leaderElect) {
       this.elector = new LeaderElector({
@@ -210,6 +226,24 @@ export class KubeControllerManager implements Component {
     if (enabled.has('garbagecollector')) {
       this.queues.push(new GarbageCollector({ client: await clientFor('garbagecollector'), deployments, replicaSets, pods, logger: log('garbagecollector') }).queue);
     }
+    if (enabled.has('csrapproving') || enabled.has('csrsigning')) {
+      const csrs = informer<CertificateSigningRequest>(resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' }), '*v1.CertificateSigningRequest');
+      if (enabled.has('csrapproving')) {
+        this.csrApprover = new CsrApprovingController({ client: await clientFor('csrapproving'), csrs, logger: log('csrapproving'), clock: this.clock });
+        this.queues.push(this.csrApprover.queue);
+      }
+      if (enabled.has('csrsigning')) {
+        if (!this.options.clusterSigning) throw new Error('kube-controller-manager: csrsigning needs --cluster-signing-cert-file and --cluster-signing-key-file');
+        this.queues.push(new CsrSigningController({ client: await clientFor('csrsigning'), csrs, logger: log('csrsigning'), clock: this.clock, signing: this.options.clusterSigning }).queue);
+      }
+    }
+    if (enabled.has('bootstrapsigner')) {
+      const secrets = new Informer<BootstrapTokenSecret>({ client: root, path: resourcePath({ resource: 'secrets', namespace: 'kube-system' }), fieldSelector: 'type=bootstrap.kubernetes.io/token', logger: this.logger, kind: '*v1.Secret' });
+      const configMaps = new Informer<KubeObject & { data?: Record<string, string> }>({ client: root, path: resourcePath({ resource: 'configmaps', namespace: 'kube-public' }), fieldSelector: 'metadata.name=cluster-info', logger: this.logger, kind: '*v1.ConfigMap' });
+      this.informers.push(secrets as unknown as Informer<KubeObject>, configMaps as unknown as Informer<KubeObject>);
+      this.bootstrapSigner = new BootstrapSigner({ client: await clientFor('bootstrapsigner'), secrets, configMaps, logger: log('bootstrapsigner'), clock: this.clock });
+      this.queues.push(this.bootstrapSigner.queue);
+    }
     if (this.stopped) return;
     await Promise.all(this.informers.map((i) => i.start()));
     this.logger.info({ controllers: [...enabled] }, 'caches synced; controllers running');
@@ -224,6 +258,7 @@ export class KubeControllerManager implements Component {
     if (this.stopped) return;
     this.stopped = true;
     this.elector?.stop();
+    this.bootstrapSigner?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const q of this.queues) q.stop();
