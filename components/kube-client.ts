@@ -27,6 +27,11 @@ export interface KubeClientOptions {
   readonly token?: string;
   /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.30.0`). */
   readonly userAgent?: string;
+  /**
+   * kubeconfig's insecure-skip-tls-verify: the server's certificate is not verified. Only kubeadm's
+   * join discovery uses it, for the first, anonymous read of cluster-info (checked by its JWS).
+   */
+  readonly insecureSkipTLSVerify?: boolean;
 }
 
 /** A non-2xx answer: the HTTP status and the apiserver's Status object. */
@@ -95,6 +100,7 @@ export class KubeClient {
     this.agent = createTlsAgent({
       name: options.name, target: 'kube-apiserver', serverCa: options.serverCa,
       ...(options.identity ? { identity: options.identity } : {}),
+      ...(options.insecureSkipTLSVerify ? { verifyServer: false } : {}),
     }, options.trace);
   }
 

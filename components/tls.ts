@@ -20,7 +20,11 @@ export interface Identity {
 export interface ServerTlsOptions {
   /** Component name, for the trace (`etcd`, `kube-apiserver`, `kubelet (node-1)`). */
   readonly name: string;
-  readonly identity: Identity;
+  /**
+   * The serving certificate. Absent: the server has none yet (a kubelet with serverTLSBootstrap whose
+   * kubelet-serving CSR is not signed): every handshake fails until `reloadTls` installs one.
+   */
+  readonly identity?: Identity;
   /** PEM bundle of the CA(s) trusted for client certificates. */
   readonly clientCa: string;
   /**
@@ -107,6 +111,11 @@ export function goReason(code: string | undefined, message = ''): string {
       return 'remote error: tls: bad certificate';
     case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
       return 'remote error: tls: error decrypting message';
+    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
+      return 'remote error: tls: handshake failure';
+    case 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM':
+    case 'ERR_SSL_NO_SHARED_CIPHER':
+      return 'tls: no certificates configured';
     default:
       return message || code || 'unknown TLS error';
   }
@@ -152,10 +161,9 @@ export interface TlsAgent extends https.Agent {
 
 export function createTlsServer(options: ServerTlsOptions, handler: Handler, trace: Trace | undefined): TlsServer {
   let trusts = caName(options.clientCa);
-  let serverCert = summarizePem(options.identity.cert);
+  let serverCert = options.identity ? summarizePem(options.identity.cert) : null;
   const server = https.createServer({
-    cert: options.identity.cert,
-    key: options.identity.key,
+    ...(options.identity ? { cert: options.identity.cert, key: options.identity.key } : {}),
     ca: options.clientCa,
     requestCert: true,
     rejectUnauthorized: options.mode === 'require',
@@ -165,9 +173,9 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
   let base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
   const reloadTls = (m: TlsReload): void => {
     material = { identity: m.identity ?? material.identity, ca: m.ca ?? material.ca };
-    server.setSecureContext({ cert: material.identity.cert, key: material.identity.key, ca: material.ca, minVersion: 'TLSv1.2' });
+    server.setSecureContext({ ...(material.identity ? { cert: material.identity.cert, key: material.identity.key } : {}), ca: material.ca, minVersion: 'TLSv1.2' });
     trusts = caName(material.ca);
-    serverCert = summarizePem(material.identity.cert);
+    serverCert = material.identity ? summarizePem(material.identity.cert) : null;
     base = { ...base, serverCert, trusts };
   };
   server.on('secureConnection', (socket: TLSSocket) => {

@@ -19,6 +19,8 @@ import { KubeScheduler } from '../components/kube-scheduler/index.js';
 import { Kubelet } from '../components/kubelet/index.js';
 import type { Identity } from '../components/tls.js';
 import type { Trace } from './trace.js';
+import { uploadClusterInfo } from './join.js';
+import { privateKeyPem } from '../pki/issue.js';
 
 export interface ClusterOptions {
   readonly pki: Pki;
@@ -39,6 +41,14 @@ export interface ClusterOptions {
    * adopts them instead of starting its own, e.g. after they picked up renewed certificates.
    */
   readonly running?: { readonly etcd?: Etcd; readonly apiserver?: KubeApiserver };
+  /**
+   * Node join enabled, as kubeadm sets it up: the controller-manager gets ca.crt/ca.key as
+   * --cluster-signing-cert-file/--cluster-signing-key-file (csrapproving, csrsigning, bootstrapsigner
+   * run) and `kubeadm init` uploads kube-public/cluster-info. durationMs is --cluster-signing-duration
+   * (default one year); backdateMs the signer's backdate (default 5 min; a scenario with certificates
+   * that live seconds sets 0).
+   */
+  readonly clusterSigning?: { readonly durationMs?: number; readonly backdateMs?: number };
 }
 
 export const identityOf = (pki: Pki, name: string): Identity => {
@@ -136,8 +146,11 @@ export class Cluster {
 
       await this.kubeadmInit(url);
 
+      const signing = this.options.clusterSigning;
+      const caSigner = pki.signers.get('ca');
       this.controllerManager = await this.startClient(new KubeControllerManager({
         apiserver: url, identity: identityOf(pki, 'controller-manager.conf'), serverCa: k8sCa,
+        ...(signing && caSigner ? { clusterSigning: { certPem: k8sCa, keyPem: privateKeyPem(caSigner.key), ...signing } } : {}),
       }, { logger, trace }));
       this.scheduler = await this.startClient(new KubeScheduler({
         apiserver: url, identity: identityOf(pki, 'scheduler.conf'), serverCa: k8sCa,
@@ -178,6 +191,7 @@ export class Cluster {
           if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
         }
       }
+      if (this.options.clusterSigning) await uploadClusterInfo(superAdmin, url, caPem(this.pki, 'ca'));
     } finally {
       superAdmin.close();
     }

@@ -26,7 +26,8 @@ export interface TlsServerEvent {
   /** This server's listening address and the peer's, `ip:port`. */
   readonly local: string;
   readonly peer: string;
-  readonly serverCert: CertSummary;
+  /** null: the server had no certificate to present (a kubelet waiting for its kubelet-serving CSR). */
+  readonly serverCert: CertSummary | null;
   readonly clientCert: CertSummary | null;
   /** The CA (CN) the server checks client certificates against. */
   readonly trusts: string;

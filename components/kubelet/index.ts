@@ -20,6 +20,10 @@ import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subject
 import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
 import { formatLogs, PodIpAllocator, rfc3339, rfc3339Micro, runningPodStatus, startPod, type RunningPod } from './pod-runtime.js';
 import { Reflector } from './reflector.js';
+import { CertificateManager } from './certificate-manager.js';
+import { writeKubeletCredentials } from './bootstrap.js';
+import { writeAtomically } from '../../pki/store.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../kube-apiserver/certificates.js';
 
 export interface KubeletOptions {
   readonly nodeName: string;
@@ -33,8 +37,19 @@ export interface KubeletOptions {
   readonly identity: Identity;
   /** The Kubernetes CA, to verify the apiserver. */
   readonly serverCa: string;
-  /** The kubelet's serving certificate (/var/lib/kubelet/pki/kubelet.crt). */
-  readonly servingIdentity: Identity;
+  /**
+   * The kubelet's serving certificate (/var/lib/kubelet/pki/kubelet.crt). May be absent only with
+   * serverTLSBootstrap: the kubelet API then refuses every handshake until its CSR is signed.
+   */
+  readonly servingIdentity?: Identity;
+  /** rotateCertificates: renew the client certificate through selfnodeclient CSRs at 70-90% of its lifetime. */
+  readonly rotateCertificates?: boolean;
+  /** serverTLSBootstrap: get the serving certificate from a kubernetes.io/kubelet-serving CSR (never auto-approved). */
+  readonly serverTLSBootstrap?: boolean;
+  /** Where rotated pairs are written (kubelet.conf, pki/kubelet-client-current.pem, pki/kubelet-server-current.pem), 0600. */
+  readonly certificateDir?: string;
+  /** The random source of the rotation jitter, [0, 1). */
+  readonly rotationRandom?: () => number;
   /** `authentication.x509.clientCAFile`: who may present a client certificate to the kubelet API. */
   readonly clientCa: string;
   /** Default 10250; 0 in tests. */
@@ -83,6 +98,10 @@ export class Kubelet implements Component {
   private address: AddressInfo | undefined;
   private stopping: Promise<void> | undefined;
   private started = false;
+  /** The client certificate manager (rotateCertificates). */
+  clientCertificates: CertificateManager | undefined;
+  /** The serving certificate manager (serverTLSBootstrap). */
+  servingCertificates: CertificateManager | undefined;
 
   constructor(options: KubeletOptions, deps: ComponentDeps) {
     this.options = options;
@@ -113,10 +132,12 @@ export class Kubelet implements Component {
     this.started = true;
     const o = this.options;
     try {
-      this.server = createTlsServer({ name: this.name, identity: o.servingIdentity, clientCa: o.clientCa, mode: 'request' },
+      if (!o.servingIdentity && !o.serverTLSBootstrap) throw new Error(`${this.name}: a serving certificate is required unless serverTLSBootstrap is set`);
+      this.server = createTlsServer({ name: this.name, ...(o.servingIdentity ? { identity: o.servingIdentity } : {}), clientCa: o.clientCa, mode: 'request' },
         (req, res) => { this.track(this.handle(req, res)); }, this.trace);
       this.address = await listen(this.server, o.host ?? o.nodeIP, o.port ?? 10250, this.name);
       this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: `kubelet/v1.30.0 (linux/amd64) kubernetes/${o.nodeName}`, ...(this.trace ? { trace: this.trace } : {}) });
+      this.startCertificateManagers();
       await this.registerNode();
       await this.renewLease();
       this.scheduleLease();
@@ -156,7 +177,32 @@ export class Kubelet implements Component {
     }
   }
 
+  private startCertificateManagers(): void {
+    const o = this.options;
+    const common = { client: () => this.api(), clock: this.clock, logger: this.logger, ...(o.rotationRandom ? { random: o.rotationRandom } : {}) };
+    const subject = { cn: `system:node:${o.nodeName}`, o: ['system:nodes'] };
+    if (o.rotateCertificates) {
+      this.clientCertificates = new CertificateManager({
+        ...common, signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER, subject, sans: { dns: [], ip: [] }, usages: ['digital signature', 'client auth'], current: o.identity,
+        onRotate: (identity) => this.client?.reloadTls({ identity }),
+        ...(o.certificateDir ? { store: async (identity) => { await writeKubeletCredentials(o.certificateDir!, o.apiserver, o.serverCa, identity); } } : {}),
+      });
+      this.clientCertificates.start();
+    }
+    if (o.serverTLSBootstrap) {
+      this.servingCertificates = new CertificateManager({
+        ...common, signerName: KUBELET_SERVING_SIGNER, subject, sans: { dns: [o.nodeName], ip: [o.nodeIP] }, usages: ['digital signature', 'server auth'],
+        ...(o.servingIdentity ? { current: o.servingIdentity } : {}),
+        onRotate: (identity) => this.server?.reloadTls({ identity }),
+        ...(o.certificateDir ? { store: (identity) => writeAtomically(o.certificateDir!, [{ rel: 'pki/kubelet-server-current.pem', data: `${identity.cert}${identity.key}`, mode: 0o600 }]) } : {}),
+      });
+      this.servingCertificates.start();
+    }
+  }
+
   private async shutdown(): Promise<void> {
+    await this.clientCertificates?.stop();
+    await this.servingCertificates?.stop();
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     await this.reflector?.stop();
