@@ -113,6 +113,10 @@ export function goReason(code: string | undefined, message = ''): string {
       return 'remote error: tls: error decrypting message';
     case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
       return 'remote error: tls: handshake failure';
+    case 'EPROTO':
+      // A write during the handshake met the peer's alert: OpenSSL's text names it.
+      if (/alert handshake failure/.test(message)) return 'remote error: tls: handshake failure';
+      return message || code;
     case 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM':
     case 'ERR_SSL_NO_SHARED_CIPHER':
       return 'tls: no certificates configured';

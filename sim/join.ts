@@ -13,6 +13,13 @@ import YAML from 'yaml';
 import { bootstrapTokenSecret, CLUSTER_INFO, type CreateTokenOptions } from '../components/bootstrap-token.js';
 import { ApiError, type KubeClient, resourcePath } from '../components/kube-client.js';
 import type { KubeObject } from '../components/types.js';
+import type { Logger } from 'pino';
+import { discover, tlsBootstrap, type Bootstrapped, type DiscoveredCluster } from '../components/kubelet/bootstrap.js';
+import { Kubelet, type KubeletOptions } from '../components/kubelet/index.js';
+import type { Identity } from '../components/tls.js';
+import { generateKey, privateKeyPem, selfSignCa, signCsr } from '../pki/issue.js';
+import { createCsr } from '../pki/x509.js';
+import type { Trace } from './trace.js';
 
 /** pubkeypin.Hash: `sha256:` + hex of SHA-256 over the certificate's DER SubjectPublicKeyInfo. */
 export function caCertHash(caPem: string): string {
@@ -72,4 +79,58 @@ export async function createBootstrapToken(client: KubeClient, options: CreateTo
   const { token, secret } = bootstrapTokenSecret(options);
   const stored = await client.create<KubeObject>(resourcePath({ resource: 'secrets', namespace: 'kube-system' }), secret);
   return { token, secret: stored };
+}
+
+export interface JoinNodeOptions {
+  /** The apiserver endpoint given to `kubeadm join` (`https://host:port`). */
+  readonly apiserver: string;
+  readonly token: string;
+  readonly caCertHashes: readonly string[];
+  readonly nodeName: string;
+  /** The node's address and pod range. */
+  readonly node: { readonly ip: string; readonly podCIDR: string };
+  readonly trace: Trace;
+  readonly logger: Logger;
+  /** Where kubelet.conf and the kubelet's pki/ go; absent: nothing is written. */
+  readonly dir?: string;
+  readonly discovery?: { readonly timeoutMs?: number; readonly intervalMs?: number };
+  readonly waitTimeoutMs?: number;
+  /** Kubelet options (rotateCertificates, serverTLSBootstrap, rotationRandom, ...). */
+  readonly kubelet?: Partial<KubeletOptions>;
+}
+
+export interface JoinedNode {
+  readonly kubelet: Kubelet;
+  readonly discovered: DiscoveredCluster;
+  readonly bootstrapped: Bootstrapped;
+}
+
+/**
+ * `kubeadm join` of a worker: discovery, the kubelet's TLS bootstrap, then the kubelet runs with the
+ * certificate it got. Without serverTLSBootstrap the kubelet serves with a self-signed pair
+ * (kubeadm's default: `<node>-ca@<time>` signs `<node>@<time>`).
+ */
+export async function joinNode(o: JoinNodeOptions): Promise<JoinedNode> {
+  const discovered = await discover({ apiserver: o.apiserver, token: o.token, caCertHashes: o.caCertHashes, trace: o.trace, logger: o.logger, ...o.discovery });
+  const bootstrapped = await tlsBootstrap({
+    nodeName: o.nodeName, server: discovered.server, caPem: discovered.caPem, token: o.token, trace: o.trace, logger: o.logger,
+    ...(o.dir ? { dir: o.dir } : {}), ...(o.waitTimeoutMs !== undefined ? { waitTimeoutMs: o.waitTimeoutMs } : {}),
+  });
+  let servingIdentity: Identity | undefined;
+  if (!o.kubelet?.serverTLSBootstrap && !o.kubelet?.servingIdentity) {
+    const now = new Date();
+    const stamp = Math.floor(now.getTime() / 1000);
+    const [caKey, key] = await Promise.all([generateKey('ecdsa-p256'), generateKey('ecdsa-p256')]);
+    const own = selfSignCa({ name: `${o.nodeName}-ca`, cn: `${o.nodeName}-ca@${stamp}` }, caKey, now);
+    const cert = signCsr(createCsr({ cn: `${o.nodeName}@${stamp}`, o: [] }, { dns: [o.nodeName], ip: [o.node.ip] }, key), own, { usages: ['serverAuth'], now });
+    servingIdentity = { cert: cert.toString() + own.cert.toString(), key: privateKeyPem(key.privateKey) };
+  }
+  const kubelet = new Kubelet({
+    nodeName: o.nodeName, nodeIP: o.node.ip, podCIDR: o.node.podCIDR, apiserver: discovered.server, identity: bootstrapped.identity,
+    serverCa: discovered.caPem, clientCa: discovered.caPem, port: 0,
+    ...(servingIdentity ? { servingIdentity } : {}), ...(o.dir ? { certificateDir: o.dir } : {}),
+    ...o.kubelet,
+  }, { logger: o.logger, trace: o.trace });
+  await kubelet.start();
+  return { kubelet, discovered, bootstrapped };
 }

@@ -271,7 +271,7 @@ export class BootstrapSigner {
     // A token that expires must lose its signature then, not at the next unrelated change.
     if (this.timer) clearTimeout(this.timer);
     if (nextExpiry !== undefined) {
-      this.timer = setTimeout(() => this.queue.add(CLUSTER_INFO), Math.max(0, nextExpiry - now.getTime()) + 10);
+      this.timer = setTimeout(() => this.queue.add(CLUSTER_INFO), Math.min(2 ** 31 - 1, Math.max(0, nextExpiry - now.getTime()) + 10));
       this.timer.unref();
     }
     const data: Record<string, string> = {};

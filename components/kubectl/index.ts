@@ -473,6 +473,45 @@ export async function canI(ctx: KubectlContext, verb: string, resourceArg: strin
 }
 
 // ---------------------------------------------------------------------------------------------------
+// certificate approve|deny
+
+interface Csr extends KubeObject {
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string }[]; certificate?: string };
+}
+
+/**
+ * `kubectl certificate approve|deny NAME...` (kubectl/pkg/cmd/certificates): adds the Approved (or
+ * Denied) condition through the /approval subresource, refusing a request already decided the other
+ * way; one already decided the same way is left as it is.
+ */
+export async function certificate(ctx: KubectlContext, action: 'approve' | 'deny', names: readonly string[], force = false): Promise<KubectlResult> {
+  const out = new Output();
+  if (names.length === 0) throw new KubectlError('one or more CSRs must be specified as <name> or -f <filename>');
+  const type = requireType('certificatesigningrequests');
+  const [want, mustNot, reason, message] = action === 'approve'
+    ? ['Approved', 'Denied', 'KubectlApprove', 'This CSR was approved by kubectl certificate approve.']
+    : ['Denied', 'Approved', 'KubectlDeny', 'This CSR was denied by kubectl certificate deny.'];
+  for (const name of names) {
+    try {
+      const csr = await ctx.client.get<Csr>(pathFor(type, undefined, name));
+      const conds = csr.status?.conditions ?? [];
+      const other = conds.find((c) => c.type === mustNot);
+      if (other) throw new KubectlError(`certificate signing request "${name}" is already ${other.type}`);
+      if (force || !conds.some((c) => c.type === want)) {
+        const now = ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+        await ctx.client.update(`${pathFor(type, undefined, name)}/approval`, {
+          ...csr, status: { ...csr.status, conditions: [...conds, { type: want, status: 'True', reason, message, lastUpdateTime: now }] },
+        });
+      }
+      out.out(`${qualifiedSingular(type)}/${name} ${action === 'approve' ? 'approved' : 'denied'}`);
+    } catch (err) {
+      out.err(errorMessage(err));
+    }
+  }
+  return out.result();
+}
+
+// ---------------------------------------------------------------------------------------------------
 // the command line
 
 interface Parsed {
@@ -485,7 +524,7 @@ const VALUE_FLAGS: Readonly<Record<string, string>> = {
   '-l': 'selector', '--selector': 'selector', '-f': 'filename', '--filename': 'filename', '-c': 'container', '--container': 'container',
   '--timeout': 'timeout', '--wait': 'wait',
 };
-const BOOL_FLAGS: Readonly<Record<string, string>> = { '-A': 'all-namespaces', '--all-namespaces': 'all-namespaces', '-w': 'watch', '--watch': 'watch' };
+const BOOL_FLAGS: Readonly<Record<string, string>> = { '--force': 'force', '-A': 'all-namespaces', '--all-namespaces': 'all-namespaces', '-w': 'watch', '--watch': 'watch' };
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const args: string[] = [];
@@ -524,6 +563,7 @@ Commands:
   delete <type> <name> | -f FILE
   logs <pod> [-c container]
   auth can-i VERB RESOURCE [NAME]
+  certificate approve|deny CSR...
 
 Flags: --kubeconfig FILE (else $KUBECONFIG, else .cluster/cluster.json's admin kubeconfig), -n NAMESPACE
 `;
@@ -583,6 +623,11 @@ export async function runKubectl(argv: readonly string[], io: KubectlIo = {}): P
           if (sub !== 'can-i') throw new KubectlError(`unknown command "${sub ?? ''}" for "kubectl auth"`);
           if (!verb || !resource) throw new KubectlError('you must specify two arguments: verb resource or verb resource/resourceName.');
           return await canI(ctx, verb, resource, name, allNamespaces);
+        }
+        case 'certificate': {
+          const [sub, ...names] = rest;
+          if (sub !== 'approve' && sub !== 'deny') throw new KubectlError(`unknown command "${sub ?? ''}" for "kubectl certificate"`);
+          return await certificate(ctx, sub, names, last('force') === 'true');
         }
         default:
           throw new KubectlError(`unknown command "${command}" for "kubectl"`);

@@ -5,6 +5,7 @@
  * as kubectl's unstructured objects print them.
  */
 import YAML from 'yaml';
+import { csrCondition, type CertificateSigningRequest } from '../kube-apiserver/certificates.js';
 import type { Deployment, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../types.js';
 import { selectorString } from '../kube-controller-manager/selector.js';
 import { qualifiedSingular, type ResourceType } from './resources.js';
@@ -208,6 +209,15 @@ const events: Columns<KubeEvent> = {
   wideRow: () => [],
 };
 
+/** printCertificateSigningRequest. */
+const csrs: Columns<CertificateSigningRequest> = {
+  headers: ['NAME', 'AGE', 'SIGNERNAME', 'REQUESTOR', 'REQUESTEDDURATION', 'CONDITION'],
+  wide: [],
+  row: (c, now) => [c.metadata.name ?? '', age(c.metadata.creationTimestamp, now), c.spec.signerName, c.spec.username ?? '',
+    c.spec.expirationSeconds === undefined ? '<none>' : humanDuration(c.spec.expirationSeconds * 1000), csrCondition(c)],
+  wideRow: () => [],
+};
+
 const generic: Columns<KubeObject> = {
   headers: ['NAME', 'AGE'],
   wide: [],
@@ -216,7 +226,7 @@ const generic: Columns<KubeObject> = {
 };
 
 function columnsFor(kind: string): Columns<KubeObject> {
-  const table: Record<string, Columns<never>> = { Pod: pods, Node: nodes, Service: services, Deployment: deployments, ReplicaSet: replicaSets, Endpoints: endpoints, Namespace: namespaces, Event: events };
+  const table: Record<string, Columns<never>> = { Pod: pods, Node: nodes, Service: services, Deployment: deployments, ReplicaSet: replicaSets, Endpoints: endpoints, Namespace: namespaces, Event: events, CertificateSigningRequest: csrs };
   return (table[kind] ?? generic) as unknown as Columns<KubeObject>;
 }
 

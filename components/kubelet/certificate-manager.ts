@@ -94,7 +94,18 @@ export class CertificateManager {
     this.deadline = deadline;
     const notAfter = this.current ? new X509Certificate(this.current.cert).validTo : undefined;
     this.o.logger.info({ signer: this.o.signerName, expiration: notAfter, deadline: deadline.toISOString() }, 'Certificate expiration and rotation deadline');
+    this.arm(deadline);
+  }
+
+  /** setTimeout holds at most 2^31-1 ms (24.8 days): a year-long wait is taken in steps. */
+  private arm(deadline: Date): void {
+    if (this.stopped) return;
     const wait = Math.max(0, deadline.getTime() - this.o.clock.now().getTime());
+    const MAX = 2 ** 31 - 1;
+    if (wait > MAX) {
+      this.timer = setTimeout(() => { this.timer = undefined; this.arm(deadline); }, MAX);
+      return;
+    }
     this.timer = setTimeout(() => { this.timer = undefined; this.running = this.rotate(deadline); }, wait);
   }
 
