@@ -1,0 +1,121 @@
+/**
+ * `npm run scenario -- kubelet-serving-csr`: serverTLSBootstrap. The kubelet asks for its serving
+ * certificate with a kubernetes.io/kubelet-serving CSR (CN system:node:<n>, O system:nodes, its name
+ * and IP as SANs). Nothing approves those automatically (a node could claim any SAN), so it stays
+ * Pending and the kubelet has no certificate: every handshake to :10250 fails and `kubectl logs`
+ * fails with it — the classic symptom. `kubectl certificate approve` (approve on the signer) lets
+ * csrsigning sign it; the kubelet installs it without a restart and logs work.
+ */
+import { X509Certificate } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { CertificateSigningRequest } from '../components/kube-apiserver/certificates.js';
+import { resourcePath } from '../components/kube-client.js';
+import { runKubectl } from '../components/kubectl/index.js';
+import type { KubeObject, Pod } from '../components/types.js';
+import { renderKubeconfig } from '../pki/kubeconfig.js';
+import { nodePlan } from '../pki/spec.js';
+import { caPem, credential } from '../pki/store.js';
+import type { Cluster } from '../sim/cluster.js';
+import { caCertHash, createBootstrapToken, joinNode as kubeadmJoin, type JoinedNode } from '../sim/join.js';
+import { createLogger } from '../sim/logger.js';
+import type { Scenario } from '../sim/scenario.js';
+import type { TlsServerEvent } from '../sim/trace.js';
+import { waitFor } from '../sim/wait.js';
+import { startJoinCluster } from './join-node.js';
+import { tempClusterDir } from './lifecycle.js';
+
+const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
+
+export const kubeletServingCsr: Scenario = {
+  name: 'kubelet-serving-csr',
+  title: 'serverTLSBootstrap: the kubelet-serving CSR stays Pending, logs fail until kubectl certificate approve',
+  summary: 'kubernetes.io/kubelet-serving is never auto-approved; the apiserver\'s logs call fails (tls handshake) until an admin approves the CSR.',
+  needsCluster: false,
+  async run(ctx) {
+    const tmp = await tempClusterDir('k8s-serving-');
+    let cluster: Cluster | undefined;
+    let joined: JoinedNode | undefined;
+    try {
+      const node = 'node-3';
+      const plan = nodePlan(node, 2, ctx.pki.plan.loopback);
+      const kubeconfig = path.join(tmp.dir, 'admin.conf');
+      const kubectl = (...args: string[]): ReturnType<typeof runKubectl> => runKubectl(['--kubeconfig', kubeconfig, ...args], { trace: ctx.trace });
+      const csrName = await ctx.step('A node joins with serverTLSBootstrap: true',
+        'Its client certificate comes by the usual bootstrap; for serving it posts a kubelet-serving CSR and, until that is\n' +
+        'signed, has no certificate to present on :10250.',
+        async () => {
+          const s = await startJoinCluster(ctx);
+          cluster = s.cluster;
+          const a = credential(ctx.pki, 'admin.conf');
+          await fs.writeFile(kubeconfig, renderKubeconfig({ server: s.cluster.apiserverUrl, clusterName: 'kubernetes', user: 'kubernetes-admin', caPem: caPem(ctx.pki, 'ca'), certPem: a.certPem, keyPem: a.keyPem }), { mode: 0o600 });
+          const { token } = await createBootstrapToken(s.admin, { now: new Date() });
+          joined = await kubeadmJoin({
+            apiserver: s.cluster.apiserverUrl, token, caCertHashes: [caCertHash(caPem(ctx.pki, 'ca'))], nodeName: node, node: plan,
+            trace: ctx.trace, logger: createLogger(), discovery: { timeoutMs: 5000, intervalMs: 100 }, kubelet: { serverTLSBootstrap: true },
+          });
+          const csr = await waitFor('the kubelet-serving CSR', async () => (await s.admin.list<CertificateSigningRequest>(CSRS)).items
+            .find((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving' && c.spec.username === `system:node:${node}`), 10_000);
+          const name = csr.metadata.name ?? '';
+          await s.cluster.controllerManager!.idle();
+          const decision = s.cluster.controllerManager!.csrApprover!.decisions.get(name);
+          const listed = await kubectl('get', 'csr');
+          ctx.say(`$ kubectl get csr\n${listed.stdout.trimEnd()}`);
+          ctx.expect(`csrapproving leaves ${name} alone (${decision?.outcome === 'not-recognized' ? decision.reason : '?'})`, decision?.outcome === 'not-recognized');
+          ctx.expect(`kubectl get csr shows ${name} Pending, requested by system:node:${node}`, new RegExp(`${name}\\s+\\S+\\s+kubernetes.io/kubelet-serving\\s+system:node:${node}\\s+<none>\\s+Pending`).test(listed.stdout));
+          return name;
+        }, { show: () => false });
+
+      const logsPath = resourcePath({ resource: 'pods', namespace: 'default', name: 'web', subresource: 'log' });
+      await ctx.step('kubectl logs fails: the kubelet has no serving certificate',
+        'The apiserver dials the kubelet for the log (apiserver-kubelet-client); the kubelet has nothing to present and the\n' +
+        'handshake ends with an alert. (Go\'s kubelet answers "remote error: tls: internal error"; OpenSSL sends handshake_failure.)',
+        async () => {
+          const admin = cluster!.client('admin.conf', 'kubectl');
+          await admin.create(resourcePath({ resource: 'pods', namespace: 'default' }), {
+            apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+          } as KubeObject);
+          await waitFor('pod web running', async () => ((await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: 'web' }))).status?.phase === 'Running' ? true : undefined), 20_000);
+          const mark = ctx.events.length;
+          const r = await kubectl('logs', 'web');
+          ctx.say(`$ kubectl logs web\n${r.stderr.trimEnd()}`);
+          const refused = ctx.since(mark).find((e): e is TlsServerEvent => e.type === 'tls-server' && e.server === `kubelet (${node})` && e.handshake === 'refused');
+          ctx.expect('kubectl logs fails with "remote error: tls: handshake failure"', r.code === 1 && r.stderr.includes('remote error: tls: handshake failure'));
+          ctx.expect(`the kubelet refused the handshake with no certificate to present (${refused?.reason ?? '-'})`, refused !== undefined && refused.serverCert === null);
+        }, { show: (client, server) => server === `kubelet (${node})` || (client === 'kubectl' && server === 'kube-apiserver') });
+
+      await ctx.step('kubectl certificate approve',
+        'The admin approves (update on certificatesigningrequests/approval and `approve` on signers/kubernetes.io/kubelet-serving);\n' +
+        'csrsigning signs it with ca.key; the kubelet installs the certificate on its running server.',
+        async () => {
+          const r = await kubectl('certificate', 'approve', csrName);
+          ctx.say(`$ kubectl certificate approve ${csrName}\n${r.stdout.trimEnd()}`);
+          ctx.expect(`"certificatesigningrequest.certificates.k8s.io/${csrName} approved"`, r.code === 0 && r.stdout.trim() === `certificatesigningrequest.certificates.k8s.io/${csrName} approved`);
+          const m = joined!.kubelet.servingCertificates!;
+          await waitFor('the kubelet to install its serving certificate', () => (m.rotations.length > 0 ? true : undefined), 10_000);
+          const cert = new X509Certificate(m.identity!.cert);
+          ctx.say(`serving certificate: ${cert.subject.replace('\n', ', ')}; SANs ${cert.subjectAltName ?? ''}; issuer ${cert.issuer}`);
+          const listed = await kubectl('get', 'csr', csrName);
+          ctx.say(`$ kubectl get csr ${csrName}\n${listed.stdout.trimEnd()}`);
+          ctx.expect('the CSR is Approved,Issued', /Approved,Issued/.test(listed.stdout));
+          ctx.expect(`the certificate names ${node} and ${plan.ip}, issued by the Kubernetes CA`,
+            (cert.subjectAltName ?? '').includes(`DNS:${node}`) && (cert.subjectAltName ?? '').includes(`IP Address:${plan.ip}`) && cert.issuer === 'CN=kubernetes');
+        }, { show: (client) => client === 'kubectl' });
+
+      await ctx.step('kubectl logs works',
+        'Same kubelet process, same port: the apiserver (which verifies kubelets against the Kubernetes CA here) accepts the\n' +
+        'new certificate.',
+        async () => {
+          const r = await kubectl('logs', 'web');
+          ctx.say(`$ kubectl logs web\n${r.stdout.trimEnd().split('\n').slice(0, 3).join('\n')}`);
+          ctx.expect('kubectl logs web answers', r.code === 0 && r.stdout.length > 0);
+          const raw = await cluster!.client('admin.conf', 'kubectl').raw('GET', logsPath, undefined, undefined, '*/*');
+          ctx.expect('GET pods/web/log: 200', raw.status === 200);
+        }, { show: (_client, server) => server === `kubelet (${node})` });
+    } finally {
+      await joined?.kubelet.stop();
+      await cluster?.stop();
+      await tmp.remove();
+    }
+  },
+};

@@ -1,0 +1,110 @@
+/**
+ * `npm run scenario -- rotate-kubelet`: the kubelet's client certificate rotates by itself.
+ *
+ * The signer issues certificates that live 4 seconds (--cluster-signing-duration=4s, no backdate: the
+ * sim's clock is the real one, so a short life is how time passes). The kubelet's certificate manager
+ * computes its rotation deadline as notBefore + 70-90% of the lifetime (jittered), makes a new key and a
+ * CSR as system:node:<name>; csrapproving recognises it as selfnodeclient (the requester is the node
+ * in the CN) and, after a SubjectAccessReview (kubeadm:node-autoapprove-certificate-rotation), approves
+ * it; csrsigning signs it. New connections present the new certificate; the pod watch opened with the
+ * first one is not dropped.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { CertificateSigningRequest } from '../components/kube-apiserver/certificates.js';
+import { resourcePath } from '../components/kube-client.js';
+import type { KubeObject, Pod } from '../components/types.js';
+import { nodePlan } from '../pki/spec.js';
+import { caPem } from '../pki/store.js';
+import { caCertHash, createBootstrapToken, joinNode as kubeadmJoin, type JoinedNode } from '../sim/join.js';
+import { createLogger } from '../sim/logger.js';
+import type { Scenario } from '../sim/scenario.js';
+import type { Cluster } from '../sim/cluster.js';
+import type { RequestEvent, TlsClientEvent } from '../sim/trace.js';
+import { waitFor } from '../sim/wait.js';
+import { startJoinCluster } from './join-node.js';
+import { tempClusterDir } from './lifecycle.js';
+
+const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
+const LIFETIME_MS = 4000;
+const hhmmss = (d: Date): string => d.toISOString().slice(11, 23);
+
+export const rotateKubelet: Scenario = {
+  name: 'rotate-kubelet',
+  title: 'The kubelet rotates its client certificate at 70-90% of its lifetime, without dropping its watch',
+  summary: 'rotateCertificates: selfnodeclient CSRs auto-approved after a SubjectAccessReview; 4-second certificates so rotation happens within the run.',
+  needsCluster: false,
+  async run(ctx) {
+    const tmp = await tempClusterDir('k8s-rotate-');
+    let cluster: Cluster | undefined;
+    let joined: JoinedNode | undefined;
+    try {
+      const node = 'node-3';
+      await ctx.step('A control plane whose signer issues 4-second certificates, and a node that joins',
+        '--cluster-signing-duration=4s (the signer\'s 5-minute backdate off, so the whole life is in the future); the node\n' +
+        'joins with a bootstrap token as in join-node, with rotateCertificates: true.',
+        async () => {
+          const s = await startJoinCluster(ctx, { durationMs: LIFETIME_MS, backdateMs: 0 });
+          cluster = s.cluster;
+          const { token } = await createBootstrapToken(s.admin, { now: new Date() });
+          joined = await kubeadmJoin({
+            apiserver: s.cluster.apiserverUrl, token, caCertHashes: [caCertHash(caPem(ctx.pki, 'ca'))], nodeName: node,
+            node: nodePlan(node, 2, ctx.pki.plan.loopback), trace: ctx.trace, logger: createLogger(), dir: tmp.dir,
+            discovery: { timeoutMs: 5000, intervalMs: 100 }, kubelet: { rotateCertificates: true },
+          });
+          const cert = new X509Certificate(joined.bootstrapped.identity.cert);
+          const m = joined.kubelet.clientCertificates!;
+          const nb = Date.parse(cert.validFrom);
+          const fraction = (m.deadline!.getTime() - nb) / (Date.parse(cert.validTo) - nb);
+          ctx.say(`first certificate: serial ${cert.serialNumber}, valid ${cert.validFrom} → ${cert.validTo}`);
+          ctx.say(`rotation deadline: ${m.deadline!.toISOString()} (${(fraction * 100).toFixed(1)}% of the lifetime)`);
+          ctx.expect('the certificate lives 4 s', Date.parse(cert.validTo) - nb <= LIFETIME_MS + 1000);
+          ctx.expect('the rotation deadline falls at 70-90% of its lifetime', fraction >= 0.7 - 0.001 && fraction <= 0.9 + 0.001);
+        }, { show: () => false });
+
+      const mark = ctx.events.length;
+      await ctx.step('Two rotations',
+        'At each deadline: new ECDSA key, CSR (generateName csr-) as system:node:node-3; csrapproving tries selfnodeclient\n' +
+        'first (requester = CN), a SubjectAccessReview allows it (kubeadm:node-autoapprove-certificate-rotation binds\n' +
+        'system:nodes), csrsigning signs; the kubelet writes kubelet.conf and presents the new certificate from then on.',
+        async () => {
+          const m = joined!.kubelet.clientCertificates!;
+          await waitFor('two rotations', () => (m.rotations.length >= 2 ? true : undefined), 20_000);
+          for (const r of m.rotations.slice(0, 2)) {
+            ctx.say(`${hhmmss(r.at)}  ${r.csr}: serial ${r.previousSerial ?? '-'} → ${r.serial} (deadline ${hhmmss(r.deadline!)}, new valid to ${hhmmss(r.notAfter)})`);
+            const csr = await cluster!.client('admin.conf', 'kubectl').get<CertificateSigningRequest>(`${CSRS}/${r.csr}`);
+            const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
+            ctx.expect(`${r.csr} was requested by system:node:node-3 and approved: "${approved?.message ?? ''}"`,
+              csr.spec.username === 'system:node:node-3' && approved?.reason === 'AutoApproved' && approved.message === 'Auto approving self kubelet client certificate after SubjectAccessReview.');
+            ctx.expect(`${r.csr} was made at its deadline, before the previous certificate expired`, r.at.getTime() >= r.deadline!.getTime() - 5);
+          }
+          const r1 = m.rotations[0]!;
+          const sar = ctx.since(mark).some((e) => e.type === 'request' && e.path === '/apis/authorization.k8s.io/v1/subjectaccessreviews' && e.user === 'system:serviceaccount:kube-system:certificate-controller');
+          ctx.expect('csrapproving asked a SubjectAccessReview as the certificate-controller service account', sar);
+          const presented = ctx.since(mark).filter((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === `kubelet (${node})`).map((e) => e.clientCert?.serial);
+          ctx.expect('the kubelet\'s new connections present the rotated certificate', presented.includes(r1.serial.toUpperCase()));
+        }, { show: (client) => client === `kubelet (${node})` || client.includes('certificate-controller') });
+
+      await ctx.step('The watch was never dropped',
+        'client-go closes idle connections when its certificate rotates but leaves a request in flight alone: the pod\n' +
+        'watch opened with the first certificate (long expired now) still delivers.',
+        async () => {
+          const admin = cluster!.client('admin.conf', 'kubectl');
+          const watches = ctx.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === `system:node:${node}` && e.path.startsWith('/api/v1/pods?') && e.path.includes('watch=true'));
+          await admin.create(resourcePath({ resource: 'pods', namespace: 'default' }), {
+            apiVersion: 'v1', kind: 'Pod', metadata: { name: 'after-rotation', namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] },
+          } as KubeObject);
+          const pod = await waitFor('the pod to run', async () => {
+            const p = await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: 'after-rotation' }));
+            return p.status?.phase === 'Running' ? p : undefined;
+          }, 20_000);
+          const later = ctx.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === `system:node:${node}` && e.path.startsWith('/api/v1/pods?') && e.path.includes('watch=true'));
+          ctx.expect('one pod watch, opened before the first rotation', watches.length === 1 && later.length === 1);
+          ctx.expect(`a pod created after two rotations reached the kubelet through it and runs (${pod.spec.nodeName ?? ''})`, pod.status?.phase === 'Running' && pod.spec.nodeName === node);
+        }, { show: () => false });
+    } finally {
+      await joined?.kubelet.stop();
+      await cluster?.stop();
+      await tmp.remove();
+    }
+  },
+};
