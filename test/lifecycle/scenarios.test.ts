@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { issuePki, type Pki } from '../../pki/store.js';
+import { Cluster } from '../../sim/cluster.js';
+import { silentLogger } from '../../sim/logger.js';
+import { runScenario, type RunResult } from '../../sim/scenario.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+
+async function play(name: string, pki: Pki): Promise<{ result: RunResult; text: string }> {
+  const lines: string[] = [];
+  const scenario = SCENARIOS.find((s) => s.name === name);
+  expect(scenario, `scenario ${name} is registered`).to.not.equal(undefined);
+  const result = await runScenario(scenario!, {
+    pki, write: (l) => lines.push(l),
+    startCluster: (p, trace) => new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral' }).start(),
+  });
+  const text = lines.join('\n');
+  expect(result.expectations.filter((e) => !e.ok), text).to.deep.equal([]);
+  expect(result.ok, text).to.equal(true);
+  return { result, text };
+}
+
+const held = (r: RunResult, what: RegExp): void => {
+  const e = r.expectations.find((x) => what.test(x.what));
+  expect(e, `an expectation matching ${what}`).to.not.equal(undefined);
+  expect(e!.ok, e!.what).to.equal(true);
+};
+
+describe('node join and kubelet certificate scenarios', function () {
+  this.timeout(120_000);
+  let pki: Pki;
+  before(async () => { pki = await issuePki({ nodes: ['node-1'] }); });
+
+  it('join-node: joins, runs a pod, and shows each failure in kubeadm\'s words', async () => {
+    const { result, text } = await play('join-node', pki);
+    held(result, /^csrapproving approved it: AutoApproved/);
+    held(result, /^pod hello runs on node-3/);
+    held(result, /none of the public keys "sha256:[0-9a-f]{64}" are pinned"$/);
+    held(result, /^"could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz""$/);
+    held(result, /^the apiserver answers 401 to the expired token$/);
+    held(result, /^not approved: "subject organization is not system:nodes"$/);
+    held(result, /^not approved: "DNS subjectAltNames are not allowed"$/);
+    expect(text).to.include('kubeadm join (discovery, TLS unverified)');
+  });
+
+  it('rotate-kubelet: two selfnodeclient rotations, the watch kept', async () => {
+    const { result } = await play('rotate-kubelet', pki);
+    held(result, /^the rotation deadline falls at 70-90% of its lifetime$/);
+    held(result, /^one pod watch, opened before the first rotation$/);
+    expect(result.expectations.filter((e) => /Auto approving self kubelet client certificate after SubjectAccessReview/.test(e.what))).to.have.length(2);
+  });
+
+  it('kubelet-serving-csr: Pending, logs fail, approve, logs work', async () => {
+    const { result } = await play('kubelet-serving-csr', pki);
+    held(result, /^kubectl logs fails with "remote error: tls: handshake failure"$/);
+    held(result, /^the CSR is Approved,Issued$/);
+    held(result, /^GET pods\/web\/log: 200$/);
+  });
+});
