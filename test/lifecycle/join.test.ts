@@ -5,7 +5,8 @@ import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { bootstrapTokenSecret, computeDetachedSignature, detachedTokenIsValid, KUBEADM_DEFAULT_NODE_TOKEN_GROUP } from '../../components/bootstrap-token.js';
 import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
-import { discover, JoinError, newKubeletKey, requestCertificate, tlsBootstrap } from '../../components/kubelet/bootstrap.js';
+import { discover, JoinError, newKubeletKey, requestCertificate, tlsBootstrap, waitForCertificate } from '../../components/kubelet/bootstrap.js';
+import { certificate } from '../../components/kubectl/index.js';
 import { Kubelet } from '../../components/kubelet/index.js';
 import type { CertificateSigningRequest } from '../../components/kube-apiserver/certificates.js';
 import { nodePlan } from '../../pki/spec.js';
@@ -113,7 +114,10 @@ describe('node join (discovery, bootstrap token, CSR approval and signing)', fun
   it('a wrong CA hash: "none of the public keys ... are pinned", nothing is requested over TLS after', async () => {
     const t = await token();
     const wrong = caCertHash(caPem(foreign, 'ca'));
-    const err = await discover({ apiserver: cluster.apiserverUrl, token: t, caCertHashes: [wrong], ...fast }).catch((e: unknown) => e);
+    const mark = recorder.events.length;
+    const err = await discover({ apiserver: cluster.apiserverUrl, token: t, caCertHashes: [wrong], ...fast, trace, name: 'wrong-hash join' }).catch((e: unknown) => e);
+    const dials = recorder.events.slice(mark).filter((e): e is TlsClientEvent => e.type === 'tls-client' && e.client.startsWith('wrong-hash join'));
+    expect([...new Set(dials.map((d) => d.client))]).to.deep.equal(['wrong-hash join (discovery, TLS unverified)']);
     expect(err).to.be.instanceOf(JoinError);
     expect((err as JoinError).code).to.equal('CA_NOT_PINNED');
     expect((err as Error).message).to.equal(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned`);
@@ -148,6 +152,33 @@ describe('node join (discovery, bootstrap token, CSR approval and signing)', fun
     }
     const err = await discover({ apiserver: cluster.apiserverUrl, token: t, caCertHashes: [hash], ...fast }).catch((e: unknown) => e);
     expect((err as Error).message).to.equal(`could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`);
+  });
+
+  it('an approved request the signer refuses gets Failed (SignerValidationFailure); a denied one ends the wait with its reason', async () => {
+    const t = await token();
+    const c = new KubeClient({ name: 'bootstrap', server: cluster.apiserverUrl, serverCa: caPem(pki, 'ca'), token: t });
+    try {
+      // A kubelet-serving request without any SAN: an admin may approve it, csrsigning will not sign it.
+      const bad = await requestCertificate(c, await newKubeletKey(), {
+        signerName: 'kubernetes.io/kubelet-serving', subject: { cn: 'system:node:node-8', o: ['system:nodes'] }, sans: { dns: [], ip: [] }, usages: ['digital signature', 'server auth'],
+      });
+      const name = bad.metadata.name ?? '';
+      const waiting = waitForCertificate(c, bad, 10_000);
+      const approve = await certificate({ client: admin, namespace: 'default', namespaceExplicit: false, now: new Date(), cwd: '.' }, 'approve', [name]);
+      expect(approve.stdout).to.equal(`certificatesigningrequest.certificates.k8s.io/${name} approved\n`);
+      const err = await waiting.catch((e: unknown) => e);
+      expect((err as JoinError).code).to.equal('CSR_FAILED');
+      expect((err as Error).message).to.equal('certificate signing request failed, reason: SignerValidationFailure, message: DNS or IP subjectAltName is required');
+      const denied = await requestCertificate(c, await newKubeletKey(), {
+        signerName: 'kubernetes.io/kubelet-serving', subject: { cn: 'system:node:node-8', o: ['system:nodes'] }, sans: { dns: ['node-8'], ip: [] }, usages: ['digital signature', 'server auth'],
+      });
+      const waiting2 = waitForCertificate(c, denied, 10_000);
+      await certificate({ client: admin, namespace: 'default', namespaceExplicit: false, now: new Date(), cwd: '.' }, 'deny', [denied.metadata.name ?? '']);
+      const err2 = await waiting2.catch((e: unknown) => e);
+      expect((err2 as Error).message).to.equal('certificate signing request is denied, reason: KubectlDeny, message: This CSR was denied by kubectl certificate deny.');
+    } finally {
+      c.close();
+    }
   });
 
   for (const [what, subject, sans, reason] of [
