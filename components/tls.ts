@@ -280,6 +280,9 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
     }
     const socket = create(o, cb) as TLSSocket;
     let reported = false;
+    // The local address, kept from the TCP connect: a socket that fails its handshake may have lost it by then.
+    let localAddr = '';
+    socket.once('connect', () => { localAddr = addr(socket.localAddress, socket.localPort); });
     const base = { type: 'tls-client' as const, client: options.name, server: options.target, clientCert, trusts };
     socket.once('secureConnect', () => {
       reported = true;
@@ -294,7 +297,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
       let serverCert: CertSummary | null = null;
       try { serverCert = summarizePeer(socket.getPeerCertificate()); } catch { /* no certificate seen */ }
       trace?.emit({
-        ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress ?? o.host ?? undefined, socket.remotePort ?? Number(o.port)),
+        ...base, local: localAddr || addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress ?? o.host ?? undefined, socket.remotePort ?? Number(o.port)),
         serverCert, handshake: 'refused', code: err.code ?? 'ERROR', reason: goReason(err.code, err.message),
       });
     });
