@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { caPem, credential, kubeletClientName, kubeletServingName, type Pki } from '../pki/store.js';
 import type { Component } from '../components/common.js';
 import { Etcd } from '../components/etcd/index.js';
+import { EtcdProcess } from '../components/etcd-process.js';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
 import { ApiError, KubeClient } from '../components/kube-client.js';
 import { kubeadmInitObjects } from '../components/kube-apiserver/bootstrap.js';
@@ -49,7 +50,19 @@ export interface ClusterOptions {
    * that live seconds sets 0).
    */
   readonly clusterSigning?: { readonly durationMs?: number; readonly backdateMs?: number };
+  /**
+   * Which etcd the apiserver uses (default embedded): the in-process one; a real `etcd` binary spawned
+   * with etcd/server, etcd/peer and --client-cert-auth against etcd/ca (`process`); or members the user
+   * runs (`external`, `https://` URLs; they must trust apiserver-etcd-client's CA and serve a certificate
+   * from etcd/ca). The apiserver talks to each the same way, over the v3 JSON gateway.
+   */
+  readonly etcd?: EtcdChoice;
 }
+
+export type EtcdChoice =
+  | { readonly kind: 'embedded' }
+  | { readonly kind: 'process'; readonly binary?: string; readonly dataDir?: string }
+  | { readonly kind: 'external'; readonly endpoints: readonly string[] };
 
 export const identityOf = (pki: Pki, name: string): Identity => {
   const c = credential(pki, name);
@@ -69,7 +82,8 @@ export class Cluster {
   private readonly options: ClusterOptions;
   private readonly started: Component[] = [];
   private readonly clients: KubeClient[] = [];
-  etcd: Etcd | undefined;
+  /** The etcd the cluster started (embedded or a real process); undefined for external members. */
+  etcd: Etcd | EtcdProcess | undefined;
   apiserver: KubeApiserver | undefined;
   scheduler: KubeScheduler | undefined;
   controllerManager: KubeControllerManager | undefined;
@@ -126,15 +140,29 @@ export class Cluster {
     const etcdCa = caPem(pki, 'etcd/ca');
     try {
       const running = this.options.running;
-      const etcd = running?.etcd ? { component: running.etcd, address: running.etcd.address! } : await this.startOn((port) => new Etcd({
-        host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace,
-      }), 2379);
-      this.etcd = etcd.component;
-      this.addresses.etcd = `https://${plan.advertiseAddress}:${etcd.address.port}`;
+      const choice = this.options.etcd ?? { kind: 'embedded' };
+      let etcdEndpoints: readonly string[];
+      if (choice.kind === 'external' && !running?.etcd) {
+        if (choice.endpoints.length === 0) throw new Error('etcd: no external endpoints given');
+        etcdEndpoints = choice.endpoints;
+      } else {
+        const etcd = running?.etcd ? { component: running.etcd, address: running.etcd.address! } : choice.kind === 'process'
+          ? await this.startOn((port) => new EtcdProcess({
+            host: plan.advertiseAddress, clientPort: port, peerPort: 0, identity: identityOf(pki, 'etcd/server'),
+            peerIdentity: identityOf(pki, 'etcd/peer'), trustedCa: etcdCa, healthcheckIdentity: identityOf(pki, 'etcd/healthcheck-client'),
+            ...(choice.binary ? { binary: choice.binary } : {}), ...(choice.dataDir ? { dataDir: choice.dataDir } : {}), logger, trace,
+          }), 2379)
+          : await this.startOn((port) => new Etcd({
+            host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace,
+          }), 2379);
+        this.etcd = etcd.component;
+        etcdEndpoints = [`https://${plan.advertiseAddress}:${etcd.address.port}`];
+      }
+      this.addresses.etcd = etcdEndpoints[0]!;
 
       const api = running?.apiserver ? { component: running.apiserver, address: running.apiserver.address! } : await this.startOn((port) => new KubeApiserver({
         host: plan.advertiseAddress, port, identity: identityOf(pki, 'apiserver'), clientCa: k8sCa,
-        etcd: { endpoints: [this.addresses.etcd!], identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
+        etcd: { endpoints: etcdEndpoints, identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
         kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ...(this.options.kubeletCertificateAuthority === false ? {} : { ca: k8sCa }) },
         serviceAccount: pki.serviceAccount,
         advertiseAddress: plan.advertiseAddress,
@@ -214,7 +242,7 @@ export class Cluster {
     const ca = bundles.ca ?? caPem(pki, 'ca');
     const etcdCa = bundles.etcdCa ?? caPem(pki, 'etcd/ca');
     this.pki = pki;
-    this.etcd?.reloadTls({ identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa });
+    if (this.etcd instanceof Etcd) this.etcd.reloadTls({ identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa });
     this.apiserver?.reloadTls({
       serving: identityOf(pki, 'apiserver'), clientCa: ca,
       etcd: { identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },

@@ -5,6 +5,8 @@
  *       plays the tour (default) or the named scenarios; exit 0 only if every expectation held.
  *   npm run cluster [-- --pki-dir DIR] [--nodes N]
  *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json.
+ *   Both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
+ *   certificates) or --etcd-endpoints URL,... (an etcd the user runs, trusting the generated etcd CA).
  *
  * The PKI lives in DIR (default `.cluster/` in the repository): made on the first run, reused after.
  */
@@ -17,7 +19,7 @@ import { PkiError } from '../pki/errors.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, initPki, type Pki } from '../pki/store.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { Cluster } from './cluster.js';
+import { Cluster, type EtcdChoice } from './cluster.js';
 import { createLogger, REDACT } from './logger.js';
 import { runScenario } from './scenario.js';
 
@@ -25,10 +27,31 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
-  npm run scenario [-- NAME ...] [--list] [--json] [--quiet] [--pki-dir DIR]
-  npm run cluster [-- --pki-dir DIR] [--nodes N]`;
+  npm run scenario [-- NAME ...] [--list] [--json] [--quiet] [--pki-dir DIR] [--etcd embedded|real] [--etcd-endpoints URL,...]
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
 
 class UsageError extends Error {}
+
+const ETCD_OPTIONS = { etcd: { type: 'string' }, 'etcd-endpoints': { type: 'string' } } as const;
+
+/** --etcd embedded|real and --etcd-endpoints URL,... → the Cluster's etcd choice. */
+function etcdChoice(values: { etcd?: string | undefined; 'etcd-endpoints'?: string | undefined }): EtcdChoice {
+  const endpoints = values['etcd-endpoints'];
+  if (endpoints !== undefined) {
+    if (values.etcd !== undefined) throw new UsageError('--etcd and --etcd-endpoints exclude each other');
+    const list = endpoints.split(',').map((e) => e.trim()).filter(Boolean);
+    for (const e of list) {
+      let url: URL | undefined;
+      try { url = new URL(e); } catch { url = undefined; }
+      if (url?.protocol !== 'https:') throw new UsageError(`--etcd-endpoints "${e}": an https:// URL (etcd with --client-cert-auth)`);
+    }
+    if (list.length === 0) throw new UsageError('--etcd-endpoints: at least one URL');
+    return { kind: 'external', endpoints: list };
+  }
+  if (values.etcd === undefined || values.etcd === 'embedded') return { kind: 'embedded' };
+  if (values.etcd === 'real') return { kind: 'process' };
+  throw new UsageError(`--etcd "${values.etcd}": embedded or real`);
+}
 
 /** Whether this system lets a process bind loopback addresses other than 127.0.0.1 (Linux does, macOS does not). */
 function loopbackAliasesWork(): Promise<boolean> {
@@ -55,8 +78,9 @@ async function obtainPki(dir: string, nodes: number | undefined, say: (s: string
 async function scenarioCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS },
   });
+  const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (values.list) {
     for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.title}\n`);
@@ -78,7 +102,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
   for (const scenario of chosen) {
     const result = await runScenario(scenario, {
       pki, write, quiet: values.quiet === true || json,
-      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral' }).start(),
+      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd }).start(),
       ...(events ? { onEvent: (e) => events.info(e) } : {}),
     });
     ok &&= result.ok;
@@ -87,7 +111,8 @@ async function scenarioCommand(args: string[]): Promise<number> {
 }
 
 async function clusterCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
+  const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
   if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0 || nodes > 254)) throw new UsageError(`--nodes "${values.nodes}": a number from 0 to 254`);
@@ -95,7 +120,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   const pki = await obtainPki(dir, nodes, say);
   const { Trace } = await import('./trace.js');
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real' });
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd });
   await cluster.start();
   const ep = cluster.endpoints;
   // The kubeconfigs name https://<advertise>:6443; if 6443 was taken, write copies that name the real port.
@@ -114,7 +139,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   }
   const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs };
   await fs.writeFile(path.join(dir, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`);
-  say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}, ${Object.entries(ep.kubelets).map(([n, u]) => `kubelet ${n} ${u}`).join(', ')}`);
+  say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}${etcd.kind === 'process' ? ' (the etcd binary)' : etcd.kind === 'external' ? ' (external)' : ''}, ${Object.entries(ep.kubelets).map(([n, u]) => `kubelet ${n} ${u}`).join(', ')}`);
   say(`Endpoints and kubeconfigs: ${path.join(dir, 'cluster.json')}`);
   say('\nFrom another terminal:');
   say('  npm run kubectl -- get pods -A');
