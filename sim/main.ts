@@ -1,8 +1,10 @@
 /**
  * The command line of the sim.
  *
- *   npm run scenario [-- NAME ...] [--list] [--json] [--quiet] [--pki-dir DIR]
+ *   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR]
  *       plays the tour (default) or the named scenarios; exit 0 only if every expectation held.
+ *       --format json prints what a scenario reports (the trust matrix of `matrix`) as JSON on stdout,
+ *       the narration going to stderr; --json (NDJSON trace events) is unchanged.
  *   npm run cluster [-- --pki-dir DIR] [--nodes N]
  *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json.
  *   Both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
@@ -27,7 +29,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
-  npm run scenario [-- NAME ...] [--list] [--json] [--quiet] [--pki-dir DIR] [--etcd embedded|real] [--etcd-endpoints URL,...]
+  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--etcd embedded|real] [--etcd-endpoints URL,...]
   npm run cluster [-- --pki-dir DIR] [--nodes N] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
 
 class UsageError extends Error {}
@@ -78,10 +80,13 @@ async function obtainPki(dir: string, nodes: number | undefined, say: (s: string
 async function scenarioCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS },
+    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS },
   });
   const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.format !== undefined && values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format "${values.format}": text or json`);
+  if (values.format === 'json' && values.json) throw new UsageError('--json and --format json exclude each other (both write to stdout)');
+  const reportJson = values.format === 'json';
   if (values.list) {
     for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.title}\n`);
     return 0;
@@ -95,7 +100,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
   // --json: every trace event as one NDJSON line on stdout; the narration is left out, the verdict goes to stderr.
   const json = values.json === true;
   const events = json ? pino({ base: null, timestamp: false, redact: REDACT }, process.stdout) : undefined;
-  const write = json ? (s: string): void => { process.stderr.write(`${s}\n`); } : (s: string): void => { process.stdout.write(`${s}\n`); };
+  const write = json || reportJson ? (s: string): void => { process.stderr.write(`${s}\n`); } : (s: string): void => { process.stdout.write(`${s}\n`); };
   const pki = await obtainPki(values['pki-dir'] ?? DEFAULT_DIR, undefined, values.quiet || json ? () => undefined : write);
   const logger = createLogger();
   let ok = true;
@@ -106,6 +111,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
       ...(events ? { onEvent: (e) => events.info(e) } : {}),
     });
     ok &&= result.ok;
+    if (reportJson && result.report !== undefined) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
   }
   return ok ? 0 : 1;
 }

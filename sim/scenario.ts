@@ -38,6 +38,8 @@ export interface ScenarioContext {
   say(text: string): void;
   /** Events recorded since `mark` (an index into `events`). */
   since(mark: number): readonly TraceEvent[];
+  /** Hands back a structured result (the trust matrix): kept in RunResult.report, printed by `--format json`. */
+  report(value: unknown): void;
 }
 
 export interface Scenario {
@@ -65,6 +67,8 @@ export interface RunResult {
   readonly expectations: readonly Expectation[];
   readonly connections: readonly Connection[];
   readonly error?: string;
+  /** What the scenario handed to `ctx.report`, if anything. */
+  readonly report?: unknown;
 }
 
 const indent = (text: string, by = '    '): string => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
@@ -79,6 +83,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let stepNo = 0;
   let cluster: Cluster | undefined;
   let error: string | undefined;
+  let report: unknown;
 
   w(`\n=== ${scenario.title} ===`);
   w(indent(scenario.summary, ''));
@@ -93,6 +98,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       trace,
       events: recorder.events,
       since: (mark) => recorder.events.slice(mark),
+      report: (value) => { report = value; },
       say: (text) => w(indent(text)),
       expect: (what, ok, detail) => {
         expectations.push({ step: current, what, ok, ...(detail === undefined ? {} : { detail }) });
@@ -134,5 +140,5 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const failed = expectations.filter((e) => !e.ok);
   options.write(`\n${ok ? 'PASS' : 'FAIL'} ${scenario.name}: ${expectations.length - failed.length}/${expectations.length} expectations held${failed.length ? '' : ''}`);
   for (const f of failed) options.write(`  ✘ [${f.step}] ${f.what}${f.detail ? ` — ${f.detail}` : ''}`);
-  return { scenario: scenario.name, ok, expectations, connections, ...(error ? { error } : {}) };
+  return { scenario: scenario.name, ok, expectations, connections, ...(error ? { error } : {}), ...(report === undefined ? {} : { report }) };
 }

@@ -1,0 +1,234 @@
+/**
+ * The trust matrix: every client identity of the PKI against every server of the cluster, each cell
+ * one real connection and one representative request, decided by the server (or, when the server's
+ * certificate does not verify, by the client). `npm run scenario -- matrix [--pki-dir DIR] [--format json]`.
+ *
+ * Clients: each leaf certificate with the clientAuth usage (the kubelet of every node included), each
+ * server-only leaf used as a client, "no certificate", and "foreign CA" (admin.conf's names from a CA
+ * nobody here trusts). Servers and their one fixed request:
+ *   etcd              POST /v3/kv/range  {key: /registry/, range_end: /registry0, count_only}   what the apiserver reads
+ *   kube-apiserver    GET /api/v1/namespaces/default/pods                                        a read every role has an opinion on
+ *   kubelet (<node>)  GET /pods                                                                 nodes/proxy on that node
+ * Every client trusts the CA the cluster's own clients trust for that server (etcd CA for etcd, the
+ * Kubernetes CA for the apiserver and, as --kubelet-certificate-authority, for kubelets).
+ *
+ * scenarios/matrix.golden.json holds the matrix for the default PKI (nodes node-1 and node-2, kubelet
+ * serving certificates from the Kubernetes CA); the scenario and the tests compare against it, so a
+ * change in trust wiring shows up as a diff.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import type { Identity } from '../components/tls.js';
+import { caPem, credential, type Pki } from '../pki/store.js';
+import type { Cluster } from '../sim/cluster.js';
+import { probe, type Decision, type Layer, type ProbeOutcome } from '../sim/probe.js';
+import type { Scenario } from '../sim/scenario.js';
+import type { Trace } from '../sim/trace.js';
+import { foreignAdmin } from './tour.js';
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+export interface MatrixClient {
+  /** The PKI's name for the certificate (`admin.conf`, `nodes/node-1/kubelet.conf`), `no certificate` or `foreign CA`. */
+  readonly name: string;
+  /** Why it is in the matrix. */
+  readonly kind: 'client certificate' | 'server certificate used as a client' | 'no certificate' | 'foreign CA';
+  readonly cn: string;
+  readonly o: readonly string[];
+  readonly issuer: string;
+  readonly usages: readonly ('serverAuth' | 'clientAuth')[];
+}
+
+export interface MatrixCell {
+  readonly client: string;
+  readonly server: string;
+  readonly decision: Decision;
+  readonly layer: Layer;
+  readonly refusedBy?: 'client' | 'server';
+  readonly status?: number;
+  readonly code?: string;
+  readonly user?: string;
+  readonly reason: string;
+}
+
+export interface Matrix {
+  readonly requests: Readonly<Record<string, string>>;
+  readonly clients: readonly MatrixClient[];
+  readonly servers: readonly string[];
+  readonly cells: readonly MatrixCell[];
+}
+
+export const ETCD_REQUEST = { method: 'POST', path: '/v3/kv/range', body: JSON.stringify({ key: Buffer.from('/registry/').toString('base64'), range_end: Buffer.from('/registry0').toString('base64'), count_only: true }) };
+export const APISERVER_REQUEST = { method: 'GET', path: '/api/v1/namespaces/default/pods' };
+export const KUBELET_REQUEST = { method: 'GET', path: '/pods' };
+
+const field = (dn: string, k: string): string[] => dn.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
+
+function describeCert(pem: string): Pick<MatrixClient, 'cn' | 'o' | 'issuer' | 'usages'> {
+  const x = new X509Certificate(pem);
+  const eku = x.keyUsage ?? [];
+  const usages = [...(eku.includes(SERVER_AUTH) ? ['serverAuth' as const] : []), ...(eku.includes(CLIENT_AUTH) ? ['clientAuth' as const] : [])];
+  return { cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '', usages };
+}
+
+/** Every client identity of the PKI, in the spec table's order, plus "no certificate" and "foreign CA". */
+export async function matrixClients(pki: Pki): Promise<{ client: MatrixClient; identity?: Identity }[]> {
+  const out: { client: MatrixClient; identity?: Identity }[] = [];
+  const serverOnly: { client: MatrixClient; identity?: Identity }[] = [];
+  const names = [...pki.table.certs.filter((s) => s.kind === 'leaf').map((s) => s.name), ...[...pki.leaves.keys()].sort()];
+  for (const name of [...new Set(names)]) {
+    const c = pki.leaves.get(name);
+    if (!c) continue;
+    const d = describeCert(c.certPem);
+    const identity = { cert: c.certPem, key: c.keyPem };
+    if (d.usages.includes('clientAuth')) out.push({ client: { name, kind: 'client certificate', ...d }, identity });
+    else if (d.usages.includes('serverAuth')) serverOnly.push({ client: { name, kind: 'server certificate used as a client', ...d }, identity });
+  }
+  const foreign = await foreignAdmin(pki);
+  return [
+    ...out, ...serverOnly,
+    { client: { name: 'no certificate', kind: 'no certificate', cn: '', o: [], issuer: '', usages: [] } },
+    { client: { name: 'foreign CA', kind: 'foreign CA', ...describeCert(foreign.cert) }, identity: foreign },
+  ];
+}
+
+/** Builds the matrix over real connections to a running cluster. */
+export async function buildMatrix(pki: Pki, cluster: Cluster, trace: Trace): Promise<Matrix> {
+  const ep = cluster.endpoints;
+  const servers: { name: string; url: string; ca: string; request: { method: string; path: string; body?: string } }[] = [
+    { name: 'etcd', url: ep.etcd, ca: caPem(pki, 'etcd/ca'), request: ETCD_REQUEST },
+    { name: 'kube-apiserver', url: ep.apiserver, ca: caPem(pki, 'ca'), request: APISERVER_REQUEST },
+    ...Object.keys(ep.kubelets).sort().map((n) => ({ name: `kubelet (${n})`, url: ep.kubelets[n]!, ca: caPem(pki, 'ca'), request: KUBELET_REQUEST })),
+  ];
+  const clients = await matrixClients(pki);
+  const cells: MatrixCell[] = [];
+  for (const { client, identity } of clients) {
+    for (const s of servers) {
+      const o: ProbeOutcome = await probe(trace, {
+        client: `matrix: ${client.name}`, server: s.name, url: s.url, serverCa: s.ca, method: s.request.method, path: s.request.path,
+        ...(s.request.body === undefined ? {} : { body: s.request.body }), ...(identity ? { identity } : {}),
+      });
+      cells.push({
+        client: client.name, server: s.name, decision: o.decision, layer: o.layer,
+        ...(o.refusedBy ? { refusedBy: o.refusedBy } : {}), ...(o.status === undefined ? {} : { status: o.status }),
+        ...(o.code ? { code: o.code } : {}), ...(o.user ? { user: o.user } : {}), reason: o.reason,
+      });
+    }
+  }
+  const requests: Record<string, string> = {
+    etcd: `${ETCD_REQUEST.method} ${ETCD_REQUEST.path} ${ETCD_REQUEST.body}`,
+    'kube-apiserver': `${APISERVER_REQUEST.method} ${APISERVER_REQUEST.path}`,
+    kubelet: `${KUBELET_REQUEST.method} ${KUBELET_REQUEST.path}`,
+  };
+  return { requests, clients: clients.map((c) => c.client), servers: servers.map((s) => s.name), cells };
+}
+
+const SHORT: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown CA', UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown CA', SELF_SIGNED_CERT_IN_CHAIN: 'unknown CA',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'unknown CA', CERT_HAS_EXPIRED: 'expired', CERT_NOT_YET_VALID: 'not yet valid', INVALID_PURPOSE: 'key usage',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'SAN mismatch', ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'no cert', NO_CLIENT_CERT: 'no cert',
+};
+
+/** One cell in a few characters: `200`, `403`, `401 unknown CA`, `TLS✗ unknown CA`. */
+export function cellLabel(c: MatrixCell): string {
+  const why = c.code ? SHORT[c.code] ?? c.code : '';
+  switch (c.decision) {
+    case 'allowed': return `✔ ${c.status ?? ''}`.trim();
+    case 'forbidden': return `✘ 403${c.layer === 'admission' ? ' admission' : ''}`;
+    case 'unauthenticated': return `✘ 401${why ? ` ${why}` : ' no cert'}`;
+    case 'handshake refused': return `✘ TLS ${why || c.reason}${c.refusedBy === 'client' ? ' (client)' : ''}`;
+    case 'failed': return `✘ ${c.reason}`;
+  }
+}
+
+/** The matrix as a text table (clients down, servers across), then every distinct refusal reason. */
+export function matrixTable(m: Matrix): string {
+  const header = ['client (CN / O / issuer)', ...m.servers];
+  const rows = m.clients.map((c) => {
+    const who = c.kind === 'no certificate' ? 'no certificate' : `${c.name}${c.kind === 'foreign CA' ? ` (CN=${c.cn}, foreign CA)` : ''}${c.kind === 'server certificate used as a client' ? ' (serverAuth only)' : ''}`;
+    return [who, ...m.servers.map((s) => { const cell = m.cells.find((x) => x.client === c.name && x.server === s); return cell ? cellLabel(cell) : '?'; })];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]): string => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const reasons = new Map<string, string[]>();
+  for (const c of m.cells) {
+    if (c.decision === 'allowed') continue;
+    const key = `${c.server}: ${c.decision === 'handshake refused' ? `handshake refused by the ${c.refusedBy ?? 'server'}` : `${c.status ?? ''} ${c.layer}`}: ${c.reason}`;
+    reasons.set(key, [...(reasons.get(key) ?? []), c.client]);
+  }
+  out.push('', 'Why (each distinct refusal, with the clients it met):');
+  for (const [k, who] of reasons) out.push(`  ${k}`, `      ${who.join(', ')}`);
+  out.push('', 'Requests:', ...Object.entries(m.requests).map(([s, r]) => `  ${s}: ${r}`));
+  return out.join('\n');
+}
+
+/** The cells that differ between two matrices, one line each (`-` expected, `+` got). */
+export function diffMatrix(expected: Matrix, actual: Matrix): string[] {
+  const key = (c: MatrixCell): string => `${c.client} → ${c.server}`;
+  const show = (c: MatrixCell): string => JSON.stringify(c);
+  const want = new Map(expected.cells.map((c) => [key(c), c]));
+  const got = new Map(actual.cells.map((c) => [key(c), c]));
+  const out: string[] = [];
+  for (const [k, c] of want) {
+    const g = got.get(k);
+    if (!g) out.push(`- ${show(c)}`, `+ (no cell for ${k})`);
+    else if (show(g) !== show(c)) out.push(`- ${show(c)}`, `+ ${show(g)}`);
+  }
+  for (const [k, g] of got) if (!want.has(k)) out.push(`- (no cell for ${k})`, `+ ${show(g)}`);
+  if (JSON.stringify(expected.clients) !== JSON.stringify(actual.clients)) out.push(`- clients ${JSON.stringify(expected.clients)}`, `+ clients ${JSON.stringify(actual.clients)}`);
+  if (JSON.stringify(expected.requests) !== JSON.stringify(actual.requests)) out.push(`- requests ${JSON.stringify(expected.requests)}`, `+ requests ${JSON.stringify(actual.requests)}`);
+  return out;
+}
+
+export const GOLDEN_FILE = path.join(import.meta.dirname, 'matrix.golden.json');
+
+/** Whether a PKI has the default shape the golden copy was made for. */
+export function hasDefaultShape(pki: Pki): boolean {
+  return pki.plan.nodes.map((n) => n.name).join() === 'node-1,node-2' && pki.plan.kubeletServing === 'ca' && pki.plan.loopback === 'aliases';
+}
+
+export function readGolden(file = GOLDEN_FILE): Matrix {
+  return JSON.parse(readFileSync(file, 'utf8')) as Matrix;
+}
+
+export const matrix: Scenario = {
+  name: 'matrix',
+  title: 'The trust matrix: every client identity against every server',
+  summary: 'Each certificate of the PKI (and no certificate, and one from a foreign CA) dials etcd, the apiserver and\n' +
+    'every kubelet over a real connection with one fixed request; each cell is what that server (or the client,\n' +
+    "when the server's certificate fails) decided, at which layer and why. For the default PKI it must equal\n" +
+    'scenarios/matrix.golden.json: a change in trust wiring shows up as a diff.',
+  needsCluster: true,
+  async run(ctx) {
+    const m = await ctx.step('Every identity against every server',
+      'etcd trusts only the etcd CA and refuses everything else in the handshake; the apiserver and the kubelets\n' +
+      'complete any handshake and let their authenticators (401) and authorizers (403) decide. A server\n' +
+      'certificate used as a client fails with "incompatible key usage": TLS checks the clientAuth usage too.',
+      () => buildMatrix(ctx.pki, ctx.cluster, ctx.trace), { show: () => false });
+    ctx.say(matrixTable(m));
+    ctx.report(m);
+    ctx.expect(`every one of the ${m.clients.length}×${m.servers.length} cells was decided over a real connection`,
+      m.cells.length === m.clients.length * m.servers.length && m.cells.every((c) => c.decision !== 'failed'),
+      m.cells.filter((c) => c.decision === 'failed').map((c) => `${c.client} → ${c.server}: ${c.reason}`).join('; '));
+    const admin = m.cells.find((c) => c.client === 'apiserver-etcd-client' && c.server === 'etcd');
+    ctx.expect('only the etcd CA reaches etcd: apiserver-etcd-client is allowed, every Kubernetes-CA certificate is refused in the handshake',
+      admin?.decision === 'allowed' && m.cells.filter((c) => c.server === 'etcd' && m.clients.find((x) => x.name === c.client)?.issuer === 'kubernetes').every((c) => c.decision === 'handshake refused'));
+    if (hasDefaultShape(ctx.pki)) {
+      let golden: Matrix;
+      try {
+        golden = readGolden();
+      } catch (err) {
+        ctx.expect('the golden copy scenarios/matrix.golden.json is readable', false, (err as Error).message);
+        return;
+      }
+      const diff = diffMatrix(golden, m);
+      if (diff.length > 0) ctx.say(['The matrix differs from scenarios/matrix.golden.json:', ...diff].join('\n'));
+      ctx.expect('the matrix equals the golden copy (scenarios/matrix.golden.json)', diff.length === 0, `${diff.length / 2} cells differ`);
+    } else {
+      ctx.say('This PKI is not the default shape (nodes node-1, node-2; kubelet serving certificates from the Kubernetes CA): no golden copy to compare with.');
+    }
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * One request over a fresh, real mutual-TLS connection, and the verdict as the component that made it
+ * recorded it: the client's and the server's halves of the handshake and the server's request event,
+ * joined on the client's socket address. Used by the refusal scenarios and the trust matrix; nothing
+ * here decides anything, it only reads what TLS, the authenticators and the authorizers decided.
+ *
+ * Layers, in the order a request meets them:
+ *   tls             the handshake failed: refused by the server (etcd with --client-cert-auth, an
+ *                   OpenSSL verify code) or by the client (the server's certificate did not verify)
+ *   authentication  401: the server completed the handshake but its authenticator refused the request
+ *   authorization   403 from the authorizer (RBAC, Node, the kubelet's SubjectAccessReview)
+ *   admission       403 after the authorizer allowed it (NodeRestriction)
+ *   none            the request was allowed (any 2xx, or a status the handler chose)
+ */
+import https from 'node:https';
+import { createTlsAgent, goReason, type Identity } from '../components/tls.js';
+import type { RequestEvent, TlsClientEvent, TlsServerEvent, Trace, TraceEvent } from './trace.js';
+import { waitFor } from './wait.js';
+
+export type Layer = 'tls' | 'authentication' | 'authorization' | 'admission' | 'none';
+export type Decision = 'allowed' | 'handshake refused' | 'unauthenticated' | 'forbidden' | 'failed';
+
+export interface ProbeRequest {
+  /** The client's name in the trace (`kubectl (foreign CA)`, `matrix: admin.conf`). */
+  readonly client: string;
+  /** The server's name in the trace (`etcd`, `kube-apiserver`, `kubelet (node-1)`). */
+  readonly server: string;
+  /** `https://host:port`. */
+  readonly url: string;
+  /** Absent: no client certificate. */
+  readonly identity?: Identity;
+  /** The bundle the client trusts for the server's certificate (the client always verifies it). */
+  readonly serverCa: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body?: string;
+}
+
+export interface ProbeOutcome {
+  readonly layer: Layer;
+  readonly decision: Decision;
+  /** Which side refused the handshake (layer tls). */
+  readonly refusedBy?: 'client' | 'server';
+  readonly status?: number;
+  /** OpenSSL's verify code for the refused or unverified certificate. */
+  readonly code?: string;
+  /** In the words Go prints: x509 reasons for certificates, the 403 message, the authorizer's allow reason. */
+  readonly reason: string;
+  /** The user the server authenticated, if it got that far. */
+  readonly user?: string;
+  /** The server's full record of the decision (the apiserver's authentication error names the certificate's serial). */
+  readonly detail?: string;
+  /** The response body (first 2 KiB). */
+  readonly body?: string;
+}
+
+/** A TLS error code that means the client itself refused the server's certificate. */
+const clientVerifyFailure = (code: string | undefined): boolean => code !== undefined && goReason(code).startsWith('x509:');
+
+/** Sends one request and reads the verdict from the trace (which the components write to). */
+export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_000): Promise<ProbeOutcome> {
+  const events: TraceEvent[] = [];
+  const unsubscribe = trace.on((e) => events.push(e));
+  const agent = createTlsAgent({
+    name: request.client, target: request.server, serverCa: request.serverCa, ...(request.identity ? { identity: request.identity } : {}),
+  }, trace);
+  const url = new URL(request.url);
+  try {
+    const response = await new Promise<{ status: number; body: string } | { error: NodeJS.ErrnoException }>((resolve) => {
+      const req = https.request({
+        host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: request.path, method: request.method, agent,
+        headers: { Accept: 'application/json', ...(request.body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(request.body) }) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', (error: NodeJS.ErrnoException) => resolve({ error }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => resolve({ error }));
+      req.end(request.body);
+    });
+    const clientEvent = await waitFor(`the client half of ${request.client} → ${request.server}`,
+      () => events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === request.client), timeoutMs);
+    const local = clientEvent.local;
+    const serverEvent = (): TlsServerEvent | undefined => events.find((e): e is TlsServerEvent => e.type === 'tls-server' && e.peer === local);
+    if ('error' in response) {
+      if (clientEvent.handshake === 'refused' && clientVerifyFailure(clientEvent.code)) {
+        return { layer: 'tls', decision: 'handshake refused', refusedBy: 'client', code: clientEvent.code!, reason: clientEvent.reason ?? goReason(clientEvent.code) };
+      }
+      // The server refused: etcd records the refusal when the socket closes, just after the client saw it.
+      const refused = await waitFor(`${request.server} to record why it refused ${request.client}`, () => {
+        const s = serverEvent();
+        return s?.handshake === 'refused' ? s : undefined;
+      }, timeoutMs).catch(() => undefined);
+      if (refused) return { layer: 'tls', decision: 'handshake refused', refusedBy: 'server', ...(refused.code ? { code: refused.code } : {}), reason: refused.reason ?? refused.code ?? 'refused' };
+      return { layer: 'tls', decision: 'failed', reason: goReason(response.error.code, response.error.message), ...(response.error.code ? { code: response.error.code } : {}) };
+    }
+    const tlsServer = await waitFor(`the server half of ${request.client} → ${request.server}`, serverEvent, timeoutMs);
+    const requestEvent = await waitFor(`${request.server} to record the request of ${request.client}`,
+      () => events.find((e): e is RequestEvent => e.type === 'request' && e.peer === local), timeoutMs);
+    const body = response.body.slice(0, 2048);
+    const common = { status: response.status, body, ...(requestEvent.reason ? { detail: requestEvent.reason } : {}) };
+    const certCode = tlsServer.verified ? {} : tlsServer.code && tlsServer.code !== 'NO_CLIENT_CERT' ? { code: tlsServer.code } : {};
+    if (requestEvent.decision === 'unauthenticated' || response.status === 401) {
+      // The certificate's fault as OpenSSL found it (the apiserver's own record also names its serial).
+      const reason = !tlsServer.verified && tlsServer.clientCert ? tlsServer.reason ?? requestEvent.reason ?? 'Unauthorized'
+        : requestEvent.reason ?? 'Unauthorized';
+      return { layer: 'authentication', decision: 'unauthenticated', ...common, ...certCode, reason };
+    }
+    const user = requestEvent.user ? { user: requestEvent.user } : {};
+    if (response.status === 403) {
+      const layer: Layer = requestEvent.decision === 'deny' ? 'authorization' : 'admission';
+      return { layer, decision: 'forbidden', ...common, ...user, reason: statusMessage(response.body) };
+    }
+    return { layer: 'none', decision: 'allowed', ...common, ...user, reason: requestEvent.decision === 'allow' ? requestEvent.reason ?? '' : requestEvent.reason ?? '' };
+  } finally {
+    agent.destroy();
+    unsubscribe();
+  }
+}
+
+/** The message of a Kubernetes Status body, or the text body (the kubelet answers in text). */
+export function statusMessage(body: string): string {
+  try {
+    const s = JSON.parse(body) as { kind?: string; message?: string };
+    if (s.kind === 'Status' && typeof s.message === 'string') return s.message;
+  } catch { /* text */ }
+  return body.trim();
+}
