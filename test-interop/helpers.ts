@@ -16,6 +16,9 @@ export const ROOT = path.resolve(import.meta.dirname, '..');
 /** Where .ci/run extracts Debian's kubernetes-client (kubectl 1.20); KUBECTL_1_20 overrides. */
 export const KUBECTL_120 = process.env.KUBECTL_1_20 ?? '/opt/kubectl-1.20/usr/bin/kubectl';
 
+/** The image's kubectl 1.33 (kubectl >= 1.32 sends some bodies as protobuf); KUBECTL_1_33 overrides. */
+export const KUBECTL_133 = process.env.KUBECTL_1_33 ?? '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
+
 export interface Tool {
   readonly label: string;
   readonly path: string | undefined;
@@ -25,6 +28,7 @@ export interface Tool {
 export const tools = {
   kubectl: { label: 'kubectl (the image\'s dispatcher)', path: findBinary('kubectl'), install: 'kubectl on PATH (google-cloud-cli\'s dispatcher, or any kubectl 1.27+)' },
   kubectl120: { label: 'kubectl 1.20 (Debian)', path: existsSync(KUBECTL_120) ? KUBECTL_120 : undefined, install: 'cd /tmp && apt-get download kubernetes-client && dpkg-deb -x kubernetes-client_*.deb /opt/kubectl-1.20' },
+  kubectl133: { label: 'kubectl 1.33 (sends protobuf)', path: existsSync(KUBECTL_133) ? KUBECTL_133 : undefined, install: 'google-cloud-cli\'s kubectl.1.33 (or KUBECTL_1_33=path)' },
   etcd: { label: 'etcd', path: findBinary('etcd'), install: 'apt-get install -y etcd-server' },
   etcdctl: { label: 'etcdctl', path: findBinary('etcdctl'), install: 'apt-get install -y etcd-client' },
   curl: { label: 'curl', path: findBinary('curl'), install: 'apt-get install -y curl' },

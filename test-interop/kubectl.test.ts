@@ -78,6 +78,7 @@ describe('real kubectl against npm run cluster', function () {
   const suites: Array<{ tool: Tool; ns: string }> = [
     { tool: tools.kubectl, ns: 'kubectl-current' },
     { tool: tools.kubectl120, ns: 'kubectl-120' },
+    { tool: tools.kubectl133, ns: 'kubectl-133' },
   ];
 
   for (const { tool, ns } of suites) {

@@ -2,10 +2,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Status } from '../types.js';
 import { badRequest, failure } from './errors.js';
+import { decodeProtobufObject } from './protobuf.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
 
-export function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRawBody(req)).toString('utf8');
+}
+
+export function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -18,18 +23,29 @@ export function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-/** The body as JSON; protobuf (kubectl >= 1.32 sends some requests so) is refused with 415. */
+/**
+ * The body as JSON. Protobuf (kubectl >= 1.32 sends SelfSubjectAccessReview so) is decoded for the
+ * access reviews (protobuf.ts); any other protobuf kind is refused with 415.
+ */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
-  const text = await readBody(req);
+  const raw = await readRawBody(req);
   if (ct === 'application/vnd.kubernetes.protobuf') {
+    let decoded: Record<string, unknown> | undefined;
+    try {
+      decoded = decodeProtobufObject(raw);
+    } catch (err) {
+      throw badRequest(`the object provided is unrecognized: ${(err as Error).message}`);
+    }
+    if (decoded) return decoded;
     throw failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
+  const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
