@@ -5,8 +5,25 @@ import { joinControlPlane } from './join-control-plane.js';
 import { joinNode } from './join-node.js';
 import { kubeletServingCsr } from './kubelet-serving-csr.js';
 import { matrix } from './matrix.js';
+import { refuseClientCertAsServer } from './refuse-client-cert-as-server.js';
+import { refuseExpiredClient } from './refuse-expired-client.js';
+import { refuseForeignCa } from './refuse-foreign-ca.js';
+import { refuseKubeletNoClientCert } from './refuse-kubelet-no-client-cert.js';
+import { refuseKubeletSecret } from './refuse-kubelet-secret.js';
+import { refuseKubeletToEtcd } from './refuse-kubelet-to-etcd.js';
+import { refuseNodeStatusOther } from './refuse-node-status-other.js';
+import { refuseProxyCreatePod } from './refuse-proxy-create-pod.js';
+import { refuseSanMismatch } from './refuse-san-mismatch.js';
+import { refuseSchedulerDeleteNode } from './refuse-scheduler-delete-node.js';
+import { refuseServerCertAsClient } from './refuse-server-cert-as-client.js';
+import { rogueKubelet } from './rogue-kubelet.js';
 import { rotateKubelet } from './rotate-kubelet.js';
 import { rotateCa } from './rotate-ca.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix];
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix,
+  refuseForeignCa, refuseKubeletToEtcd, refuseSanMismatch, refuseExpiredClient, refuseServerCertAsClient, refuseClientCertAsServer,
+  refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet];
+
+/** The refusal scenarios of issue 4, each asserting the layer and the reason of one refusal. */
+export const REFUSALS: readonly Scenario[] = SCENARIOS.filter((s) => s.name.startsWith('refuse-') || s.name === 'rogue-kubelet');

@@ -34,6 +34,8 @@ export interface ProbeRequest {
   readonly method: string;
   readonly path: string;
   readonly body?: string;
+  /** The body's Content-Type (default application/json). */
+  readonly contentType?: string;
 }
 
 export interface ProbeOutcome {
@@ -69,7 +71,7 @@ export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_
     const response = await new Promise<{ status: number; body: string } | { error: NodeJS.ErrnoException }>((resolve) => {
       const req = https.request({
         host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: request.path, method: request.method, agent,
-        headers: { Accept: 'application/json', ...(request.body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(request.body) }) },
+        headers: { Accept: 'application/json', ...(request.body === undefined ? {} : { 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(request.body) }) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -48,8 +48,11 @@ export interface KubeApiserverOptions extends ComponentDeps {
     readonly ca: string;
   };
   readonly kubeletClient: {
-    /** apiserver-kubelet-client. */
-    readonly identity: Identity;
+    /**
+     * --kubelet-client-certificate/--kubelet-client-key: apiserver-kubelet-client. Absent: the apiserver
+     * dials kubelets without a client certificate (a kubelet with anonymous auth off answers 401).
+     */
+    readonly identity?: Identity;
     /**
      * --kubelet-certificate-authority. Absent (kubeadm's default): the kubelets' serving
      * certificates are not verified.
@@ -130,7 +133,7 @@ export class KubeApiserver implements Component {
       }, this.logger);
       this.chain = chain;
       this.gate = chain;
-      this.kubelets = new KubeletClient({ identity: o.kubeletClient.identity, kubeletCertificateAuthority: o.kubeletClient.ca }, this.trace);
+      this.kubelets = new KubeletClient({ ...(o.kubeletClient.identity ? { identity: o.kubeletClient.identity } : {}), kubeletCertificateAuthority: o.kubeletClient.ca }, this.trace);
       this.rest = new Rest({
         store, gate: chain, clock: this.clock, kubelets: this.kubelets, strategy,
         apiAudiences: [o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'],

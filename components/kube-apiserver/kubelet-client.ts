@@ -13,8 +13,8 @@ import type { Node, Pod } from '../types.js';
 import { badRequest, failure, upstreamError } from './errors.js';
 
 export interface KubeletClientOptions {
-  /** apiserver-kubelet-client. */
-  readonly identity: Identity;
+  /** apiserver-kubelet-client; absent: no client certificate is presented to kubelets. */
+  readonly identity?: Identity;
   /** --kubelet-certificate-authority; undefined = the kubelet's serving certificate is not verified. */
   readonly kubeletCertificateAuthority: string | undefined;
 }
@@ -63,8 +63,9 @@ export class KubeletClient {
    */
   reloadTls(material: { identity?: Identity; ca?: string }): void {
     const ca = this.options.kubeletCertificateAuthority === undefined ? undefined : material.ca ?? this.options.kubeletCertificateAuthority;
-    this.options = { identity: material.identity ?? this.options.identity, kubeletCertificateAuthority: ca };
-    for (const agent of this.agents.values()) agent.reloadTls({ identity: this.options.identity, ...(ca === undefined ? {} : { ca }) });
+    const identity = material.identity ?? this.options.identity;
+    this.options = { ...(identity ? { identity } : {}), kubeletCertificateAuthority: ca };
+    for (const agent of this.agents.values()) agent.reloadTls({ ...(identity ? { identity } : {}), ...(ca === undefined ? {} : { ca }) });
   }
 
   private agentFor(node: string): TlsAgent {
@@ -72,7 +73,7 @@ export class KubeletClient {
     if (!agent) {
       const ca = this.options.kubeletCertificateAuthority;
       agent = createTlsAgent({
-        name: 'kube-apiserver', target: `kubelet (${node})`, identity: this.options.identity,
+        name: 'kube-apiserver', target: `kubelet (${node})`, ...(this.options.identity ? { identity: this.options.identity } : {}),
         serverCa: ca ?? '', verifyServer: ca !== undefined,
       }, this.trace);
       this.agents.set(node, agent);

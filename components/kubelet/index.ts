@@ -392,11 +392,18 @@ export class Kubelet implements Component {
 
   // ---- the kubelet API ----
 
+  /**
+   * The kubelet's DelegatingAuthenticatorConfig: x509 against clientCAFile, then (when enabled)
+   * anonymous in a fail-on-error union: a certificate that fails verification is a 401 even with
+   * anonymous auth on; a verified certificate with no CN has no opinion and falls through to anonymous.
+   */
   private authenticate(socket: TLSSocket): User | undefined {
-    if (socket.authorized) {
-      const cert = socket.getPeerCertificate();
+    const cert = socket.getPeerCertificate();
+    const presented = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
+    if (socket.authorized && presented) {
       const cn = asList(cert.subject?.CN)[0] ?? '';
       if (cn) return { name: cn, groups: [...asList(cert.subject?.O), 'system:authenticated'] };
+    } else if (presented) {
       return undefined;
     }
     if (this.options.anonymousAuth) return { name: 'system:anonymous', groups: ['system:unauthenticated'] };

@@ -1,0 +1,83 @@
+/**
+ * A rogue kubelet (a serving certificate from a foreign CA at node-1's address): accepted by an apiserver
+ * that does not verify kubelets (kubeadm's default; CIS 1.2.5), refused by one with
+ * --kubelet-certificate-authority.
+ */
+import { kubeletServingName } from '../pki/store.js';
+import { generateKey, issueLeaf, privateKeyPem, selfSignCa } from '../pki/issue.js';
+import type { LeafSpec } from '../pki/spec.js';
+import { identityOf } from '../sim/cluster.js';
+import type { Scenario } from '../sim/scenario.js';
+import { extraApiserver, podLogs, runningPodOn } from './refusals.js';
+
+export const rogueKubelet: Scenario = {
+  name: 'rogue-kubelet',
+  title: 'A rogue kubelet: accepted without --kubelet-certificate-authority, refused with it',
+  summary: "Whoever answers at a node's address on port 10250 receives the apiserver's requests for logs, exec and\n" +
+    'port-forward, and the apiserver-kubelet-client certificate\'s handshake. kubeadm does not set\n' +
+    '--kubelet-certificate-authority, so by default the apiserver does not check who that is (CIS benchmark 1.2.5).',
+  needsCluster: true,
+  async run(ctx) {
+    const { pki, cluster } = ctx;
+    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+    const kubelet = cluster.kubelets.get(node);
+    if (!kubelet) throw new Error(`no kubelet for ${node}`);
+    const admin = cluster.client('admin.conf', 'kubectl');
+    await ctx.step(`A pod on ${node}`, 'Its log is what the apiserver will ask the kubelet for.', async () => {
+      const pod = await runningPodOn(admin, node, 'payroll');
+      ctx.expect(`payroll is Running on ${node}`, pod.status?.phase === 'Running' && pod.spec.nodeName === node);
+    });
+    await ctx.step(`${node}'s address now serves a certificate from a foreign CA`,
+      'The same names and SANs as the real kubelet.crt (CN=system:node:<node>, the node IP), signed by "rogue-ca",\n' +
+      'a CA nobody in the cluster trusts: what an attacker on that address could present.',
+      async () => {
+        const spec = pki.table.certs.find((c) => c.name === kubeletServingName(node)) as LeafSpec;
+        const now = new Date();
+        const rogueCa = selfSignCa({ name: 'rogue-ca', cn: 'rogue-ca' }, await generateKey('ecdsa-p256'), now);
+        const leaf = await issueLeaf(spec, rogueCa, 'ecdsa-p256', now);
+        kubelet.reloadTls({ servingIdentity: { cert: leaf.certPem, key: privateKeyPem(leaf.key.privateKey) } });
+        ctx.expect('the serving certificate is signed by rogue-ca', leaf.cert.issuer.includes('CN=rogue-ca'));
+      });
+    await ctx.step('The cluster\'s apiserver, with --kubelet-certificate-authority=ca.crt',
+      'As the seed document and "Kubernetes The Hard Way" configure it: the apiserver verifies the kubelet\'s\n' +
+      'certificate against the Kubernetes CA and refuses the rogue in the handshake (UNABLE_TO_VERIFY_LEAF_SIGNATURE):\n' +
+      'kubectl gets a 500 naming "x509: certificate signed by unknown authority", and nothing is sent.',
+      async () => {
+        const mark = ctx.events.length;
+        const r = await podLogs(admin, 'payroll');
+        ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+        ctx.expect('kubectl gets 500 with "tls: failed to verify certificate: x509: certificate signed by unknown authority"',
+          r.status === 500 && r.body.includes('tls: failed to verify certificate: x509: certificate signed by unknown authority'), r.body.slice(0, 300));
+        const hop = ctx.since(mark).find((e) => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server === `kubelet (${node})`);
+        ctx.expect('the apiserver refused the rogue kubelet: UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+          hop?.type === 'tls-client' && hop.handshake === 'refused' && hop.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && hop.trusts === 'kubernetes', JSON.stringify(hop));
+        ctx.expect('no request reached the rogue', !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
+      });
+    await ctx.step("An apiserver as kubeadm sets it up: no --kubelet-certificate-authority",
+      'A second apiserver on the same etcd, without the flag. It does not verify the serving certificate at all,\n' +
+      'completes the handshake with the rogue, presents apiserver-kubelet-client and sends the request: the rogue\n' +
+      'sees the request and what it returns is shown to kubectl as the pod\'s log. (Here the "rogue" is the real\n' +
+      'kubelet with a swapped certificate, so the log is real; an attacker would answer whatever it liked.)',
+      async () => {
+        const kubeadm = await extraApiserver(ctx, { kubeletClientCert: true, verifyKubelets: false });
+        try {
+          const mark = ctx.events.length;
+          const r = await podLogs(kubeadm.admin, 'payroll');
+          ctx.say(`kubectl logs: HTTP ${r.status}; ${r.body.split('\n')[0] ?? ''}`);
+          ctx.expect('the log came back from the rogue: 200', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
+          const hop = ctx.since(mark).find((e) => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server === `kubelet (${node})`);
+          ctx.expect("the apiserver trusted nothing ('none') and accepted a certificate issued by rogue-ca",
+            hop?.type === 'tls-client' && hop.handshake === 'ok' && hop.trusts === 'none' && hop.serverCert?.issuer === 'rogue-ca', JSON.stringify(hop));
+          const got = ctx.since(mark).find((e) => e.type === 'request' && e.server === `kubelet (${node})`);
+          ctx.expect('the rogue received the request with the apiserver\'s cluster-admin client certificate', got?.type === 'request' && got.user === 'kube-apiserver-kubelet-client', JSON.stringify(got));
+        } finally {
+          await kubeadm.stop();
+        }
+      });
+    await ctx.step('The real serving certificate again', 'Put back, so the cluster is as it was.', async () => {
+      kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
+      const r = await podLogs(admin, 'payroll');
+      ctx.expect('the verifying apiserver reads the log again', r.status === 200, `HTTP ${r.status}`);
+    });
+  },
+};
