@@ -4,7 +4,8 @@
  *   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR]
  *       plays the tour (default) or the named scenarios; exit 0 only if every expectation held.
  *       --format json prints what a scenario reports (the trust matrix of `matrix`) as JSON on stdout,
- *       the narration going to stderr; --json (NDJSON trace events) is unchanged.
+ *       the narration going to stderr; --json (NDJSON trace events) is unchanged. `matrix --pki-dir DIR` on a
+ *       directory without plan.json (a kubeadm /etc/kubernetes, an openssl-made set) reads it read-only by role.
  *   npm run cluster [-- --pki-dir DIR] [--nodes N]
  *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json.
  *   Both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
@@ -18,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { PkiError } from '../pki/errors.js';
+import { pkiFromDirectory } from '../pki/import.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, initPki, type Pki } from '../pki/store.js';
 import { SCENARIOS } from '../scenarios/index.js';
@@ -101,7 +103,13 @@ async function scenarioCommand(args: string[]): Promise<number> {
   const json = values.json === true;
   const events = json ? pino({ base: null, timestamp: false, redact: REDACT }, process.stdout) : undefined;
   const write = json || reportJson ? (s: string): void => { process.stderr.write(`${s}\n`); } : (s: string): void => { process.stdout.write(`${s}\n`); };
-  const pki = await obtainPki(values['pki-dir'] ?? DEFAULT_DIR, undefined, values.quiet || json ? () => undefined : write);
+  const dir = values['pki-dir'] ?? DEFAULT_DIR;
+  // The matrix on a user's own certificate set (a kubeadm /etc/kubernetes, or a flat openssl-made set): read
+  // it as it is, by role, and write nothing into it.
+  const foreign = names.every((n) => n === 'matrix') && values['pki-dir'] !== undefined && !existsSync(path.join(dir, 'plan.json'))
+    && (existsSync(path.join(dir, 'ca.crt')) || existsSync(path.join(dir, 'pki', 'ca.crt')));
+  const pki = foreign ? await pkiFromDirectory(dir) : await obtainPki(dir, undefined, values.quiet || json ? () => undefined : write);
+  if (foreign && !values.quiet) write(`PKI: read the certificates under ${dir} by role (nothing written): nodes ${pki.plan.nodes.map((n) => n.name).join(', ') || '(none)'}, apiserver on ${pki.plan.advertiseAddress}`);
   const logger = createLogger();
   let ok = true;
   for (const scenario of chosen) {
