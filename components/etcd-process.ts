@@ -56,7 +56,11 @@ export interface EtcdProcessOptions {
   readonly initialCluster?: readonly EtcdMemberPeer[];
   /** --initial-cluster-token; default `etcd-cluster`. */
   readonly clusterToken?: string;
-  /** Where the member keeps its data. Given: kept across stop/start (a restart). Absent: a temporary folder removed on stop. */
+  /**
+   * Where the member keeps its data. Given: kept across stop/start (a restart). Absent: a temporary
+   * folder removed on stop. The TLS files etcd reads are written beside it, in `<dataDir>.pki/`
+   * (keys 0600), and removed on stop.
+   */
   readonly dataDir?: string;
   /** The binary; default `etcd` on PATH. */
   readonly binary?: string;
