@@ -115,12 +115,12 @@ export function findBinary(binary: string): string | undefined {
   return undefined;
 }
 
-/** etcd's (Go's) words for a refused client certificate, as OpenSSL's code, so the trace reads the same as the embedded etcd's. */
+/** etcd's (Go's) words for a refused client certificate, as the code Node's OpenSSL gives the embedded etcd for the same fault, so the trace and the matrix read the same. */
 const CODE_OF_GO_REASON: ReadonlyArray<readonly [RegExp, string]> = [
   [/certificate signed by unknown authority/, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
   [/has expired or is not yet valid/, 'CERT_HAS_EXPIRED'],
   [/incompatible key usage/, 'INVALID_PURPOSE'],
-  [/didn't provide a certificate/, 'NO_CLIENT_CERT'],
+  [/didn't provide a certificate/, 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE'],
 ];
 
 interface ZapLine {

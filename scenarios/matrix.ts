@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { Identity } from '../components/tls.js';
+import { Etcd } from '../components/etcd/index.js';
 import { caPem, credential, type Pki } from '../pki/store.js';
 import type { Cluster } from '../sim/cluster.js';
 import { probe, type Decision, type Layer, type ProbeOutcome } from '../sim/probe.js';
@@ -97,8 +98,10 @@ export async function matrixClients(pki: Pki): Promise<{ client: MatrixClient; i
 /** Builds the matrix over real connections to a running cluster. */
 export async function buildMatrix(pki: Pki, cluster: Cluster, trace: Trace): Promise<Matrix> {
   const ep = cluster.endpoints;
-  const servers: { name: string; url: string; ca: string; request: { method: string; path: string; body?: string } }[] = [
-    { name: 'etcd', url: ep.etcd, ca: caPem(pki, 'etcd/ca'), request: ETCD_REQUEST },
+  // A real etcd traces only the handshakes it refuses; members the user runs, nothing.
+  const etcdRecords = cluster.etcd instanceof Etcd ? 'all' : cluster.etcd ? 'refusals' : 'none';
+  const servers: { name: string; url: string; ca: string; request: { method: string; path: string; body?: string }; records?: 'all' | 'refusals' | 'none' }[] = [
+    { name: 'etcd', url: ep.etcd, ca: caPem(pki, 'etcd/ca'), request: ETCD_REQUEST, records: etcdRecords },
     { name: 'kube-apiserver', url: ep.apiserver, ca: caPem(pki, 'ca'), request: APISERVER_REQUEST },
     ...Object.keys(ep.kubelets).sort().map((n) => ({ name: `kubelet (${n})`, url: ep.kubelets[n]!, ca: caPem(pki, 'ca'), request: KUBELET_REQUEST })),
   ];
@@ -109,6 +112,7 @@ export async function buildMatrix(pki: Pki, cluster: Cluster, trace: Trace): Pro
       const o: ProbeOutcome = await probe(trace, {
         client: `matrix: ${client.name}`, server: s.name, url: s.url, serverCa: s.ca, method: s.request.method, path: s.request.path,
         ...(s.request.body === undefined ? {} : { body: s.request.body }), ...(identity ? { identity } : {}),
+        ...(s.records ? { serverRecords: s.records } : {}),
       });
       cells.push({
         client: client.name, server: s.name, decision: o.decision, layer: o.layer,

@@ -36,6 +36,13 @@ export interface ProbeRequest {
   readonly body?: string;
   /** The body's Content-Type (default application/json). */
   readonly contentType?: string;
+  /**
+   * What the server writes to the trace (default `all`, every component of the sim). A real etcd
+   * (`refusals`) records only the handshakes it refuses, through its key log; members the user runs
+   * (`none`) record nothing. For those, an answered request's verdict is the HTTP answer itself, and
+   * the user is the client certificate's CN, which is what etcd takes (AuthInfoFromTLS).
+   */
+  readonly serverRecords?: 'all' | 'refusals' | 'none';
 }
 
 export interface ProbeOutcome {
@@ -90,13 +97,14 @@ export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_
         return { layer: 'tls', decision: 'handshake refused', refusedBy: 'client', code: clientEvent.code!, reason: clientEvent.reason ?? goReason(clientEvent.code) };
       }
       // The server refused: etcd records the refusal when the socket closes, just after the client saw it.
-      const refused = await waitFor(`${request.server} to record why it refused ${request.client}`, () => {
+      const refused = request.serverRecords === 'none' ? undefined : await waitFor(`${request.server} to record why it refused ${request.client}`, () => {
         const s = serverEvent();
         return s?.handshake === 'refused' ? s : undefined;
       }, timeoutMs).catch(() => undefined);
       if (refused) return { layer: 'tls', decision: 'handshake refused', refusedBy: 'server', ...(refused.code ? { code: refused.code } : {}), reason: refused.reason ?? refused.code ?? 'refused' };
       return { layer: 'tls', decision: 'failed', reason: goReason(response.error.code, response.error.message), ...(response.error.code ? { code: response.error.code } : {}) };
     }
+    if (request.serverRecords === 'refusals' || request.serverRecords === 'none') return fromAnswer(response, clientEvent);
     const tlsServer = await waitFor(`the server half of ${request.client} → ${request.server}`, serverEvent, timeoutMs);
     const requestEvent = await waitFor(`${request.server} to record the request of ${request.client}`,
       () => events.find((e): e is RequestEvent => e.type === 'request' && e.peer === local), timeoutMs);
@@ -119,6 +127,14 @@ export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_
     agent.destroy();
     unsubscribe();
   }
+}
+
+/** The verdict of a server that does not trace accepted connections: its HTTP answer. */
+function fromAnswer(response: { status: number; body: string }, client: TlsClientEvent): ProbeOutcome {
+  const common = { status: response.status, body: response.body.slice(0, 2048) };
+  if (response.status === 401) return { layer: 'authentication', decision: 'unauthenticated', ...common, reason: statusMessage(response.body) || 'Unauthorized' };
+  if (response.status === 403) return { layer: 'authorization', decision: 'forbidden', ...common, reason: statusMessage(response.body) };
+  return { layer: 'none', decision: 'allowed', ...common, ...(client.clientCert ? { user: client.clientCert.cn } : {}), reason: '' };
 }
 
 /** The message of a Kubernetes Status body, or the text body (the kubelet answers in text). */

@@ -147,14 +147,6 @@ describe('real etcd 3.4', function () {
         this.skip();
       }
       const r = await scenario(['matrix']);
-      // Known gap (reported to the lead): sim/probe.ts reads every verdict from the server's half in the
-      // trace; a real etcd logs only the handshakes it refuses (those reach the trace through EtcdProcess),
-      // never an accepted one or a request, so the probe waits in vain for etcd's half of an accepted
-      // connection. Only that exact failure is tolerated; any other failure of the matrix fails here.
-      if (/timed out after \d+ ms waiting for the server half of matrix: [^\n]* → etcd/.test(r.stdout) && !/✘ (?!\[Every identity against every server\] the step ran to the end)/.test(r.stdout)) {
-        process.stderr.write('      skipped: the matrix probe needs etcd\'s half of accepted connections, which a real etcd does not give\n');
-        this.skip();
-      }
       expect(r.stdout, r.stderr).to.match(/PASS matrix: (\d+)\/\1 expectations held/);
       expect(r.code).to.equal(0);
     });
