@@ -300,7 +300,8 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
   await ctx.step('Refused: kubectl with a certificate from a foreign CA',
     'A client certificate from a CA the apiserver does not trust completes the TLS handshake (the apiserver\n' +
     'asks for a certificate but lets its authenticators decide) and gets 401 Unauthorized, which kubectl\n' +
-    'prints as "error: You must be logged in to the server (Unauthorized)".',
+    'prints as "error: You must be logged in to the server (Unauthorized)". The foreign CA here is also\n' +
+    'called "kubernetes" (another kubeadm cluster\'s CA would be): names are not trust, the CA\'s key is.',
     async () => {
       const client = new KubeClient({ name: 'kubectl (foreign CA)', server: cluster.apiserverUrl, identity: await foreignAdmin(pki), serverCa: caPem(pki, 'ca'), trace: ctx.trace });
       try {

@@ -13,7 +13,9 @@ export const cert = (c: CertSummary | null): string =>
 export function describeConnection(c: Connection): string {
   const verdict = c.result === 'ok' ? 'handshake ok' : `REFUSED by the ${c.refusedBy === 'server' ? c.server : c.client}: ${c.reason ?? c.code ?? ''}${c.code && c.reason !== c.code ? ` [${c.code}]` : ''}`;
   const clientCheck = c.clientTrusts === 'none' ? `${c.client} does not verify it (no CA configured)` : `${c.client} checks it against the "${c.clientTrusts}" CA`;
-  const serverCheck = c.clientCert === null ? `${c.server} asks for one (trusts "${c.serverTrusts}")` : `${c.server} checks it against the "${c.serverTrusts}" CA`;
+  const serverCheck = c.clientCert === null ? `${c.server} asks for one (trusts "${c.serverTrusts}")`
+    : c.clientUnverified ? `${c.server} checks it against the "${c.serverTrusts}" CA: it does not verify (${c.clientUnverified}); the handshake goes on and the authenticator decides`
+    : `${c.server} checks it against the "${c.serverTrusts}" CA`;
   return [
     `${c.client} → ${c.server}: ${verdict}`,
     `    server presents ${cert(c.serverCert)}; ${clientCheck}`,
@@ -61,11 +63,18 @@ export function narrateEvents(events: readonly TraceEvent[], all: readonly Trace
   return lines;
 }
 
+/** `ok`, or, when the server answered 401/403 on the connection, `ok, then HTTP 401 (...)`. */
+function handshakeOk(c: Connection): string {
+  const refused = [...new Set(c.statuses.filter((s) => s === 401 || s === 403))].sort();
+  if (refused.length === 0) return 'ok';
+  return `ok, then HTTP ${refused.join('/')}${c.clientUnverified ? ` (client cert: ${c.clientUnverified})` : ''}`;
+}
+
 /** The table the tour ends with: identical connections folded into one row with a count. */
 export function connectionTable(connections: readonly Connection[]): string {
   const rows = new Map<string, { c: Connection; n: number; requests: number }>();
   for (const c of connections) {
-    const k = [c.client, c.server, c.clientCert?.cn, c.clientCert?.issuer, c.serverCert?.cn, c.result, c.code].join('|');
+    const k = [c.client, c.server, c.clientCert?.cn, c.clientCert?.issuer, c.serverCert?.cn, c.result, c.code, c.result === 'ok' ? handshakeOk(c) : ''].join('|');
     const r = rows.get(k);
     if (r) { r.n++; r.requests += c.requests; } else rows.set(k, { c, n: 1, requests: c.requests });
   }
@@ -75,7 +84,7 @@ export function connectionTable(connections: readonly Connection[]): string {
     c.clientCert ? `${c.clientCert.cn} (${c.clientCert.issuer})` : '-',
     c.serverCert ? `${c.serverCert.cn} (${c.serverCert.issuer})` : '-',
     c.clientTrusts, c.serverTrusts, String(n),
-    c.result === 'ok' ? 'ok' : `refused by ${c.refusedBy === 'server' ? 'server' : 'client'}: ${c.reason ?? c.code ?? ''}`,
+    c.result === 'ok' ? handshakeOk(c) : `refused by ${c.refusedBy === 'server' ? 'server' : 'client'}: ${c.reason ?? c.code ?? ''}`,
   ]);
   const all = [header, ...body];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));

@@ -118,6 +118,11 @@ export interface Connection {
   readonly refusedBy?: 'client' | 'server';
   readonly code?: string;
   readonly reason?: string;
+  /**
+   * A server in `request` mode (apiserver, kubelet) that was shown a client certificate which did not
+   * verify: the handshake went on and its authenticator answers 401. Go's words for why.
+   */
+  readonly clientUnverified?: string;
   /** Requests seen on this connection, `METHOD path → status`. */
   readonly requests: number;
   readonly statuses: readonly number[];
@@ -139,6 +144,12 @@ export class TraceRecorder {
   connections(): Connection[] {
     return joinConnections(this.events);
   }
+}
+
+/** Why a client certificate that a `request`-mode server accepted into the handshake did not verify. */
+function unverified(s: TlsServerEvent | undefined): string | undefined {
+  if (!s || s.handshake !== 'ok' || s.verified || s.clientCert === null) return undefined;
+  return s.reason ?? s.code ?? 'does not verify';
 }
 
 /** Joins client and server halves of handshakes (on the socket address pair) into connections. */
@@ -164,6 +175,7 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
       ...(refusedBy ? { refusedBy } : {}),
       ...(refusedBy === 'server' && s?.code ? { code: s.code, reason: s.reason ?? s.code } : {}),
       ...(refusedBy === 'client' && c.code ? { code: c.code, reason: c.reason ?? c.code } : {}),
+      ...(unverified(s) ? { clientUnverified: unverified(s)! } : {}),
       requests: reqs.length, statuses: reqs.map((r) => r.status),
     });
   }
@@ -175,6 +187,7 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
       local: s.peer, client: `external client ${s.peer}`, server: s.server, clientCert: s.clientCert, serverCert: s.serverCert,
       clientTrusts: '?', serverTrusts: s.trusts, result: s.handshake === 'ok' ? 'ok' : 'refused',
       ...(s.handshake === 'ok' ? {} : { refusedBy: 'server' as const, ...(s.code ? { code: s.code, reason: s.reason ?? s.code } : {}) }),
+      ...(unverified(s) ? { clientUnverified: unverified(s)! } : {}),
       requests: reqs.length, statuses: reqs.map((r) => r.status),
     });
   }

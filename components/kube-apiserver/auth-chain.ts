@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../types.js';
 import { ApiStatusError } from './errors.js';
 import { attributesFor } from './auth/attributes.js';
-import { authenticate, type PeerCert } from './auth/authenticate.js';
+import { authenticate, authenticationInputFrom } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage } from './auth/authorizer.js';
 import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
 import { rulesFor, staticRbacPolicy, type RbacPolicyProvider } from './auth/rbac.js';
@@ -42,13 +42,6 @@ function tokenServiceAccount(header: string | undefined): { namespace: string; n
   } catch {
     return undefined;
   }
-}
-
-function peerCert(socket: TLSSocket): PeerCert | null {
-  const c = socket.getPeerCertificate();
-  if (!c || Object.keys(c).length === 0 || !c.subject) return null;
-  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-  return { cn: list(c.subject.CN)[0] ?? '', o: list(c.subject.O), serialNumber: c.serialNumber };
 }
 
 export class AuthChain implements Gate {
@@ -101,7 +94,6 @@ export class AuthChain implements Gate {
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const socket = req.socket as TLSSocket;
-    const err = socket.authorizationError;
     // The ServiceAccount a bearer token names, read from etcd when the cache has not seen it yet (a
     // client that has just created it and asked for a token must not get a spurious 401).
     const fresh = new Map<string, string | undefined>();
@@ -120,12 +112,7 @@ export class AuthChain implements Gate {
       bootstrapSecret = this.secrets.get('kube-system', name) ?? await this.store.tryGet<BootstrapTokenSecret>(resourceByName('secrets'), 'kube-system', name);
     }
     const now = this.options.now();
-    const result = authenticate({
-      authorized: socket.authorized,
-      authorizationError: err === null || err === undefined ? null : String(err),
-      peerCert: peerCert(socket),
-      authorizationHeader: req.headers.authorization,
-    }, {
+    const result = authenticate(authenticationInputFrom(socket, req.headers.authorization), {
       anonymous: this.options.anonymousAuth,
       serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,
       serviceAccount: {
