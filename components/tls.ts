@@ -291,11 +291,21 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
         serverCert: summarizePeer(socket.getPeerCertificate()), handshake: 'ok',
       });
     });
+    // When the client refuses the server's certificate, Node destroys the socket (and its handle, with
+    // the peer certificate) before 'error' fires: read the certificate on the way into destroy.
+    let refusedPeer: CertSummary | null = null;
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error): TLSSocket => {
+      if (error && !reported && refusedPeer === null) {
+        try { refusedPeer = summarizePeer(socket.getPeerCertificate()); } catch { /* no handle left */ }
+      }
+      return destroy(error);
+    };
     socket.once('error', (err: NodeJS.ErrnoException) => {
       if (reported) return;
       reported = true;
-      let serverCert: CertSummary | null = null;
-      try { serverCert = summarizePeer(socket.getPeerCertificate()); } catch { /* no certificate seen */ }
+      let serverCert: CertSummary | null = refusedPeer;
+      if (serverCert === null) try { serverCert = summarizePeer(socket.getPeerCertificate()); } catch { /* no certificate seen */ }
       trace?.emit({
         ...base, local: localAddr || addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress ?? o.host ?? undefined, socket.remotePort ?? Number(o.port)),
         serverCert, handshake: 'refused', code: err.code ?? 'ERROR', reason: goReason(err.code, err.message),

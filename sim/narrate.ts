@@ -13,6 +13,14 @@ export const cert = (c: CertSummary | null): string =>
 export function describeConnection(c: Connection): string {
   const verdict = c.result === 'ok' ? 'handshake ok' : `REFUSED by the ${c.refusedBy === 'server' ? c.server : c.client}: ${c.reason ?? c.code ?? ''}${c.code && c.reason !== c.code ? ` [${c.code}]` : ''}`;
   const clientCheck = c.clientTrusts === 'none' ? `${c.client} does not verify it (no CA configured)` : `${c.client} checks it against the "${c.clientTrusts}" CA`;
+  if (c.refusedBy === 'client' && c.serverTrusts === '?') {
+    // The client refused the server's certificate and closed: the server never got to check the client's.
+    return [
+      `${c.client} → ${c.server}: ${verdict}`,
+      `    server presents ${cert(c.serverCert)}; ${clientCheck}`,
+      `    client holds ${cert(c.clientCert)}; not checked: the client gave up before ${c.server} could`,
+    ].join('\n');
+  }
   const serverCheck = c.clientCert === null ? `${c.server} asks for one (trusts "${c.serverTrusts}")`
     : c.clientUnverified ? `${c.server} checks it against the "${c.serverTrusts}" CA: it does not verify (${c.clientUnverified}); the handshake goes on and the authenticator decides`
     : `${c.server} checks it against the "${c.serverTrusts}" CA`;
