@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Trace } from '../sim/trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
+import { userAgent } from './version.js';
 
 export interface KubeClientOptions {
   /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */
@@ -25,7 +26,7 @@ export interface KubeClientOptions {
    * --use-service-account-credentials.
    */
   readonly token?: string;
-  /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.30.0`). */
+  /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.30.14 (linux/amd64) kubernetes/9e18483`). */
   readonly userAgent?: string;
   /**
    * kubeconfig's insecure-skip-tls-verify: the server's certificate is not verified. Only kubeadm's
@@ -95,7 +96,7 @@ export class KubeClient {
   constructor(options: KubeClientOptions) {
     this.name = options.name;
     this.server = new URL(options.server);
-    this.userAgent = options.userAgent ?? `${options.name.split(' ')[0]}/v1.30.0`;
+    this.userAgent = options.userAgent ?? userAgent(options.name.split(' ')[0] ?? 'client');
     this.auth = options.token ? { Authorization: `Bearer ${options.token}` } : {};
     this.agent = createTlsAgent({
       name: options.name, target: 'kube-apiserver', serverCa: options.serverCa,

@@ -3,12 +3,13 @@
  * generated from the resource table.
  */
 import { apiVersionOf, groupVersions, RESOURCES } from './registry.js';
+import { KUBERNETES_GIT_COMMIT, KUBERNETES_VERSION } from '../version.js';
 
 export const VERSION_INFO = {
   major: '1',
   minor: '30',
-  gitVersion: 'v1.30.14',
-  gitCommit: '9e18483918821121abdf9aa82bc14d66df5d68cd',
+  gitVersion: KUBERNETES_VERSION,
+  gitCommit: KUBERNETES_GIT_COMMIT,
   gitTreeState: 'clean',
   buildDate: '2025-06-17T18:29:24Z',
   goVersion: 'go1.23.10',

@@ -13,6 +13,7 @@ import { Reflector } from '../kubelet/reflector.js';
 import type { Identity } from '../tls.js';
 import type { Endpoints, KubeObject, Service } from '../types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
+import { userAgent } from '../version.js';
 
 export interface KubeProxyOptions {
   readonly nodeName: string;
@@ -110,7 +111,7 @@ export class KubeProxy implements Component {
 
   async start(): Promise<undefined> {
     const o = this.options;
-    this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: 'kube-proxy/v1.30.0 (linux/amd64) kubernetes', ...(this.trace ? { trace: this.trace } : {}) });
+    this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: userAgent('kube-proxy'), ...(this.trace ? { trace: this.trace } : {}) });
     const retry = o.retryMs !== undefined ? { retryMs: o.retryMs } : {};
     const watchInto = <T extends KubeObject>(path: string, store: Map<string, T>, kind: 'services' | 'endpoints'): Reflector<T> => new Reflector<T>({
       client: this.client!, path, logger: this.logger, ...retry,

@@ -5,8 +5,9 @@
  */
 import type { Lease, Node, NodeCondition, NodeStatus, ResourceList } from '../types.js';
 import { rfc3339, rfc3339Micro } from './pod-runtime.js';
+import { KUBERNETES_VERSION } from '../version.js';
 
-export const KUBELET_VERSION = 'v1.30.0';
+export const KUBELET_VERSION = KUBERNETES_VERSION;
 export const CONTAINER_RUNTIME_VERSION = 'containerd://1.7.13';
 
 export interface NodeFacts {
