@@ -26,7 +26,7 @@ export interface KubeClientOptions {
    * --use-service-account-credentials.
    */
   readonly token?: string;
-  /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.30.14 (linux/amd64) kubernetes/9e18483`). */
+  /** Sent as the User-Agent, as client-go does (`kube-scheduler/v1.32.5 (linux/amd64) kubernetes/9894294`). */
   readonly userAgent?: string;
   /**
    * kubeconfig's insecure-skip-tls-verify: the server's certificate is not verified. Only kubeadm's

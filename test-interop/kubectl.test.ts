@@ -94,11 +94,11 @@ describe('real kubectl against npm run cluster', function () {
         need(this, tool);
       });
 
-      it('version: the client and the server v1.30', async () => {
+      it('version: the client and the server v1.32', async () => {
         const r = await kubectl(['version']);
         expect(r.code, r.stderr).to.equal(0);
-        // 1.27+: "Server Version: v1.30.14"; 1.20: "Server Version: version.Info{Major:"1", Minor:"30", GitVersion:"v1.30.14", ...}"
-        expect(r.stdout).to.match(/Server Version: (v1\.30\.\d+|version\.Info\{Major:"1", Minor:"30", GitVersion:"v1\.30\.\d+")/);
+        // 1.27+: "Server Version: v1.32.5"; 1.20: "Server Version: version.Info{Major:"1", Minor:"32", GitVersion:"v1.32.5", ...}"
+        expect(r.stdout).to.match(/Server Version: (v1\.32\.\d+|version\.Info\{Major:"1", Minor:"32", GitVersion:"v1\.32\.\d+")/);
         expect(r.stdout).to.match(/Client Version: /);
       });
 

@@ -3,16 +3,16 @@
  * generated from the resource table.
  */
 import { apiVersionOf, groupVersions, RESOURCES } from './registry.js';
-import { KUBERNETES_GIT_COMMIT, KUBERNETES_VERSION } from '../version.js';
+import { KUBERNETES_BUILD, KUBERNETES_GIT_COMMIT, KUBERNETES_VERSION } from '../version.js';
 
 export const VERSION_INFO = {
   major: '1',
-  minor: '30',
+  minor: '32',
   gitVersion: KUBERNETES_VERSION,
   gitCommit: KUBERNETES_GIT_COMMIT,
   gitTreeState: 'clean',
-  buildDate: '2025-06-17T18:29:24Z',
-  goVersion: 'go1.23.10',
+  buildDate: KUBERNETES_BUILD.buildDate,
+  goVersion: KUBERNETES_BUILD.goVersion,
   compiler: 'gc',
   platform: 'linux/amd64',
 } as const;

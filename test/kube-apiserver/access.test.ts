@@ -162,8 +162,8 @@ describe('kube-apiserver authentication and authorization', () => {
 
   it('serves /version, discovery and /openapi like the real server', async () => {
     const version = JSON.parse((await admin.raw('GET', '/version?timeout=5s')).body) as Record<string, string>;
-    expect(version).to.include({ major: '1', minor: '30', compiler: 'gc', platform: 'linux/amd64' });
-    expect(version.gitVersion).to.match(/^v1\.30\.\d+$/);
+    expect(version).to.include({ major: '1', minor: '32', gitVersion: 'v1.32.5', compiler: 'gc', platform: 'linux/amd64' });
+    expect(version.gitVersion).to.match(/^v1\.32\.\d+$/);
     expect(Object.keys(version)).to.include.members(['gitCommit', 'gitTreeState', 'buildDate', 'goVersion']);
     const api = JSON.parse((await admin.raw('GET', '/api')).body) as { kind: string; versions: string[] };
     expect(api).to.deep.include({ kind: 'APIVersions', versions: ['v1'] });

@@ -100,7 +100,7 @@ describe('kubelet node object and lease', () => {
     expect(node.spec).to.deep.equal({ podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] });
     expect(node.status?.addresses).to.deep.equal([{ type: 'InternalIP', address: '127.0.2.1' }, { type: 'Hostname', address: 'node-1' }]);
     expect(node.status?.daemonEndpoints?.kubeletEndpoint.Port).to.equal(41234);
-    expect(node.status?.nodeInfo?.kubeletVersion).to.match(/^v1\.30\./);
+    expect(node.status?.nodeInfo?.kubeletVersion).to.match(/^v1\.32\./);
     expect(node.status?.capacity).to.deep.equal({ cpu: '2', memory: '4194304Ki', pods: '110' });
     expect(node.status?.allocatable?.memory, 'minus the 100Mi hard eviction threshold').to.equal('4091904Ki');
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
