@@ -13,6 +13,7 @@ import { inspect, kubeadmDate, residual, table, type Inspection, type LeafInfo }
 import { KEY_ALGORITHMS, type KeyAlgorithm, type KubeletServingMode } from './spec.js';
 import { checkExpiration, renderExpiration, renderRenew, renewCertificates } from './renew.js';
 import { initPki } from './store.js';
+import { tolerateClosedStdout } from '../sim/stdio.js';
 
 const USAGE = `usage: npm run pki -- <command> DIR [options]
   init DIR   make kubeadm's certificate set under DIR (keeps valid files, makes missing ones)
@@ -133,6 +134,7 @@ export function renderCheck(i: Inspection): string {
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
 if (isMain) {
+  tolerateClosedStdout();
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
     if (err instanceof PkiError) process.stderr.write(`pki: ${err.message}\n`);
     else if (err instanceof Error && 'code' in err && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`pki: ${err.message}\n${USAGE}\n`);

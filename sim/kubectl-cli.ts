@@ -4,6 +4,7 @@
  * (its `.cluster/cluster.json`).
  */
 import { runKubectl } from '../components/kubectl/index.js';
+import { tolerateClosedStdout } from './stdio.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -12,6 +13,7 @@ async function readStdin(): Promise<string> {
 }
 
 // `get -w` streams until the server ends the watch or Ctrl-C.
+tolerateClosedStdout();
 const abort = new AbortController();
 const argv = process.argv.slice(2);
 if (argv.some((a) => a === '-w' || a === '--watch' || a.startsWith('--watch='))) process.once('SIGINT', () => abort.abort());

@@ -26,6 +26,7 @@ import { SCENARIOS } from '../scenarios/index.js';
 import { Cluster, type EtcdChoice } from './cluster.js';
 import { createLogger, REDACT } from './logger.js';
 import { runScenario } from './scenario.js';
+import { tolerateClosedStdout } from './stdio.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
@@ -90,7 +91,8 @@ async function scenarioCommand(args: string[]): Promise<number> {
   if (values.format === 'json' && values.json) throw new UsageError('--json and --format json exclude each other (both write to stdout)');
   const reportJson = values.format === 'json';
   if (values.list) {
-    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.title}\n`);
+    const width = Math.max(...SCENARIOS.map((s) => s.name.length));
+    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${s.title}\n`);
     return 0;
   }
   const names = positionals.length > 0 ? positionals : ['tour'];
@@ -177,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command "${command ?? ''}"\n${USAGE}`);
 }
 
+tolerateClosedStdout();
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);
   const prefix = err instanceof PkiError ? 'pki' : 'sim';
