@@ -159,7 +159,8 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
 
   await ctx.step('kubelet → kube-apiserver',
     'Each kubelet, as system:node:<node> in group system:nodes, registered its Node, renews its Lease in\n' +
-    'kube-node-lease, and watches the pods bound to its node. The Node authorizer lets it touch only its own.',
+    'kube-node-lease, and watches the pods bound to its node. The Node authorizer lets it touch only its own:\n' +
+    'its pod list and watch must name its node (fieldSelector spec.nodeName=<node>), or they are refused.',
     async () => {
       const leases = await admin.list<Lease>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases');
       ctx.say(`leases: ${leases.items.map((l) => `${l.metadata.name} (holder ${l.spec.holderIdentity ?? '-'})`).join(', ')}`);

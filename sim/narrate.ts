@@ -31,12 +31,21 @@ export function describeConnection(c: Connection): string {
   ].join('\n');
 }
 
+/** The path with the query parameters that decide or explain the answer (a watch, the selectors the Node authorizer checks). */
+export function shownPath(path: string): string {
+  const [base, query] = path.split('?', 2) as [string, string | undefined];
+  if (!query) return base;
+  const params = new URLSearchParams(query);
+  const kept = ['watch', 'fieldSelector', 'labelSelector'].flatMap((k) => (params.has(k) ? [`${k}=${params.get(k)}`] : []));
+  return kept.length ? `${base}?${kept.join('&')}` : base;
+}
+
 export function describeRequest(r: RequestEvent, client: string | undefined, count = 1): string {
   const groups = r.groups.filter((g) => g !== 'system:authenticated');
   const who = r.decision === 'unauthenticated' ? 'not authenticated' : `as ${r.user}${groups.length ? ` [${groups.join(', ')}]` : ''}`;
   const decision = r.decision === 'allow' ? 'allowed' : r.decision === 'deny' ? 'DENIED' : 'REJECTED';
   const times = count > 1 ? ` (×${count})` : '';
-  return `${client ?? r.peer} → ${r.server}: ${r.method} ${r.path.split('?')[0]} ${who}: ${decision}, ${r.status}${r.reason && r.decision !== 'allow' ? ` — ${r.reason}` : ''}${times}`;
+  return `${client ?? r.peer} → ${r.server}: ${r.method} ${shownPath(r.path)} ${who}: ${decision}, ${r.status}${r.reason && r.decision !== 'allow' ? ` — ${r.reason}` : ''}${times}`;
 }
 
 /**
@@ -62,7 +71,7 @@ export function narrateEvents(events: readonly TraceEvent[], all: readonly Trace
     const client = conn?.client;
     if (!filter(client ?? e.peer, e.server)) continue;
     if (conn && !openedHere.has(e.peer)) earlier.set(`${conn.client}|${conn.server}|${conn.clientCert?.cn ?? ''}`, conn);
-    const k = `${client}|${e.server}|${e.method}|${e.path.split('?')[0]}|${e.user}|${e.status}`;
+    const k = `${client}|${e.server}|${e.method}|${shownPath(e.path)}|${e.user}|${e.status}`;
     const g = grouped.get(k);
     if (g) g.n++; else grouped.set(k, { r: e, n: 1, client });
   }
