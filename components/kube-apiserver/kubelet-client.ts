@@ -1,6 +1,7 @@
 /**
  * The apiserver as a client of the kubelets (port 10250): `pods/log` becomes
- * `GET https://<node InternalIP>:<kubelet port>/containerLogs/<ns>/<pod>/<container>` over mutual TLS
+ * `GET https://<node InternalIP>:<kubelet port>/containerLogs/<ns>/<pod>/<container>`, and
+ * `nodes/<name>/proxy/<path>` becomes `https://<node InternalIP>:<kubelet port>/<path>`, over mutual TLS
  * with the apiserver-kubelet-client certificate. The kubelet's serving certificate is verified
  * against --kubelet-certificate-authority when it is set; kubeadm leaves it unset, so by default it is
  * not verified (CIS 1.2.5 flags this).
@@ -122,6 +123,45 @@ export class KubeletClient {
         reject(failure(500, '', `Get ${JSON.stringify(url)}: ${transportMessage(err, host, port)}`));
       });
       upstream.end();
+    });
+  }
+
+  /**
+   * nodes/<name>/proxy/<path>: the request goes to the node's kubelet as it came (method, path, query,
+   * body, Content-Type), over mutual TLS with apiserver-kubelet-client, and the kubelet's answer comes
+   * back as it is, its 401 or 403 included (the kubelet decides those, after its SubjectAccessReview).
+   * A dial or handshake failure is the apiserver's own 503: `error trying to reach service: <Go's error>`.
+   */
+  proxy(node: Node, req: IncomingMessage, path: string, res: ServerResponse): Promise<void> {
+    const nodeName = node.metadata.name ?? '';
+    const { host, port } = kubeletLocation(node);
+    const headers: Record<string, string> = {};
+    for (const h of ['content-type', 'accept', 'content-length']) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    return new Promise((resolve, reject) => {
+      const upstream = https.request({ host, port, path, method: req.method ?? 'GET', headers, agent: this.agentFor(nodeName) }, (kres) => {
+        this.open.add(kres);
+        kres.once('close', () => this.open.delete(kres));
+        const passed: Record<string, string> = {};
+        for (const h of ['content-type', 'content-length']) {
+          const v = kres.headers[h];
+          if (typeof v === 'string') passed[h] = v;
+        }
+        res.writeHead(kres.statusCode ?? 502, passed);
+        res.once('close', () => kres.destroy());
+        kres.pipe(res);
+        kres.once('end', () => resolve());
+        kres.once('error', () => { res.destroy(); resolve(); });
+      });
+      this.open.add(upstream);
+      upstream.once('close', () => this.open.delete(upstream));
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (res.headersSent) { res.destroy(); resolve(); return; }
+        reject(failure(503, 'ServiceUnavailable', `error trying to reach service: ${transportMessage(err, host, port)}`));
+      });
+      req.pipe(upstream);
     });
   }
 

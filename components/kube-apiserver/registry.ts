@@ -10,7 +10,7 @@
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 export interface SubresourceDef {
-  readonly name: 'status' | 'binding' | 'log' | 'scale' | 'token' | 'approval';
+  readonly name: 'status' | 'binding' | 'log' | 'scale' | 'token' | 'approval' | 'proxy';
   readonly kind: string;
   readonly verbs: readonly Verb[];
   /** Group and version of the subresource's kind when it differs (Scale is autoscaling/v1). */
@@ -58,7 +58,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   },
   {
     group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false, verbs: CRUD, shortNames: ['no'], storage: 'minions',
-    subresources: [status('Node')], fieldLabels: ['spec.unschedulable'],
+    subresources: [{ name: 'proxy', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }, status('Node')], fieldLabels: ['spec.unschedulable'],
   },
   {
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, verbs: CRUD, shortNames: ['po'], categories: ['all'], storage: 'pods',

@@ -92,6 +92,7 @@ export class Rest {
     const name = info.name;
     if (def.namespaced && ns === undefined && !['list', 'watch'].includes(info.verb)) throw pathNotFound();
 
+    if (def.resource === 'nodes' && def.group === '' && sub === 'proxy') { await this.nodeProxy(ctx, name); return { watching: false }; }
     switch (info.verb) {
       case 'get':
         if (sub === 'log') { await this.log(ctx, ns, name); return { watching: false }; }
@@ -352,6 +353,15 @@ export class Rest {
     if (!nodeName) { ctx.res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 }); ctx.res.end(); return; }
     const node = await this.d.store.get<Node>(NODES, undefined, nodeName);
     await this.d.kubelets.streamLogs(node, pod, container, ctx.query, ctx.res);
+  }
+
+  /** nodes/<name>/proxy/<path>: the rest of the path (trailing slash kept) and the query go to the node's kubelet. */
+  private async nodeProxy(ctx: RestContext, name: string): Promise<void> {
+    const node = await this.d.store.get<Node>(NODES, undefined, name);
+    const rest = ctx.info.parts.slice(3).join('/');
+    const trailing = ctx.info.path.endsWith('/') && rest !== '' ? '/' : '';
+    const query = ctx.query.toString();
+    await this.d.kubelets.proxy(node, ctx.req, `/${rest}${trailing}${query ? `?${query}` : ''}`, ctx.res);
   }
 
   /** POST serviceaccounts/<name>/token: a TokenRequest answered with a signed, bound token. */
