@@ -21,6 +21,12 @@ export interface StepOptions {
   readonly show?: (client: string, server: string) => boolean;
   /** Narrate from the start of the scenario rather than the start of the step (for a flow that began at start-up). */
   readonly fromStart?: boolean;
+  /**
+   * Narrate from this index into `events` (a mark taken earlier): for a flow told after another that
+   * it ran alongside (the tour explains the scheduler before the controller-manager, in the seed's
+   * order, though the controllers' pods come first).
+   */
+  readonly from?: number;
 }
 
 export interface ScenarioContext {
@@ -113,7 +119,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         try {
           return await run();
         } finally {
-          const lines = narrateEvents(recorder.events.slice(stepOptions?.fromStart ? 0 : mark), recorder.events, stepOptions?.show);
+          const lines = narrateEvents(recorder.events.slice(stepOptions?.fromStart ? 0 : stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');
             for (const l of lines) w(indent(l, '      '));
