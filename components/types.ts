@@ -173,6 +173,38 @@ export interface Endpoints extends KubeObject {
   subsets?: EndpointSubset[];
 }
 
+/** discovery.k8s.io/v1 EndpointConditions: unset `ready` means ready (consumers must treat nil as true). */
+export interface EndpointConditions {
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
+
+/** discovery.k8s.io/v1 Endpoint. */
+export interface SliceEndpoint {
+  addresses: string[];
+  conditions?: EndpointConditions;
+  hostname?: string;
+  targetRef?: { kind: 'Pod'; namespace: string; name: string; uid?: string };
+  nodeName?: string;
+  zone?: string;
+}
+
+/** discovery.k8s.io/v1 EndpointPort; the controller always sets name (`""` for an unnamed service port). */
+export interface SliceEndpointPort {
+  name?: string;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  port?: number;
+  appProtocol?: string;
+}
+
+/** discovery.k8s.io/v1 EndpointSlice: no spec/status, the fields sit at the top level. */
+export interface EndpointSlice extends KubeObject {
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints: SliceEndpoint[] | null;
+  ports?: SliceEndpointPort[] | null;
+}
+
 export interface PodTemplate {
   metadata?: ObjectMeta;
   spec: PodSpec;

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { EtcdClient } from '../components/etcd-client.js';
 import { KubeClient, ApiError, resourcePath } from '../components/kube-client.js';
 import { createTlsAgent } from '../components/tls.js';
-import type { Deployment, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, Service } from '../components/types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, Service } from '../components/types.js';
 import { issueLeaf, privateKeyPem, selfSignCa, generateKey } from '../pki/issue.js';
 import { caPem, credential, kubeletClientName, type Pki } from '../pki/store.js';
 import type { LeafSpec } from '../pki/spec.js';
@@ -232,8 +232,12 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('all 3 pods Running with pod IPs', pods.length === 3);
     }, { show: (client) => client.startsWith('kubelet') });
 
-  await ctx.step('kube-controller-manager: endpoints',
-    "The endpoints controller turns the Service's selector and its Ready pods into an Endpoints object.",
+  await ctx.step('kube-controller-manager: endpoints and EndpointSlices',
+    "Two controllers turn the Service's selector and its pods into addresses, each as its own service\n" +
+    'account: the endpoints controller writes the Endpoints object web (the legacy API), and the\n' +
+    'endpointslice controller writes an EndpointSlice web-<5 random characters>, labelled\n' +
+    'kubernetes.io/service-name=web and owned by the Service, with each pod\'s ready/serving/terminating\n' +
+    'conditions. The slice is what kube-proxy reads.',
     async () => {
       const ep = await waitFor('3 ready endpoints for web', async () => {
         const e = await admin.get<Endpoints>('/api/v1/namespaces/default/endpoints/web').catch(() => undefined);
@@ -241,11 +245,25 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       });
       ctx.say(`endpoints/web: ${ep.subsets![0]!.addresses!.map((a) => `${a.ip}:${ep.subsets![0]!.ports?.[0]?.port ?? '?'}`).join(', ')}`);
       ctx.expect('the Endpoints list the 3 pods on port 80', ep.subsets![0]!.ports?.[0]?.port === 80);
+      const slice = await waitFor('an EndpointSlice of web with 3 ready endpoints', async () => {
+        const l = await admin.list<EndpointSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { labelSelector: 'kubernetes.io/service-name=web' });
+        return l.items.length === 1 && (l.items[0]!.endpoints ?? []).filter((e) => e.conditions?.ready).length === 3 ? l.items[0] : undefined;
+      });
+      ctx.say(`endpointslice.discovery.k8s.io/${slice.metadata.name ?? ''} (${slice.addressType}, port ${slice.ports?.map((p) => `${p.name ?? ''} ${p.port ?? '*'}/${p.protocol ?? 'TCP'}`).join(', ')}):`);
+      for (const e of slice.endpoints ?? []) ctx.say(`  ${e.addresses.join(',')} on ${e.nodeName ?? '?'} (${e.targetRef?.name ?? '?'}): ready=${String(e.conditions?.ready)}`);
+      ctx.expect('the slice is named web-<5 characters> and labelled with its service and its manager',
+        /^web-[a-z0-9]{5}$/.test(slice.metadata.name ?? '') && slice.metadata.labels?.['kubernetes.io/service-name'] === 'web'
+        && slice.metadata.labels['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io');
+      ctx.expect('the slice is owned by the Service (controller, blockOwnerDeletion)',
+        slice.metadata.ownerReferences?.some((r) => r.kind === 'Service' && r.name === 'web' && r.controller === true && r.blockOwnerDeletion === true) ?? false);
+      const writers = new Set(ctx.events.filter((e) => e.type === 'request' && e.method === 'POST' && e.resource === 'endpointslices' && e.status === 201).map((e) => (e.type === 'request' ? e.user : '')));
+      ctx.expect('the slice was written by system:serviceaccount:kube-system:endpointslice-controller', writers.has('system:serviceaccount:kube-system:endpointslice-controller'), [...writers].join(', '));
     }, { show: (client) => client.includes('endpoint') });
 
   await ctx.step('kube-proxy → kube-apiserver',
     "Each kube-proxy (kube-proxy.conf, CN=system:kube-proxy, bound to system:node-proxier) lists and watches\n" +
-    "services and endpoints and turns them into its node's netfilter rules (iptables mode, shown as iptables-save).",
+    'services and EndpointSlices (not Endpoints), gathers the ready endpoints of every slice labelled with\n' +
+    "a service's name, and turns them into its node's netfilter rules (iptables mode, shown as iptables-save).",
     async () => {
       const node = nodeNames[0]!;
       const proxy = cluster.proxies.get(node)!;
@@ -258,7 +276,13 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.say(`${node} nat rules for default/web (ClusterIP ${svc.spec.clusterIP}):`);
       for (const l of lines) ctx.say(`  ${l}`);
       ctx.expect('a KUBE-SERVICES rule sends the ClusterIP to a KUBE-SVC chain', lines.some((l) => l.startsWith('-A KUBE-SERVICES') && l.includes(`-d ${svc.spec.clusterIP}/32`)));
-      ctx.expect('three KUBE-SEP chains DNAT to the pod IPs', lines.filter((l) => l.includes('DNAT --to-destination')).length === 3);
+      const slices = await admin.list<EndpointSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { labelSelector: 'kubernetes.io/service-name=web' });
+      const port = slices.items[0]?.ports?.[0]?.port;
+      const fromSlice = slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => `${e.addresses[0] ?? ''}:${port ?? '?'}`)).sort();
+      const dnat = lines.map((l) => / DNAT --to-destination (\S+)/.exec(l)?.[1]).filter((x): x is string => x !== undefined).sort();
+      ctx.expect("three KUBE-SEP chains DNAT to the slice's ready endpoints", dnat.length === 3 && dnat.join() === fromSlice.join(), `DNAT ${dnat.join(', ')}; slice ${fromSlice.join(', ')}`);
+      const reads = new Set(ctx.events.filter((e) => e.type === 'request' && e.user === 'system:kube-proxy' && e.decision === 'allow').map((e) => (e.type === 'request' ? e.resource : '')));
+      ctx.expect('kube-proxy read endpointslices, never endpoints', reads.has('endpointslices') && !reads.has('endpoints'), [...reads].join(', '));
     }, { show: (client) => client.startsWith('kube-proxy') });
 
   await ctx.step('kube-apiserver → kubelet',

@@ -1,7 +1,7 @@
 /**
  * What the apiserver writes at start, as its post-start hooks do: the system namespaces
  * (default, kube-system, kube-public, kube-node-lease), the `kubernetes` Service with its ClusterIP
- * 10.96.0.1 and the Endpoints naming this apiserver, and the bootstrap RBAC policy
+ * 10.96.0.1 and the Endpoints and EndpointSlice naming this apiserver, and the bootstrap RBAC policy
  * (rbac/bootstrap-roles: created when absent). Each write is a create that tolerates AlreadyExists,
  * so a restart over the same etcd changes nothing.
  */
@@ -88,6 +88,25 @@ export async function bootstrap(store: Store, options: BootstrapOptions, ctx: St
     }, ctx)) created++;
   } else if (JSON.stringify(current.subsets) !== JSON.stringify(subsets)) {
     await store.update(endpoints, 'default', 'kubernetes', (o) => ({ ...o, subsets }));
+  }
+  // The reconciler's EndpointsAdapter writes the same addresses as an EndpointSlice named `kubernetes`
+  // (labelled with the service name, not managed by the endpointslice controller): what kube-proxy reads.
+  const slices = resourceByName('endpointslices', 'discovery.k8s.io');
+  const slice = {
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [options.advertiseAddress], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: options.securePort, protocol: 'TCP' }],
+  };
+  const sliceLabels = { 'kubernetes.io/service-name': 'kubernetes' };
+  const currentSlice = await store.tryGet<KubeObject & Record<string, unknown>>(slices, 'default', 'kubernetes');
+  if (!currentSlice) {
+    if (await ensure(store, slices, {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels: sliceLabels }, ...slice,
+    }, ctx)) created++;
+  } else if (JSON.stringify([currentSlice.endpoints, currentSlice.ports]) !== JSON.stringify([slice.endpoints, slice.ports])) {
+    await store.update(slices, 'default', 'kubernetes', (o) => ({
+      ...o, ...slice, metadata: { ...o.metadata, generation: (o.metadata.generation ?? 1) + 1 },
+    }));
   }
   for (const obj of options.policy) {
     const resource = RBAC_KINDS[obj.kind ?? ''];

@@ -4,7 +4,7 @@
  *
  * Storage prefixes are the real apiserver's (k8s.io/kubernetes pkg/registry/... NewREST calls and
  * DefaultStorageFactory's overrides): nodes live under `minions`, services under `services/specs`,
- * endpoints under `services/endpoints`.
+ * endpoints under `services/endpoints`, endpointslices under `endpointslices`.
  */
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
@@ -99,6 +99,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   },
   // coordination.k8s.io/v1
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, verbs: CRUD, storage: 'leases', subresources: [] },
+  // discovery.k8s.io/v1 (no spec: endpoints, ports and addressType sit at the top level; generation counts their changes)
+  { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, verbs: CRUD, storage: 'endpointslices', subresources: [] },
   // rbac.authorization.k8s.io/v1
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, verbs: CRUD, storage: 'clusterrolebindings', subresources: [] },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, verbs: CRUD, storage: 'clusterroles', subresources: [] },

@@ -107,6 +107,10 @@ export async function prepareForCreate(def: ResourceDef, obj: Obj, ctx: Strategy
       defaultWorkloadSpec(def, obj);
       obj.status = {};
       break;
+    case 'endpointslices':
+      md.generation = 1;
+      validateEndpointSlice(def, obj);
+      break;
     case 'secrets': {
       obj.type ??= 'Opaque';
       if (isRec(obj.stringData)) {
@@ -166,6 +170,37 @@ async function prepareService(obj: Obj, old: Obj | undefined, ctx: StrategyConte
   obj.status = old?.status ?? { loadBalancer: {} };
 }
 
+const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** ValidateEndpointSlice (pkg/apis/discovery/validation), the checks a hand-written slice meets first. */
+function validateEndpointSlice(def: ResourceDef, obj: Obj): void {
+  const causes: { field: string; message: string }[] = [];
+  const addressType = obj.addressType;
+  if (addressType === undefined || addressType === '') causes.push({ field: 'addressType', message: 'Required value' });
+  else if (typeof addressType !== 'string' || !ADDRESS_TYPES.includes(addressType)) {
+    causes.push({ field: 'addressType', message: `Unsupported value: "${String(addressType)}": supported values: ${ADDRESS_TYPES.map((t) => `"${t}"`).join(', ')}` });
+  }
+  const endpoints = Array.isArray(obj.endpoints) ? obj.endpoints : [];
+  endpoints.forEach((e, i) => {
+    const addresses = isRec(e) && Array.isArray(e.addresses) ? e.addresses : [];
+    if (addresses.length === 0) causes.push({ field: `endpoints[${i}].addresses`, message: 'Required value: must contain at least 1 address' });
+    addresses.forEach((a, j) => {
+      if (addressType === 'IPv4' && !(typeof a === 'string' && IPV4.test(a))) {
+        causes.push({ field: `endpoints[${i}].addresses[${j}]`, message: `Invalid value: "${String(a)}": must be a valid IPv4 address` });
+      }
+    });
+  });
+  const ports = Array.isArray(obj.ports) ? obj.ports : [];
+  ports.forEach((p, i) => {
+    const port = isRec(p) ? p.port : undefined;
+    if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) {
+      causes.push({ field: `ports[${i}].port`, message: `Invalid value: ${String(port)}: must be between 1 and 65535, inclusive` });
+    }
+  });
+  if (causes.length) throw invalid(groupResource(def), def.kind, obj.metadata.name ?? '', causes);
+}
+
 /** The subresource that an update writes: the main resource keeps the stored status, `status` keeps everything else. */
 export async function prepareForUpdate(def: ResourceDef, obj: Obj, old: Obj, subresource: string | undefined, ctx: StrategyContext): Promise<Obj> {
   const md = { ...obj.metadata };
@@ -190,7 +225,16 @@ export async function prepareForUpdate(def: ResourceDef, obj: Obj, old: Obj, sub
     if (old.status === undefined) delete next.status;
     else next.status = old.status;
   }
-  if (def.generation) {
+  if (def.resource === 'endpointslices') {
+    validateEndpointSlice(def, next);
+    if (next.addressType !== old.addressType) {
+      throw invalid(groupResource(def), def.kind, md.name ?? '', [{ field: 'addressType', message: `Invalid value: "${String(next.addressType)}": field is immutable` }]);
+    }
+    // The real strategy: any change outside metadata, or to the labels, is a new generation.
+    const body = (o: Obj): string => JSON.stringify({ ...o, metadata: undefined, kind: undefined, apiVersion: undefined, labels: o.metadata.labels ?? {} }, (_k, v: unknown) =>
+      (isRec(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+    md.generation = (old.metadata.generation ?? 1) + (body(next) !== body(old) ? 1 : 0);
+  } else if (def.generation) {
     const changed = JSON.stringify(next.spec) !== JSON.stringify(old.spec);
     md.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
   } else if (old.metadata.generation !== undefined) {

@@ -4,8 +4,8 @@
  * of k8s.io/kubernetes pkg/printers/internalversion; priority-1 columns are what `-o wide` adds.
  * Resources without a printer get the default table: Name and Created At.
  */
-import type { Deployment, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../types.js';
-import { age, formatEndpoints, humanDuration, podStatus } from '../kubectl/printers.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../types.js';
+import { age, formatDiscoveryEndpoints, formatDiscoveryPorts, formatEndpoints, humanDuration, podStatus } from '../kubectl/printers.js';
 import type { ResourceDef } from './registry.js';
 import { csrCondition, type CertificateSigningRequest } from './certificates.js';
 
@@ -80,6 +80,17 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   Endpoints: {
     columns: [NAME, col('Endpoints', 'Endpoints of the resource'), AGE],
     cells: (o, now) => [o.metadata.name ?? '', formatEndpoints(o as Endpoints), age(o.metadata.creationTimestamp, now)],
+  },
+  EndpointSlice: {
+    columns: [NAME,
+      col('AddressType', 'addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name.'),
+      col('Ports', 'ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates "all ports". Each slice may include a maximum of 100 ports.'),
+      col('Endpoints', 'endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints.'),
+      AGE],
+    cells: (o, now) => {
+      const s = o as EndpointSlice;
+      return [s.metadata.name ?? '', s.addressType, formatDiscoveryPorts(s), formatDiscoveryEndpoints(s), age(s.metadata.creationTimestamp, now)];
+    },
   },
   Deployment: {
     columns: [NAME, col('Ready', 'Number of the pod with ready state'), col('Up-to-date', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),

@@ -1,18 +1,27 @@
 /**
  * A small garbage collector (pkg/controller/garbagecollector) for the owner chains the controllers
- * here build: Deployment → ReplicaSet → Pod. A dependent whose every owner reference names an object
+ * here build: Deployment → ReplicaSet → Pod, and Service → EndpointSlice. A dependent whose every owner reference names an object
  * that no longer exists (confirmed with a live GET, as the real one does, since an informer may lag)
  * is deleted with background propagation. Owner kinds it does not know are left alone.
  */
 import type { Logger } from 'pino';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { Deployment, KubeObject, OwnerReference, Pod, ReplicaSet } from '../types.js';
+import type { Deployment, EndpointSlice, KubeObject, OwnerReference, Pod, ReplicaSet, Service } from '../types.js';
 import { type Informer, keyOf, splitKey } from './informer.js';
 import { WorkQueue } from './workqueue.js';
 
 const OWNER_KINDS: Readonly<Record<string, { group: string; resource: string }>> = {
   Deployment: { group: 'apps', resource: 'deployments' },
   ReplicaSet: { group: 'apps', resource: 'replicasets' },
+  Service: { group: '', resource: 'services' },
+};
+
+type DependentKind = 'ReplicaSet' | 'Pod' | 'EndpointSlice';
+
+const DEPENDENT_PATHS: Readonly<Record<DependentKind, { group?: string; resource: string }>> = {
+  ReplicaSet: { group: 'apps', resource: 'replicasets' },
+  Pod: { resource: 'pods' },
+  EndpointSlice: { group: 'discovery.k8s.io', resource: 'endpointslices' },
 };
 
 export interface GarbageCollectorOptions {
@@ -20,6 +29,9 @@ export interface GarbageCollectorOptions {
   readonly deployments: Informer<Deployment>;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly pods: Informer<Pod>;
+  /** Services and their EndpointSlices (optional: without them, slices are not collected). */
+  readonly services?: Informer<Service>;
+  readonly endpointSlices?: Informer<EndpointSlice>;
   readonly logger: Logger;
 }
 
@@ -31,23 +43,34 @@ export class GarbageCollector {
   constructor(o: GarbageCollectorOptions) {
     this.o = o;
     this.queue = new WorkQueue({ name: this.name, logger: o.logger, handler: (k) => this.sync(k) });
-    const watchDependent = (kind: 'ReplicaSet' | 'Pod', inf: Informer<ReplicaSet> | Informer<Pod>): void => {
+    const watchDependent = (kind: DependentKind, inf: Informer<KubeObject>): void => {
       const check = (obj: KubeObject): void => { if (this.ownedByKnownKind(obj)) this.queue.add(`${kind}|${keyOf(obj)}`); };
-      (inf as Informer<KubeObject>).addHandlers({ add: check, update: (_old, obj) => check(obj) });
+      inf.addHandlers({ add: check, update: (_old, obj) => check(obj) });
     };
-    watchDependent('ReplicaSet', o.replicaSets);
-    watchDependent('Pod', o.pods);
+    watchDependent('ReplicaSet', o.replicaSets as Informer<KubeObject>);
+    watchDependent('Pod', o.pods as Informer<KubeObject>);
     // An owner going away: look at its dependents.
-    o.deployments.addHandlers({ delete: (d) => this.ownerGone(d, o.replicaSets, 'ReplicaSet') });
-    o.replicaSets.addHandlers({ delete: (rs) => this.ownerGone(rs, o.pods, 'Pod') });
+    o.deployments.addHandlers({ delete: (d) => this.ownerGone(d, o.replicaSets as Informer<KubeObject>, 'ReplicaSet') });
+    o.replicaSets.addHandlers({ delete: (rs) => this.ownerGone(rs, o.pods as Informer<KubeObject>, 'Pod') });
+    if (o.services && o.endpointSlices) {
+      const slices = o.endpointSlices as Informer<KubeObject>;
+      watchDependent('EndpointSlice', slices);
+      o.services.addHandlers({ delete: (svc) => this.ownerGone(svc, slices, 'EndpointSlice') });
+    }
+  }
+
+  private dependents(kind: DependentKind): Informer<KubeObject> | undefined {
+    if (kind === 'Pod') return this.o.pods as Informer<KubeObject>;
+    if (kind === 'ReplicaSet') return this.o.replicaSets as Informer<KubeObject>;
+    return this.o.endpointSlices as Informer<KubeObject> | undefined;
   }
 
   private ownedByKnownKind(obj: KubeObject): boolean {
     return (obj.metadata.ownerReferences ?? []).some((r) => OWNER_KINDS[r.kind] !== undefined);
   }
 
-  private ownerGone(owner: KubeObject, dependents: Informer<ReplicaSet> | Informer<Pod>, kind: string): void {
-    for (const d of (dependents as Informer<KubeObject>).list()) {
+  private ownerGone(owner: KubeObject, dependents: Informer<KubeObject>, kind: DependentKind): void {
+    for (const d of dependents.list()) {
       if (d.metadata.namespace !== owner.metadata.namespace) continue;
       if (d.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid)) this.queue.add(`${kind}|${keyOf(d)}`);
     }
@@ -56,6 +79,7 @@ export class GarbageCollector {
   private informerFor(kind: string): Informer<KubeObject> | undefined {
     if (kind === 'Deployment') return this.o.deployments as Informer<KubeObject>;
     if (kind === 'ReplicaSet') return this.o.replicaSets as Informer<KubeObject>;
+    if (kind === 'Service') return this.o.services as Informer<KubeObject> | undefined;
     return undefined;
   }
 
@@ -75,17 +99,15 @@ export class GarbageCollector {
   }
 
   private async sync(item: string): Promise<void> {
-    const [kind = '', key = ''] = item.split('|');
-    const inf = kind === 'Pod' ? this.o.pods as Informer<KubeObject> : this.o.replicaSets as Informer<KubeObject>;
-    const obj = inf.get(key);
+    const [k = '', key = ''] = item.split('|');
+    const kind = k as DependentKind;
+    const obj = this.dependents(kind)?.get(key);
     if (!obj || obj.metadata.deletionTimestamp) return;
     const refs = obj.metadata.ownerReferences ?? [];
     if (refs.length === 0 || refs.some((r) => OWNER_KINDS[r.kind] === undefined)) return;
     const { namespace = 'default', name } = splitKey(key);
     for (const ref of refs) if (await this.ownerExists(namespace, ref)) return;
-    const path = kind === 'Pod'
-      ? resourcePath({ resource: 'pods', namespace, name })
-      : resourcePath({ group: 'apps', resource: 'replicasets', namespace, name });
+    const path = resourcePath({ ...DEPENDENT_PATHS[kind], namespace, name });
     this.o.logger.info({ kind, object: key, owners: refs.map((r) => `${r.kind}/${r.name}`) }, 'deleting object whose owners are gone');
     try {
       await this.o.client.delete(path);

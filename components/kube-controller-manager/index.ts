@@ -1,5 +1,5 @@
 /**
- * kube-controller-manager: the Deployment, ReplicaSet, Endpoints and garbage-collector controllers.
+ * kube-controller-manager: the Deployment, ReplicaSet, Endpoints, EndpointSlice and garbage-collector controllers.
  *
  * Its own identity is controller-manager.conf's client certificate (user
  * system:kube-controller-manager). With `useServiceAccountCredentials` (kubeadm sets
@@ -14,9 +14,10 @@ import type { Logger } from 'pino';
 import { type Clock, type Component, type ComponentDeps, systemClock } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
 import type { Identity } from '../tls.js';
-import type { Deployment, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../types.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
+import { EndpointSliceController } from './endpointslice.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { Informer } from './informer.js';
 import { LeaderElector } from './leader-election.js';
@@ -26,13 +27,14 @@ import type { CertificateSigningRequest } from '../kube-apiserver/certificates.j
 import type { BootstrapTokenSecret } from '../bootstrap-token.js';
 import type { WorkQueue } from './workqueue.js';
 
-export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner';
+export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'endpointslice' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner';
 
 /** The service account each controller runs as (the real controller-manager's names). */
 export const SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   deployment: 'deployment-controller',
   replicaset: 'replicaset-controller',
   endpoint: 'endpoint-controller',
+  endpointslice: 'endpointslice-controller',
   garbagecollector: 'generic-garbage-collector',
   csrapproving: 'certificate-controller',
   csrsigning: 'certificate-controller',
@@ -53,7 +55,7 @@ export interface KubeControllerManagerOptions {
    * bootstrapsigner kubeadm enables run by default too.
    */
   readonly clusterSigning?: ClusterSigning;
-  /** Which controllers run (default: deployment, replicaset, endpoint, garbagecollector, and the certificate ones with clusterSigning). */
+  /** Which controllers run (default: deployment, replicaset, endpoint, endpointslice, garbagecollector, and the certificate ones with clusterSigning). */
   readonly controllers?: readonly ControllerName[];
   /** Lifetime asked for in each TokenRequest (the real clientbuilder asks for 3600 s). */
   readonly tokenExpirationSeconds?: number;
@@ -186,7 +188,7 @@ export class KubeControllerManager implements Component {
   }
 
   private async run(): Promise<void> {
-    const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'garbagecollector',
+    const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'endpointslice', 'garbagecollector',
       ...(this.options.clusterSigning ? ['csrapproving', 'csrsigning', 'bootstrapsigner'] as const : [])]);
     const root = this.newClient('kube-controller-manager', { identity: this.options.identity });
     if (this.options.leaderElect) {
@@ -211,6 +213,7 @@ export class KubeControllerManager implements Component {
     const deployments = informer<Deployment>(resourcePath({ group: 'apps', resource: 'deployments' }), '*v1.Deployment');
     const services = informer<Service>(resourcePath({ resource: 'services' }), '*v1.Service');
     const endpoints = informer<Endpoints>(resourcePath({ resource: 'endpoints' }), '*v1.Endpoints');
+    const endpointSlices = informer<EndpointSlice>(resourcePath({ group: 'discovery.k8s.io', resource: 'endpointslices' }), '*v1.EndpointSlice');
     const log = (name: string): Logger => this.logger.child({ controller: name });
 
     // Controllers register their handlers before the informers start, so the first list reaches them.
@@ -223,8 +226,11 @@ export class KubeControllerManager implements Component {
     if (enabled.has('endpoint')) {
       this.queues.push(new EndpointsController({ client: await clientFor('endpoint'), services, pods, endpoints, logger: log('endpoint') }).queue);
     }
+    if (enabled.has('endpointslice')) {
+      this.queues.push(new EndpointSliceController({ client: await clientFor('endpointslice'), services, pods, endpointSlices, logger: log('endpointslice') }).queue);
+    }
     if (enabled.has('garbagecollector')) {
-      this.queues.push(new GarbageCollector({ client: await clientFor('garbagecollector'), deployments, replicaSets, pods, logger: log('garbagecollector') }).queue);
+      this.queues.push(new GarbageCollector({ client: await clientFor('garbagecollector'), deployments, replicaSets, pods, services, endpointSlices, logger: log('garbagecollector') }).queue);
     }
     if (enabled.has('csrapproving') || enabled.has('csrsigning')) {
       const csrs = informer<CertificateSigningRequest>(resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' }), '*v1.CertificateSigningRequest');

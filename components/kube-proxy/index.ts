@@ -1,7 +1,8 @@
 /**
  * kube-proxy in iptables mode, one per node. With its kube-proxy.conf identity (user
- * system:kube-proxy, bound to system:node-proxier) it lists and watches Services and Endpoints and
- * keeps the node's nat table in step: `rules()` is what `iptables-save -t nat` would print after the
+ * system:kube-proxy, bound to system:node-proxier) it lists and watches Services and EndpointSlices
+ * (discovery.k8s.io/v1, as real kube-proxy does: it stopped reading the core Endpoints once slices
+ * went GA) and keeps the node's nat table in step: `rules()` is what `iptables-save -t nat` would print after the
  * latest sync. Nothing is written to the host's netfilter.
  */
 import { EventEmitter } from 'node:events';
@@ -11,7 +12,7 @@ import { systemClock, type Clock, type Component, type ComponentDeps } from '../
 import { KubeClient } from '../kube-client.js';
 import { Reflector } from '../kubelet/reflector.js';
 import type { Identity } from '../tls.js';
-import type { Endpoints, KubeObject, Service } from '../types.js';
+import type { EndpointSlice, KubeObject, Service } from '../types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
 import { userAgent } from '../version.js';
 
@@ -39,6 +40,12 @@ export class KubeProxyError extends Error {
   }
 }
 
+/**
+ * The label selector of kube-proxy's informers (cmd/kube-proxy/app/server.go): nothing that another
+ * proxy serves (service.kubernetes.io/service-proxy-name) and no headless service's slices.
+ */
+export const PROXY_LABEL_SELECTOR = '!service.kubernetes.io/headless,!service.kubernetes.io/service-proxy-name';
+
 const key = (o: KubeObject): string => `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
 
 export class KubeProxy implements Component {
@@ -48,12 +55,13 @@ export class KubeProxy implements Component {
   private readonly clock: Clock;
   private readonly trace: Trace | undefined;
   private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
+  /** EndpointSlices by `ns/slice-name` (a Service may have several). */
+  private readonly endpointSlices = new Map<string, EndpointSlice>();
   private readonly events = new EventEmitter();
   private client: KubeClient | undefined;
   private reflectors: Reflector<KubeObject>[] = [];
   private text = '';
-  private synced = { services: false, endpoints: false };
+  private synced = { services: false, endpointSlices: false };
   private stopping: Promise<void> | undefined;
   /** Bumped each time the rendered rules change. */
   ruleVersion = 0;
@@ -74,7 +82,7 @@ export class KubeProxy implements Component {
 
   /** The service ports currently programmed, with their endpoints. */
   servicePorts(): ServicePortInfo[] {
-    return servicePorts([...this.services.values()], [...this.endpoints.values()]);
+    return servicePorts([...this.services.values()], [...this.endpointSlices.values()]);
   }
 
   /** Calls `listener(rules, version)` after every change of the rules; returns the unsubscribe function. */
@@ -113,8 +121,8 @@ export class KubeProxy implements Component {
     const o = this.options;
     this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: userAgent('kube-proxy'), ...(this.trace ? { trace: this.trace } : {}) });
     const retry = o.retryMs !== undefined ? { retryMs: o.retryMs } : {};
-    const watchInto = <T extends KubeObject>(path: string, store: Map<string, T>, kind: 'services' | 'endpoints'): Reflector<T> => new Reflector<T>({
-      client: this.client!, path, logger: this.logger, ...retry,
+    const watchInto = <T extends KubeObject>(path: string, store: Map<string, T>, kind: 'services' | 'endpointSlices'): Reflector<T> => new Reflector<T>({
+      client: this.client!, path, logger: this.logger, ...retry, labelSelector: PROXY_LABEL_SELECTOR,
       onReplace: (items) => {
         store.clear();
         for (const i of items) store.set(key(i), i);
@@ -128,21 +136,21 @@ export class KubeProxy implements Component {
       },
     });
     const services = watchInto<Service>('/api/v1/services', this.services, 'services');
-    const endpoints = watchInto<Endpoints>('/api/v1/endpoints', this.endpoints, 'endpoints');
-    this.reflectors = [services as unknown as Reflector<KubeObject>, endpoints as unknown as Reflector<KubeObject>];
+    const slices = watchInto<EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', this.endpointSlices, 'endpointSlices');
+    this.reflectors = [services as unknown as Reflector<KubeObject>, slices as unknown as Reflector<KubeObject>];
     try {
-      await Promise.all([services.start(), endpoints.start()]);
+      await Promise.all([services.start(), slices.start()]);
     } catch (err) {
       await this.stop();
       throw err;
     }
-    this.logger.info({ services: this.services.size, endpoints: this.endpoints.size }, 'kube-proxy synced');
+    this.logger.info({ services: this.services.size, endpointSlices: this.endpointSlices.size }, 'kube-proxy synced');
     return undefined;
   }
 
-  /** syncProxyRules: nothing until both Services and Endpoints have been listed once. */
+  /** syncProxyRules: nothing until both Services and EndpointSlices have been listed once. */
   private sync(): void {
-    if (this.stopping || !this.synced.services || !this.synced.endpoints) return;
+    if (this.stopping || !this.synced.services || !this.synced.endpointSlices) return;
     const body = renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16' });
     if (body === this.text) return;
     this.text = body;

@@ -8,7 +8,7 @@
  * Pure functions only: the KubeProxy component feeds them what its informers hold.
  */
 import { createHash } from 'node:crypto';
-import type { Endpoints, Service } from '../types.js';
+import type { EndpointSlice, Service } from '../types.js';
 
 /** RFC 4648 base32 (Go's base32.StdEncoding), padding omitted: only the first 16 characters are used. */
 function base32(bytes: Uint8Array): string {
@@ -61,34 +61,56 @@ export interface ServicePortInfo {
 
 const protocolOf = (p: string | undefined): ServicePortInfo['protocol'] => (p === 'UDP' ? 'udp' : p === 'SCTP' ? 'sctp' : 'tcp');
 
+/** discovery.LabelServiceName: the label that ties a slice to its Service. */
+export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+
 /**
- * Joins Services with their Endpoints as kube-proxy's service and endpoints change trackers do:
- * headless and IP-less Services are skipped; a service port takes the ready addresses of the
- * endpoint port with the same name (and protocol); endpoints are de-duplicated and sorted.
+ * What endpointslicecache.go makes of the slices: for each `ns/svc:port` and protocol, the ready
+ * endpoints (`ip:port`) of every IPv4 slice labelled with that service, de-duplicated. A slice without
+ * the service-name label, a port without a number, an endpoint without an address, and an endpoint
+ * whose `ready` condition is false are skipped (an unset `ready` counts as ready, as the API says).
  */
-export function servicePorts(services: readonly Service[], endpoints: readonly Endpoints[]): ServicePortInfo[] {
-  const byName = new Map<string, Endpoints>();
-  for (const e of endpoints) byName.set(`${e.metadata.namespace ?? 'default'}/${e.metadata.name ?? ''}`, e);
+export function readyEndpointsByPort(slices: readonly EndpointSlice[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const slice of slices) {
+    const svc = slice.metadata.labels?.[LABEL_SERVICE_NAME];
+    if (!svc || slice.addressType !== 'IPv4') continue;
+    const ns = slice.metadata.namespace ?? 'default';
+    for (const port of slice.ports ?? []) {
+      if (port.port === undefined || port.port <= 0) continue;
+      const key = `${servicePortName(ns, svc, port.name)}|${protocolOf(port.protocol)}`;
+      let set = out.get(key);
+      if (!set) { set = new Set(); out.set(key, set); }
+      for (const e of slice.endpoints ?? []) {
+        const ip = e.addresses[0];
+        if (!ip || e.conditions?.ready === false) continue;
+        set.add(`${ip}:${port.port}`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Joins Services with their EndpointSlices as kube-proxy's service and endpoint-slice change trackers
+ * do: headless and IP-less Services are skipped; a service port takes the ready endpoints of the
+ * slice port with the same name and protocol, across all the service's slices; endpoints are sorted.
+ */
+export function servicePorts(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePortInfo[] {
+  const ready = readyEndpointsByPort(slices);
   const out: ServicePortInfo[] = [];
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? 'default';
     const name = svc.metadata.name ?? '';
     const clusterIP = svc.spec.clusterIP;
     if (!clusterIP || clusterIP === 'None') continue;
-    const ep = byName.get(`${ns}/${name}`);
     for (const port of svc.spec.ports) {
       const protocol = protocolOf(port.protocol);
-      const eps = new Set<string>();
-      for (const subset of ep?.subsets ?? []) {
-        for (const p of subset.ports ?? []) {
-          if ((p.name ?? '') !== (port.name ?? '') || protocolOf(p.protocol) !== protocol || p.port <= 0) continue;
-          for (const a of subset.addresses ?? []) if (a.ip) eps.add(`${a.ip}:${p.port}`);
-        }
-      }
+      const spn = servicePortName(ns, name, port.name);
       out.push({
-        name: servicePortName(ns, name, port.name), protocol, clusterIP, port: port.port,
+        name: spn, protocol, clusterIP, port: port.port,
         ...(port.nodePort && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer') ? { nodePort: port.nodePort } : {}),
-        endpoints: [...eps].sort(),
+        endpoints: [...(ready.get(`${spn}|${protocol}`) ?? [])].sort(),
       });
     }
   }

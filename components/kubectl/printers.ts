@@ -6,7 +6,7 @@
  */
 import YAML from 'yaml';
 import { csrCondition, type CertificateSigningRequest } from '../kube-apiserver/certificates.js';
-import type { Deployment, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../types.js';
 import { selectorString } from '../kube-controller-manager/selector.js';
 import { qualifiedSingular, type ResourceType } from './resources.js';
 
@@ -192,6 +192,28 @@ const endpoints: Columns<Endpoints> = {
   wideRow: () => [],
 };
 
+/** listWithMoreString: up to three items, then ` + N more...`; nothing at all is `<unset>`. */
+function listWithMore(items: readonly string[], max = 3): string {
+  if (items.length > max) return `${items.slice(0, max).join(',')} + ${items.length - max} more...`;
+  return items.length ? items.join(',') : '<unset>';
+}
+
+/** formatDiscoveryPorts: each port's number (its name when it has none, `*` when neither). */
+export const formatDiscoveryPorts = (s: EndpointSlice): string =>
+  listWithMore((s.ports ?? []).map((p) => (p.port !== undefined ? String(p.port) : p.name ?? '*')));
+
+/** formatDiscoveryEndpoints: every address of every endpoint, ready or not. */
+export const formatDiscoveryEndpoints = (s: EndpointSlice): string =>
+  listWithMore((s.endpoints ?? []).flatMap((e) => e.addresses));
+
+/** printEndpointSlice. */
+const endpointSlices: Columns<EndpointSlice> = {
+  headers: ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'],
+  wide: [],
+  row: (e, now) => [e.metadata.name ?? '', e.addressType, formatDiscoveryPorts(e), formatDiscoveryEndpoints(e), age(e.metadata.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
 const namespaces: Columns<KubeObject & { status?: { phase?: string } }> = {
   headers: ['NAME', 'STATUS', 'AGE'],
   wide: [],
@@ -226,7 +248,7 @@ const generic: Columns<KubeObject> = {
 };
 
 function columnsFor(kind: string): Columns<KubeObject> {
-  const table: Record<string, Columns<never>> = { Pod: pods, Node: nodes, Service: services, Deployment: deployments, ReplicaSet: replicaSets, Endpoints: endpoints, Namespace: namespaces, Event: events, CertificateSigningRequest: csrs };
+  const table: Record<string, Columns<never>> = { Pod: pods, Node: nodes, Service: services, Deployment: deployments, ReplicaSet: replicaSets, Endpoints: endpoints, EndpointSlice: endpointSlices, Namespace: namespaces, Event: events, CertificateSigningRequest: csrs };
   return (table[kind] ?? generic) as unknown as Columns<KubeObject>;
 }
 

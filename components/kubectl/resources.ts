@@ -30,6 +30,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   t('apps', 'deployments', 'deployment', 'Deployment', true, ['deploy']),
   t('apps', 'replicasets', 'replicaset', 'ReplicaSet', true, ['rs']),
   t('coordination.k8s.io', 'leases', 'lease', 'Lease', true),
+  t('discovery.k8s.io', 'endpointslices', 'endpointslice', 'EndpointSlice', true),
   t('rbac.authorization.k8s.io', 'clusterroles', 'clusterrole', 'ClusterRole', false),
   t('rbac.authorization.k8s.io', 'clusterrolebindings', 'clusterrolebinding', 'ClusterRoleBinding', false),
   t('rbac.authorization.k8s.io', 'roles', 'role', 'Role', true),

@@ -1,21 +1,34 @@
 import { expect } from 'chai';
 import {
-  portProtoHash, probability, renderNatTable, saveString, serviceExternalChainName, servicePortChainName, servicePortEndpointChainName, servicePorts,
+  portProtoHash, probability, readyEndpointsByPort, renderNatTable, saveString, serviceExternalChainName, servicePortChainName, servicePortEndpointChainName, servicePorts,
 } from '../../components/kube-proxy/iptables.js';
-import type { Endpoints, Service } from '../../components/types.js';
+import type { EndpointSlice, Service } from '../../components/types.js';
 
 const kubernetesSvc: Service = {
   metadata: { namespace: 'default', name: 'kubernetes' },
   spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: 6443 }] },
 };
-const kubernetesEp: Endpoints = {
-  metadata: { namespace: 'default', name: 'kubernetes' },
-  subsets: [{ addresses: [{ ip: '127.0.1.1' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }],
+const kubernetesEp: EndpointSlice = {
+  metadata: { namespace: 'default', name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+  addressType: 'IPv4',
+  endpoints: [{ addresses: ['127.0.1.1'], conditions: { ready: true } }],
+  ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
 };
-const web = (ips: string[], type?: Service['spec']['type']): { svc: Service; ep: Endpoints } => ({
-  svc: { metadata: { namespace: 'shop', name: 'web' }, spec: { clusterIP: '10.96.10.20', ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }], ...(type ? { type } : {}) } },
-  ep: { metadata: { namespace: 'shop', name: 'web' }, subsets: [{ addresses: ips.map((ip) => ({ ip })), notReadyAddresses: [{ ip: '10.244.9.9' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }] },
+const slice = (name: string, service: string, ips: string[], ready = true): EndpointSlice => ({
+  metadata: { namespace: 'shop', name, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+  addressType: 'IPv4',
+  endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready, serving: ready, terminating: false } })),
+  ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
 });
+const web = (ips: string[], type?: Service['spec']['type']): { svc: Service; ep: EndpointSlice } => {
+  const ep = slice('web-x7k2p', 'web', ips);
+  // a pod that is not Ready is in the slice with ready: false
+  ep.endpoints!.push({ addresses: ['10.244.9.9'], conditions: { ready: false, serving: false, terminating: false } });
+  return {
+    svc: { metadata: { namespace: 'shop', name: 'web' }, spec: { clusterIP: '10.96.10.20', ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }], ...(type ? { type } : {}) } },
+    ep,
+  };
+};
 
 describe('kube-proxy iptables rendering', () => {
   it('names chains as proxier.go does: KUBE-SVC-NPX46M4PTMTKRN6Y for default/kubernetes:https over tcp', () => {
@@ -41,13 +54,33 @@ describe('kube-proxy iptables rendering', () => {
     expect(probability(3)).to.equal('0.33333333333');
   });
 
-  it('joins services with the ready addresses of the endpoint port of the same name, sorted', () => {
+  it('joins services with the ready endpoints of the slice port of the same name, sorted', () => {
     const { svc, ep } = web(['10.244.2.3', '10.244.1.2']);
     const ports = servicePorts([svc, { metadata: { namespace: 'x', name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } }], [ep]);
     expect(ports).to.have.length(1);
     expect(ports[0]).to.include({ name: 'shop/web:http', protocol: 'tcp', clusterIP: '10.96.10.20', port: 80 });
     expect(ports[0]!.endpoints).to.deep.equal(['10.244.1.2:8080', '10.244.2.3:8080']);
     expect(ports[0]!.nodePort, 'a ClusterIP service has no node port rules').to.equal(undefined);
+  });
+
+  it('gathers a service\'s endpoints from all its slices by the kubernetes.io/service-name label, ready ones only', () => {
+    const { svc } = web([]);
+    const a = slice('web-aaaaa', 'web', ['10.244.2.3', '10.244.1.2']);
+    const b = slice('web-bbbbb', 'web', ['10.244.1.7', '10.244.1.2']);
+    const notReady = slice('web-ccccc', 'web', ['10.244.3.3'], false);
+    const other = slice('api-ddddd', 'api', ['10.244.4.4']);
+    const unlabelled: EndpointSlice = { ...slice('web-eeeee', 'web', ['10.244.5.5']), metadata: { namespace: 'shop', name: 'web-eeeee' } };
+    const ipv6: EndpointSlice = { ...slice('web-fffff', 'web', ['fd00::1']), addressType: 'IPv6' };
+    const unset: EndpointSlice = { ...slice('web-ggggg', 'web', []), endpoints: [{ addresses: ['10.244.6.6'] }] };
+    const ports = servicePorts([svc], [a, b, notReady, other, unlabelled, ipv6, unset]);
+    expect(ports).to.have.length(1);
+    expect(ports[0]!.endpoints, 'de-duplicated, sorted; not-ready, unlabelled, other-service and IPv6 slices left out; unset ready counts as ready')
+      .to.deep.equal(['10.244.1.2:8080', '10.244.1.7:8080', '10.244.2.3:8080', '10.244.6.6:8080']);
+    // a slice port of another name or protocol does not serve this service port
+    const udp: EndpointSlice = { ...slice('web-hhhhh', 'web', ['10.244.7.7']), ports: [{ name: 'http', port: 8080, protocol: 'UDP' }] };
+    const named: EndpointSlice = { ...slice('web-iiiii', 'web', ['10.244.8.8']), ports: [{ name: 'metrics', port: 9090, protocol: 'TCP' }] };
+    expect(servicePorts([svc], [udp, named])[0]!.endpoints).to.deep.equal([]);
+    expect([...readyEndpointsByPort([udp, named]).keys()]).to.deep.equal(['shop/web:http|udp', 'shop/web:metrics|tcp']);
   });
 
   it('renders the nat table in iptables-save shape for the kubernetes service', () => {

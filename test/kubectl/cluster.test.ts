@@ -94,7 +94,7 @@ describe('kubectl with a whole cluster (scheduler, controller-manager, kubelet)'
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('apply → Deployment → ReplicaSet → pods scheduled, running and ready → Endpoints', async () => {
+  it('apply → Deployment → ReplicaSet → pods scheduled, running and ready → Endpoints and EndpointSlice', async () => {
     expect((await kubectl(['apply', '-f', '-'], manifest('nginx:1.27'))).stdout).to.equal('deployment.apps/web created\nservice/web created\n');
     await eventually('2/2 ready', async () => ((await admin.get<Deployment>(resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default', name: 'web' }))).status?.availableReplicas === 2 ? true : undefined));
     const get = await kubectl(['get', 'deploy']);
@@ -110,6 +110,12 @@ describe('kubectl with a whole cluster (scheduler, controller-manager, kubelet)'
     const eps = await kubectl(['get', 'ep', 'web']);
     const ips = ep.subsets?.[0]?.addresses?.map((a) => `${a.ip}:8080`).join(',') ?? '';
     expect(eps.stdout).to.match(new RegExp(`\\nweb {4}${ips.replace(/\./g, '\\.')} +\\d+s\\n$`));
+    const slices = await eventually('a slice with two ready endpoints', async () => {
+      const out = (await kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web'])).stdout;
+      return out.includes(ep.subsets![0]!.addresses!.map((a) => a.ip).join(',')) ? out : undefined;
+    });
+    expect(slices.split('\n')[0]).to.match(/^NAME +ADDRESSTYPE +PORTS +ENDPOINTS +AGE$/);
+    expect(slices.split('\n')[1]).to.match(/^web-[a-z0-9]{5} +IPv4 +8080 +10\.244\.1\.\d+,10\.244\.1\.\d+ +\d+s$/);
   });
 
   it('logs: reads a container\'s log through the apiserver and the kubelet', async () => {

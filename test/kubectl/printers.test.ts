@@ -4,7 +4,7 @@ import { errorMessage, parseArgs, parseManifests, KubectlError } from '../../com
 import { formatEndpoints, humanDuration, podStatus, printJson, printTable, printYaml, tabulate } from '../../components/kubectl/printers.js';
 import { resolveType } from '../../components/kubectl/resources.js';
 import { ApiError } from '../../components/kube-client.js';
-import type { Deployment, KubeObject, Node, Pod, Service } from '../../components/types.js';
+import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service } from '../../components/types.js';
 
 const now = new Date('2024-05-01T12:00:00Z');
 const ago = (s: number): string => new Date(now.getTime() - s * 1000).toISOString();
@@ -64,6 +64,22 @@ describe('kubectl printers', () => {
     const addrs = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((ip) => ({ ip }));
     expect(formatEndpoints({ metadata: {}, subsets: [{ addresses: addrs, ports: [{ port: 80 }] }] })).to.equal('10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more...');
     expect(formatEndpoints({ metadata: {} })).to.equal('<none>');
+  });
+
+  it('prints endpointslices as NAME ADDRESSTYPE PORTS ENDPOINTS AGE, <unset> when empty', () => {
+    const t = type('endpointslices');
+    expect(t).to.include({ group: 'discovery.k8s.io', kind: 'EndpointSlice', namespaced: true });
+    expect(type('endpointslice')).to.equal(t);
+    const full: EndpointSlice = {
+      metadata: { name: 'web-x7k2p', creationTimestamp: ago(10) }, addressType: 'IPv4',
+      endpoints: ['1', '2', '3', '4'].map((i) => ({ addresses: [`10.244.1.${i}`], conditions: { ready: i !== '4' } })),
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'named' }],
+    };
+    const placeholder: EndpointSlice = { metadata: { name: 'lonely-abcde', creationTimestamp: ago(5) }, addressType: 'IPv4', endpoints: [], ports: [] };
+    expect(printTable(t, [full, placeholder], { now })).to.equal(
+      'NAME           ADDRESSTYPE   PORTS        ENDPOINTS                                      AGE\n' +
+      'web-x7k2p      IPv4          8080,named   10.244.1.1,10.244.1.2,10.244.1.3 + 1 more...   10s\n' +
+      'lonely-abcde   IPv4          <unset>      <unset>                                        5s\n');
   });
 
   it('prints json with 4-space indentation and yaml with unindented lists, keys sorted', () => {
