@@ -1,4 +1,4 @@
-/** Refusal: kube-proxy creating a pod: system:node-proxier only reads services, endpoints and nodes, 403. */
+/** Refusal: kube-proxy creating a pod: system:node-proxier only reads services, endpoints, endpointslices and nodes, 403. */
 import { caPem } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';

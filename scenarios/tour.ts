@@ -118,7 +118,8 @@ async function pkiSteps(ctx: ScenarioContext): Promise<void> {
     });
 }
 
-const onlyPods = (l: KubeList<Pod>, rs: string): Pod[] => l.items.filter((p) => p.metadata.ownerReferences?.some((o) => o.name === rs));
+/** The pods of the web Deployment: those its ReplicaSet (web-<hash>) owns. */
+const webPods = (l: KubeList<Pod>): Pod[] => l.items.filter((p) => p.metadata.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name.startsWith('web-')));
 
 async function flowSteps(ctx: ScenarioContext): Promise<void> {
   const { pki, cluster } = ctx;
@@ -169,6 +170,29 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('the apiserver authenticated the kubelets by their client certificates and allowed them', nodeNames.every((n) => seen.some((e) => e.type === 'request' && e.user === `system:node:${n}`)));
     }, { show: (client, server) => client.startsWith('kubelet') && server === 'kube-apiserver', fromStart: true });
 
+  await ctx.step('kube-apiserver → kubelet',
+    'The apiserver also calls the kubelets, on port 10250, for node and pod state (and logs, exec,\n' +
+    'port-forward). It presents apiserver-kubelet-client (Kubernetes CA, O=kubeadm:cluster-admins); the\n' +
+    'kubelet checks it against its client CA, then asks the apiserver (SubjectAccessReview) whether that\n' +
+    "user may get nodes/proxy. The apiserver verifies the kubelet's serving certificate against the\n" +
+    'Kubernetes CA (--kubelet-certificate-authority). kubectl reaches it as nodes/<node>/proxy/<path>.',
+    async () => {
+      const node = nodeNames[0]!;
+      const get = (path: string): Promise<{ status: number; body: string }> => admin.raw('GET', `/api/v1/nodes/${node}/proxy${path}`, undefined, undefined, 'application/json');
+      const spec = await get('/spec');
+      const facts = spec.status === 200 ? JSON.parse(spec.body) as { num_cores?: number; memory_capacity?: number } : {};
+      ctx.say(`kubectl get --raw /api/v1/nodes/${node}/proxy/spec: ${facts.num_cores ?? '?'} cores, ${Math.round((facts.memory_capacity ?? 0) / 2 ** 30)} GiB`);
+      const pods = await get('/pods');
+      const list = pods.status === 200 ? JSON.parse(pods.body) as KubeList<Pod> : undefined;
+      ctx.say(`kubectl get --raw /api/v1/nodes/${node}/proxy/pods: ${list ? `a PodList of ${list.items.length} (kubectl sends the first pods next)` : `HTTP ${pods.status}`}`);
+      ctx.expect(`the kubelet of ${node} answered /spec and /pods through the apiserver`, spec.status === 200 && list?.kind === 'PodList', `HTTP ${spec.status}, ${pods.status}`);
+      const hop = ctx.events.some((e) => e.type === 'tls-server' && e.server === `kubelet (${node})` && e.clientCert?.cn === 'kube-apiserver-kubelet-client' && e.verified);
+      ctx.expect('the kubelet verified apiserver-kubelet-client against the Kubernetes CA', hop);
+      const review = ctx.events.find((e) => e.type === 'request' && e.resource === 'subjectaccessreviews' && e.user === `system:node:${node}`);
+      ctx.expect(`the kubelet asked the apiserver whether kube-apiserver-kubelet-client may get nodes/proxy`, review !== undefined);
+    }, { show: (client, server) => client === 'kubectl' || server.startsWith('kubelet') || client.startsWith('kube-apiserver') || (client === `kubelet (${nodeNames[0]!})` && server === 'kube-apiserver') });
+
+  const applied = ctx.events.length;
   await ctx.step('kubectl → kube-apiserver',
     'kubectl turns the manifest (YAML) into JSON and sends it with admin.conf: CN=kubernetes-admin,\n' +
     'O=kubeadm:cluster-admins, a group kubeadm binds to cluster-admin.',
@@ -185,7 +209,21 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('the Deployment is stored', d.spec.replicas === 3);
     }, { show: (client) => client === 'kubectl' });
 
-  let rsName = '';
+  await ctx.step('kube-scheduler → kube-apiserver',
+    'The scheduler (scheduler.conf, CN=system:kube-scheduler) watches pods with no node (spec.nodeName\n' +
+    'empty): here the three pods of web, which the controller-manager (next) made from the Deployment.\n' +
+    'For each it picks a Ready node with room (least allocated first) and POSTs a Binding to\n' +
+    'pods/<name>/binding.',
+    async () => {
+      const pods = await waitFor('every web pod to be bound to a node', async () => {
+        const p = webPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }));
+        return p.length === 3 && p.every((x) => x.spec.nodeName) ? p : undefined;
+      });
+      for (const p of pods) ctx.say(`${p.metadata.name} → ${p.spec.nodeName}`);
+      ctx.expect('all 3 pods are bound to nodes of the cluster', pods.every((p) => nodeNames.includes(p.spec.nodeName ?? '')));
+      if (nodeNames.length > 1) ctx.expect('least-allocated scoring spreads them over more than one node', new Set(pods.map((p) => p.spec.nodeName)).size > 1);
+    }, { show: (client) => client === 'kube-scheduler', from: applied });
+
   await ctx.step('kube-controller-manager → kube-apiserver',
     'The controller-manager compares desired and current state. As kubeadm runs it\n' +
     '(--use-service-account-credentials), it authenticates with controller-manager.conf only to get a\n' +
@@ -196,36 +234,22 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
         const l = await admin.list<ReplicaSet>('/apis/apps/v1/namespaces/default/replicasets', { labelSelector: 'app=web' });
         return l.items[0];
       });
-      rsName = rs.metadata.name ?? '';
       const pods = await waitFor('3 pods of web', async () => {
-        const p = onlyPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }), rsName);
+        const p = webPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }));
         return p.length === 3 ? p : undefined;
       });
-      ctx.say(`replicaset.apps/${rsName}; pods ${pods.map((p) => p.metadata.name).join(', ')}`);
+      ctx.say(`replicaset.apps/${rs.metadata.name ?? ''}; pods ${pods.map((p) => p.metadata.name).join(', ')}`);
       ctx.expect('the ReplicaSet asks for 3 replicas', rs.spec.replicas === 3);
       const creators = new Set(ctx.events.filter((e) => e.type === 'request' && e.method === 'POST' && /\/pods$/.test(e.path.split('?')[0]!) && e.status === 201).map((e) => (e.type === 'request' ? e.user : '')));
       ctx.expect('the pods were created by system:serviceaccount:kube-system:replicaset-controller', creators.has('system:serviceaccount:kube-system:replicaset-controller'), [...creators].join(', '));
-    }, { show: (client) => client.startsWith('kube-controller-manager') });
-
-  await ctx.step('kube-scheduler → kube-apiserver',
-    'The scheduler (scheduler.conf, CN=system:kube-scheduler) watches pods with no node, picks a Ready node\n' +
-    'with room (least allocated first) and POSTs a Binding to pods/<name>/binding.',
-    async () => {
-      const pods = await waitFor('every web pod to be bound to a node', async () => {
-        const p = onlyPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }), rsName);
-        return p.length === 3 && p.every((x) => x.spec.nodeName) ? p : undefined;
-      });
-      for (const p of pods) ctx.say(`${p.metadata.name} → ${p.spec.nodeName}`);
-      ctx.expect('all 3 pods are bound to nodes of the cluster', pods.every((p) => nodeNames.includes(p.spec.nodeName ?? '')));
-      if (nodeNames.length > 1) ctx.expect('least-allocated scoring spreads them over more than one node', new Set(pods.map((p) => p.spec.nodeName)).size > 1);
-    }, { show: (client) => client === 'kube-scheduler' });
+    }, { show: (client) => client.startsWith('kube-controller-manager'), from: applied });
 
   await ctx.step('kubelet runs the pods and reports their status',
     'Each kubelet sees the pods bound to it on its watch, "runs" them (simulated containers, an IP from\n' +
     "the node's pod range) and reports their status back through pods/<name>/status.",
     async () => {
       const pods = await waitFor('every web pod to be Running', async () => {
-        const p = onlyPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }), rsName);
+        const p = webPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }));
         return p.length === 3 && p.every((x) => x.status?.phase === 'Running' && x.status.podIP) ? p : undefined;
       });
       for (const p of pods) ctx.say(`${p.metadata.name}: ${p.status?.phase} on ${p.spec.nodeName}, IP ${p.status?.podIP}`);
@@ -285,13 +309,11 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('kube-proxy read endpointslices, never endpoints', reads.has('endpointslices') && !reads.has('endpoints'), [...reads].join(', '));
     }, { show: (client) => client.startsWith('kube-proxy') });
 
-  await ctx.step('kube-apiserver → kubelet',
-    'For `kubectl logs`, the apiserver calls the kubelet on port 10250 with apiserver-kubelet-client\n' +
-    "(Kubernetes CA). The kubelet checks that certificate against its client CA and asks the apiserver\n" +
-    '(SubjectAccessReview) whether the user may get nodes/proxy; the apiserver verifies the kubelet\'s\n' +
-    'serving certificate against the Kubernetes CA (--kubelet-certificate-authority).',
+  await ctx.step('kube-apiserver → kubelet: kubectl logs',
+    'kubectl logs is the same hop: kubectl asks the apiserver for pods/<pod>/log, and the apiserver calls\n' +
+    "the pod's kubelet at /containerLogs/<namespace>/<pod>/<container> with apiserver-kubelet-client.",
     async () => {
-      const pods = onlyPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }), rsName);
+      const pods = webPods(await admin.list<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }));
       const pod = pods[0]!;
       const res = await admin.raw('GET', `/api/v1/namespaces/default/pods/${pod.metadata.name}/log?container=nginx`, undefined, undefined, 'text/plain');
       ctx.say(`kubectl logs ${pod.metadata.name} (on ${pod.spec.nodeName}):`);

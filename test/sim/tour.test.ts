@@ -29,16 +29,20 @@ describe('the tour', function () {
     expect(failed, lines.join('\n')).to.deep.equal([]);
     expect(result.ok).to.equal(true);
     const text = lines.join('\n');
-    // The seed's order.
-    const order = ['The root: the Kubernetes CA', 'The second root: the etcd CA', 'Server certificates', 'Client certificates', "The apiserver's two client certificates",
-      'kube-apiserver → etcd', 'kubelet → kube-apiserver', 'kubectl → kube-apiserver', 'kube-controller-manager → kube-apiserver', 'kube-scheduler → kube-apiserver',
-      'kube-proxy → kube-apiserver', 'kube-apiserver → kubelet', 'Refused: a kubelet dialling etcd', 'Refused: kubectl with a certificate from a foreign CA'];
-    let at = -1;
-    for (const title of order) {
-      const i = text.indexOf(title, at + 1);
-      expect(i, `"${title}" after the previous step`).to.be.greaterThan(at);
-      at = i;
-    }
+    // The seed's order: the PKI, then each flow as the seed tells it, then the refusals.
+    const steps = text.split('\n').map((l) => /^--- \d+\. (.*)$/.exec(l)?.[1]).filter((t): t is string => t !== undefined);
+    expect(steps).to.deep.equal(['The root: the Kubernetes CA', 'The second root: the etcd CA', 'Server certificates: kube-apiserver, kubelet, etcd',
+      'Client certificates: kubectl, scheduler, controller-manager, kube-proxy, kubelet', "The apiserver's two client certificates", 'Start-up',
+      'kube-apiserver → etcd', 'kubelet → kube-apiserver', 'kube-apiserver → kubelet', 'kubectl → kube-apiserver', 'kube-scheduler → kube-apiserver',
+      'kube-controller-manager → kube-apiserver', 'kubelet runs the pods and reports their status', 'kube-controller-manager: endpoints and EndpointSlices',
+      'kube-proxy → kube-apiserver', 'kube-apiserver → kubelet: kubectl logs', 'Refused: a kubelet dialling etcd', 'Refused: kubectl with a certificate from a foreign CA']);
+    // The scheduler is told before the controller-manager whose pods it bound: each step still shows its own requests.
+    const section = (title: string, next: string): string => text.slice(text.indexOf(`. ${title}\n`), text.indexOf(`. ${next}\n`));
+    const scheduler = section('kube-scheduler → kube-apiserver', 'kube-controller-manager → kube-apiserver');
+    expect(scheduler.match(/kube-scheduler → kube-apiserver: POST \S+\/binding as system:kube-scheduler: allowed, 201/g) ?? []).to.have.length(3);
+    const kcm = section('kube-controller-manager → kube-apiserver', 'kubelet runs the pods and reports their status');
+    expect(kcm).to.match(/\(deployment-controller\) → kube-apiserver: POST \/apis\/apps\/v1\/namespaces\/default\/replicasets as system:serviceaccount:kube-system:deployment-controller/);
+    expect(kcm).to.match(/\(replicaset-controller\) → kube-apiserver: POST \/api\/v1\/namespaces\/default\/pods as system:serviceaccount:kube-system:replicaset-controller .*\(×3\)/);
     // The connection table names certificates, issuers and CAs on both sides.
     const table = result.connections;
     const etcdLink = table.find((c) => c.client === 'kube-apiserver' && c.server === 'etcd' && c.result === 'ok');
