@@ -63,8 +63,18 @@ export interface Signer {
   readonly keyId: Buffer;
 }
 
-export function signerFrom(name: string, cert: X509Certificate, key: KeyObject, subject: Subject): Signer {
-  return { name, cert, key, subject, keyId: keyIdentifier(cert.publicKey.export({ type: 'spki', format: 'der' })) };
+/**
+ * A Signer from a CA read from disk. Its subject (as the issuer of what it signs) and its key identifier
+ * are worked out on the first signature: a run that finds every leaf present never parses the ASN.1.
+ */
+export function signerFrom(name: string, cert: X509Certificate, key: KeyObject, subject: Subject | (() => Subject)): Signer {
+  let resolved = typeof subject === 'function' ? undefined : subject;
+  let keyId: Buffer | undefined;
+  return {
+    name, cert, key,
+    get subject(): Subject { return (resolved ??= (subject as () => Subject)()); },
+    get keyId(): Buffer { return (keyId ??= keyIdentifier(cert.publicKey.export({ type: 'spki', format: 'der' }))); },
+  };
 }
 
 /** Node 20's X509Certificate has only the string forms of validFrom/validTo. */

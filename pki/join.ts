@@ -44,7 +44,7 @@ export async function joinControlPlanePki(files: Record<TransferredFile, string>
     const cert = new X509Certificate(files[`${base}.crt`]);
     const key = parsePrivateKeyPem(files[`${base}.key`], `${base}.key`);
     assertKeyMatches(cert, `${base}.crt`, key, `${base}.key`);
-    signers.set(name, signerFrom(name, cert, key, certificateDetails(cert.raw).subject));
+    signers.set(name, signerFrom(name, cert, key, () => certificateDetails(cert.raw).subject));
   }
   const leaves = new Map<string, Credential>();
   const writes: { rel: string; data: string; mode: number }[] = [];

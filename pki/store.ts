@@ -139,7 +139,7 @@ async function reconcile(plan: ClusterPlan, now: Date, read: Reader | undefined,
     if (!validAt(cert, now)) {
       throw new PkiError('CA_EXPIRED', `${certRel}: CA "${spec.cn}" is expired or not yet valid (valid ${cert.validFrom} to ${cert.validTo}); nothing can be signed with it`, { file: certRel });
     }
-    signers.set(spec.name, signerFrom(spec.name, cert, key, certificateDetails(cert.raw).subject));
+    signers.set(spec.name, signerFrom(spec.name, cert, key, () => certificateDetails(cert.raw).subject));
     kept.push(certRel, keyRel);
   }
 

@@ -1,22 +1,33 @@
 /**
  * X.509 v3 certificates and PKCS#10 requests, built and encoded with node-forge's ASN.1 layer and
- * signed with node:crypto.
+ * signed with node:crypto. node-forge is loaded on first use.
  *
  * Why not forge's own `pki.createCertificate().sign()`: it signs in pure JavaScript (about 50 ms an
  * RSA-2048 signature on this machine against about 1 ms native; see `npm run bench -- pki`) and it
  * only knows RSA keys, while kubeadm also issues ECDSA. So forge encodes the structures (DER, OIDs,
  * names, extensions) and the signature over the to-be-signed bytes comes from OpenSSL through
- * `crypto.sign`. Only this module and `der.ts` import node-forge; nothing forge-typed leaves `pki/`.
+ * `crypto.sign`. Only this module imports node-forge; nothing forge-typed leaves `pki/`.
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 import { PkiError } from './errors.js';
 
-const asn1 = forge.asn1;
-const U = asn1.Class.UNIVERSAL;
-const T = asn1.Type;
-const CTX = asn1.Class.CONTEXT_SPECIFIC;
+let loaded: typeof forge | undefined;
+/**
+ * node-forge, loaded on first use (about 70 ms): a warm `pki init` that finds every file present and
+ * valid, and the cluster reading its PKI, check certificates with node:crypto and never pay for it.
+ */
+const lib = (): typeof forge => (loaded ??= createRequire(import.meta.url)('node-forge') as typeof forge);
+
+// ASN.1 tag classes and universal tag numbers (X.680), as forge.asn1.Class and forge.asn1.Type name them.
+const U = 0x00 as forge.asn1.Class.UNIVERSAL;
+const CTX = 0x80 as forge.asn1.Class.CONTEXT_SPECIFIC;
+const T = {
+  BOOLEAN: 1, INTEGER: 2, BITSTRING: 3, OCTETSTRING: 4, NULL: 5, OID: 6, UTF8: 12, SEQUENCE: 16, SET: 17,
+  PRINTABLESTRING: 19, UTCTIME: 23, GENERALIZEDTIME: 24,
+} as const satisfies Record<string, forge.asn1.Type>;
 
 export const OID = {
   commonName: '2.5.4.3',
@@ -71,37 +82,38 @@ type Node = forge.asn1.Asn1;
 
 const bin = (b: Buffer): string => b.toString('binary');
 const buf = (s: string): Buffer => Buffer.from(s, 'binary');
-export const toDer = (n: Node): Buffer => buf(asn1.toDer(n).getBytes());
+export const toDer = (n: Node): Buffer => buf(lib().asn1.toDer(n).getBytes());
+type DerOptions = { strict: boolean; decodeBitStrings: boolean };
 // The typings only know the old boolean argument; forge takes an options object.
-const parseDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }) => Node;
+const parseDer = (bytes: string, options: DerOptions): Node => (lib().asn1.fromDer as unknown as (b: string, o: DerOptions) => Node)(bytes, options);
 export const fromDer = (b: Buffer): Node => parseDer(bin(b), { strict: true, decodeBitStrings: false });
 
-const seq = (children: Node[]): Node => asn1.create(U, T.SEQUENCE, true, children);
-const oid = (o: string): Node => asn1.create(U, T.OID, false, asn1.oidToDer(o).getBytes());
-const octets = (b: Buffer): Node => asn1.create(U, T.OCTETSTRING, false, bin(b));
+const seq = (children: Node[]): Node => lib().asn1.create(U, T.SEQUENCE, true, children);
+const oid = (o: string): Node => lib().asn1.create(U, T.OID, false, lib().asn1.oidToDer(o).getBytes());
+const octets = (b: Buffer): Node => lib().asn1.create(U, T.OCTETSTRING, false, bin(b));
 const bitString = (b: Buffer, unused = 0): Node =>
-  asn1.create(U, T.BITSTRING, false, String.fromCharCode(unused) + bin(b));
+  lib().asn1.create(U, T.BITSTRING, false, String.fromCharCode(unused) + bin(b));
 
 /** Strings Go's encoding/asn1 marks PrintableString; everything else is UTF8String, as Go does. */
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 const nameString = (s: string): Node =>
-  asn1.create(U, PRINTABLE.test(s) ? T.PRINTABLESTRING : T.UTF8, false, PRINTABLE.test(s) ? s : forge.util.encodeUtf8(s));
+  lib().asn1.create(U, PRINTABLE.test(s) ? T.PRINTABLESTRING : T.UTF8, false, PRINTABLE.test(s) ? s : lib().util.encodeUtf8(s));
 
 /** A Name in the order Go's pkix.Name writes it: all O values in one RDN, then CN. */
 export function encodeName(subject: Subject): Node {
   const rdns: Node[] = [];
   if (subject.o.length > 0) {
-    rdns.push(asn1.create(U, T.SET, true, subject.o.map((o) => seq([oid(OID.organization), nameString(o)]))));
+    rdns.push(lib().asn1.create(U, T.SET, true, subject.o.map((o) => seq([oid(OID.organization), nameString(o)]))));
   }
-  if (subject.cn !== '') rdns.push(asn1.create(U, T.SET, true, [seq([oid(OID.commonName), nameString(subject.cn)])]));
+  if (subject.cn !== '') rdns.push(lib().asn1.create(U, T.SET, true, [seq([oid(OID.commonName), nameString(subject.cn)])]));
   return seq(rdns);
 }
 
 function time(d: Date): Node {
   // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
   return d.getUTCFullYear() < 2050
-    ? asn1.create(U, T.UTCTIME, false, asn1.dateToUtcTime(d))
-    : asn1.create(U, T.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(d));
+    ? lib().asn1.create(U, T.UTCTIME, false, lib().asn1.dateToUtcTime(d))
+    : lib().asn1.create(U, T.GENERALIZEDTIME, false, lib().asn1.dateToGeneralizedTime(d));
 }
 
 function keyUsageBits(usages: readonly KeyUsage[]): Node {
@@ -146,15 +158,15 @@ function ipString(b: Buffer): string {
 
 function extension(id: string, critical: boolean, value: Node): Node {
   const parts = [oid(id)];
-  if (critical) parts.push(asn1.create(U, T.BOOLEAN, false, String.fromCharCode(0xff)));
+  if (critical) parts.push(lib().asn1.create(U, T.BOOLEAN, false, String.fromCharCode(0xff)));
   parts.push(octets(toDer(value)));
   return seq(parts);
 }
 
 function sanExtension(sans: SubjectAltNames): Node {
   return extension(OID.subjectAltName, false, seq([
-    ...sans.dns.map((d) => asn1.create(CTX, 2, false, d)),
-    ...sans.ip.map((ip) => asn1.create(CTX, 7, false, bin(ipBytes(ip)))),
+    ...sans.dns.map((d) => lib().asn1.create(CTX, 2, false, d)),
+    ...sans.ip.map((ip) => lib().asn1.create(CTX, 7, false, bin(ipBytes(ip)))),
   ]));
 }
 
@@ -168,7 +180,7 @@ export function keyIdentifier(spki: Buffer): Buffer {
 
 function signatureAlgorithm(key: KeyObject): { oid: string; hash: string; node: Node } {
   if (key.asymmetricKeyType === 'rsa') {
-    return { oid: OID.sha256WithRSAEncryption, hash: 'sha256', node: seq([oid(OID.sha256WithRSAEncryption), asn1.create(U, T.NULL, false, '')]) };
+    return { oid: OID.sha256WithRSAEncryption, hash: 'sha256', node: seq([oid(OID.sha256WithRSAEncryption), lib().asn1.create(U, T.NULL, false, '')]) };
   }
   if (key.asymmetricKeyType === 'ec') {
     const big = key.asymmetricKeyDetails?.namedCurve === 'secp384r1';
@@ -199,23 +211,23 @@ export function createCertificate(fields: CertificateFields, signer: KeyObject):
   if (fields.extKeyUsage.length > 0) {
     exts.push(extension(OID.extKeyUsage, false, seq(fields.extKeyUsage.map((u) => oid(OID[u])))));
   }
-  const ca = fields.isCA ? [asn1.create(U, T.BOOLEAN, false, String.fromCharCode(0xff))] : [];
+  const ca = fields.isCA ? [lib().asn1.create(U, T.BOOLEAN, false, String.fromCharCode(0xff))] : [];
   exts.push(extension(OID.basicConstraints, true, seq(ca)));
   if (fields.isCA) exts.push(extension(OID.subjectKeyIdentifier, false, octets(keyIdentifier(fields.spki))));
   if (fields.authorityKeyId !== undefined) {
-    exts.push(extension(OID.authorityKeyIdentifier, false, seq([asn1.create(CTX, 0, false, bin(fields.authorityKeyId))])));
+    exts.push(extension(OID.authorityKeyIdentifier, false, seq([lib().asn1.create(CTX, 0, false, bin(fields.authorityKeyId))])));
   }
   if (fields.sans.dns.length + fields.sans.ip.length > 0) exts.push(sanExtension(fields.sans));
 
   const tbs = seq([
-    asn1.create(CTX, 0, true, [asn1.create(U, T.INTEGER, false, String.fromCharCode(2))]),
-    asn1.create(U, T.INTEGER, false, bin(fields.serial)),
+    lib().asn1.create(CTX, 0, true, [lib().asn1.create(U, T.INTEGER, false, String.fromCharCode(2))]),
+    lib().asn1.create(U, T.INTEGER, false, bin(fields.serial)),
     alg.node,
     encodeName(fields.issuer),
     seq([time(fields.notBefore), time(fields.notAfter)]),
     encodeName(fields.subject),
     fromDer(fields.spki),
-    asn1.create(CTX, 3, true, [seq(exts)]),
+    lib().asn1.create(CTX, 3, true, [seq(exts)]),
   ]);
   return signed(tbs, alg.node, alg.hash, signer);
 }
@@ -225,13 +237,13 @@ export function createCsr(subject: Subject, sans: SubjectAltNames, key: { privat
   const alg = signatureAlgorithm(key.privateKey);
   const attributes: Node[] = [];
   if (sans.dns.length + sans.ip.length > 0) {
-    attributes.push(seq([oid(OID.extensionRequest), asn1.create(U, T.SET, true, [seq([sanExtension(sans)])])]));
+    attributes.push(seq([oid(OID.extensionRequest), lib().asn1.create(U, T.SET, true, [seq([sanExtension(sans)])])]));
   }
   const info = seq([
-    asn1.create(U, T.INTEGER, false, String.fromCharCode(0)),
+    lib().asn1.create(U, T.INTEGER, false, String.fromCharCode(0)),
     encodeName(subject),
     fromDer(key.publicKey.export({ type: 'spki', format: 'der' })),
-    asn1.create(CTX, 0, true, attributes),
+    lib().asn1.create(CTX, 0, true, attributes),
   ]);
   return signed(info, alg.node, alg.hash, key.privateKey);
 }
@@ -273,8 +285,8 @@ function decodeName(name: Node): Subject {
   for (const rdn of name.value as Node[]) {
     for (const atv of rdn.value as Node[]) {
       const [type, value] = atv.value as Node[];
-      const id = asn1.derToOid(type!.value as string);
-      const text = value!.type === T.UTF8 ? forge.util.decodeUtf8(value!.value as string) : (value!.value as string);
+      const id = lib().asn1.derToOid(type!.value as string);
+      const text = value!.type === T.UTF8 ? lib().util.decodeUtf8(value!.value as string) : (value!.value as string);
       if (id === OID.commonName) cn = text;
       if (id === OID.organization) o.push(text);
     }
@@ -305,7 +317,7 @@ export function parseCsr(der: Buffer): ParsedCsr {
   const [, subjectNode, spkiNode, attrs] = info!.value as Node[];
   const spki = toDer(spkiNode!);
   const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  const algOid = asn1.derToOid((algorithm!.value as Node[])[0]!.value as string);
+  const algOid = lib().asn1.derToOid((algorithm!.value as Node[])[0]!.value as string);
   const sig = buf(signature!.value as string).subarray(1);
   if (!verify(hashFor(algOid), signedPart(der), publicKey, sig)) {
     throw new PkiError('CSR_INVALID', 'CSR signature does not verify with its own public key');
@@ -313,10 +325,10 @@ export function parseCsr(der: Buffer): ParsedCsr {
   let sans: SubjectAltNames = { dns: [], ip: [] };
   for (const attr of (attrs?.value as Node[] | undefined) ?? []) {
     const [type, values] = attr.value as Node[];
-    if (asn1.derToOid(type!.value as string) !== OID.extensionRequest) continue;
+    if (lib().asn1.derToOid(type!.value as string) !== OID.extensionRequest) continue;
     for (const ext of ((values!.value as Node[])[0]!.value as Node[])) {
       const parts = ext.value as Node[];
-      if (asn1.derToOid(parts[0]!.value as string) === OID.subjectAltName) {
+      if (lib().asn1.derToOid(parts[0]!.value as string) === OID.subjectAltName) {
         sans = decodeSans(buf(parts[parts.length - 1]!.value as string));
       }
     }
@@ -351,7 +363,7 @@ export function certificateDetails(der: Buffer): CertificateDetails {
   const exts = extsWrapper ? ((extsWrapper.value as Node[])[0]!.value as Node[]) : [];
   for (const ext of exts) {
     const parts = ext.value as Node[];
-    const id = asn1.derToOid(parts[0]!.value as string);
+    const id = lib().asn1.derToOid(parts[0]!.value as string);
     const value = buf(parts[parts.length - 1]!.value as string);
     switch (id) {
       case OID.keyUsage: {
@@ -362,7 +374,7 @@ export function certificateDetails(der: Buffer): CertificateDetails {
       }
       case OID.extKeyUsage:
         extKeyUsage = (fromDer(value).value as Node[]).map((n) => {
-          const o = asn1.derToOid(n.value as string);
+          const o = lib().asn1.derToOid(n.value as string);
           return o === OID.serverAuth ? 'serverAuth' : o === OID.clientAuth ? 'clientAuth' : o;
         });
         break;
