@@ -99,8 +99,7 @@ export class KubeletClient {
     const url = `https://${host}:${port}${path}`;
     return new Promise((resolve, reject) => {
       const upstream = https.request({ host, port, path, method: 'GET', agent: this.agentFor(nodeName) }, (kres) => {
-        this.open.add(kres);
-        kres.once('close', () => this.open.delete(kres));
+        this.track(kres);
         const code = kres.statusCode ?? 0;
         if (code < 200 || code > 206) {
           const chunks: Buffer[] = [];
@@ -111,13 +110,9 @@ export class KubeletClient {
         }
         res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
         res.flushHeaders();
-        res.once('close', () => kres.destroy());
-        kres.pipe(res);
-        kres.once('end', () => resolve());
-        kres.once('error', () => { res.destroy(); resolve(); });
+        relay(kres, res, resolve);
       });
-      this.open.add(upstream);
-      upstream.once('close', () => this.open.delete(upstream));
+      this.track(upstream);
       upstream.on('error', (err: NodeJS.ErrnoException) => {
         if (res.headersSent) { res.destroy(); resolve(); return; }
         reject(failure(500, '', `Get ${JSON.stringify(url)}: ${transportMessage(err, host, port)}`));
@@ -142,21 +137,16 @@ export class KubeletClient {
     }
     return new Promise((resolve, reject) => {
       const upstream = https.request({ host, port, path, method: req.method ?? 'GET', headers, agent: this.agentFor(nodeName) }, (kres) => {
-        this.open.add(kres);
-        kres.once('close', () => this.open.delete(kres));
+        this.track(kres);
         const passed: Record<string, string> = {};
         for (const h of ['content-type', 'content-length']) {
           const v = kres.headers[h];
           if (typeof v === 'string') passed[h] = v;
         }
         res.writeHead(kres.statusCode ?? 502, passed);
-        res.once('close', () => kres.destroy());
-        kres.pipe(res);
-        kres.once('end', () => resolve());
-        kres.once('error', () => { res.destroy(); resolve(); });
+        relay(kres, res, resolve);
       });
-      this.open.add(upstream);
-      upstream.once('close', () => this.open.delete(upstream));
+      this.track(upstream);
       upstream.on('error', (err: NodeJS.ErrnoException) => {
         if (res.headersSent) { res.destroy(); resolve(); return; }
         reject(failure(503, 'ServiceUnavailable', `error trying to reach service: ${transportMessage(err, host, port)}`));
@@ -165,12 +155,26 @@ export class KubeletClient {
     });
   }
 
+  /** Keeps a request to a kubelet, or its answer, until it closes: close() ends what is still open. */
+  private track(stream: IncomingMessage | ReturnType<typeof https.request>): void {
+    this.open.add(stream);
+    stream.once('close', () => this.open.delete(stream));
+  }
+
   close(): void {
     for (const r of this.open) r.destroy();
     this.open.clear();
     for (const a of this.agents.values()) a.destroy();
     this.agents.clear();
   }
+}
+
+/** Streams the kubelet's answer to the client until it ends, or until the client goes away. */
+function relay(kres: IncomingMessage, res: ServerResponse, done: () => void): void {
+  res.once('close', () => kres.destroy());
+  kres.pipe(res);
+  kres.once('end', done);
+  kres.once('error', () => { res.destroy(); done(); });
 }
 
 /** A failed dial or handshake in the words Go's net/http and crypto/tls use. */
