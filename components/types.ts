@@ -154,7 +154,11 @@ export interface ServicePort {
 }
 
 export interface Service extends KubeObject {
-  spec: { selector?: Record<string, string>; ports: ServicePort[]; clusterIP?: string; clusterIPs?: string[]; type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' };
+  /** ports is absent on an ExternalName Service (a DNS alias: no ClusterIP, no endpoints, no proxy rules). */
+  spec: {
+    selector?: Record<string, string>; ports?: ServicePort[]; clusterIP?: string; clusterIPs?: string[];
+    type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName'; externalName?: string;
+  };
 }
 
 export interface EndpointAddress {

@@ -148,6 +148,16 @@ async function prepareService(obj: Obj, old: Obj | undefined, ctx: StrategyConte
   const oldSpec = old ? specOf(old) : undefined;
   spec.type ??= 'ClusterIP';
   spec.sessionAffinity ??= 'None';
+  if (spec.type === 'ExternalName') {
+    // A DNS alias (a CNAME in cluster DNS): no ClusterIP, no IP families, nothing for kube-proxy.
+    const causes: { field: string; message: string }[] = [];
+    if (typeof spec.externalName !== 'string' || spec.externalName === '') causes.push({ field: 'spec.externalName', message: 'Required value' });
+    if (spec.clusterIP !== undefined && spec.clusterIP !== '') causes.push({ field: 'spec.clusterIPs', message: 'Invalid value: []string{' + JSON.stringify(String(spec.clusterIP)) + '}: may not be set for ExternalName services' });
+    if (causes.length) throw invalid({ group: '', resource: 'services' }, 'Service', obj.metadata.name ?? '', causes);
+    obj.spec = spec;
+    obj.status = old?.status ?? { loadBalancer: {} };
+    return;
+  }
   spec.internalTrafficPolicy ??= 'Cluster';
   spec.ipFamilies ??= ['IPv4'];
   spec.ipFamilyPolicy ??= 'SingleStack';

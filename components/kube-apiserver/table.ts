@@ -68,8 +68,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       col('Port(s)', 'The ports of the service.'), AGE, col('Selector', 'Route service traffic to pods with label keys and values matching this selector.', true)],
     cells: (o, now) => {
       const s = o as Service;
-      const ports = s.spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`);
-      return [s.metadata.name ?? '', s.spec.type ?? 'ClusterIP', none(s.spec.clusterIP), s.spec.type === 'LoadBalancer' ? '<pending>' : '<none>',
+      const ports = (s.spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`);
+      return [s.metadata.name ?? '', s.spec.type ?? 'ClusterIP', none(s.spec.clusterIP), s.spec.type === 'LoadBalancer' ? '<pending>' : s.spec.type === 'ExternalName' ? s.spec.externalName ?? '' : '<none>',
         ports.length ? ports.join(',') : '<none>', age(s.metadata.creationTimestamp, now), selector({ matchLabels: s.spec.selector ?? {} })];
     },
   },

@@ -45,13 +45,13 @@ export function computeSubsets(service: Service, pods: readonly Pod[]): Endpoint
       targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
     };
     const ports: EndpointPort[] = [];
-    for (const sp of service.spec.ports) {
+    for (const sp of service.spec.ports ?? []) {
       const port = findPort(pod, sp);
       if (port === undefined) continue;
       ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP' });
     }
     // A service without ports still gets its addresses (headless); a pod resolving none of several ports does not.
-    if (ports.length === 0 && service.spec.ports.length > 0) continue;
+    if (ports.length === 0 && (service.spec.ports ?? []).length > 0) continue;
     ports.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : a.port - b.port));
     const key = JSON.stringify(ports);
     let g = groups.get(key);

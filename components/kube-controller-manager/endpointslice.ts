@@ -63,7 +63,7 @@ export function podToEndpoint(pod: Pod, service: Service): SliceEndpoint {
 /** getEndpointPorts: every service port the pod resolves, in the service's order, name always set. */
 export function endpointPorts(service: Service, pod: Pod): SliceEndpointPort[] {
   const out: SliceEndpointPort[] = [];
-  for (const sp of service.spec.ports) {
+  for (const sp of service.spec.ports ?? []) {
     const port = findPort(pod, sp);
     if (port === undefined) continue;
     out.push({ name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' });
@@ -107,7 +107,7 @@ export interface DesiredGroup {
 export function desiredGroups(service: Service, pods: readonly Pod[]): Map<string, DesiredGroup> {
   const groups = new Map<string, DesiredGroup>();
   const selector = service.spec.selector ?? {};
-  const headlessNoPorts = service.spec.ports.length === 0 && service.spec.clusterIP === 'None';
+  const headlessNoPorts = (service.spec.ports ?? []).length === 0 && service.spec.clusterIP === 'None';
   for (const pod of pods) {
     if (pod.metadata.namespace !== service.metadata.namespace || !matchesMap(selector, pod.metadata.labels)) continue;
     if (!shouldPodBeInSlices(pod)) continue;
@@ -310,7 +310,7 @@ export class EndpointSliceController {
       return;
     }
     if (!service.spec.selector || Object.keys(service.spec.selector).length === 0) return;
-    if ((service.spec as { type?: string }).type === 'ExternalName') return;
+    if (service.spec.type === 'ExternalName') return;
     const existing = this.slicesOf(namespace, name);
     if (this.tracker.stale(key, existing)) {
       // The informer event bringing the write queues the Service again; the delayed retry covers an event never seen.

@@ -103,8 +103,9 @@ export function servicePorts(services: readonly Service[], slices: readonly Endp
     const ns = svc.metadata.namespace ?? 'default';
     const name = svc.metadata.name ?? '';
     const clusterIP = svc.spec.clusterIP;
-    if (!clusterIP || clusterIP === 'None') continue;
-    for (const port of svc.spec.ports) {
+    // ExternalName Services are DNS aliases: no ClusterIP, nothing for kube-proxy to program.
+    if (!clusterIP || clusterIP === 'None' || svc.spec.type === 'ExternalName') continue;
+    for (const port of svc.spec.ports ?? []) {
       const protocol = protocolOf(port.protocol);
       const spn = servicePortName(ns, name, port.name);
       out.push({

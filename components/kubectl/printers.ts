@@ -128,7 +128,7 @@ const nodes: Columns<Node> = {
 };
 
 const servicePorts = (s: Service): string => {
-  const ports = s.spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`);
+  const ports = (s.spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`);
   return ports.length ? ports.join(',') : '<none>';
 };
 
@@ -137,7 +137,7 @@ const services: Columns<Service> = {
   wide: ['SELECTOR'],
   row: (s, now) => [
     s.metadata.name ?? '', s.spec.type ?? 'ClusterIP', none(s.spec.clusterIP),
-    s.spec.type === 'LoadBalancer' ? '<pending>' : '<none>', servicePorts(s), age(s.metadata.creationTimestamp, now),
+    s.spec.type === 'LoadBalancer' ? '<pending>' : s.spec.type === 'ExternalName' ? s.spec.externalName ?? '' : '<none>', servicePorts(s), age(s.metadata.creationTimestamp, now),
   ],
   wideRow: (s) => [s.spec.selector ? none(Object.entries(s.spec.selector).sort().map(([k, v]) => `${k}=${v}`).join(',')) : '<none>'],
 };

@@ -37,7 +37,7 @@ describe('kube-apiserver REST', () => {
     expect(ns.items.map((n) => n.metadata.name)).to.include.members(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
     const svc = await admin.get<Service>(resourcePath({ resource: 'services', namespace: 'default', name: 'kubernetes' }));
     expect(svc.spec.clusterIP).to.equal('10.96.0.1');
-    expect(svc.spec.ports[0]).to.include({ name: 'https', port: 443 });
+    expect(svc.spec.ports![0]).to.include({ name: 'https', port: 443 });
     const ep = await admin.get<{ metadata: object; subsets: { addresses: { ip: string }[]; ports: { port: number }[] }[] }>(resourcePath({ resource: 'endpoints', namespace: 'default', name: 'kubernetes' }));
     expect(ep.subsets[0]!.addresses[0]!.ip).to.equal('127.0.1.1');
     expect(ep.subsets[0]!.ports[0]!.port).to.equal(cp.apiserver.address!.port);
@@ -173,8 +173,19 @@ describe('kube-apiserver REST', () => {
     expect(a).to.equal(10);
     expect(b).to.be.within(96, 111);
     expect(svc.spec.clusterIP).to.not.equal('10.96.0.1');
-    expect(svc.spec.ports[0]).to.deep.include({ port: 80, protocol: 'TCP', targetPort: 80 });
+    expect(svc.spec.ports![0]).to.deep.include({ port: 80, protocol: 'TCP', targetPort: 80 });
     expect(svc.spec.type).to.equal('ClusterIP');
+  });
+
+  it('stores an ExternalName Service as a DNS alias: no ClusterIP, no ports; refuses one without externalName or with a ClusterIP', async () => {
+    const path = resourcePath({ resource: 'services', namespace: 'default' });
+    const alias = await admin.create<Service>(path, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'docs' }, spec: { type: 'ExternalName', externalName: 'kubernetes.io' } });
+    expect(alias.spec).to.deep.equal({ type: 'ExternalName', externalName: 'kubernetes.io', sessionAffinity: 'None' });
+    const noName = await admin.create(path, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a1' }, spec: { type: 'ExternalName' } }).catch((e: unknown) => e);
+    expect((noName as ApiError).code).to.equal(422);
+    expect((noName as Error).message).to.equal('Service "a1" is invalid: spec.externalName: Required value');
+    const withIp = await admin.create(path, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a2' }, spec: { type: 'ExternalName', externalName: 'x.example', clusterIP: '10.96.0.50' } }).catch((e: unknown) => e);
+    expect((withIp as Error).message).to.equal('Service "a2" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.50"}: may not be set for ExternalName services');
   });
 
   it('counts generation on spec changes of a Deployment and serves its scale', async () => {

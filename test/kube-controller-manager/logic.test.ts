@@ -40,7 +40,7 @@ describe('endpoints computation', () => {
     const gone: Pod = { ...mkPod('g', '10.0.0.2', true), metadata: { ...mkPod('g', '10.0.0.2', true).metadata, deletionTimestamp: '2024-01-01T00:00:00Z' } };
     const subsets = computeSubsets(svc, [mkPod('x', '10.0.0.1', true, { app: 'db' }), gone, mkPod('f', '10.0.0.3', false, { app: 'web' }, { phase: 'Succeeded' })]);
     expect(subsets).to.deep.equal([]);
-    expect(computeSubsets({ ...svc, spec: { ports: svc.spec.ports } }, [mkPod('a', '10.0.0.1', true)])).to.deep.equal([]);
+    expect(computeSubsets({ ...svc, spec: { ports: svc.spec.ports ?? [] } }, [mkPod('a', '10.0.0.1', true)])).to.deep.equal([]);
   });
 });
 

@@ -54,9 +54,10 @@ describe('kube-proxy iptables rendering', () => {
     expect(probability(3)).to.equal('0.33333333333');
   });
 
-  it('joins services with the ready endpoints of the slice port of the same name, sorted', () => {
+  it('joins services with the ready endpoints of the slice port of the same name, sorted; headless and ExternalName services get no rules', () => {
     const { svc, ep } = web(['10.244.2.3', '10.244.1.2']);
-    const ports = servicePorts([svc, { metadata: { namespace: 'x', name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } }], [ep]);
+    const ports = servicePorts([svc, { metadata: { namespace: 'x', name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
+      { metadata: { namespace: 'x', name: 'alias' }, spec: { type: 'ExternalName', externalName: 'example.com' } }], [ep]);
     expect(ports).to.have.length(1);
     expect(ports[0]).to.include({ name: 'shop/web:http', protocol: 'tcp', clusterIP: '10.96.10.20', port: 80 });
     expect(ports[0]!.endpoints).to.deep.equal(['10.244.1.2:8080', '10.244.2.3:8080']);
