@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Status } from '../types.js';
 import { badRequest, failure } from './errors.js';
-import { decodeProtobufObject } from './protobuf.js';
+import { decodeProtobufObject, ProtobufError } from './protobuf.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
 
@@ -29,21 +29,21 @@ export function readRawBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /**
- * The body as JSON. Protobuf (kubectl >= 1.32 sends SelfSubjectAccessReview so) is decoded for the
- * access reviews (protobuf.ts); any other protobuf kind is refused with 415.
+ * The body as JSON. Protobuf (what kubectl >= 1.32's typed clients send) is decoded by protobuf.ts;
+ * a kind or field it does not cover is a 415 that says which, a malformed body a 400.
  */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
   const raw = await readRawBody(req);
-  if (ct === 'application/vnd.kubernetes.protobuf') {
-    let decoded: Record<string, unknown> | undefined;
+  if (ct === 'application/vnd.kubernetes.protobuf' && raw.length > 0) {
     try {
-      decoded = decodeProtobufObject(raw);
+      return decodeProtobufObject(raw);
     } catch (err) {
+      if (err instanceof ProtobufError && err.unsupported) {
+        throw failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf: ${err.message})`);
+      }
       throw badRequest(`the object provided is unrecognized: ${(err as Error).message}`);
     }
-    if (decoded) return decoded;
-    throw failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
