@@ -43,13 +43,13 @@ export interface ClusterOptions {
    */
   readonly running?: { readonly etcd?: Etcd; readonly apiserver?: KubeApiserver };
   /**
-   * Node join enabled, as kubeadm sets it up: the controller-manager gets ca.crt/ca.key as
-   * --cluster-signing-cert-file/--cluster-signing-key-file (csrapproving, csrsigning, bootstrapsigner
+   * CSR signing and node join, as kubeadm always sets them up: the controller-manager gets ca.crt/ca.key
+   * as --cluster-signing-cert-file/--cluster-signing-key-file (csrapproving, csrsigning, bootstrapsigner
    * run) and `kubeadm init` uploads kube-public/cluster-info. durationMs is --cluster-signing-duration
    * (default one year); backdateMs the signer's backdate (default 5 min; a scenario with certificates
-   * that live seconds sets 0).
+   * that live seconds sets 0). `false` runs the controller-manager without a signing CA.
    */
-  readonly clusterSigning?: { readonly durationMs?: number; readonly backdateMs?: number };
+  readonly clusterSigning?: { readonly durationMs?: number; readonly backdateMs?: number } | false;
   /**
    * Which etcd the apiserver uses (default embedded): the in-process one; a real `etcd` binary spawned
    * with etcd/server, etcd/peer and --client-cert-auth against etcd/ca (`process`); or members the user
@@ -174,7 +174,7 @@ export class Cluster {
 
       await this.kubeadmInit(url);
 
-      const signing = this.options.clusterSigning;
+      const signing = this.options.clusterSigning ?? {};
       const caSigner = pki.signers.get('ca');
       this.controllerManager = await this.startClient(new KubeControllerManager({
         apiserver: url, identity: identityOf(pki, 'controller-manager.conf'), serverCa: k8sCa,
@@ -219,7 +219,7 @@ export class Cluster {
           if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
         }
       }
-      if (this.options.clusterSigning) await uploadClusterInfo(superAdmin, url, caPem(this.pki, 'ca'));
+      if (this.options.clusterSigning !== false) await uploadClusterInfo(superAdmin, url, caPem(this.pki, 'ca'));
     } finally {
       superAdmin.close();
     }

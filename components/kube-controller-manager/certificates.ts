@@ -22,7 +22,7 @@ import { createCertificate, keyIdentifier, type ExtKeyUsage, type KeyUsage, type
 import { computeDetachedSignature, JWS_SIGNATURE_PREFIX, CLUSTER_INFO, validTokenSecret, type BootstrapTokenSecret } from '../bootstrap-token.js';
 import type { Clock } from '../common.js';
 import {
-  KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, parseCsrRequest, type CertificateSigningRequest, type CsrCondition,
+  KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, parseCsrRequest, type CertificateSigningRequest, type CsrCondition,
 } from '../kube-apiserver/certificates.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { KubeObject } from '../types.js';
@@ -44,6 +44,18 @@ export function validateKubeletClientCsr(req: ParsedCsr, usages: readonly string
   return undefined;
 }
 
+/**
+ * signer.go's isKubeAPIServerClient (validAPIServerClientUsages): any subject (the admission plugin
+ * CertificateSubjectRestriction already refused system:masters), client auth required, and only
+ * digital signature and key encipherment besides.
+ */
+export function validateApiserverClientCsr(usages: readonly string[]): string | undefined {
+  const other = usages.find((u) => u !== 'client auth' && u !== 'digital signature' && u !== 'key encipherment');
+  if (other !== undefined) return `invalid usage for client certificate: ${other}`;
+  if (!usages.includes('client auth')) return 'missing required usage for client certificate: client auth';
+  return undefined;
+}
+
 /** certificates.ValidateKubeletServingCSR. */
 export function validateKubeletServingCsr(req: ParsedCsr, usages: readonly string[]): string | undefined {
   if (req.subject.o.length !== 1 || req.subject.o[0] !== 'system:nodes') return 'subject organization is not system:nodes';
@@ -54,6 +66,17 @@ export function validateKubeletServingCsr(req: ParsedCsr, usages: readonly strin
   if (!req.subject.cn.startsWith('system:node:')) return 'subject common name does not begin with system:node:';
   return undefined;
 }
+
+/**
+ * The signers the controller-manager serves, each with its request checks. kubeadm passes it
+ * --cluster-signing-cert-file/--cluster-signing-key-file (ca.crt, ca.key): one CA for all three
+ * (kubernetes.io/legacy-unknown is not served).
+ */
+const SIGNERS: Readonly<Record<string, (req: ParsedCsr, usages: readonly string[]) => string | undefined>> = {
+  [KUBE_APISERVER_CLIENT_KUBELET_SIGNER]: validateKubeletClientCsr,
+  [KUBELET_SERVING_SIGNER]: validateKubeletServingCsr,
+  [KUBE_APISERVER_CLIENT_SIGNER]: (_req, usages) => validateApiserverClientCsr(usages),
+};
 
 const conditionOf = (csr: CertificateSigningRequest, t: string): CsrCondition | undefined => csr.status?.conditions?.find((c) => c.type === t && c.status === 'True');
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -183,11 +206,12 @@ export class CsrSigningController {
     const csr = this.csrs.get(key);
     if (!csr || !conditionOf(csr, 'Approved') || conditionOf(csr, 'Denied') || conditionOf(csr, 'Failed') || csr.status?.certificate) return;
     const signer = csr.spec.signerName;
-    if (signer !== KUBE_APISERVER_CLIENT_KUBELET_SIGNER && signer !== KUBELET_SERVING_SIGNER) return;
+    const check = SIGNERS[signer];
+    if (!check) return;
     const name = splitKey(key).name;
     const req = parseCsrRequest(csr.spec.request);
     const usages = csr.spec.usages ?? [];
-    const why = signer === KUBELET_SERVING_SIGNER ? validateKubeletServingCsr(req, usages) : validateKubeletClientCsr(req, usages);
+    const why = check(req, usages);
     const path = `${CSR_PATH}/${encodeURIComponent(name)}/status`;
     if (why) {
       const now = rfc3339(this.clock.now());

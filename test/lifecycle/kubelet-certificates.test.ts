@@ -175,6 +175,42 @@ describe('kubelet serving certificates by CSR (serverTLSBootstrap)', function ()
     expect((e2 as Error).message).to.equal(`certificatesigningrequests.certificates.k8s.io "${csr.metadata.name ?? ''}" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kubelet-serving"`);
   });
 
+  it('a user\'s client certificate by CSR (kube-apiserver-client): approved by an admin, signed with ca.key, and bob authenticates with it', async () => {
+    const key = await newKubeletKey();
+    const csr = await requestCertificate(env.admin, key, {
+      name: 'bob', signerName: 'kubernetes.io/kube-apiserver-client', subject: { cn: 'bob', o: ['devs'] }, sans: { dns: [], ip: [] }, usages: ['client auth'], expirationSeconds: 86400,
+    });
+    const decision = await waitFor('the approver to look at bob\'s CSR', () => env.cluster.controllerManager!.csrApprover!.decisions.get('bob'), 10_000);
+    expect(decision).to.deep.equal({ outcome: 'not-recognized', reason: 'signerName kubernetes.io/kube-apiserver-client is not auto-approved' });
+    expect((await env.admin.get<CertificateSigningRequest>(`${CSRS}/bob`)).status?.certificate).to.equal(undefined);
+    expect((await kubectl('certificate', 'approve', 'bob')).code).to.equal(0);
+    const issued = await waitFor('bob\'s certificate', async () => (await env.admin.get<CertificateSigningRequest>(`${CSRS}/bob`)).status?.certificate, 10_000);
+    const cert = new X509Certificate(Buffer.from(issued, 'base64'));
+    expect(cert.subject).to.equal('O=devs\nCN=bob');
+    expect(cert.checkIssued(new X509Certificate(caPem(pki, 'ca')))).to.equal(true);
+    expect(cert.keyUsage).to.deep.equal(['1.3.6.1.5.5.7.3.2']);
+    expect(Date.parse(cert.validTo) - Date.parse(cert.validFrom)).to.be.at.most(86400_000);
+    // The certificate authenticates over TLS; bob has no RBAC yet, so the answer is RBAC's 403 with his name.
+    const bob = new KubeClient({ name: 'bob', server: env.cluster.apiserverUrl, serverCa: caPem(pki, 'ca'), identity: { cert: cert.toString(), key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } });
+    try {
+      const err = await bob.list(resourcePath({ resource: 'pods', namespace: 'default' })).catch((e: unknown) => e);
+      expect((err as ApiError).code).to.equal(403);
+      expect((err as Error).message).to.equal('pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "default"');
+    } finally {
+      bob.close();
+    }
+    expect(csr.spec.username).to.equal('kubernetes-admin');
+  });
+
+  it('the kube-apiserver-client signer refuses a request with a usage a client certificate may not have', async () => {
+    await requestCertificate(env.admin, await newKubeletKey(), {
+      name: 'carol', signerName: 'kubernetes.io/kube-apiserver-client', subject: { cn: 'carol', o: [] }, sans: { dns: [], ip: [] }, usages: ['client auth', 'server auth'],
+    });
+    expect((await kubectl('certificate', 'approve', 'carol')).code).to.equal(0);
+    const failed = await waitFor('the Failed condition', async () => (await env.admin.get<CertificateSigningRequest>(`${CSRS}/carol`)).status?.conditions?.find((c) => c.type === 'Failed'), 10_000);
+    expect(failed).to.deep.include({ status: 'True', reason: 'SignerValidationFailure', message: 'invalid usage for client certificate: server auth' });
+  });
+
   it('the apiserver refuses a CSR without usages, with a bad signerName or a request that is not PEM', async () => {
     const err = await env.admin.create(CSRS, {
       apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'bad' },
