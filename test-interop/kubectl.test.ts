@@ -150,6 +150,58 @@ describe('real kubectl against npm run cluster', function () {
         expect(again.stderr.trim()).to.equal(`Error from server (AlreadyExists): error when creating "${f}": pods "one" already exists`);
       });
 
+      it('create deployment|service|secret|serviceaccount|role|rolebinding|clusterrole|clusterrolebinding (protobuf from kubectl >= 1.32)', async () => {
+        const lines: string[] = [];
+        for (const args of [
+          ['deployment', 'api', '--image=nginx:1.27', '--replicas=2'],
+          ['service', 'clusterip', 'api', '--tcp=80:80'],
+          ['service', 'externalname', 'docs', '--external-name=kubernetes.io'],
+          ['secret', 'generic', 'creds', '--from-literal=user=admin'],
+          ['serviceaccount', 'robot'],
+          ['role', 'pod-reader', '--verb=get,list,watch', '--resource=pods'],
+          ['rolebinding', 'pod-reader', '--role=pod-reader', `--serviceaccount=${ns}:robot`],
+          ['clusterrole', `${ns}-node-reader`, '--verb=get,list', '--resource=nodes'],
+          ['clusterrolebinding', `${ns}-node-reader`, `--clusterrole=${ns}-node-reader`, `--serviceaccount=${ns}:robot`],
+        ]) {
+          const r = await kubectl(['create', '-n', ns, ...args]);
+          expect(r.code, `create ${args.join(' ')}: ${r.stderr}`).to.equal(0);
+          lines.push(r.stdout.trim());
+        }
+        expect(lines).to.deep.equal([
+          'deployment.apps/api created', 'service/api created', 'service/docs created', 'secret/creds created', 'serviceaccount/robot created',
+          'role.rbac.authorization.k8s.io/pod-reader created', 'rolebinding.rbac.authorization.k8s.io/pod-reader created',
+          `clusterrole.rbac.authorization.k8s.io/${ns}-node-reader created`, `clusterrolebinding.rbac.authorization.k8s.io/${ns}-node-reader created`,
+        ]);
+        const svc = table((await kubectl(['get', 'services', '-n', ns, 'docs'])).stdout);
+        expect(svc.rows[0]?.slice(0, 5)).to.deep.equal(['docs', 'ExternalName', '<none>', 'kubernetes.io', '<none>']);
+        const sa = `system:serviceaccount:${ns}:robot`;
+        for (const [verb, what, answer] of [['list', 'pods', 'yes'], ['list', 'nodes', 'yes'], ['delete', 'pods', 'no']] as const) {
+          const r = await kubectl(['auth', 'can-i', verb, what, '-n', ns, '--as', sa]);
+          expect(r.stdout.trim(), `${verb} ${what}: ${r.stderr}`).to.equal(answer);
+        }
+      });
+
+      it('certificate approve: a user\'s CSR (kube-apiserver-client) is approved, then issued by the controller-manager', async () => {
+        const key = path.join(work, `${ns}-dana.key`);
+        const req = path.join(work, `${ns}-dana.csr`);
+        const o = await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', `/CN=dana-${ns}/O=devs`, '-out', req]);
+        expect(o.code, o.stderr).to.equal(0);
+        const name = `dana-${ns}`;
+        const f = await file('csr.yaml', [
+          'apiVersion: certificates.k8s.io/v1', 'kind: CertificateSigningRequest', `metadata: {name: ${name}}`, 'spec:',
+          `  request: ${(await fs.readFile(req)).toString('base64')}`, '  signerName: kubernetes.io/kube-apiserver-client', '  usages: [client auth]', '',
+        ].join('\n'));
+        expect((await kubectl(['create', '-f', f])).stdout.trim()).to.equal(`certificatesigningrequest.certificates.k8s.io/${name} created`);
+        const approved = await kubectl(['certificate', 'approve', name]);
+        expect(approved.stdout.trim(), approved.stderr).to.equal(`certificatesigningrequest.certificates.k8s.io/${name} approved`);
+        const row = await waitFor('Approved,Issued', async () => {
+          const t = table((await kubectl(['get', 'csr', name])).stdout);
+          return t.rows[0]?.at(-1) === 'Approved,Issued' ? t.rows[0] : undefined;
+        }, 30_000, 200);
+        expect(row[2]).to.equal('kubernetes.io/kube-apiserver-client');
+        expect(row[3]).to.equal('kubernetes-admin');
+      });
+
       it('logs: the container\'s log through the apiserver and the kubelet', async () => {
         const r = await waitFor('pod one Running', async () => {
           const l = await kubectl(['logs', '-n', ns, 'one']);
