@@ -74,9 +74,12 @@ async function obtainPki(dir: string, nodes: number | undefined, say: (s: string
   if (single) say('This system allows only 127.0.0.1 on loopback: every component shares it, on distinct ports (the certificates name 127.0.0.1).');
   const r = await initPki(dir, { ...(names ? { nodes: names } : {}), ...(single ? { loopback: 'single' as const } : {}) });
   const made = r.created.filter((f) => f !== 'plan.json').length;
+  // .cluster inside the project reads best relative; a directory elsewhere (/tmp/p) as the user gave it.
+  const rel = path.relative(process.cwd(), dir);
+  const shown = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
   say(fresh
-    ? `PKI: made kubeadm's certificate set under ${path.relative(process.cwd(), dir) || dir} (${made} files)`
-    : `PKI: using the certificate set under ${path.relative(process.cwd(), dir) || dir} (${r.kept.length} files kept${made ? `, ${made} made` : ''})`);
+    ? `PKI: made kubeadm's certificate set under ${shown} (${made} files)`
+    : `PKI: using the certificate set under ${shown} (${r.kept.length} files kept${made ? `, ${made} made` : ''})`);
   return r.pki;
 }
 
