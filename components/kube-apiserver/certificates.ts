@@ -173,6 +173,7 @@ export function prepareCsrCreate(obj: KubeObject & Rec, user: UserInfo): void {
   spec.username = user.name;
   if (user.uid) spec.uid = user.uid;
   spec.groups = [...user.groups];
+  if (user.extra && Object.keys(user.extra).length > 0) spec.extra = structuredClone(user.extra);
   obj.spec = spec;
   obj.status = {};
   const csr = obj as unknown as CertificateSigningRequest;

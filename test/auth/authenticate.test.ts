@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -122,13 +122,19 @@ describe('authenticate over real TLS (apiserver-style `request` mode)', function
   }
 
   beforeEach(() => { options = { serviceAccountPublicKeyPem: pki.serviceAccount.publicKeyPem, now: NOW }; });
+  /** user.CredentialIDKey as CommonNameUserConversion sets it, computed here by node:crypto on its own. */
+  const credentialId = (name: string): Record<string, string[]> =>
+    ({ 'authentication.kubernetes.io/credential-id': [`X509SHA256=${new X509Certificate(credential(pki, name).certPem).fingerprint256.replace(/:/g, '').toLowerCase()}`] });
 
-  it('a verified client certificate: user = CN, groups = O values + system:authenticated', async () => {
+  it('a verified client certificate: user = CN, groups = O values + system:authenticated, credential ID = the certificate\'s SHA-256', async () => {
     const { code, body } = await call(identity(pki, 'admin.conf'));
     expect(code).to.equal(200);
-    expect(body).to.deep.equal({ authenticated: true, method: 'x509', user: { name: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated'] } });
+    expect(body).to.deep.equal({
+      authenticated: true, method: 'x509',
+      user: { name: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated'], extra: credentialId('admin.conf') },
+    });
     const node = await call(identity(pki, 'nodes/node-1/kubelet.conf'));
-    expect(node.body).to.deep.include({ user: { name: 'system:node:node-1', groups: ['system:nodes', 'system:authenticated'] } });
+    expect(node.body).to.deep.include({ user: { name: 'system:node:node-1', groups: ['system:nodes', 'system:authenticated'], extra: credentialId('nodes/node-1/kubelet.conf') } });
   });
 
   it('a certificate from another CA: 401 with Go\'s reason, the handshake itself completes', async () => {
@@ -158,7 +164,7 @@ describe('authenticate over real TLS (apiserver-style `request` mode)', function
     const viaToken = await call(identity(pki, 'apiserver-etcd-client'), `Bearer ${token}`);
     expect(viaToken.body).to.deep.include({ authenticated: true, method: 'serviceaccount' });
     const viaCert = await call(identity(pki, 'scheduler.conf'), `Bearer ${token}`);
-    expect(viaCert.body).to.deep.equal({ authenticated: true, method: 'x509', user: { name: 'system:kube-scheduler', groups: ['system:authenticated'] } });
+    expect(viaCert.body).to.deep.equal({ authenticated: true, method: 'x509', user: { name: 'system:kube-scheduler', groups: ['system:authenticated'], extra: credentialId('scheduler.conf') } });
   });
 });
 

@@ -18,6 +18,8 @@ export const NodesGroup = 'system:nodes';
 export const AllAuthenticated = 'system:authenticated';
 export const AllUnauthenticated = 'system:unauthenticated';
 export const Anonymous = 'system:anonymous';
+/** user.CredentialIDKey: the extra key naming the credential a request came with (X509SHA256=..., JTI=...). */
+export const CREDENTIAL_ID_KEY = 'authentication.kubernetes.io/credential-id';
 export const KubeProxy = 'system:kube-proxy';
 export const KubeControllerManager = 'system:kube-controller-manager';
 export const KubeScheduler = 'system:kube-scheduler';

@@ -16,10 +16,11 @@
  *   the request proceeds as system:anonymous, with it off it is a 401.
  * The 401 body always says just "Unauthorized"; the reason goes to the log (and the trace).
  */
+import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { goReason } from '../../tls.js';
 import type { Status } from '../../types.js';
-import { AllAuthenticated, AllUnauthenticated, Anonymous, type UserInfo } from './attributes.js';
+import { AllAuthenticated, AllUnauthenticated, Anonymous, CREDENTIAL_ID_KEY, type UserInfo } from './attributes.js';
 import { verifyServiceAccountToken, type VerifyOptions } from './serviceaccount-token.js';
 
 /** What TLS told us about the client certificate (from `socket.getPeerCertificate()`). */
@@ -33,6 +34,8 @@ export interface PeerCert {
   /** Colon-separated upper-case hex, as Go prints them. */
   subjectKeyId?: string;
   authorityKeyId?: string;
+  /** SHA-256 of the certificate's DER, lower-case hex: the x509 authenticator's credential ID. */
+  sha256?: string;
 }
 
 export interface AuthenticationInput {
@@ -103,9 +106,11 @@ function authenticateX509(input: AuthenticationInput): Step {
     const code = input.authorizationError ?? undefined;
     return { error: `verifying certificate ${certificateIdentifier(cert)} failed: ${goReason(code)}` };
   }
-  // CommonNameUserConversion: no CN, no user (and no error).
+  // CommonNameUserConversion: no CN, no user (and no error); the certificate's SHA-256 becomes the
+  // credential ID that audit logs, CSRs (spec.extra) and `kubectl auth whoami` show.
   if (cert.cn === '') return undefined;
-  return { user: { name: cert.cn, groups: [...cert.o] }, method: 'x509' };
+  const extra = cert.sha256 ? { extra: { [CREDENTIAL_ID_KEY]: [`X509SHA256=${cert.sha256}`] } } : {};
+  return { user: { name: cert.cn, groups: [...cert.o], ...extra }, method: 'x509' };
 }
 
 /** bearertoken.AuthenticateRequest: "Bearer <token>" (scheme case-insensitive). */
@@ -218,7 +223,10 @@ export function authenticationInputFrom(socket: TLSSocket, authorizationHeader?:
   if (presented) {
     const subject = (peer.subject ?? {}) as unknown as Record<string, string | string[] | undefined>;
     const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-    peerCert = { cn: list(subject.CN)[0] ?? '', o: list(subject.O), serialNumber: peer.serialNumber, ...keyIdentifiers(peer.raw) };
+    peerCert = {
+      cn: list(subject.CN)[0] ?? '', o: list(subject.O), serialNumber: peer.serialNumber, ...keyIdentifiers(peer.raw),
+      sha256: createHash('sha256').update(peer.raw).digest('hex'),
+    };
   }
   const error = socket.authorizationError;
   return {

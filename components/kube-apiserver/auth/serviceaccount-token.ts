@@ -11,7 +11,7 @@
  * Written with node:crypto only: a JWT library is not needed for one algorithm and one token shape.
  */
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
-import { AllServiceAccountsGroup, ServiceAccountGroupPrefix, serviceAccountUsername, splitServiceAccountUsername, type UserInfo } from './attributes.js';
+import { AllServiceAccountsGroup, CREDENTIAL_ID_KEY, ServiceAccountGroupPrefix, serviceAccountUsername, splitServiceAccountUsername, type UserInfo } from './attributes.js';
 
 /** kubeadm's --service-account-issuer (and, by default, --api-audiences). */
 export const DEFAULT_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -200,7 +200,7 @@ export function verifyServiceAccountToken(token: string, saPublicKeyPem: string 
     extra['authentication.kubernetes.io/pod-name'] = [k8s.pod.name];
     extra['authentication.kubernetes.io/pod-uid'] = [k8s.pod.uid ?? ''];
   }
-  if (typeof claims.jti === 'string' && claims.jti !== '') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${claims.jti}`];
+  if (typeof claims.jti === 'string' && claims.jti !== '') extra[CREDENTIAL_ID_KEY] = [`JTI=${claims.jti}`];
   const user: UserInfo = {
     name: serviceAccountUsername(namespace, saName),
     uid: saUid,
