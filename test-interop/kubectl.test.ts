@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { runKubectl } from '../components/kubectl/index.js';
 import { foreignAdmin } from '../scenarios/tour.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { loadPki } from '../pki/store.js';
@@ -252,6 +253,17 @@ describe('real kubectl against npm run cluster', function () {
         expect(await yes(['list', 'nodes'], sched)).to.equal('yes (0)');
         expect(await yes(['delete', 'nodes'], sched)).to.equal('no (1)');
         expect(await yes(['create', 'deployments'], sched)).to.equal('no (1)');
+      });
+
+      // auth whoami came in kubectl 1.26: not asked of 1.20.
+      if (tool !== tools.kubectl120) it('auth whoami: who the apiserver says each kubeconfig is, as our kubectl prints it', async () => {
+        for (const kubeconfig of [cluster!.info.kubeconfigs.admin, cluster!.info.kubeconfigs.scheduler]) {
+          const real = await kubectl(['auth', 'whoami'], kubeconfig);
+          expect(real.code, real.stderr).to.equal(0);
+          const ours = await runKubectl(['--kubeconfig', kubeconfig, 'auth', 'whoami']);
+          expect(real.stdout).to.equal(ours.stdout);
+          expect(real.stdout).to.match(/^Extra: authentication\.kubernetes\.io\/credential-id +\[X509SHA256=[0-9a-f]{64}\]$/m);
+        }
       });
 
       it('get clusterroles: the bootstrap roles', async () => {

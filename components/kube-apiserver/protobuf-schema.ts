@@ -722,6 +722,23 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     1: { name: 'token', type: 'string' },
     2: { name: 'expirationTimestamp', type: 'time' },
   },
+  [AUTHN + 'SelfSubjectReview']: {
+    1: OBJECT_META,
+    2: { name: 'status', type: { message: AUTHN + 'SelfSubjectReviewStatus' } },
+  },
+  [AUTHN + 'SelfSubjectReviewStatus']: {
+    1: { name: 'userInfo', type: { message: AUTHN + 'UserInfo' } },
+  },
+  [AUTHN + 'UserInfo']: {
+    1: { name: 'username', type: 'string' },
+    2: { name: 'uid', type: 'string' },
+    3: { name: 'groups', type: 'string', repeated: true },
+    4: { name: 'extra', type: { map: { message: AUTHN + 'ExtraValue' } } },
+  },
+  /** Go: `type ExtraValue []string`, so its JSON form is a plain array of the `items`, not {items: [...]}. */
+  [AUTHN + 'ExtraValue']: {
+    1: { name: 'items', type: 'string', repeated: true },
+  },
 
   // ---- authorization/v1 ----
   [AUTHZ + 'SelfSubjectAccessReview']: {
@@ -812,6 +829,7 @@ export const KINDS: Readonly<Record<string, string>> = {
   'rbac.authorization.k8s.io/v1 ClusterRoleBinding': RBAC + 'ClusterRoleBinding',
   'certificates.k8s.io/v1 CertificateSigningRequest': CERT + 'CertificateSigningRequest',
   'authentication.k8s.io/v1 TokenRequest': AUTHN + 'TokenRequest',
+  'authentication.k8s.io/v1 SelfSubjectReview': AUTHN + 'SelfSubjectReview',
   'authorization.k8s.io/v1 SelfSubjectAccessReview': AUTHZ + 'SelfSubjectAccessReview',
   'authorization.k8s.io/v1 SubjectAccessReview': AUTHZ + 'SubjectAccessReview',
   'authorization.k8s.io/v1 LocalSubjectAccessReview': AUTHZ + 'LocalSubjectAccessReview',

@@ -87,6 +87,8 @@ export const RESOURCES: readonly ResourceDef[] = [
     group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, verbs: CRUD, shortNames: ['rs'], categories: ['all'],
     storage: 'replicasets', subresources: [scale, status('ReplicaSet')], generation: true, fieldLabels: ['status.replicas'],
   },
+  // authentication.k8s.io/v1
+  { group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'], subresources: [] },
   // authorization.k8s.io/v1
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'], subresources: [] },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'], subresources: [] },

@@ -180,6 +180,7 @@ export class Rest {
     if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
     if (def.resource === 'selfsubjectrulesreviews') return this.rulesReview(ctx, def, body);
+    if (def.resource === 'selfsubjectreviews') return this.selfReview(ctx, def, body);
 
     const obj = checkBody(def, body);
     const md = obj.metadata;
@@ -413,6 +414,19 @@ export class Rest {
     sendJson(ctx.res, 201, {
       kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: outSpec,
       status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+    });
+  }
+
+  /**
+   * SelfSubjectReview (`kubectl auth whoami`): who the authenticators say the caller is. For a client
+   * certificate: the CN as username, every O as a group, and system:authenticated.
+   */
+  private selfReview(ctx: RestContext, def: ResourceDef, body: unknown): void {
+    checkBody(def, body);
+    const { name, uid, groups, extra } = ctx.user;
+    sendJson(ctx.res, 201, {
+      kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null },
+      status: { userInfo: { username: name, ...(uid ? { uid } : {}), groups, ...(extra && Object.keys(extra).length ? { extra } : {}) } },
     });
   }
 

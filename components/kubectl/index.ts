@@ -5,7 +5,7 @@
  *
  *   get <type>[/<name>] [name] [-n ns | -A] [-o wide|json|yaml|name] [-l selector]
  *   apply -f FILE|-      create -f FILE|-      delete <type> <name> | -f FILE
- *   logs <pod> [-c container]      auth can-i VERB RESOURCE[/SUB] [NAME]
+ *   logs <pod> [-c container]      auth can-i VERB RESOURCE[/SUB] [NAME]      auth whoami
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -472,6 +472,27 @@ export async function canI(ctx: KubectlContext, verb: string, resourceArg: strin
   return out.result();
 }
 
+interface SelfSubjectReview extends KubeObject {
+  status?: { userInfo?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+}
+
+/** `kubectl auth whoami`: the apiserver's own view of the caller (a SelfSubjectReview), as kubectl prints it. */
+export async function whoami(ctx: KubectlContext): Promise<KubectlResult> {
+  const out = new Output();
+  const review = await ctx.client.create<SelfSubjectReview>(resourcePath({ group: 'authentication.k8s.io', resource: 'selfsubjectreviews' }), {
+    apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {},
+  });
+  const u = review.status?.userInfo ?? {};
+  const rows: [string, string][] = [['Username', u.username ?? '']];
+  if (u.uid) rows.push(['UID', u.uid]);
+  if (u.groups?.length) rows.push(['Groups', `[${u.groups.join(' ')}]`]);
+  for (const key of Object.keys(u.extra ?? {}).sort()) rows.push([`Extra: ${key}`, `[${(u.extra![key] ?? []).join(' ')}]`]);
+  // printTableSelfSubjectAccessReview: a tabwriter with 3 spaces of padding.
+  const width = Math.max('ATTRIBUTE'.length, ...rows.map(([k]) => k.length)) + 3;
+  for (const [k, v] of [['ATTRIBUTE', 'VALUE'], ...rows]) out.out(`${k!.padEnd(width)}${v}`);
+  return out.result();
+}
+
 // ---------------------------------------------------------------------------------------------------
 // certificate approve|deny
 
@@ -563,6 +584,7 @@ Commands:
   delete <type> <name> | -f FILE
   logs <pod> [-c container]
   auth can-i VERB RESOURCE [NAME]
+  auth whoami
   certificate approve|deny CSR...
 
 Flags: --kubeconfig FILE (else $KUBECONFIG, else .cluster/cluster.json's admin kubeconfig), -n NAMESPACE
@@ -620,6 +642,7 @@ export async function runKubectl(argv: readonly string[], io: KubectlIo = {}): P
         }
         case 'auth': {
           const [sub, verb, resource, name] = rest;
+          if (sub === 'whoami') return await whoami(ctx);
           if (sub !== 'can-i') throw new KubectlError(`unknown command "${sub ?? ''}" for "kubectl auth"`);
           if (!verb || !resource) throw new KubectlError('you must specify two arguments: verb resource or verb resource/resourceName.');
           return await canI(ctx, verb, resource, name, allNamespaces);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
 import type { KubeObject, Node, Pod } from '../../components/types.js';
@@ -15,6 +16,16 @@ async function apiError(p: Promise<unknown>): Promise<ApiError> {
   }
   throw new Error('expected the request to fail');
 }
+
+/** A PKCS#10 request (CN=demo), made once with openssl; its content does not matter here. */
+const SOME_CSR = `-----BEGIN CERTIFICATE REQUEST-----
+MIHJMHECAQAwDzENMAsGA1UEAwwEZGVtbzBZMBMGByqGSM49AgEGCCqGSM49AwEH
+A0IABKzt7k+7GF9dZsDsmoKUHiSdUVcicp14ziyAD/gHoQOoKhVLNmSeBerpThls
+UmxLsIh2bHHM26Zoi3kx2++hhRegADAKBggqhkjOPQQDAgNIADBFAiEAi2ssc7QQ
+kjJvrU7YH6rfDuYhjBat3WHA2W2FoP132ngCIEjvQ/TpyCXPw52fPq/68cdB8nt4
+wglj81xAsvUL8HeB
+-----END CERTIFICATE REQUEST-----
+`;
 
 const node = (name: string): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {} });
 
@@ -148,6 +159,24 @@ describe('kube-apiserver authentication and authorization', () => {
       apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: { resourceAttributes: { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default' } },
     } as KubeObject);
     expect(self.status.allowed).to.equal(true);
+  });
+
+  it('tells the caller who it is (SelfSubjectReview, kubectl auth whoami): CN, every O, system:authenticated, the certificate\'s SHA-256', async () => {
+    type Review = KubeObject & { status: { userInfo: { username: string; groups: string[]; extra?: Record<string, string[]> } } };
+    const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} } as KubeObject;
+    const who = await cp.client('nodes/node-1/kubelet.conf').create<Review>('/apis/authentication.k8s.io/v1/selfsubjectreviews', review);
+    const fingerprint = new X509Certificate(credential(pki, 'nodes/node-1/kubelet.conf').certPem).fingerprint256.replace(/:/g, '').toLowerCase();
+    expect(who.status.userInfo).to.deep.equal({
+      username: 'system:node:node-1', groups: ['system:nodes', 'system:authenticated'],
+      extra: { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${fingerprint}`] },
+    });
+    // Anyone authenticated may ask (system:basic-user); a CSR records the same identity in spec.extra.
+    const csr = await admin.create<KubeObject & { spec: { extra?: Record<string, string[]> } }>('/apis/certificates.k8s.io/v1/certificatesigningrequests', {
+      apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'whoami' },
+      spec: { request: Buffer.from(SOME_CSR).toString('base64'), signerName: 'example.com/demo', usages: ['client auth'] },
+    } as KubeObject);
+    const adminPrint = new X509Certificate(credential(pki, 'admin.conf').certPem).fingerprint256.replace(/:/g, '').toLowerCase();
+    expect(csr.spec.extra).to.deep.equal({ 'authentication.kubernetes.io/credential-id': [`X509SHA256=${adminPrint}`] });
   });
 
   it('lists the caller\'s rules with SelfSubjectRulesReview (kubectl auth can-i --list)', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,6 +172,20 @@ describe('kubectl against the apiserver', function () {
     expect((await kubectl(['create', '-f', 'cm.yaml'])).stdout).to.equal('configmap/settings created\n');
     const dup = await kubectl(['create', '-f', 'cm.yaml']);
     expect(dup).to.deep.equal({ stdout: '', stderr: 'Error from server (AlreadyExists): error when creating "cm.yaml": configmaps "settings" already exists\n', code: 1 });
+  });
+
+  it('auth whoami prints the apiserver\'s view of the caller as kubectl does', async () => {
+    const r = await kubectl(['auth', 'whoami'], undefined, 'proxy');
+    const fingerprint = new X509Certificate(credential(pki, 'kube-proxy.conf').certPem).fingerprint256.replace(/:/g, '').toLowerCase();
+    expect(r).to.deep.equal({
+      stdout: [
+        'ATTRIBUTE                                           VALUE',
+        'Username                                            system:kube-proxy',
+        'Groups                                              [system:node-proxier system:authenticated]',
+        `Extra: authentication.kubernetes.io/credential-id   [X509SHA256=${fingerprint}]`, '',
+      ].join('\n'),
+      stderr: '', code: 0,
+    });
   });
 
   it('auth can-i answers yes or no (exit 1) from a SelfSubjectAccessReview', async () => {
