@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { EtcdClient } from '../components/etcd-client.js';
 import { KubeClient, ApiError, resourcePath } from '../components/kube-client.js';
 import { createTlsAgent } from '../components/tls.js';
-import type { Deployment, EndpointSlice, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, Service } from '../components/types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeList, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../components/types.js';
 import { issueLeaf, privateKeyPem, selfSignCa, generateKey } from '../pki/issue.js';
 import { caPem, credential, kubeletClientName, type Pki } from '../pki/store.js';
 import type { LeafSpec } from '../pki/spec.js';
@@ -195,8 +195,15 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
   const applied = ctx.events.length;
   await ctx.step('kubectl → kube-apiserver',
     'kubectl turns the manifest (YAML) into JSON and sends it with admin.conf: CN=kubernetes-admin,\n' +
-    'O=kubeadm:cluster-admins, a group kubeadm binds to cluster-admin.',
+    'O=kubeadm:cluster-admins, a group kubeadm binds to cluster-admin. `kubectl auth whoami` (a\n' +
+    'SelfSubjectReview) shows who the apiserver made of that certificate.',
     async () => {
+      type Review = { status?: { userInfo?: { username?: string; groups?: string[] } } };
+      const me = await admin.create<Review & KubeObject>('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} });
+      const user = me.status?.userInfo ?? {};
+      ctx.say(`kubectl auth whoami: Username ${user.username ?? '?'}, Groups [${(user.groups ?? []).join(' ')}]`);
+      ctx.expect('the apiserver sees admin.conf as kubernetes-admin in kubeadm:cluster-admins',
+        user.username === 'kubernetes-admin' && (user.groups ?? []).join() === 'kubeadm:cluster-admins,system:authenticated');
       for (const doc of YAML.parseAllDocuments(MANIFEST)) {
         const obj = doc.toJSON() as Deployment | Service;
         const path = obj.kind === 'Deployment'
