@@ -264,6 +264,10 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   let clientCert = options.identity ? summarizePem(options.identity.cert) : null;
   let material: { identity: Identity | undefined; ca: string } = { identity: options.identity, ca: options.serverCa };
   let reloaded = false;
+  // Which material each socket was made with: a socket busy when the material changes must not go back
+  // to the pool when its request ends (it still presents the old certificate).
+  let generation = 0;
+  const madeWith = new WeakMap<Socket, number>();
   const agent = new https.Agent({
     keepAlive: true,
     ca: options.serverCa,
@@ -279,6 +283,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
       o = { ...o, ca: material.ca, session: undefined, ...(material.identity ? { cert: material.identity.cert, key: material.identity.key } : {}) };
     }
     const socket = create(o, cb) as TLSSocket;
+    madeWith.set(socket, generation);
     let reported = false;
     // The local address, kept from the TCP connect: a socket that fails its handshake may have lost it by then.
     let localAddr = '';
@@ -316,9 +321,14 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   const reloadTls = (m: TlsReload): void => {
     material = { identity: m.identity ?? material.identity, ca: m.ca ?? material.ca };
     reloaded = true;
+    generation++;
     trusts = options.verifyServer === false ? 'none' : caName(material.ca);
     clientCert = material.identity ? summarizePem(material.identity.cert) : null;
     for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   };
+  // A socket from before the last reload is closed when its request ends instead of kept alive.
+  // (Node's Agent destroys the socket when keepSocketAlive returns false; @types/node says void.)
+  const keepSocketAlive = agent.keepSocketAlive.bind(agent) as unknown as (socket: Socket) => boolean;
+  (agent as unknown as { keepSocketAlive: (socket: Socket) => boolean }).keepSocketAlive = (socket) => madeWith.get(socket) === generation && keepSocketAlive(socket);
   return Object.assign(agent, { reloadTls });
 }

@@ -5,6 +5,7 @@ import { rotateKubernetesCa } from '../../pki/rotate.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { identityOf } from '../../sim/cluster.js';
 import { Trace, TraceRecorder, type TlsServerEvent, type TlsClientEvent } from '../../sim/trace.js';
+import { waitFor } from '../../sim/wait.js';
 
 const get = (agent: TlsAgent, port: number): Promise<string> => new Promise((resolve) => {
   const req = https.request({ host: '127.0.1.1', port, path: '/', agent }, (res) => { res.resume(); res.on('end', () => resolve(`HTTP ${res.statusCode}`)); });
@@ -75,6 +76,34 @@ describe('TLS material reloaded without a restart', function () {
       expect(refused?.reason).to.equal('x509: certificate signed by unknown authority');
       agent.reloadTls({ identity: identityOf(pki, 'apiserver-etcd-client') });
       expect(await get(agent, addr.port)).to.equal('HTTP 200');
+    } finally {
+      agent.destroy();
+      rec.stop();
+      await closeServer(server);
+    }
+  });
+
+  it('a connection busy with a request when the certificate changes is not kept alive after it: the next request presents the new one', async () => {
+    const trace = new Trace();
+    const rec = new TraceRecorder(trace);
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let first = true;
+    const server = createTlsServer({ name: 'kube-apiserver', identity: identityOf(pki, 'apiserver'), clientCa: caPem(pki, 'ca'), mode: 'request' }, (_q, res) => {
+      if (first) { first = false; void held.then(() => res.end('late')); return; }
+      res.end('ok');
+    }, trace);
+    const addr = await listen(server, '127.0.1.1', 0, 'kube-apiserver');
+    const agent = createTlsAgent({ name: 'kubelet (node-1)', target: 'kube-apiserver', identity: identityOf(pki, 'nodes/node-1/kubelet.conf'), serverCa: caPem(pki, 'ca') }, trace);
+    try {
+      const inFlight = get(agent, addr.port);
+      await waitFor('the first request to reach the server', () => (first ? undefined : true), 5000);
+      agent.reloadTls({ identity: identityOf(pki, 'admin.conf') });
+      release!();
+      expect(await inFlight).to.equal('HTTP 200');
+      expect(await get(agent, addr.port)).to.equal('HTTP 200');
+      const presented = rec.events.filter((e): e is TlsServerEvent => e.type === 'tls-server').map((e) => e.clientCert?.cn);
+      expect(presented).to.deep.equal(['system:node:node-1', 'kubernetes-admin']);
     } finally {
       agent.destroy();
       rec.stop();
