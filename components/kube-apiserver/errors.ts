@@ -70,8 +70,13 @@ export const forbidden = (message: string, gr: GroupResource | undefined, name: 
 /** A watch or list from a revision etcd has compacted (the watch cache's wording). */
 export const expired = (message: string): ApiStatusError => failure(410, 'Expired', message);
 
+/**
+ * A PATCH body type the apiserver does not take. Server-side apply (application/apply-patch+yaml) is
+ * not served here, so it is not listed, and asking for it says so (kubectl prints
+ * "Server-side apply not available on the server: (...)"; client-side `kubectl apply` works).
+ */
 export const unsupportedMediaType = (contentType: string): ApiStatusError =>
-  failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType})`);
+  failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType}${contentType === 'application/apply-patch+yaml' ? ': server-side apply is not served by this simulation' : ''})`);
 
 export const internalError = (err: unknown): ApiStatusError => {
   const message = err instanceof Error ? err.message : String(err);
