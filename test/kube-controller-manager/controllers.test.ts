@@ -6,20 +6,7 @@ import type { RequestEvent } from '../../sim/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-
-/** A bounded poll: resolves with the first non-undefined value of `probe`, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitFor } from '../../sim/wait.js';
 
 const template = (app: string, image = 'nginx'): Deployment['spec']['template'] => ({
   metadata: { labels: { app } },
@@ -69,7 +56,7 @@ describe('kube-controller-manager against the apiserver', function () {
       apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'solo' },
       spec: { replicas: 3, selector: { matchLabels: { app: 'solo' } }, template: template('solo') },
     });
-    const pods = await eventually('3 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 3 ? p : undefined; });
+    const pods = await waitFor('3 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 3 ? p : undefined; });
     for (const p of pods) {
       expect(p.metadata.name).to.match(/^solo-[a-z0-9]{5}$/);
       expect(p.metadata.labels).to.deep.equal({ app: 'solo' });
@@ -78,14 +65,14 @@ describe('kube-controller-manager against the apiserver', function () {
     const creates = requests().filter((e) => e.method === 'POST' && e.path === podsPath && e.status === 201);
     expect(creates.map((e) => e.user)).to.deep.equal(Array(3).fill('system:serviceaccount:kube-system:replicaset-controller'));
     expect(creates.every((e) => e.groups.includes('system:serviceaccounts:kube-system'))).to.equal(true);
-    await eventually('status.replicas 3', async () => ((await admin.get<ReplicaSet>(`${rsPath}/solo`)).status?.replicas === 3 ? true : undefined));
+    await waitFor('status.replicas 3', async () => ((await admin.get<ReplicaSet>(`${rsPath}/solo`)).status?.replicas === 3 ? true : undefined));
     const events = (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items.filter((e) => e.involvedObject.name === 'solo');
     expect(events.map((e) => e.message).sort()).to.deep.equal(pods.map((p) => `Created pod: ${p.metadata.name ?? ''}`).sort());
     expect(events[0]).to.deep.include({ reason: 'SuccessfulCreate', type: 'Normal', source: { component: 'replicaset-controller' } });
 
     await admin.patch(`${rsPath}/solo`, { spec: { replicas: 1 } });
-    await eventually('1 pod', async () => ((await podsOf(ownedBy(rs.metadata.uid))).length === 1 ? true : undefined));
-    const status = await eventually('status.replicas 1', async () => { const s = (await admin.get<ReplicaSet>(`${rsPath}/solo`)).status; return s?.replicas === 1 ? s : undefined; });
+    await waitFor('1 pod', async () => ((await podsOf(ownedBy(rs.metadata.uid))).length === 1 ? true : undefined));
+    const status = await waitFor('status.replicas 1', async () => { const s = (await admin.get<ReplicaSet>(`${rsPath}/solo`)).status; return s?.replicas === 1 ? s : undefined; });
     expect(status).to.include({ replicas: 1, readyReplicas: 0, availableReplicas: 0 });
     const deletes = requests().filter((e) => e.method === 'DELETE' && e.path.startsWith(`${podsPath}/solo-`));
     expect(deletes.map((e) => e.user)).to.deep.equal(Array(2).fill('system:serviceaccount:kube-system:replicaset-controller'));
@@ -95,7 +82,7 @@ describe('kube-controller-manager against the apiserver', function () {
     const rs = await admin.get<ReplicaSet>(`${rsPath}/solo`);
     const [pod] = await podsOf(ownedBy(rs.metadata.uid));
     await admin.delete(`${podsPath}/${pod?.metadata.name ?? ''}`);
-    const replacement = await eventually('a replacement', async () => {
+    const replacement = await waitFor('a replacement', async () => {
       const p = await podsOf(ownedBy(rs.metadata.uid));
       return p.length === 1 && p[0]?.metadata.name !== pod?.metadata.name ? p[0] : undefined;
     });
@@ -106,7 +93,7 @@ describe('kube-controller-manager against the apiserver', function () {
     const rs = await admin.get<ReplicaSet>(`${rsPath}/solo`);
     const orphan = await admin.create<Pod>(podsPath, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'solo' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
     // Adopted (a controller reference added), so there is one pod too many: one is deleted.
-    await eventually('one pod owned', async () => {
+    await waitFor('one pod owned', async () => {
       const all = await podsOf(() => true);
       const owned = all.filter(ownedBy(rs.metadata.uid));
       const stray = all.find((p) => p.metadata.name === 'stray');
@@ -118,7 +105,7 @@ describe('kube-controller-manager against the apiserver', function () {
     // Relabel the one it owns: released, and replaced.
     const [owned] = await podsOf(ownedBy(rs.metadata.uid));
     await admin.patch(`${podsPath}/${owned?.metadata.name ?? ''}`, { metadata: { labels: { app: 'elsewhere' } } });
-    await eventually('released and replaced', async () => {
+    await waitFor('released and replaced', async () => {
       const mine = await podsOf(ownedBy(rs.metadata.uid));
       const released = (await podsOf((p) => p.metadata.name === owned?.metadata.name))[0];
       return mine.length === 1 && mine[0]?.metadata.name !== owned?.metadata.name && released && !released.metadata.ownerReferences?.length ? true : undefined;
@@ -130,19 +117,19 @@ describe('kube-controller-manager against the apiserver', function () {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
       spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: template('web') },
     });
-    const rs = await eventually('the ReplicaSet', async () => (await admin.list<ReplicaSet>(rsPath)).items.find(ownedBy(d.metadata.uid)));
+    const rs = await waitFor('the ReplicaSet', async () => (await admin.list<ReplicaSet>(rsPath)).items.find(ownedBy(d.metadata.uid)));
     const hash = rs.metadata.labels?.['pod-template-hash'] ?? '';
     expect(rs.metadata.name).to.equal(`web-${hash}`);
     expect(rs.spec.selector.matchLabels).to.deep.equal({ app: 'web', 'pod-template-hash': hash });
     expect(rs.spec.replicas).to.equal(2);
     const rsCreates = requests().filter((e) => e.method === 'POST' && e.path === rsPath && e.user !== 'kubernetes-admin');
     expect(rsCreates.map((e) => e.user)).to.deep.equal(['system:serviceaccount:kube-system:deployment-controller']);
-    const pods = await eventually('2 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 2 ? p : undefined; });
+    const pods = await waitFor('2 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 2 ? p : undefined; });
     expect(pods.every((p) => p.metadata.name?.startsWith(`web-${hash}-`) && p.metadata.labels?.['pod-template-hash'] === hash)).to.equal(true);
-    const scaled = await eventually('ScalingReplicaSet event', async () => (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items
+    const scaled = await waitFor('ScalingReplicaSet event', async () => (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items
       .find((e) => e.involvedObject.kind === 'Deployment' && e.reason === 'ScalingReplicaSet'));
     expect(scaled.message).to.equal(`Scaled up replica set web-${hash} to 2`);
-    await eventually('deployment status', async () => {
+    await waitFor('deployment status', async () => {
       const s = (await admin.get<Deployment>(`${deployPath}/web`)).status;
       return s?.replicas === 2 && s.updatedReplicas === 2 ? s : undefined;
     });
@@ -159,11 +146,11 @@ describe('kube-controller-manager against the apiserver', function () {
     };
     // 2 replicas: maxSurge 25% → 1, maxUnavailable 25% → 0. No pod ever becomes available without a
     // kubelet, so the rollout stops with one surge pod and the old ReplicaSet untouched — as the real one would.
-    const stuck = await eventually('surge pod', async () => { const s = await sizes(); return s.fresh === 1 ? s : undefined; });
+    const stuck = await waitFor('surge pod', async () => { const s = await sizes(); return s.fresh === 1 ? s : undefined; });
     expect(stuck).to.deep.equal({ fresh: 1, old: 2, revision: '2' });
     // Allow every replica to be unavailable: the old ReplicaSet goes to 0 and the new one to 2.
     await admin.patch(`${deployPath}/web`, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } } } });
-    await eventually('rollout done', async () => { const s = await sizes(); return s.fresh === 2 && s.old === 0 ? true : undefined; });
+    await waitFor('rollout done', async () => { const s = await sizes(); return s.fresh === 2 && s.old === 0 ? true : undefined; });
   });
 
   it('Endpoints: lists ready pods in addresses and the rest in notReadyAddresses, following readiness', async () => {
@@ -177,7 +164,7 @@ describe('kube-controller-manager against the apiserver', function () {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
     });
     const epPath = resourcePath({ resource: 'endpoints', namespace: 'default', name: 'api' });
-    const ep = await eventually('endpoints', () => admin.get<Endpoints>(epPath));
+    const ep = await waitFor('endpoints', () => admin.get<Endpoints>(epPath));
     expect(ep.subsets).to.have.length(1);
     expect(ep.subsets?.[0]?.addresses?.map((a) => a.ip)).to.deep.equal(['10.244.1.10']);
     expect(ep.subsets?.[0]?.notReadyAddresses?.map((a) => a.ip)).to.deep.equal(['10.244.1.11']);
@@ -188,9 +175,9 @@ describe('kube-controller-manager against the apiserver', function () {
 
     const b = await admin.get<Pod>(`${podsPath}/api-b`);
     await admin.update(`${podsPath}/api-b/status`, { ...b, status: { ...b.status, conditions: [{ type: 'Ready', status: 'True' }] } });
-    await eventually('api-b ready', async () => ((await admin.get<Endpoints>(epPath)).subsets?.[0]?.addresses?.length === 2 ? true : undefined));
+    await waitFor('api-b ready', async () => ((await admin.get<Endpoints>(epPath)).subsets?.[0]?.addresses?.length === 2 ? true : undefined));
     await admin.delete(`${podsPath}/api-a`);
-    const after = await eventually('api-a gone', async () => { const e = await admin.get<Endpoints>(epPath); return e.subsets?.[0]?.addresses?.length === 1 ? e : undefined; });
+    const after = await waitFor('api-a gone', async () => { const e = await admin.get<Endpoints>(epPath); return e.subsets?.[0]?.addresses?.length === 1 ? e : undefined; });
     expect(after.subsets?.[0]?.addresses?.[0]?.ip).to.equal('10.244.1.11');
     expect(after.subsets?.[0]?.notReadyAddresses).to.equal(undefined);
   });
@@ -199,8 +186,8 @@ describe('kube-controller-manager against the apiserver', function () {
     const d = await admin.get<Deployment>(`${deployPath}/web`);
     const rsUids = (await admin.list<ReplicaSet>(rsPath)).items.filter(ownedBy(d.metadata.uid)).map((r) => r.metadata.uid);
     await admin.delete(`${deployPath}/web`);
-    await eventually('ReplicaSets gone', async () => ((await admin.list<ReplicaSet>(rsPath)).items.some(ownedBy(d.metadata.uid)) ? undefined : true));
-    await eventually('pods gone', async () => ((await podsOf((p) => rsUids.some((u) => ownedBy(u)(p)))).length === 0 ? true : undefined));
+    await waitFor('ReplicaSets gone', async () => ((await admin.list<ReplicaSet>(rsPath)).items.some(ownedBy(d.metadata.uid)) ? undefined : true));
+    await waitFor('pods gone', async () => ((await podsOf((p) => rsUids.some((u) => ownedBy(u)(p)))).length === 0 ? true : undefined));
     expect(requests().some((e) => e.method === 'DELETE' && e.path.startsWith(`${rsPath}/web-`) && e.user === 'system:serviceaccount:kube-system:generic-garbage-collector')).to.equal(true);
   });
 
@@ -233,7 +220,7 @@ describe('kube-controller-manager against the apiserver', function () {
     await refreshing.start();
     try {
       expect(tokenPosts()).to.equal(before + 1);
-      await eventually('a second TokenRequest', async () => (tokenPosts() >= before + 2 ? true : undefined), 10_000);
+      await waitFor('a second TokenRequest', async () => (tokenPosts() >= before + 2 ? true : undefined), 10_000);
     } finally {
       await refreshing.stop();
     }

@@ -9,6 +9,7 @@ import type { RequestEvent } from '../../sim/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { waitFor } from '../../sim/wait.js';
 
 const mkPod = (name: string, ip: string | undefined, ready: boolean, o: { labels?: Record<string, string>; phase?: 'Running' | 'Succeeded'; deleting?: boolean; ports?: boolean } = {}): Pod => ({
   metadata: {
@@ -108,20 +109,6 @@ describe('endpointslice reconciliation', () => {
   });
 });
 
-/** A bounded poll: resolves with the first non-undefined value of `probe`, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('EndpointSlice controller against the apiserver', function () {
   this.timeout(60_000);
   let pki: Pki;
@@ -167,7 +154,7 @@ describe('EndpointSlice controller against the apiserver', function () {
     const service = await admin.create<Service>(resourcePath({ resource: 'services', namespace: 'default' }), {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', labels: { tier: 'backend' } }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
     });
-    const [slice] = await eventually('a slice with both pods', async () => { const s = await slicesOf('api'); return s[0]?.endpoints?.length === 2 ? s : undefined; });
+    const [slice] = await waitFor('a slice with both pods', async () => { const s = await slicesOf('api'); return s[0]?.endpoints?.length === 2 ? s : undefined; });
     expect(slice!.metadata.name).to.match(/^api-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     expect(slice!.metadata.generateName).to.equal('api-');
     expect(slice!.metadata.labels).to.deep.equal({ tier: 'backend', 'kubernetes.io/service-name': 'api', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' });
@@ -185,14 +172,14 @@ describe('EndpointSlice controller against the apiserver', function () {
   it('updates the same slice as pods become ready and go away, bumping its generation; never a second slice', async () => {
     const [before] = await slicesOf('api');
     await setReady('api-b', true);
-    const readyB = await eventually('api-b ready in the slice', async () => {
+    const readyB = await waitFor('api-b ready in the slice', async () => {
       const [s] = await slicesOf('api');
       return s?.endpoints?.find((e) => e.addresses[0] === '10.244.1.11')?.conditions?.ready === true ? s : undefined;
     });
     expect(readyB.metadata.name).to.equal(before!.metadata.name);
     expect(readyB.metadata.generation).to.equal((before!.metadata.generation ?? 0) + 1);
     await admin.delete(`${podsPath}/api-a`);
-    const after = await eventually('api-a gone from the slice', async () => { const [s] = await slicesOf('api'); return s?.endpoints?.length === 1 ? s : undefined; });
+    const after = await waitFor('api-a gone from the slice', async () => { const [s] = await slicesOf('api'); return s?.endpoints?.length === 1 ? s : undefined; });
     expect(after.metadata.name).to.equal(before!.metadata.name);
     expect(after.endpoints![0]!.targetRef?.name).to.equal('api-b');
     await kcm.idle();
@@ -205,13 +192,13 @@ describe('EndpointSlice controller against the apiserver', function () {
   it('recreates a slice someone deletes, and keeps a placeholder for a Service selecting nothing', async () => {
     const [current] = await slicesOf('api');
     await admin.delete(`${slicesPath}/${current!.metadata.name!}`);
-    const [again] = await eventually('a new slice', async () => { const s = await slicesOf('api'); return s.length === 1 && s[0]!.metadata.name !== current!.metadata.name ? s : undefined; });
+    const [again] = await waitFor('a new slice', async () => { const s = await slicesOf('api'); return s.length === 1 && s[0]!.metadata.name !== current!.metadata.name ? s : undefined; });
     expect(again!.endpoints!.map((e) => e.addresses[0])).to.deep.equal(['10.244.1.11']);
 
     await admin.create<Service>(resourcePath({ resource: 'services', namespace: 'default' }), {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'lonely' }, spec: { selector: { app: 'nobody' }, ports: [{ port: 80 }] },
     });
-    const [placeholder] = await eventually('a placeholder slice', async () => { const s = await slicesOf('lonely'); return s.length ? s : undefined; });
+    const [placeholder] = await waitFor('a placeholder slice', async () => { const s = await slicesOf('lonely'); return s.length ? s : undefined; });
     expect(placeholder!.endpoints).to.deep.equal([]);
     expect(placeholder!.ports).to.deep.equal([]);
   });
@@ -222,7 +209,7 @@ describe('EndpointSlice controller against the apiserver', function () {
     });
     const mark = requests().length;
     await admin.delete(resourcePath({ resource: 'services', namespace: 'default', name: 'api' }));
-    await eventually('the api slices gone', async () => ((await slicesOf('api')).length === 0 ? true : undefined));
+    await waitFor('the api slices gone', async () => ((await slicesOf('api')).length === 0 ? true : undefined));
     const del = requests().slice(mark).find((e) => e.method === 'DELETE' && e.path.startsWith(`${slicesPath}/api-`));
     expect(del).to.include({ user: 'system:serviceaccount:kube-system:generic-garbage-collector', status: 200 });
     await kcm.idle();
