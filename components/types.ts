@@ -343,3 +343,8 @@ export interface RoleBinding extends KubeObject {
   roleRef: RoleRef;
   subjects?: RbacSubject[];
 }
+
+/** authentication.k8s.io/v1 SelfSubjectReview (`kubectl auth whoami`): the server fills status.userInfo. */
+export interface SelfSubjectReview extends KubeObject {
+  status?: { userInfo?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+}

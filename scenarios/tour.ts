@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { EtcdClient } from '../components/etcd-client.js';
 import { KubeClient, ApiError, resourcePath } from '../components/kube-client.js';
 import { createTlsAgent } from '../components/tls.js';
-import type { Deployment, EndpointSlice, Endpoints, KubeList, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../components/types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, SelfSubjectReview, Service } from '../components/types.js';
 import { issueLeaf, privateKeyPem, selfSignCa, generateKey } from '../pki/issue.js';
 import { caPem, credential, kubeletClientName, type Pki } from '../pki/store.js';
 import type { LeafSpec } from '../pki/spec.js';
@@ -168,7 +168,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('every kubelet holds its Lease', nodeNames.every((n) => leases.items.some((l) => l.metadata.name === n && l.spec.holderIdentity === n)));
       const seen = ctx.events.filter((e) => e.type === 'request' && e.user.startsWith('system:node:') && e.decision === 'allow');
       ctx.expect('the apiserver authenticated the kubelets by their client certificates and allowed them', nodeNames.every((n) => seen.some((e) => e.type === 'request' && e.user === `system:node:${n}`)));
-    }, { show: (client, server) => client.startsWith('kubelet') && server === 'kube-apiserver', fromStart: true });
+    }, { show: (client, server) => client.startsWith('kubelet') && server === 'kube-apiserver', from: 0 });
 
   await ctx.step('kube-apiserver → kubelet',
     'The apiserver also calls the kubelets, on port 10250, for node and pod state (and logs, exec,\n' +
@@ -198,8 +198,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
     'O=kubeadm:cluster-admins, a group kubeadm binds to cluster-admin. `kubectl auth whoami` (a\n' +
     'SelfSubjectReview) shows who the apiserver made of that certificate.',
     async () => {
-      type Review = { status?: { userInfo?: { username?: string; groups?: string[] } } };
-      const me = await admin.create<Review & KubeObject>('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} });
+      const me = await admin.create<SelfSubjectReview>('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} });
       const user = me.status?.userInfo ?? {};
       ctx.say(`kubectl auth whoami: Username ${user.username ?? '?'}, Groups [${(user.groups ?? []).join(' ')}]`);
       ctx.expect('the apiserver sees admin.conf as kubernetes-admin in kubeadm:cluster-admins',

@@ -19,12 +19,11 @@ export interface Expectation {
 export interface StepOptions {
   /** Which connections and requests to narrate (default: all the step caused). */
   readonly show?: (client: string, server: string) => boolean;
-  /** Narrate from the start of the scenario rather than the start of the step (for a flow that began at start-up). */
-  readonly fromStart?: boolean;
   /**
-   * Narrate from this index into `events` (a mark taken earlier): for a flow told after another that
-   * it ran alongside (the tour explains the scheduler before the controller-manager, in the seed's
-   * order, though the controllers' pods come first).
+   * Narrate from this index into `events` rather than the start of the step: 0 for a flow that began at
+   * start-up; a mark taken earlier for a flow told after another that it ran alongside (the tour
+   * explains the scheduler before the controller-manager, in the seed's order, though the controllers'
+   * pods come first).
    */
   readonly from?: number;
 }
@@ -119,7 +118,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         try {
           return await run();
         } finally {
-          const lines = narrateEvents(recorder.events.slice(stepOptions?.fromStart ? 0 : stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
+          const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');
             for (const l of lines) w(indent(l, '      '));

@@ -7,7 +7,7 @@ import { KUBERNETES_BUILD, KUBERNETES_GIT_COMMIT, KUBERNETES_VERSION } from '../
 
 export const VERSION_INFO = {
   major: '1',
-  minor: '32',
+  minor: KUBERNETES_VERSION.split('.')[1]!,
   gitVersion: KUBERNETES_VERSION,
   gitCommit: KUBERNETES_GIT_COMMIT,
   gitTreeState: 'clean',

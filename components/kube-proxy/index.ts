@@ -14,7 +14,6 @@ import { Reflector } from '../kubelet/reflector.js';
 import type { Identity } from '../tls.js';
 import type { EndpointSlice, KubeObject, Service } from '../types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
-import { userAgent } from '../version.js';
 
 export interface KubeProxyOptions {
   readonly nodeName: string;
@@ -119,7 +118,7 @@ export class KubeProxy implements Component {
 
   async start(): Promise<undefined> {
     const o = this.options;
-    this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: userAgent('kube-proxy'), ...(this.trace ? { trace: this.trace } : {}) });
+    this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, ...(this.trace ? { trace: this.trace } : {}) });
     const retry = o.retryMs !== undefined ? { retryMs: o.retryMs } : {};
     const watchInto = <T extends KubeObject>(path: string, store: Map<string, T>, kind: 'services' | 'endpointSlices'): Reflector<T> => new Reflector<T>({
       client: this.client!, path, logger: this.logger, ...retry, labelSelector: PROXY_LABEL_SELECTOR,

@@ -13,7 +13,7 @@ import YAML from 'yaml';
 import { type Clock, systemClock } from '../common.js';
 import { ApiError, KubeClient, resourcePath, withQuery } from '../kube-client.js';
 import { goReason } from '../tls.js';
-import type { KubeObject, Pod } from '../types.js';
+import type { KubeObject, Pod, SelfSubjectReview } from '../types.js';
 import type { Trace } from '../../sim/trace.js';
 import { LAST_APPLIED, threeWayMergePatch, withLastApplied } from './apply.js';
 import { KubectlConfigError, loadKubeconfig, resolveKubeconfigPath } from './config.js';
@@ -470,10 +470,6 @@ export async function canI(ctx: KubectlContext, verb: string, resourceArg: strin
   out.out(line);
   out.code = 1;
   return out.result();
-}
-
-interface SelfSubjectReview extends KubeObject {
-  status?: { userInfo?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
 }
 
 /** `kubectl auth whoami`: the apiserver's own view of the caller (a SelfSubjectReview), as kubectl prints it. */

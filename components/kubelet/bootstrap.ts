@@ -29,7 +29,6 @@ import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, type CertificateSigningRequest } 
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
 import type { Identity } from '../tls.js';
 import type { KubeObject } from '../types.js';
-import { userAgent } from '../version.js';
 
 const generate = promisify(generateKeyPair);
 
@@ -274,7 +273,7 @@ export async function writeKubeletCredentials(dir: string, server: string, caPem
 export async function tlsBootstrap(o: TlsBootstrapOptions): Promise<Bootstrapped> {
   const client = new KubeClient({
     name: `kubelet (${o.nodeName}, bootstrap)`, server: o.server, serverCa: o.caPem, token: o.token,
-    userAgent: userAgent('kubelet'), ...(o.trace ? { trace: o.trace } : {}),
+    ...(o.trace ? { trace: o.trace } : {}),
   });
   try {
     const key = await newKubeletKey();

@@ -24,7 +24,6 @@ import { CertificateManager } from './certificate-manager.js';
 import { writeKubeletCredentials } from './bootstrap.js';
 import { writeAtomically } from '../../pki/store.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../kube-apiserver/certificates.js';
-import { userAgent } from '../version.js';
 
 export interface KubeletOptions {
   readonly nodeName: string;
@@ -137,7 +136,7 @@ export class Kubelet implements Component {
       this.server = createTlsServer({ name: this.name, ...(o.servingIdentity ? { identity: o.servingIdentity } : {}), clientCa: o.clientCa, mode: 'request' },
         (req, res) => { this.track(this.handle(req, res)); }, this.trace);
       this.address = await listen(this.server, o.host ?? o.nodeIP, o.port ?? 10250, this.name);
-      this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, userAgent: userAgent('kubelet'), ...(this.trace ? { trace: this.trace } : {}) });
+      this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, ...(this.trace ? { trace: this.trace } : {}) });
       this.startCertificateManagers();
       await this.registerNode();
       await this.renewLease();

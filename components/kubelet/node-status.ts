@@ -7,7 +7,6 @@ import type { Lease, Node, NodeCondition, NodeStatus, ResourceList } from '../ty
 import { rfc3339, rfc3339Micro } from './pod-runtime.js';
 import { KUBERNETES_VERSION } from '../version.js';
 
-export const KUBELET_VERSION = KUBERNETES_VERSION;
 export const CONTAINER_RUNTIME_VERSION = 'containerd://1.7.13';
 
 export interface NodeFacts {
@@ -60,8 +59,8 @@ export function nodeStatus(facts: NodeFacts, now: Date, since: Date): NodeStatus
     addresses: [{ type: 'InternalIP', address: facts.nodeIP }, { type: 'Hostname', address: facts.nodeName }],
     daemonEndpoints: { kubeletEndpoint: { Port: facts.port } },
     nodeInfo: {
-      kubeletVersion: KUBELET_VERSION,
-      kubeProxyVersion: KUBELET_VERSION,
+      kubeletVersion: KUBERNETES_VERSION,
+      kubeProxyVersion: KUBERNETES_VERSION,
       osImage: 'Debian GNU/Linux 12 (bookworm)',
       kernelVersion: '6.1.0-18-amd64',
       containerRuntimeVersion: CONTAINER_RUNTIME_VERSION,

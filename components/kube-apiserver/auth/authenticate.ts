@@ -16,7 +16,6 @@
  *   the request proceeds as system:anonymous, with it off it is a 401.
  * The 401 body always says just "Unauthorized"; the reason goes to the log (and the trace).
  */
-import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { goReason } from '../../tls.js';
 import type { Status } from '../../types.js';
@@ -225,7 +224,7 @@ export function authenticationInputFrom(socket: TLSSocket, authorizationHeader?:
     const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
     peerCert = {
       cn: list(subject.CN)[0] ?? '', o: list(subject.O), serialNumber: peer.serialNumber, ...keyIdentifiers(peer.raw),
-      sha256: createHash('sha256').update(peer.raw).digest('hex'),
+      sha256: peer.fingerprint256.replace(/:/g, '').toLowerCase(), // the SHA-256 of the DER, which TLS already computed
     };
   }
   const error = socket.authorizationError;
