@@ -234,7 +234,9 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
     'The controller-manager compares desired and current state. As kubeadm runs it\n' +
     '(--use-service-account-credentials), it authenticates with controller-manager.conf only to get a\n' +
     'service-account token for each controller, and each controller then acts as its own service account:\n' +
-    'the deployment controller creates a ReplicaSet, the replicaset controller creates the pods.',
+    'the deployment controller creates a ReplicaSet, the replicaset controller creates the pods. A 409 on\n' +
+    'the wire is an update that lost a race with another write (optimistic concurrency): the controller\n' +
+    'reads the object again and retries.',
     async () => {
       const rs = await waitFor('the ReplicaSet of web', async () => {
         const l = await admin.list<ReplicaSet>('/apis/apps/v1/namespaces/default/replicasets', { labelSelector: 'app=web' });
