@@ -120,6 +120,17 @@ describe('kubectl against the apiserver', function () {
     expect((await kubectl(['get', 'svc', '-l', 'app=nothing'])).stderr).to.equal('No resources found in default namespace.\n');
   });
 
+  it('get: an unknown -o is an error before any request, for one type or several', async () => {
+    const requestsBefore = cp.recorder.events.filter((e) => e.type === 'request' && e.server === 'kube-apiserver').length;
+    for (const args of [['get', 'po', '-o', 'bogus'], ['get', 'po,svc', '-o', 'bogus']]) {
+      const r = await kubectl(args);
+      expect(r.code, args.join(' ')).to.equal(1);
+      expect(r.stdout, args.join(' ')).to.equal('');
+      expect(r.stderr, args.join(' ')).to.equal('error: unable to match a printer suitable for the output format "bogus", allowed formats are: json,name,wide,yaml\n');
+    }
+    expect(cp.recorder.events.filter((e) => e.type === 'request' && e.server === 'kube-apiserver').length, 'no request was sent').to.equal(requestsBefore);
+  });
+
   it('get: pods and nodes tables', async () => {
     const node = await admin.create<Node>(resourcePath({ resource: 'nodes' }), {
       apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', labels: { 'node-role.kubernetes.io/worker': '' } }, spec: {},
