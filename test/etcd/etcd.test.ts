@@ -1,3 +1,4 @@
+import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
 import https from 'node:https';
 import net from 'node:net';
@@ -28,15 +29,6 @@ function nextEvent<T extends TraceEvent>(trace: Trace, match: (e: TraceEvent) =>
       resolve(e);
     });
   });
-}
-
-/** A bounded poll: resolves once `cond` holds, rejects after `ms`. */
-async function poll(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Collects watch events; `waitFor(n)` resolves once n have arrived (bounded). */
@@ -332,7 +324,7 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
       await got.until(() => got.events.length >= 3);
       expect(etcd.store.watcherCount).to.equal(1);
       w.stop();
-      await poll(() => etcd.store.watcherCount === 0, 'etcd to drop the watcher of a closed stream');
+      await waitFor('etcd to drop the watcher of a closed stream', () => (etcd.store.watcherCount === 0 ? true : undefined), 3000, 10);
       expect(got.events.map((e) => [e.type, e.key, e.modRevision, e.value, e.prevValue])).to.deep.equal([
         ['PUT', '/registry/nodes/n1', r2, 'b', 'a'],
         ['PUT', '/registry/nodes/n2', r3, 'c', undefined],

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from '../../sim/wait.js';
 import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -148,13 +149,12 @@ describe('kubectl against the apiserver', function () {
 
   it('get -w: prints the table, then a row per change, until stopped', async () => {
     let text = '';
-    let wake: (() => void) | undefined;
     const abort = new AbortController();
     const running = runKubectl(['--kubeconfig', kubeconfigs.admin ?? '', 'get', 'pods', '-w'], {
-      cwd: dir, env: {}, signal: abort.signal, write: (t) => { text += t; wake?.(); },
+      cwd: dir, env: {}, signal: abort.signal, write: (t) => { text += t; },
     });
     const until = async (re: RegExp): Promise<void> => {
-      for (let i = 0; i < 100 && !re.test(text); i++) await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+      await waitFor(`kubectl get -w to print ${String(re)}`, () => (re.test(text) ? true : undefined), 10_000, 20).catch(() => undefined);
       expect(text).to.match(re);
     };
     await until(/^NAME +READY +STATUS +RESTARTS +AGE\nlonely +0\/1 +Pending +0 +\d+s\n$/);
