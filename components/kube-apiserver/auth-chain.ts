@@ -17,7 +17,7 @@ import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restr
 import { rulesFor, staticRbacPolicy, type RbacPolicyProvider } from './auth/rbac.js';
 import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
-import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken, type BoundObjectState } from './auth/serviceaccount-token.js';
 import { ObjectCache } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { resourceByName } from './registry.js';
@@ -31,18 +31,39 @@ export interface AuthChainOptions {
   readonly now: () => Date;
 }
 
-/** The namespace and name a service-account token claims (unverified: only to warm the lookup). */
-function tokenServiceAccount(header: string | undefined): { namespace: string; name: string } | undefined {
+interface TokenNames {
+  namespace: string;
+  name: string;
+  pod?: string;
+  secret?: string;
+  node?: string;
+}
+
+/**
+ * The ServiceAccount and bound objects a service-account token names (unverified: only to warm the
+ * lookups of objects the caches have not seen yet).
+ */
+function tokenNames(header: string | undefined): TokenNames | undefined {
   const m = /^bearer\s+([^.\s]+)\.([^.\s]+)\.[^.\s]+$/i.exec(header?.trim() ?? '');
   if (!m) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { 'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string } } };
+    type Ref = { name?: unknown } | undefined;
+    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { 'kubernetes.io'?: { namespace?: unknown; serviceaccount?: Ref; pod?: Ref; secret?: Ref; node?: Ref } };
     const k = claims['kubernetes.io'];
-    return k?.namespace && k.serviceaccount?.name ? { namespace: k.namespace, name: k.serviceaccount.name } : undefined;
+    if (typeof k?.namespace !== 'string' || typeof k.serviceaccount?.name !== 'string' || !k.namespace || !k.serviceaccount.name) return undefined;
+    const name = (r: Ref): string | undefined => (typeof r?.name === 'string' && r.name !== '' ? r.name : undefined);
+    const pod = name(k.pod);
+    const secret = name(k.secret);
+    const node = name(k.node);
+    return { namespace: k.namespace, name: k.serviceaccount.name, ...(pod ? { pod } : {}), ...(secret ? { secret } : {}), ...(node ? { node } : {}) };
   } catch {
     return undefined;
   }
 }
+
+/** What the service-account authenticator reads of a bound object. */
+const boundState = (o: KubeObject | undefined): BoundObjectState | undefined =>
+  o ? { uid: o.metadata.uid ?? '', ...(o.metadata.deletionTimestamp ? { deletionTimestamp: o.metadata.deletionTimestamp } : {}) } : undefined;
 
 export class AuthChain implements Gate {
   private readonly options: AuthChainOptions;
@@ -94,14 +115,29 @@ export class AuthChain implements Gate {
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const socket = req.socket as TLSSocket;
-    // The ServiceAccount a bearer token names, read from etcd when the cache has not seen it yet (a
-    // client that has just created it and asked for a token must not get a spurious 401).
+    // The ServiceAccount and bound Pod, Secret or Node a bearer token names, read from etcd when the
+    // cache has not seen them (yet): a client that has just created them and asked for a token must
+    // not get a spurious 401, and one whose object is gone gets its 401 without waiting for the cache.
     const fresh = new Map<string, string | undefined>();
-    const named = tokenServiceAccount(req.headers.authorization);
+    const freshBound = new Map<string, KubeObject | undefined>();
+    const named = tokenNames(req.headers.authorization);
     if (named && !this.serviceAccounts.get(named.namespace, named.name)) {
       const sa = await this.store.tryGet(resourceByName('serviceaccounts'), named.namespace, named.name);
       fresh.set(`${named.namespace}/${named.name}`, sa?.metadata.uid);
     }
+    const warm = async <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string | undefined): Promise<void> => {
+      if (name === undefined || cache.get(namespace, name)) return;
+      freshBound.set(`${cache.def.resource}/${namespace ?? ''}/${name}`, await this.store.tryGet(cache.def, namespace, name));
+    };
+    if (named) {
+      await Promise.all([
+        warm(this.pods, named.namespace, named.pod),
+        warm(this.secrets, named.namespace, named.secret),
+        warm(this.nodes, undefined, named.node),
+      ]);
+    }
+    const lookup = <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string): BoundObjectState | undefined =>
+      boundState(cache.get(namespace, name) ?? freshBound.get(`${cache.def.resource}/${namespace ?? ''}/${name}`));
     // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
     // as kube-system/bootstrap-token-<id>; read from etcd when the cache has not seen it yet.
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
@@ -118,6 +154,11 @@ export class AuthChain implements Gate {
       serviceAccount: {
         issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
         serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid ?? fresh.get(`${ns}/${name}`),
+        boundObjects: {
+          pod: (ns, name) => lookup(this.pods, ns, name),
+          secret: (ns, name) => lookup(this.secrets, ns, name),
+          node: (name) => lookup(this.nodes, undefined, name),
+        },
       },
       tokenAuthenticators: [(token) => {
         const r = authenticateBootstrapToken(token, (name) => (bootstrapSecret?.metadata.name === name ? bootstrapSecret : undefined), now);
@@ -193,11 +234,11 @@ export class AuthChain implements Gate {
 
   issueToken(input: TokenRequestInput): string {
     const sa = input.serviceAccount.metadata;
-    const pod = input.boundObjectRef?.kind === 'Pod' ? { name: input.boundObjectRef.name, uid: input.boundObjectRef.uid ?? '' } : undefined;
+    const { pod, podNode, secret, node } = input.bound ?? {};
     return signServiceAccountToken({
       namespace: sa.namespace ?? '', name: sa.name ?? '', uid: sa.uid ?? '', audiences: input.audiences,
       expirationSeconds: input.expirationSeconds, now: input.now, ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
-      ...(pod ? { boundPod: pod } : {}),
+      ...(pod ? { boundPod: pod } : {}), ...(podNode ? { podNode } : {}), ...(secret ? { boundSecret: secret } : {}), ...(node ? { boundNode: node } : {}),
     }, this.options.serviceAccount.privateKeyPem);
   }
 }

@@ -17,7 +17,7 @@ import type { RequestInfo } from './auth/request-info.js';
 import {
   ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
 } from './errors.js';
-import type { Gate, UserInfo } from './gate.js';
+import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { readJson, sendJson } from './http.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { logContainer } from './kubelet-client.js';
@@ -60,6 +60,7 @@ const NAMESPACES = resourceByName('namespaces');
 const PODS = resourceByName('pods');
 const NODES = resourceByName('nodes');
 const SERVICE_ACCOUNTS = resourceByName('serviceaccounts');
+const SECRETS = resourceByName('secrets');
 
 const withType = <T extends KubeObject>(def: ResourceDef, o: T): T => ({ ...o, kind: def.kind, apiVersion: apiVersionOf(def) });
 
@@ -390,9 +391,10 @@ export class Rest {
     const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [...this.d.apiAudiences];
     const sa = await this.d.store.get(SERVICE_ACCOUNTS, ns, name);
     await this.admit(ctx, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, ...(ns ? { namespace: ns } : {}) }, spec } as KubeObject, undefined);
-    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef as { kind: string; apiVersion?: string; name: string; uid?: string } : undefined;
+    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
+    const bound = ref ? await this.boundObject(ns, name, ref) : undefined;
     const now = this.d.clock.now();
-    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(ref ? { boundObjectRef: ref } : {}), now });
+    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(bound ? { bound } : {}), now });
     const exp = new Date(now.getTime() + expirationSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     sendJson(ctx.res, 201, {
       kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
@@ -400,6 +402,45 @@ export class Rest {
       spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
       status: { token, expirationTimestamp: exp },
     });
+  }
+
+  /**
+   * TokenREST.Create's lookup of spec.boundObjectRef (v1.32, where ServiceAccountTokenNodeBinding and
+   * ServiceAccountTokenPodNodeInfo are on): a Pod running as this service account (and its node, when
+   * it has one: the Node's uid, or only its name if the Node is not found), a Node, or a Secret, which
+   * must exist (404) and have the reference's uid if it gives one (409).
+   */
+  private async boundObject(ns: string | undefined, saName: string, ref: Record<string, unknown>): Promise<NonNullable<TokenRequestInput['bound']>> {
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const [apiVersion, kind, refName, refUid] = [str(ref.apiVersion), str(ref.kind), str(ref.name), str(ref.uid)];
+    // schema.FromAPIVersionAndKind: "v1" is the core group; "g/v" a group; anything else no group version.
+    const parts = apiVersion.split('/');
+    const [group, version] = apiVersion === '' ? ['', ''] : parts.length === 1 ? ['', apiVersion] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
+    const refOf = (o: KubeObject): { name: string; uid: string } => ({ name: o.metadata.name ?? '', uid: o.metadata.uid ?? '' });
+    let bound: NonNullable<TokenRequestInput['bound']>;
+    let uid: string;
+    if (group === '' && kind === 'Pod') {
+      const pod = await this.d.store.get<Pod>(PODS, ns, refName);
+      if (pod.spec.serviceAccountName !== saName) throw badRequest(`cannot bind token for serviceaccount ${JSON.stringify(saName)} to pod running with different serviceaccount name.`);
+      const nodeName = pod.spec.nodeName;
+      const node = nodeName ? await this.d.store.tryGet<Node>(NODES, undefined, nodeName) : undefined;
+      bound = { pod: refOf(pod), ...(nodeName ? { podNode: { name: nodeName, uid: node?.metadata.uid ?? '' } } : {}) };
+      uid = pod.metadata.uid ?? '';
+    } else if (group === '' && kind === 'Node') {
+      const node = await this.d.store.get<Node>(NODES, undefined, refName);
+      bound = { node: refOf(node) };
+      uid = node.metadata.uid ?? '';
+    } else if (group === '' && kind === 'Secret') {
+      const secret = await this.d.store.get(SECRETS, ns, refName);
+      bound = { secret: refOf(secret) };
+      uid = secret.metadata.uid ?? '';
+    } else {
+      throw badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${kind}`);
+    }
+    if (refUid !== '' && uid !== refUid) {
+      throw conflict({ group, resource: kind }, refName, `the UID in the bound object reference (${refUid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    }
+    return bound;
   }
 
   /** SubjectAccessReview / SelfSubjectAccessReview: the authorizer's answer for the given attributes. */
