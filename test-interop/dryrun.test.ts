@@ -10,20 +10,21 @@ import YAML from 'yaml';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, issuePki, type Pki } from '../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../test/helpers/control-plane.js';
-import { need, run, tools } from './helpers.js';
+import { need, run, tools, type Tool } from './helpers.js';
 
-describe('kubectl --dry-run=server', function () {
+// The dispatcher (JSON bodies) and kubectl 1.33 (protobuf bodies, DeleteOptions included).
+for (const tool of [tools.kubectl, tools.kubectl133] as Tool[]) describe(`${tool.label}: --dry-run=server`, function () {
   this.timeout(60_000);
   let pki: Pki;
   let cp: ControlPlane;
   let dir: string;
   let kubeconfig: string;
 
-  const kubectl = (...args: string[]) => run(tools.kubectl.path!, ['--kubeconfig', kubeconfig, ...args], { timeoutMs: 30_000 });
+  const kubectl = (...args: string[]) => run(tool.path!, ['--kubeconfig', kubeconfig, ...args], { timeoutMs: 30_000 });
   const revision = (): number => cp.etcd.store.revision;
 
   before(async function () {
-    need(this, tools.kubectl);
+    need(this, tool);
     dir = mkdtempSync(path.join(os.tmpdir(), 'dryrun-'));
     pki = await issuePki();
     cp = await startControlPlane(pki);
