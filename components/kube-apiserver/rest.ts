@@ -173,7 +173,7 @@ export class Rest {
     ctx.res.once('close', untrack);
   }
 
-  /** The strategy context of a write: a dry run's allocates no ClusterIP or NodePort. */
+  /** The strategy context of a write: a dry run's allocators reserve no ClusterIP or NodePort. */
   private strategy(dryRun: boolean): StrategyContext {
     return dryRun ? this.d.strategy.forDryRun() : this.d.strategy;
   }
