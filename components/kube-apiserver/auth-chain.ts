@@ -31,36 +31,6 @@ export interface AuthChainOptions {
   readonly now: () => Date;
 }
 
-interface TokenNames {
-  namespace: string;
-  name: string;
-  pod?: string;
-  secret?: string;
-  node?: string;
-}
-
-/**
- * The ServiceAccount and bound objects a service-account token names (unverified: only to warm the
- * lookups of objects the caches have not seen yet).
- */
-function tokenNames(header: string | undefined): TokenNames | undefined {
-  const m = /^bearer\s+([^.\s]+)\.([^.\s]+)\.[^.\s]+$/i.exec(header?.trim() ?? '');
-  if (!m) return undefined;
-  try {
-    type Ref = { name?: unknown } | undefined;
-    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { 'kubernetes.io'?: { namespace?: unknown; serviceaccount?: Ref; pod?: Ref; secret?: Ref; node?: Ref } };
-    const k = claims['kubernetes.io'];
-    if (typeof k?.namespace !== 'string' || typeof k.serviceaccount?.name !== 'string' || !k.namespace || !k.serviceaccount.name) return undefined;
-    const name = (r: Ref): string | undefined => (typeof r?.name === 'string' && r.name !== '' ? r.name : undefined);
-    const pod = name(k.pod);
-    const secret = name(k.secret);
-    const node = name(k.node);
-    return { namespace: k.namespace, name: k.serviceaccount.name, ...(pod ? { pod } : {}), ...(secret ? { secret } : {}), ...(node ? { node } : {}) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** What the service-account authenticator reads of a bound object. */
 const boundState = (o: KubeObject | undefined): BoundObjectState | undefined =>
   o ? { uid: o.metadata.uid ?? '', ...(o.metadata.deletionTimestamp ? { deletionTimestamp: o.metadata.deletionTimestamp } : {}) } : undefined;
@@ -115,29 +85,21 @@ export class AuthChain implements Gate {
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const socket = req.socket as TLSSocket;
-    // The ServiceAccount and bound Pod, Secret or Node a bearer token names, read from etcd when the
-    // cache has not seen them (yet): a client that has just created them and asked for a token must
-    // not get a spurious 401, and one whose object is gone gets its 401 without waiting for the cache.
-    const fresh = new Map<string, string | undefined>();
-    const freshBound = new Map<string, KubeObject | undefined>();
-    const named = tokenNames(req.headers.authorization);
-    if (named && !this.serviceAccounts.get(named.namespace, named.name)) {
-      const sa = await this.store.tryGet(resourceByName('serviceaccounts'), named.namespace, named.name);
-      fresh.set(`${named.namespace}/${named.name}`, sa?.metadata.uid);
-    }
-    const warm = async <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string | undefined): Promise<void> => {
-      if (name === undefined || cache.get(namespace, name)) return;
-      freshBound.set(`${cache.def.resource}/${namespace ?? ''}/${name}`, await this.store.tryGet(cache.def, namespace, name));
+    // The ServiceAccount and the bound Pod, Secret or Node of a service-account token come from the
+    // watch-fed caches. When a lookup of a token that verified misses its cache, those objects are
+    // read once from etcd and the token checked again: a client that has just made them and asked for
+    // a token must not get a spurious 401 (the caches lag by milliseconds), one whose object is gone
+    // gets its 401 without waiting for the cache, and a token whose signature fails costs no read.
+    const fromEtcd = new Map<string, KubeObject | undefined>();
+    const missed = new Map<string, () => Promise<KubeObject | undefined>>();
+    const lookup = <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string): KubeObject | undefined => {
+      const cached = cache.get(namespace, name);
+      if (cached) return cached;
+      const key = `${cache.def.resource}/${namespace ?? ''}/${name}`;
+      if (fromEtcd.has(key)) return fromEtcd.get(key);
+      missed.set(key, () => this.store.tryGet(cache.def, namespace, name));
+      return undefined;
     };
-    if (named) {
-      await Promise.all([
-        warm(this.pods, named.namespace, named.pod),
-        warm(this.secrets, named.namespace, named.secret),
-        warm(this.nodes, undefined, named.node),
-      ]);
-    }
-    const lookup = <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string): BoundObjectState | undefined =>
-      boundState(cache.get(namespace, name) ?? freshBound.get(`${cache.def.resource}/${namespace ?? ''}/${name}`));
     // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
     // as kube-system/bootstrap-token-<id>; read from etcd when the cache has not seen it yet.
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
@@ -148,16 +110,17 @@ export class AuthChain implements Gate {
       bootstrapSecret = this.secrets.get('kube-system', name) ?? await this.store.tryGet<BootstrapTokenSecret>(resourceByName('secrets'), 'kube-system', name);
     }
     const now = this.options.now();
-    const result = authenticate(authenticationInputFrom(socket, req.headers.authorization), {
+    const input = authenticationInputFrom(socket, req.headers.authorization);
+    const attempt = (): ReturnType<typeof authenticate> => authenticate(input, {
       anonymous: this.options.anonymousAuth,
       serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,
       serviceAccount: {
         issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
-        serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid ?? fresh.get(`${ns}/${name}`),
+        serviceAccountUid: (ns, name) => lookup(this.serviceAccounts, ns, name)?.metadata.uid,
         boundObjects: {
-          pod: (ns, name) => lookup(this.pods, ns, name),
-          secret: (ns, name) => lookup(this.secrets, ns, name),
-          node: (name) => lookup(this.nodes, undefined, name),
+          pod: (ns, name) => boundState(lookup(this.pods, ns, name)),
+          secret: (ns, name) => boundState(lookup(this.secrets, ns, name)),
+          node: (name) => boundState(lookup(this.nodes, undefined, name)),
         },
       },
       tokenAuthenticators: [(token) => {
@@ -168,6 +131,12 @@ export class AuthChain implements Gate {
       }],
       now,
     });
+    let result = attempt();
+    if (!result.authenticated && missed.size > 0) {
+      await Promise.all([...missed].map(async ([key, read]) => { fromEtcd.set(key, await read()); }));
+      missed.clear();
+      result = attempt();
+    }
     return result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason };
   }
 
