@@ -17,7 +17,7 @@ import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restr
 import { rulesFor, staticRbacPolicy, type RbacPolicyProvider } from './auth/rbac.js';
 import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
-import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken, type BoundObjectState } from './auth/serviceaccount-token.js';
 import { ObjectCache } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { resourceByName } from './registry.js';
@@ -31,18 +31,9 @@ export interface AuthChainOptions {
   readonly now: () => Date;
 }
 
-/** The namespace and name a service-account token claims (unverified: only to warm the lookup). */
-function tokenServiceAccount(header: string | undefined): { namespace: string; name: string } | undefined {
-  const m = /^bearer\s+([^.\s]+)\.([^.\s]+)\.[^.\s]+$/i.exec(header?.trim() ?? '');
-  if (!m) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { 'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string } } };
-    const k = claims['kubernetes.io'];
-    return k?.namespace && k.serviceaccount?.name ? { namespace: k.namespace, name: k.serviceaccount.name } : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** What the service-account authenticator reads of a bound object. */
+const boundState = (o: KubeObject | undefined): BoundObjectState | undefined =>
+  o ? { uid: o.metadata.uid ?? '', ...(o.metadata.deletionTimestamp ? { deletionTimestamp: o.metadata.deletionTimestamp } : {}) } : undefined;
 
 export class AuthChain implements Gate {
   private readonly options: AuthChainOptions;
@@ -94,14 +85,21 @@ export class AuthChain implements Gate {
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const socket = req.socket as TLSSocket;
-    // The ServiceAccount a bearer token names, read from etcd when the cache has not seen it yet (a
-    // client that has just created it and asked for a token must not get a spurious 401).
-    const fresh = new Map<string, string | undefined>();
-    const named = tokenServiceAccount(req.headers.authorization);
-    if (named && !this.serviceAccounts.get(named.namespace, named.name)) {
-      const sa = await this.store.tryGet(resourceByName('serviceaccounts'), named.namespace, named.name);
-      fresh.set(`${named.namespace}/${named.name}`, sa?.metadata.uid);
-    }
+    // The ServiceAccount and the bound Pod, Secret or Node of a service-account token come from the
+    // watch-fed caches. When a lookup of a token that verified misses its cache, those objects are
+    // read once from etcd and the token checked again: a client that has just made them and asked for
+    // a token must not get a spurious 401 (the caches lag by milliseconds), one whose object is gone
+    // gets its 401 without waiting for the cache, and a token whose signature fails costs no read.
+    const fromEtcd = new Map<string, KubeObject | undefined>();
+    const missed = new Map<string, () => Promise<KubeObject | undefined>>();
+    const lookup = <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string): KubeObject | undefined => {
+      const cached = cache.get(namespace, name);
+      if (cached) return cached;
+      const key = `${cache.def.resource}/${namespace ?? ''}/${name}`;
+      if (fromEtcd.has(key)) return fromEtcd.get(key);
+      missed.set(key, () => this.store.tryGet(cache.def, namespace, name));
+      return undefined;
+    };
     // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
     // as kube-system/bootstrap-token-<id>; read from etcd when the cache has not seen it yet.
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
@@ -112,12 +110,18 @@ export class AuthChain implements Gate {
       bootstrapSecret = this.secrets.get('kube-system', name) ?? await this.store.tryGet<BootstrapTokenSecret>(resourceByName('secrets'), 'kube-system', name);
     }
     const now = this.options.now();
-    const result = authenticate(authenticationInputFrom(socket, req.headers.authorization), {
+    const input = authenticationInputFrom(socket, req.headers.authorization);
+    const attempt = (): ReturnType<typeof authenticate> => authenticate(input, {
       anonymous: this.options.anonymousAuth,
       serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,
       serviceAccount: {
         issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
-        serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid ?? fresh.get(`${ns}/${name}`),
+        serviceAccountUid: (ns, name) => lookup(this.serviceAccounts, ns, name)?.metadata.uid,
+        boundObjects: {
+          pod: (ns, name) => boundState(lookup(this.pods, ns, name)),
+          secret: (ns, name) => boundState(lookup(this.secrets, ns, name)),
+          node: (name) => boundState(lookup(this.nodes, undefined, name)),
+        },
       },
       tokenAuthenticators: [(token) => {
         const r = authenticateBootstrapToken(token, (name) => (bootstrapSecret?.metadata.name === name ? bootstrapSecret : undefined), now);
@@ -127,6 +131,12 @@ export class AuthChain implements Gate {
       }],
       now,
     });
+    let result = attempt();
+    if (!result.authenticated && missed.size > 0) {
+      await Promise.all([...missed].map(async ([key, read]) => { fromEtcd.set(key, await read()); }));
+      missed.clear();
+      result = attempt();
+    }
     return result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason };
   }
 
@@ -193,11 +203,11 @@ export class AuthChain implements Gate {
 
   issueToken(input: TokenRequestInput): string {
     const sa = input.serviceAccount.metadata;
-    const pod = input.boundObjectRef?.kind === 'Pod' ? { name: input.boundObjectRef.name, uid: input.boundObjectRef.uid ?? '' } : undefined;
+    const { pod, podNode, secret, node } = input.bound ?? {};
     return signServiceAccountToken({
       namespace: sa.namespace ?? '', name: sa.name ?? '', uid: sa.uid ?? '', audiences: input.audiences,
       expirationSeconds: input.expirationSeconds, now: input.now, ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
-      ...(pod ? { boundPod: pod } : {}),
+      ...(pod ? { boundPod: pod } : {}), ...(podNode ? { podNode } : {}), ...(secret ? { boundSecret: secret } : {}), ...(node ? { boundNode: node } : {}),
     }, this.options.serviceAccount.privateKeyPem);
   }
 }

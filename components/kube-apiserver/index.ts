@@ -126,6 +126,7 @@ export class KubeApiserver implements Component {
         clock: this.clock,
         allocateClusterIP: () => allocator.allocateClusterIP(),
         allocateNodePort: () => allocator.allocateNodePort(),
+        forDryRun: () => ({ ...strategy, ...allocator.dryRun() }),
       };
       const chain = new AuthChain(kv, {
         anonymousAuth: o.anonymousAuth ?? true, serviceAccount: o.serviceAccount, now: () => this.clock.now(),

@@ -2,6 +2,8 @@
  * The REST handlers for resource requests, driven by the resource table: get, list, watch, create,
  * update, patch, delete, deletecollection, and the subresources status, binding, log, scale and
  * token, plus the access reviews. Each takes a request already authenticated and authorized.
+ * Every write honours `?dryRun=All` (dry-run.ts): admission, defaulting and validation run, the store
+ * is asked with `dryRun` (storage.ts) and writes nothing, and allocators reserve nothing.
  *
  * Simplification (documented): DELETE removes the object at once. The real apiserver deletes pods
  * gracefully (it sets metadata.deletionTimestamp and the kubelet removes the pod after stopping it);
@@ -15,7 +17,7 @@ import type { RequestInfo } from './auth/request-info.js';
 import {
   ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
 } from './errors.js';
-import type { Gate, UserInfo } from './gate.js';
+import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { readJson, sendJson } from './http.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { logContainer } from './kubelet-client.js';
@@ -26,6 +28,7 @@ import type { Store } from './storage.js';
 import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
 import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
+import { deleteDryRun, queryDryRun } from './dry-run.js';
 import { serveWatch, type ActiveWatch } from './watch.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -57,6 +60,7 @@ const NAMESPACES = resourceByName('namespaces');
 const PODS = resourceByName('pods');
 const NODES = resourceByName('nodes');
 const SERVICE_ACCOUNTS = resourceByName('serviceaccounts');
+const SECRETS = resourceByName('secrets');
 
 const withType = <T extends KubeObject>(def: ResourceDef, o: T): T => ({ ...o, kind: def.kind, apiVersion: apiVersionOf(def) });
 
@@ -169,14 +173,21 @@ export class Rest {
     ctx.res.once('close', untrack);
   }
 
+  /** The strategy context of a write: a dry run's allocators reserve no ClusterIP or NodePort. */
+  private strategy(dryRun: boolean): StrategyContext {
+    return dryRun ? this.d.strategy.forDryRun() : this.d.strategy;
+  }
+
   private async admit(ctx: RestContext, object: KubeObject | undefined, oldObject: KubeObject | undefined): Promise<void> {
     await this.d.gate.admit({ user: ctx.user, info: ctx.info, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}) });
   }
 
   private async create(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    const dryRun = queryDryRun('CreateOptions', ctx.query);
     const body = await readJson(ctx.req);
-    if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body);
-    if (sub === 'binding') return this.bind(ctx, ns, name, body);
+    if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body, dryRun);
+    if (sub === 'binding') return this.bind(ctx, ns, name, body, dryRun);
+    // TokenRequests and the reviews store nothing: a dry run answers as a real request (TokenREST.Create does not read it).
     if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
     if (def.resource === 'selfsubjectrulesreviews') return this.rulesReview(ctx, def, body);
@@ -200,41 +211,43 @@ export class Rest {
     validateName(def, md.name ?? '');
     delete md.resourceVersion;
     if (def.resource === 'certificatesigningrequests') prepareCsrCreate(obj, ctx.user);
-    await prepareForCreate(def, obj, this.d.strategy);
+    await prepareForCreate(def, obj, this.strategy(dryRun));
     await this.admit(ctx, obj, undefined);
-    const created = await this.d.store.create(def, obj);
+    const created = await this.d.store.create(def, obj, { dryRun });
     sendJson(ctx.res, 201, withType(def, created));
   }
 
   private async update(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    const dryRun = queryDryRun('UpdateOptions', ctx.query);
     const body = await readJson(ctx.req);
-    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, () => body);
+    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, () => body, dryRun);
     const obj = checkBody(def, body);
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${name})`);
     if (def.namespaced && obj.metadata.namespace && obj.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const rv = obj.metadata.resourceVersion;
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
-      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, obj, old, sub, this.d.strategy), old, sub, obj);
+      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, obj, old, sub, this.strategy(dryRun)), old, sub, obj);
       await this.admit(ctx, next, old);
       return next;
-    }, rv ? { expectedRv: rv } : {});
+    }, { ...(rv ? { expectedRv: rv } : {}), dryRun });
     sendJson(ctx.res, 200, withType(def, object));
   }
 
   private async patch(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
     const type = patchTypeOf(ctx.req.headers['content-type']);
+    const dryRun = queryDryRun('PatchOptions', ctx.query);
     const patch = await readJson(ctx.req);
     if (patch === undefined) throw badRequest('the body of the request was empty');
-    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, (scale) => applyPatch(type, scale as Json, patch));
+    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, (scale) => applyPatch(type, scale as Json, patch), dryRun);
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
       const patched = applyPatch(type, old as unknown as Json, patch);
       if (!isRec(patched) || !isRec(patched.metadata)) throw badRequest('the patched object has no metadata');
       const prv = patched.metadata.resourceVersion;
       if (prv !== undefined && prv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
-      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.d.strategy), old, sub, patched as Obj);
+      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.strategy(dryRun)), old, sub, patched as Obj);
       await this.admit(ctx, next, old);
       return next;
-    });
+    }, { dryRun });
     sendJson(ctx.res, 200, withType(def, object));
   }
 
@@ -261,29 +274,30 @@ export class Rest {
 
   private async delete(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string): Promise<void> {
     const body = await readJson(ctx.req);
+    const dryRun = deleteDryRun(ctx.query, body);
     const pre = isRec(body) && isRec(body.preconditions) ? body.preconditions : {};
     if (def.resource === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
       throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, groupResource(def), name);
     }
     const old = await this.d.store.get(def, ns, name);
     await this.admit(ctx, undefined, old);
-    if (def.resource === 'namespaces') { sendJson(ctx.res, 200, withType(def, await this.deleteNamespace(name))); return; }
+    if (def.resource === 'namespaces') { sendJson(ctx.res, 200, withType(def, await this.deleteNamespace(name, dryRun))); return; }
     const deleted = await this.d.store.delete(def, ns, name, {
       ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
       ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
-    });
+    }, { dryRun });
     sendJson(ctx.res, 200, withType(def, deleted));
   }
 
   private async deleteCollection(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
-    await readJson(ctx.req);
+    const dryRun = deleteDryRun(ctx.query, await readJson(ctx.req));
     const sel = this.selection(ctx, def);
     const { items, revision } = await this.d.store.list(def, ns);
     const deleted: KubeObject[] = [];
     for (const o of items.filter((x) => selects(sel, x))) {
       await this.admit(ctx, undefined, o);
       try {
-        deleted.push(await this.d.store.delete(def, o.metadata.namespace, o.metadata.name ?? ''));
+        deleted.push(await this.d.store.delete(def, o.metadata.namespace, o.metadata.name ?? '', {}, { dryRun }));
       } catch (err) {
         if (!(err instanceof ApiStatusError && err.status.code === 404)) throw err;
       }
@@ -295,12 +309,14 @@ export class Rest {
    * Deleting a namespace: it turns Terminating (deletionTimestamp set), everything stored in it is
    * deleted, then the namespace itself. The real apiserver leaves the content to the namespace
    * controller in kube-controller-manager and returns at once; here it happens before the answer.
+   * A dry run answers the Terminating namespace (the real REST's dry-run GuaranteedUpdate) and stops.
    */
-  private async deleteNamespace(name: string): Promise<KubeObject> {
+  private async deleteNamespace(name: string, dryRun: boolean): Promise<KubeObject> {
     const now = this.d.clock.now().toISOString().replace(/\.\d+Z$/, 'Z');
     const { object: terminating } = await this.d.store.update<Obj>(NAMESPACES, undefined, name, (ns) => ({
       ...ns, metadata: { ...ns.metadata, deletionTimestamp: ns.metadata.deletionTimestamp ?? now }, status: { phase: 'Terminating' },
-    }));
+    }), { dryRun });
+    if (dryRun) return terminating;
     for (const def of RESOURCES.filter((r) => r.namespaced && r.storage)) {
       const { items } = await this.d.store.list(def, name);
       for (const o of items) {
@@ -319,7 +335,7 @@ export class Rest {
    * POST pods/<name>/binding (and the older POST bindings): sets spec.nodeName with a compare-and-swap,
    * refusing a pod already bound, and records the PodScheduled condition (BindingREST.assignPod).
    */
-  private async bind(ctx: RestContext, ns: string | undefined, podName: string, body: unknown): Promise<void> {
+  private async bind(ctx: RestContext, ns: string | undefined, podName: string, body: unknown, dryRun: boolean): Promise<void> {
     const binding = checkBody(resourceByName('bindings'), body, 'Binding', 'v1') as unknown as Binding;
     if (binding.metadata.name && binding.metadata.name !== podName) throw badRequest('name in URL does not match name in Binding object');
     if (!binding.target?.name) throw invalid({ group: '', resource: 'bindings' }, 'Binding', podName, [{ field: 'target.name', message: 'Required value' }]);
@@ -341,7 +357,7 @@ export class Rest {
         spec: { ...pod.spec, nodeName: node },
         status: { ...pod.status, conditions },
       };
-    });
+    }, { dryRun });
     sendJson(ctx.res, 201, success(201));
   }
 
@@ -375,9 +391,10 @@ export class Rest {
     const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [...this.d.apiAudiences];
     const sa = await this.d.store.get(SERVICE_ACCOUNTS, ns, name);
     await this.admit(ctx, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, ...(ns ? { namespace: ns } : {}) }, spec } as KubeObject, undefined);
-    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef as { kind: string; apiVersion?: string; name: string; uid?: string } : undefined;
+    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
+    const bound = ref ? await this.boundObject(ns, name, ref) : undefined;
     const now = this.d.clock.now();
-    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(ref ? { boundObjectRef: ref } : {}), now });
+    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(bound ? { bound } : {}), now });
     const exp = new Date(now.getTime() + expirationSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     sendJson(ctx.res, 201, {
       kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
@@ -385,6 +402,45 @@ export class Rest {
       spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
       status: { token, expirationTimestamp: exp },
     });
+  }
+
+  /**
+   * TokenREST.Create's lookup of spec.boundObjectRef (v1.32, where ServiceAccountTokenNodeBinding and
+   * ServiceAccountTokenPodNodeInfo are on): a Pod running as this service account (and its node, when
+   * it has one: the Node's uid, or only its name if the Node is not found), a Node, or a Secret, which
+   * must exist (404) and have the reference's uid if it gives one (409).
+   */
+  private async boundObject(ns: string | undefined, saName: string, ref: Record<string, unknown>): Promise<NonNullable<TokenRequestInput['bound']>> {
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const [apiVersion, kind, refName, refUid] = [str(ref.apiVersion), str(ref.kind), str(ref.name), str(ref.uid)];
+    // schema.FromAPIVersionAndKind: "v1" is the core group; "g/v" a group; anything else no group version.
+    const parts = apiVersion.split('/');
+    const [group, version] = apiVersion === '' ? ['', ''] : parts.length === 1 ? ['', apiVersion] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
+    const refOf = (o: KubeObject): { name: string; uid: string } => ({ name: o.metadata.name ?? '', uid: o.metadata.uid ?? '' });
+    let bound: NonNullable<TokenRequestInput['bound']>;
+    let uid: string;
+    if (group === '' && kind === 'Pod') {
+      const pod = await this.d.store.get<Pod>(PODS, ns, refName);
+      if (pod.spec.serviceAccountName !== saName) throw badRequest(`cannot bind token for serviceaccount ${JSON.stringify(saName)} to pod running with different serviceaccount name.`);
+      const nodeName = pod.spec.nodeName;
+      const node = nodeName ? await this.d.store.tryGet<Node>(NODES, undefined, nodeName) : undefined;
+      bound = { pod: refOf(pod), ...(nodeName ? { podNode: { name: nodeName, uid: node?.metadata.uid ?? '' } } : {}) };
+      uid = pod.metadata.uid ?? '';
+    } else if (group === '' && kind === 'Node') {
+      const node = await this.d.store.get<Node>(NODES, undefined, refName);
+      bound = { node: refOf(node) };
+      uid = node.metadata.uid ?? '';
+    } else if (group === '' && kind === 'Secret') {
+      const secret = await this.d.store.get(SECRETS, ns, refName);
+      bound = { secret: refOf(secret) };
+      uid = secret.metadata.uid ?? '';
+    } else {
+      throw badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${kind}`);
+    }
+    if (refUid !== '' && uid !== refUid) {
+      throw conflict({ group, resource: kind }, refName, `the UID in the bound object reference (${refUid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    }
+    return bound;
   }
 
   /** SubjectAccessReview / SelfSubjectAccessReview: the authorizer's answer for the given attributes. */
@@ -447,7 +503,7 @@ export class Rest {
   }
 
   /** PUT / PATCH <deployments|replicasets>/<name>/scale: writes spec.replicas through a Scale. */
-  private async writeScale(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, produce: (current: object) => unknown): Promise<void> {
+  private async writeScale(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, produce: (current: object) => unknown, dryRun: boolean): Promise<void> {
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
       const scale = produce(toScale(def, old));
       if (!isRec(scale) || !isRec(scale.spec) || typeof scale.spec.replicas !== 'number') {
@@ -455,10 +511,10 @@ export class Rest {
       }
       const rv = isRec(scale.metadata) ? scale.metadata.resourceVersion : undefined;
       if (typeof rv === 'string' && rv !== '' && rv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
-      const next = await prepareForUpdate(def, { ...old, spec: { ...(isRec(old.spec) ? old.spec : {}), replicas: scale.spec.replicas } }, old, undefined, this.d.strategy);
+      const next = await prepareForUpdate(def, { ...old, spec: { ...(isRec(old.spec) ? old.spec : {}), replicas: scale.spec.replicas } }, old, undefined, this.strategy(dryRun));
       await this.admit(ctx, next, old);
       return next;
-    });
+    }, { dryRun });
     sendJson(ctx.res, 200, toScale(def, object));
   }
 }

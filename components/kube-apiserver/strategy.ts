@@ -73,6 +73,8 @@ export interface StrategyContext {
   allocateClusterIP(): Promise<string>;
   /** Allocates a NodePort from 30000-32767. */
   allocateNodePort(): Promise<number>;
+  /** The same context for one `?dryRun=All` request: its allocators reserve nothing. */
+  forDryRun(): StrategyContext;
 }
 
 const specOf = (o: Obj): Rec => rec(o.spec);
