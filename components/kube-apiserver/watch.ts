@@ -117,9 +117,10 @@ export async function serveWatch(kv: KvBackend, res: ServerResponse, options: Wa
     // A resourceVersion the store has not reached: the watch cache waits up to blockTimeout for it
     // (waitUntilFreshAndBlock), then the watch is one ERROR event, a 504 Timeout with the
     // ResourceVersionTooLarge cause (storage.NewTooLargeResourceVersionError), and ends.
+    // The stream is served meanwhile: the check does not hold the answer back.
     const wanted = from - 1;
-    const { revision: now } = await kv.get(prefix);
-    if (wanted > now && !ended) {
+    void kv.get(prefix).then(({ revision: now }) => {
+      if (wanted <= now || ended) return;
       timers.push(longTimer(options.blockTimeoutMs ?? 3000, () => {
         void kv.get(prefix).then(({ revision }) => {
           if (revision >= wanted || ended) return;
@@ -127,7 +128,7 @@ export async function serveWatch(kv: KvBackend, res: ServerResponse, options: Wa
           end();
         }, () => undefined);
       }));
-    }
+    }, () => undefined);
   }
   return { stop: end };
 }
