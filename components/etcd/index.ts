@@ -34,6 +34,8 @@ export interface EtcdOptions extends ComponentDeps {
   readonly version?: string;
   /** How often leases are checked for expiry (ms); default 500. */
   readonly leaseCheckIntervalMs?: number;
+  /** --max-txn-ops; default 128. */
+  readonly maxTxnOps?: number;
 }
 
 /** A 64-bit ID from a seed, as decimal-able bigint (etcd's member and cluster IDs are uint64). */
@@ -84,6 +86,7 @@ export class Etcd implements Component {
       name: this.name, version, logger: this.logger,
       ids: { clusterId: id64(`etcd-cluster|${memberId}`), memberId, raftTerm: 2n },
       ...(this.options.trace ? { trace: this.options.trace } : {}),
+      ...(this.options.maxTxnOps !== undefined ? { maxTxnOps: this.options.maxTxnOps } : {}),
     });
     const server = createTlsServer({
       name: this.name, identity: this.options.identity, clientCa: this.options.trustedCa, mode: 'require',

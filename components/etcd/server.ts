@@ -29,7 +29,12 @@ export interface GatewayOptions {
   readonly trace?: Trace;
   /** etcd's minimum lease TTL (seconds): 2 with the default heartbeat and election ticks. */
   readonly minLeaseTtl?: number;
+  /** --max-txn-ops: the most compares, or ops in one branch, a txn may hold; default 128 (etcd's). */
+  readonly maxTxnOps?: number;
 }
+
+/** etcd's --max-txn-ops default. */
+export const DEFAULT_MAX_TXN_OPS = 128;
 
 /** etcd's --max-request-bytes default (1.5 MiB) plus gRPC's overhead allowance. */
 const MAX_BODY = 1.5 * 1024 * 1024 + 512 * 1024;
@@ -166,6 +171,8 @@ export class Gateway {
         const compare = listField(body, 'compare').map(compareRequest);
         const success = listField(body, 'success').map(requestOp);
         const failure = listField(body, 'failure').map(requestOp);
+        // v3rpc checkTxnRequest, before the request reaches the applier.
+        if (Math.max(compare.length, success.length, failure.length) > (this.options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS)) throw new StoreError('TOO_MANY_OPS');
         const first = compare[0] ?? success[0] ?? failure[0];
         if (first) call.resource = describeKey(first.key, 'rangeEnd' in first ? first.rangeEnd : Buffer.alloc(0));
         const r = s.txn(compare, success, failure);

@@ -33,6 +33,7 @@ export type StoreErrorCode =
   | 'FUTURE_REVISION' // the revision asked for is above the current one
   | 'EMPTY_KEY' // a request without a key
   | 'DUPLICATE_KEY' // a txn that writes one key twice
+  | 'TOO_MANY_OPS' // a txn with more compares or ops in a branch than --max-txn-ops
   | 'LEASE_NOT_FOUND'
   | 'LEASE_EXISTS'
   | 'LEASE_TTL_TOO_LARGE';
@@ -43,6 +44,7 @@ const STORE_ERRORS: Record<StoreErrorCode, { message: string; grpc: GrpcCodeValu
   FUTURE_REVISION: { message: 'etcdserver: mvcc: required revision is a future revision', grpc: GrpcCode.OutOfRange },
   EMPTY_KEY: { message: 'etcdserver: key is not provided', grpc: GrpcCode.InvalidArgument },
   DUPLICATE_KEY: { message: 'etcdserver: duplicate key given in txn request', grpc: GrpcCode.InvalidArgument },
+  TOO_MANY_OPS: { message: 'etcdserver: too many operations in txn request', grpc: GrpcCode.InvalidArgument },
   LEASE_NOT_FOUND: { message: 'etcdserver: requested lease not found', grpc: GrpcCode.NotFound },
   LEASE_EXISTS: { message: 'etcdserver: lease already exists', grpc: GrpcCode.FailedPrecondition },
   LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: GrpcCode.OutOfRange },

@@ -15,7 +15,7 @@ import { EtcdClient } from '../etcd-client.js';
 import { closeServer, createTlsServer, listen, type Identity, type TlsReload, type TlsServer } from '../tls.js';
 import type { KubeObject } from '../types.js';
 import { AuthChain } from './auth-chain.js';
-import { requestInfo, type RequestInfo } from './auth/request-info.js';
+import { BadRequestTargetError, parseRequestTarget, requestInfo, type RequestInfo, type RequestTarget } from './auth/request-info.js';
 import { apiserverBootstrapPolicy, bootstrap } from './bootstrap.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
 import { forbidden, pathNotFound, toStatusError, unauthorized } from './errors.js';
@@ -25,7 +25,7 @@ import { sendJson, sendStatus, sendText } from './http.js';
 import { impersonate } from './impersonation.js';
 import { KubeletClient } from './kubelet-client.js';
 import { IpAllocator } from './allocator.js';
-import { resourceByName } from './registry.js';
+import { resolveRoute, resourceByName } from './registry.js';
 import { Rest } from './rest.js';
 import { Store, type KvBackend } from './storage.js';
 import type { StrategyContext } from './strategy.js';
@@ -193,8 +193,20 @@ export class KubeApiserver implements Component {
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
-    const url = new URL(rawUrl, 'https://kube-apiserver');
-    const info = requestInfo(method, rawUrl);
+    // The request line is parsed once, with Go's rules (a raw `#` stays in the query); RequestInfo,
+    // the authorizers and the handlers all read this one parse.
+    let target: RequestTarget;
+    let info: RequestInfo;
+    try {
+      target = parseRequestTarget(rawUrl);
+      info = requestInfo(method, target);
+    } catch (err) {
+      if (!(err instanceof BadRequestTargetError)) throw err;
+      // net/http refuses the request line before any handler runs.
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.end('400 Bad Request');
+      return;
+    }
     const resource = info.isResourceRequest ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : '';
     let user: UserInfo | undefined;
     let decision: 'allow' | 'deny' | 'unauthenticated' = 'unauthenticated';
@@ -219,6 +231,12 @@ export class KubeApiserver implements Component {
       }
       user = authn.user;
       decision = 'deny';
+      // Routing from the resource table before anything else decides: a path the table gives no
+      // route (a cluster-scoped resource under /namespaces/{ns}/, a POST on a named object) is a
+      // 404/405 that no authorizer is asked about. Kubernetes authorizes first (its mux runs after
+      // the WithAuthorization filter), so a caller it denies gets 403 there where it gets 404/405
+      // here; both refuse, and here an authorizer can never be asked about attributes no handler serves.
+      const route = info.isResourceRequest ? resolveRoute(method, info) : undefined;
       user = await impersonate(req, user, this.gate);
       const d = await this.gate.authorize(user, info);
       decision = d.allowed ? 'allow' : 'deny';
@@ -226,11 +244,11 @@ export class KubeApiserver implements Component {
       if (!d.allowed) {
         throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined);
       }
-      if (info.isResourceRequest) {
-        const { watching } = await this.rest.handle({ req, res, query: url.searchParams, info, user });
+      if (route) {
+        const { watching } = await this.rest.handle({ req, res, query: target.query, rawQuery: target.rawQuery, info, route, user });
         if (watching) emit();
       } else {
-        await this.nonResource(info, url, res);
+        await this.nonResource(info, target, res);
       }
     } catch (err) {
       const status = toStatusError(err).status;
@@ -244,7 +262,7 @@ export class KubeApiserver implements Component {
    * /healthz, /livez, /readyz and their per-check paths: `ping` and `etcd` (a read through the etcd
    * client). `?verbose` lists the checks as the real server does; a failed check is a 500.
    */
-  private async health(path: string, url: URL, res: ServerResponse): Promise<void> {
+  private async health(path: string, target: RequestTarget, res: ServerResponse): Promise<void> {
     const [, kind, sub] = HEALTH_PATHS.exec(path) ?? [];
     const checks: [string, () => Promise<void>][] = [
       ['ping', () => Promise.resolve()],
@@ -256,14 +274,14 @@ export class KubeApiserver implements Component {
       try { await run(); return [n, true] as const; } catch { return [n, false] as const; }
     }));
     const failed = results.some(([, ok]) => !ok);
-    if (!failed && !url.searchParams.has('verbose')) { sendText(res, 200, 'ok'); return; }
+    if (!failed && !target.query.has('verbose')) { sendText(res, 200, 'ok'); return; }
     const lines = results.map(([n, ok]) => (ok ? `[+]${n} ok` : `[-]${n} failed: reason withheld`));
     sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${kind} check ${failed ? 'failed' : 'passed'}\n`);
   }
 
-  private async nonResource(info: RequestInfo, url: URL, res: ServerResponse): Promise<void> {
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (HEALTH_PATHS.test(path)) { await this.health(path, url, res); return; }
+  private async nonResource(info: RequestInfo, target: RequestTarget, res: ServerResponse): Promise<void> {
+    const path = target.path.replace(/\/+$/, '') || '/';
+    if (HEALTH_PATHS.test(path)) { await this.health(path, target, res); return; }
     if (info.verb !== 'get' && info.verb !== 'head') throw pathNotFound();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
     if (path === '/api') { sendJson(res, 200, apiVersions(`${this.options.advertiseAddress ?? this.options.host}:${this.addr?.port ?? 0}`)); return; }

@@ -13,31 +13,37 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../common.js';
 import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../types.js';
-import type { RequestInfo } from './auth/request-info.js';
+import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
   ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
 } from './errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { readJson, sendJson } from './http.js';
 import type { KubeletClient } from './kubelet-client.js';
-import { logContainer } from './kubelet-client.js';
+import { escapeGoPath, logContainer } from './kubelet-client.js';
 import { applyPatch, patchTypeOf, type Json } from './patch.js';
-import { apiVersionOf, findResource, groupResource, RESOURCES, resourceByName, type ResourceDef, type Verb } from './registry.js';
-import { parseFieldSelector, parseLabelSelector, selects, type Selection } from './selectors.js';
+import { apiVersionOf, groupResource, resolveRoute, RESOURCES, resourceByName, type ResourceDef, type Route, type Verb } from './registry.js';
+import { checkFieldLabels, selects, type Selection } from './selectors.js';
 import type { Store } from './storage.js';
 import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
 import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
 import { deleteDryRun, queryDryRun } from './dry-run.js';
 import { serveWatch, type ActiveWatch } from './watch.js';
+import { decodeContinue, parseListOptions, watchTimeoutMs } from './list-options.js';
 
 type Obj = KubeObject & Record<string, unknown>;
 
 export interface RestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The query, parsed once with Go's rules (auth/request-info.ts parseRequestTarget). */
   readonly query: URLSearchParams;
+  /** The query as sent (a proxied request passes it on unchanged). */
+  readonly rawQuery?: string;
   readonly info: RequestInfo;
+  /** The route the resource table gives the request (registry.ts resolveRoute), resolved before authorization. */
+  readonly route?: Route;
   readonly user: UserInfo;
 }
 
@@ -85,11 +91,8 @@ export class Rest {
   /** Serves a resource request; throws ApiStatusError for every refusal. */
   async handle(ctx: RestContext): Promise<{ watching: boolean }> {
     const { info } = ctx;
-    const def = findResource(info.apiGroup, info.apiVersion, info.resource);
-    if (!def) throw pathNotFound();
-    const sub = info.subresource || undefined;
-    const subDef = sub ? def.subresources.find((s) => s.name === sub) : undefined;
-    if (sub && !subDef) throw pathNotFound();
+    const { def, sub: subDef } = ctx.route ?? resolveRoute(ctx.req.method ?? 'GET', info);
+    const sub = subDef?.name;
     const verbs: readonly string[] = subDef ? subDef.verbs : def.verbs;
     if (!verbs.includes(info.verb as Verb)) throw methodNotAllowed();
     const ns = def.namespaced ? (info.namespace || undefined) : undefined;
@@ -122,30 +125,29 @@ export class Rest {
     return wantsTable(ctx.req.headers.accept);
   }
 
+  /** The selectors RequestInfo parsed (the same parse the authorizer read), checked against the resource's field labels. */
   private selection(ctx: RestContext, def: ResourceDef): Selection {
-    const fields = [...parseFieldSelector(ctx.query.get('fieldSelector'), def)];
+    const parsed = ctx.info.selection ?? parseSelection(ctx.query);
+    if (parsed.error) throw parsed.error;
+    const fields = [...checkFieldLabels(parsed.fields, def)];
     // /api/v1/watch/namespaces/ns/pods/NAME watches one object.
-    if (ctx.info.name && !fields.some((f) => f.field === 'metadata.name')) fields.push({ field: 'metadata.name', op: '=', value: ctx.info.name });
-    return { labels: parseLabelSelector(ctx.query.get('labelSelector')), fields };
+    if (ctx.info.name && !fields.some((f) => f.field === 'metadata.name')) fields.push({ field: 'metadata.name', operator: '=', value: ctx.info.name });
+    return { labels: parsed.labels, fields };
   }
 
   private async list(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
+    const opts = parseListOptions(ctx.query);
     const sel = this.selection(ctx, def);
+    const token = opts.continue ? decodeContinue(opts.continue) : undefined;
+    if (token && opts.resourceVersion !== '' && opts.resourceVersion !== '0') throw badRequest('specifying resource version is not allowed when using continue');
     const { items, revision } = await this.d.store.list(def, ns);
     let selected = items.filter((o) => selects(sel, o));
     let rv = revision;
-    const cont = ctx.query.get('continue');
-    if (cont) {
-      let token: { rv: number; start: string };
-      try {
-        token = JSON.parse(Buffer.from(cont, 'base64url').toString()) as { rv: number; start: string };
-      } catch {
-        throw badRequest('continue key is not valid: illegal base64 data');
-      }
+    if (token) {
       rv = token.rv;
       selected = selected.filter((o) => continueKey(o) >= token.start);
     }
-    const limit = Number(ctx.query.get('limit') ?? '0');
+    const limit = opts.limit;
     const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
     if (limit > 0 && selected.length > limit) {
       const last = selected[limit - 1]!;
@@ -162,11 +164,11 @@ export class Rest {
   }
 
   private async watch(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
-    const timeout = ctx.query.get('timeoutSeconds');
+    const opts = parseListOptions(ctx.query);
     const w = await serveWatch(this.d.store.kv, ctx.res, {
       def, namespace: ns, selection: this.selection(ctx, def),
-      resourceVersion: ctx.query.get('resourceVersion') ?? undefined,
-      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+      resourceVersion: opts.resourceVersion,
+      timeoutMs: watchTimeoutMs(opts.timeoutSeconds),
       ...(this.table(ctx) ? { transform: (o: KubeObject) => toTable(def, [o], this.d.clock.now(), includeObjectOf(ctx.query.get('includeObject')), { resourceVersion: o.metadata.resourceVersion }) as KubeObject } : {}),
     });
     const untrack = this.d.trackWatch(w);
@@ -372,13 +374,18 @@ export class Rest {
     await this.d.kubelets.streamLogs(node, pod, container, ctx.query, ctx.res);
   }
 
-  /** nodes/<name>/proxy/<path>: the rest of the path (trailing slash kept) and the query go to the node's kubelet. */
+  /**
+   * nodes/<name>/proxy/<path>: the rest of the path (trailing slash kept) and the query go to the
+   * node's kubelet. The path is the unescaped one, escaped again as Go's URL.EscapedPath does (a `%3F`
+   * stays `%3F`, never a `?`); the query is passed on as it was sent (UpgradeAwareHandler sets
+   * RawQuery).
+   */
   private async nodeProxy(ctx: RestContext, name: string): Promise<void> {
     const node = await this.d.store.get<Node>(NODES, undefined, name);
     const rest = ctx.info.parts.slice(3).join('/');
     const trailing = ctx.info.path.endsWith('/') && rest !== '' ? '/' : '';
-    const query = ctx.query.toString();
-    await this.d.kubelets.proxy(node, ctx.req, `/${rest}${trailing}${query ? `?${query}` : ''}`, ctx.res);
+    const query = ctx.rawQuery ?? ctx.query.toString();
+    await this.d.kubelets.proxy(node, ctx.req, `${escapeGoPath(`/${rest}${trailing}`)}${query ? `?${query}` : ''}`, ctx.res);
   }
 
   /** POST serviceaccounts/<name>/token: a TokenRequest answered with a signed, bound token. */

@@ -263,6 +263,17 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
       }
     });
 
+    it('refuses a txn with more than --max-txn-ops (128) operations in a branch, writing nothing', async () => {
+      const ops = (n: number, prefix: string): Json[] => Array.from({ length: n }, (_, i) => ({ request_put: { key: b64(`${prefix}/${i}`), value: b64('x') } }));
+      const before = etcd.store.revision;
+      const big = await raw('POST', '/v3/kv/txn', { success: ops(20_000, '/many') });
+      expect(big.status).to.equal(400);
+      expect(big.json).to.deep.include({ code: 3, message: 'etcdserver: too many operations in txn request' });
+      expect(etcd.store.revision).to.equal(before);
+      const ok = await raw('POST', '/v3/kv/txn', { success: ops(128, '/limit') });
+      expect(ok.status).to.equal(200);
+    });
+
     it('serves lease grant, timetolive, keepalive (a stream) and leases', async () => {
       const grant = await raw('POST', '/v3/lease/grant', { TTL: '30' });
       const id = String(grant.json['ID']);
