@@ -29,6 +29,12 @@ export interface GatewayOptions {
   readonly trace?: Trace;
   /** etcd's minimum lease TTL (seconds): 2 with the default heartbeat and election ticks. */
   readonly minLeaseTtl?: number;
+  /**
+   * Resolves once every change made so far is on disk (the write-ahead log's fsync). Given, no
+   * answer and no watch event leaves before the changes it reflects are durable, as etcd applies
+   * (and so answers and notifies) only entries its WAL has synced. Absent: in memory only.
+   */
+  readonly durable?: () => Promise<void>;
 }
 
 /** etcd's --max-request-bytes default (1.5 MiB) plus gRPC's overhead allowance. */
@@ -122,7 +128,9 @@ export class Gateway {
         this.fail(call, e);
         return;
       }
-      this.finish(call, 200, JSON.stringify(body));
+      const durable = this.options.durable;
+      if (!durable) { this.finish(call, 200, JSON.stringify(body)); return; }
+      durable().then(() => this.finish(call, 200, JSON.stringify(body)), (e: unknown) => this.fail(call, e));
     }, (e: unknown) => this.fail(call, e instanceof RequestTooLarge ? new WireError('etcdserver: request is too large') : e));
   };
 
@@ -223,7 +231,7 @@ export class Gateway {
     let nextId = 0;
     let started = false;
     let closed = false;
-    const send = (result: Json): void => {
+    const write = (result: Json): void => {
       if (closed) return;
       if (!started) {
         started = true;
@@ -232,6 +240,12 @@ export class Gateway {
       }
       res.write(`${JSON.stringify({ result })}\n`);
     };
+    // With a WAL, each message waits for the changes before it to be durable, in order.
+    const durable = this.options.durable;
+    let queue = Promise.resolve();
+    const send = durable ? (result: Json): void => {
+      queue = queue.then(durable).then(() => write(result), () => endStream());
+    } : write;
     const close = (): void => {
       if (closed) return;
       closed = true;
