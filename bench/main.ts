@@ -8,6 +8,9 @@
  *   signing  forge's pure-JS RSA signature vs node:crypto's native one, over the same TBSCertificate.
  *   tour     the tour's wall time cold (PKI made in memory) and warm (PKI read from disk), and the
  *            tour's time over PKI generation alone.
+ *   store    the embedded etcd's write throughput with its write-ahead log (each write fsynced before it
+ *            is acknowledged; one writer, then 64 concurrent writers sharing group commits) vs the
+ *            in-memory store, in the same run.
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -16,6 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import forge from 'node-forge';
+import { MvccStore } from '../components/etcd/store.js';
+import { Wal } from '../components/etcd/wal.js';
+import { silentLogger } from '../sim/logger.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const OPENSSL_SCRIPT = path.resolve(ROOT, '../shared/bench/openssl-pki.sh');
@@ -117,17 +123,59 @@ function benchTour(runs: number): void {
   console.log(row('tour warm vs tour cold', warmT, cold, 'tour cold'));
 }
 
+/** Acknowledged puts per second: `writers` loops each doing put → (await durable) until `total` are done. */
+async function storeThroughput(total: number, writers: number, durableDir?: string): Promise<number> {
+  const store = new MvccStore();
+  const wal = durableDir ? (await Wal.open(durableDir, store, { logger: silentLogger() })).wal : undefined;
+  const value = Buffer.alloc(600, 'x'); // about a small ConfigMap's JSON
+  let n = 0;
+  const t = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: writers }, async () => {
+    while (n < total) {
+      store.put(Buffer.from(`/registry/configmaps/default/cm-${n++ % 500}`), value);
+      if (wal) await wal.durable();
+      else await Promise.resolve();
+    }
+  }));
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  await wal?.close();
+  return total / s;
+}
+
+async function benchStore(runs: number): Promise<void> {
+  const r = { mem: [] as number[], seq: [] as number[], conc: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    const dirs = [tmp(), tmp()] as const;
+    try {
+      r.mem.push(await storeThroughput(20_000, 64));
+      r.seq.push(await storeThroughput(500, 1, dirs[0]));
+      r.conc.push(await storeThroughput(5_000, 64, dirs[1]));
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  }
+  const line = (label: string, xs: number[]): string => {
+    const ratios = xs.map((x, i) => x / r.mem[i]!);
+    return `${label.padEnd(34)} ${median(xs).toFixed(0).padStart(8)} writes/s   ratio to in-memory ${median(ratios).toFixed(5)} (median of ${ratios.length})`;
+  };
+  console.log(`store: acknowledged puts of 600-byte values, the embedded etcd's MvccStore (${os.tmpdir()} for the WAL)`);
+  console.log(`${'in memory (before the WAL)'.padEnd(34)} ${median(r.mem).toFixed(0).padStart(8)} writes/s`);
+  console.log(line('WAL, 1 writer (fsync per write)', r.seq));
+  console.log(line('WAL, 64 writers (group commit)', r.conc));
+}
+
 const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' } } });
 const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
   if (w === 'pki') benchPki(runs);
   else if (w === 'signing') benchSigning(runs);
+  else if (w === 'store') await benchStore(runs);
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'sim/main.ts'))) { console.log('tour: sim/main.ts not present yet, skipped'); continue; }
     benchTour(runs);
   } else {
-    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour)`);
+    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store)`);
     process.exitCode = 2;
   }
 }

@@ -31,6 +31,12 @@ export interface GatewayOptions {
   readonly minLeaseTtl?: number;
   /** --max-txn-ops: the most compares, or ops in one branch, a txn may hold; default 128 (etcd's). */
   readonly maxTxnOps?: number;
+  /**
+   * Resolves once every change made so far is on disk (the write-ahead log's fsync). Given, no
+   * answer and no watch event leaves before the changes it reflects are durable, as etcd applies
+   * (and so answers and notifies) only entries its WAL has synced. Absent: in memory only.
+   */
+  readonly durable?: () => Promise<void>;
 }
 
 /** etcd's --max-txn-ops default. */
@@ -127,7 +133,9 @@ export class Gateway {
         this.fail(call, e);
         return;
       }
-      this.finish(call, 200, JSON.stringify(body));
+      const durable = this.options.durable;
+      if (!durable) { this.finish(call, 200, JSON.stringify(body)); return; }
+      durable().then(() => this.finish(call, 200, JSON.stringify(body)), (e: unknown) => this.fail(call, e));
     }, (e: unknown) => this.fail(call, e instanceof RequestTooLarge ? new WireError('etcdserver: request is too large') : e));
   };
 
@@ -230,7 +238,7 @@ export class Gateway {
     let nextId = 0;
     let started = false;
     let closed = false;
-    const send = (result: Json): void => {
+    const write = (result: Json): void => {
       if (closed) return;
       if (!started) {
         started = true;
@@ -239,6 +247,12 @@ export class Gateway {
       }
       res.write(`${JSON.stringify({ result })}\n`);
     };
+    // With a WAL, each message waits for the changes before it to be durable, in order.
+    const durable = this.options.durable;
+    let queue = Promise.resolve();
+    const send = durable ? (result: Json): void => {
+      queue = queue.then(durable).then(() => write(result), () => endStream());
+    } : write;
     const close = (): void => {
       if (closed) return;
       closed = true;

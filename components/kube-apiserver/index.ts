@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Trace } from '../../sim/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
-import { EtcdClient } from '../etcd-client.js';
+import { EtcdClient, EtcdError } from '../etcd-client.js';
 import { closeServer, createTlsServer, listen, type Identity, type TlsReload, type TlsServer } from '../tls.js';
 import type { KubeObject } from '../types.js';
 import { AuthChain } from './auth-chain.js';
@@ -30,6 +30,7 @@ import { Rest } from './rest.js';
 import { Store, type KvBackend } from './storage.js';
 import type { StrategyContext } from './strategy.js';
 import type { ActiveWatch } from './watch.js';
+import { Compactor } from './compactor.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
@@ -73,6 +74,10 @@ export interface KubeApiserverOptions extends ComponentDeps {
   readonly bootstrapPolicy?: readonly KubeObject[];
   /** A key-value backend instead of etcd (unit tests). */
   readonly kv?: KvBackend;
+  /** --etcd-compaction-interval (ms): how often the compactor runs; default 5 minutes, 0 turns it off. */
+  readonly etcdCompactionIntervalMs?: number;
+  /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
+  readonly etcdHealthcheckTimeoutMs?: number;
 }
 
 const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/.*)?$/;
@@ -92,6 +97,7 @@ export class KubeApiserver implements Component {
   private readonly watches = new Set<ActiveWatch>();
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
+  private compactor: Compactor | undefined;
 
   constructor(options: KubeApiserverOptions) {
     this.options = options;
@@ -116,7 +122,11 @@ export class KubeApiserver implements Component {
     try {
       let kv = o.kv;
       if (!kv) {
-        this.etcdClient = new EtcdClient({ endpoints: o.etcd.endpoints, identity: o.etcd.identity, ca: o.etcd.ca, name: 'kube-apiserver', ...(this.trace ? { trace: this.trace } : {}) });
+        // clientv3 retries a request no member took (etcd down or restarting) with a backoff, within its deadline.
+        this.etcdClient = new EtcdClient({
+          endpoints: o.etcd.endpoints, identity: o.etcd.identity, ca: o.etcd.ca, name: 'kube-apiserver', retry: { initialMs: 25, maxMs: 1000 },
+          ...(this.trace ? { trace: this.trace } : {}),
+        });
         kv = etcdBackend(this.etcdClient);
       }
       const store = new Store(kv);
@@ -151,6 +161,11 @@ export class KubeApiserver implements Component {
         policy: o.bootstrapPolicy ?? apiserverBootstrapPolicy(),
       }, strategy);
       await chain.start();
+      const interval = o.etcdCompactionIntervalMs ?? 5 * 60_000;
+      if (this.etcdClient && interval > 0) {
+        this.compactor = new Compactor(this.etcdClient, interval, this.logger);
+        this.compactor.start();
+      }
       this.addr = addr;
       this.logger.info({ address: addr }, 'serving');
       return addr;
@@ -178,6 +193,8 @@ export class KubeApiserver implements Component {
   async stop(): Promise<void> {
     for (const w of [...this.watches]) w.stop();
     this.watches.clear();
+    await this.compactor?.stop();
+    this.compactor = undefined;
     this.chain?.stop();
     this.kubelets?.close();
     if (this.server) await closeServer(this.server);
@@ -266,14 +283,19 @@ export class KubeApiserver implements Component {
     const [, kind, sub] = HEALTH_PATHS.exec(path) ?? [];
     const checks: [string, () => Promise<void>][] = [
       ['ping', () => Promise.resolve()],
-      ['etcd', async () => { await this.storage.kv.get('/registry/health'); }],
+      ['etcd', async () => {
+        if (this.etcdClient) await this.etcdClient.get('/registry/health', { timeoutMs: this.options.etcdHealthcheckTimeoutMs ?? 2000 });
+        else await this.storage.kv.get('/registry/health');
+      }],
     ];
     const selected = sub ? checks.filter(([n]) => `/${n}` === sub) : checks;
     if (selected.length === 0) throw pathNotFound();
     const results = await Promise.all(selected.map(async ([n, run]) => {
-      try { await run(); return [n, true] as const; } catch { return [n, false] as const; }
+      try { await run(); return [n, true, ''] as const; } catch (err) { return [n, false, checkError(n, err)] as const; }
     }));
     const failed = results.some(([, ok]) => !ok);
+    // One check's own path answers as healthz's adaptCheckToHandler: "ok", or http.Error with the reason.
+    if (sub && failed) { sendText(res, 500, `internal server error: ${results[0]![2]}\n`); return; }
     if (!failed && !target.query.has('verbose')) { sendText(res, 200, 'ok'); return; }
     const lines = results.map(([n, ok]) => (ok ? `[+]${n} ok` : `[-]${n} failed: reason withheld`));
     sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${kind} check ${failed ? 'failed' : 'passed'}\n`);
@@ -308,3 +330,10 @@ export class KubeApiserver implements Component {
   }
 }
 
+/** A failed health check's error, as the real check words it (etcd3's: "error getting data from etcd: ..."). */
+function checkError(name: string, err: unknown): string {
+  if (name !== 'etcd') return err instanceof Error ? err.message : String(err);
+  // The client gave up retrying within the check's deadline: what Go's context says then.
+  const why = err instanceof EtcdError && err.code === 'UNAVAILABLE' ? 'context deadline exceeded' : err instanceof Error ? err.message : String(err);
+  return `error getting data from etcd: ${why}`;
+}
