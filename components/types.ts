@@ -255,7 +255,7 @@ export interface Status {
   metadata: Record<string, never>;
   status: 'Success' | 'Failure';
   message: string;
-  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | '';
+  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | 'RequestEntityTooLarge' | '';
   details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[] };
   code: number;
 }
