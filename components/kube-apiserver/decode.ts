@@ -54,7 +54,11 @@ function jsonFields(message: string): Map<string, FieldSpec> | undefined {
   const out = new Map<string, FieldSpec>();
   for (const spec of Object.values(table)) {
     if (spec.inline && typeof spec.type === 'object' && 'message' in spec.type) {
-      for (const [k, s] of jsonFields(spec.type.message) ?? []) out.set(k, s);
+      // An inline struct the tables do not have (Volume's VolumeSource): its members are unknown to
+      // them, so the enclosing message is not checked at all rather than have its members dropped.
+      const lifted = jsonFields(spec.type.message);
+      if (!lifted) return undefined;
+      for (const [k, s] of lifted) out.set(k, s);
     } else out.set(spec.name, spec);
   }
   return out;

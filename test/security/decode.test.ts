@@ -251,3 +251,12 @@ describe('request bodies against a running control plane', () => {
     expect(json(v.body).message).to.equal('the API version in the data (v2) does not match the expected API version (v1)');
   });
 });
+
+describe('request decoding: what the field tables do not cover is kept', () => {
+  it('keeps a Volume\'s inline VolumeSource members (secret, configMap), which the tables do not list', async () => {
+    const { decodeInto } = await import('../../components/kube-apiserver/decode.js');
+    const pod = parseJson('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}],"volumes":[{"name":"s","secret":{"secretName":"db"}}]}}') as Record<string, unknown>;
+    expect(decodeInto('v1', 'Pod', pod as never).unknown).to.deep.equal([]);
+    expect(JSON.parse(JSON.stringify(pod)).spec.volumes).to.deep.equal([{ name: 's', secret: { secretName: 'db' } }]);
+  });
+});
