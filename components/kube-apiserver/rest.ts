@@ -18,14 +18,15 @@ import {
   ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
 } from './errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
-import { readJson, sendJson } from './http.js';
+import { decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
+import { fieldValidationOf } from './decode.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { escapeGoPath, logContainer } from './kubelet-client.js';
 import { applyPatch, patchTypeOf, type Json } from './patch.js';
 import { apiVersionOf, groupResource, resolveRoute, RESOURCES, resourceByName, type ResourceDef, type Route, type Verb } from './registry.js';
 import { checkFieldLabels, selects, type Selection } from './selectors.js';
 import type { Store } from './storage.js';
-import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
+import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, validateTokenRequest, type StrategyContext } from './strategy.js';
 import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
 import { deleteDryRun, queryDryRun } from './dry-run.js';
@@ -186,7 +187,7 @@ export class Rest {
 
   private async create(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
     const dryRun = queryDryRun('CreateOptions', ctx.query);
-    const body = await readJson(ctx.req);
+    const body = await readObject(ctx.req, ctx.res, targetOf(def, sub), fieldValidationOf(ctx.query, 'CreateOptions'));
     if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body, dryRun);
     if (sub === 'binding') return this.bind(ctx, ns, name, body, dryRun);
     // TokenRequests and the reviews store nothing: a dry run answers as a real request (TokenREST.Create does not read it).
@@ -221,7 +222,7 @@ export class Rest {
 
   private async update(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
     const dryRun = queryDryRun('UpdateOptions', ctx.query);
-    const body = await readJson(ctx.req);
+    const body = await readObject(ctx.req, ctx.res, targetOf(def, sub), fieldValidationOf(ctx.query, 'UpdateOptions'));
     if (sub === 'scale') return this.writeScale(ctx, def, ns, name, () => body, dryRun);
     const obj = checkBody(def, body);
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${name})`);
@@ -238,12 +239,13 @@ export class Rest {
   private async patch(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
     const type = patchTypeOf(ctx.req.headers['content-type']);
     const dryRun = queryDryRun('PatchOptions', ctx.query);
-    const patch = await readJson(ctx.req);
-    if (patch === undefined) throw badRequest('the body of the request was empty');
+    const validation = fieldValidationOf(ctx.query, 'PatchOptions');
+    const patch = await readPatchBody(ctx.req, type === 'strategic');
     if (sub === 'scale') return this.writeScale(ctx, def, ns, name, (scale) => applyPatch(type, scale as Json, patch), dryRun);
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
       const patched = applyPatch(type, old as unknown as Json, patch);
       if (!isRec(patched) || !isRec(patched.metadata)) throw badRequest('the patched object has no metadata');
+      decodePatched(ctx.res, targetOf(def, sub), patched, validation);
       const prv = patched.metadata.resourceVersion;
       if (prv !== undefined && prv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
       const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.strategy(dryRun)), old, sub, patched as Obj);
@@ -393,8 +395,7 @@ export class Rest {
     const tr = isRec(body) ? body : {};
     const spec = isRec(tr.spec) ? tr.spec : {};
     const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
-    const gr = { group: 'authentication.k8s.io', resource: 'tokenrequests' };
-    if (expirationSeconds < 600) throw invalid(gr, 'TokenRequest', name, [{ field: 'spec.expirationSeconds', message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes` }]);
+    validateTokenRequest(name, expirationSeconds);
     const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [...this.d.apiAudiences];
     const sa = await this.d.store.get(SERVICE_ACCOUNTS, ns, name);
     await this.admit(ctx, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, ...(ns ? { namespace: ns } : {}) }, spec } as KubeObject, undefined);
