@@ -248,12 +248,6 @@ export class KubeApiserver implements Component {
       }
       user = authn.user;
       decision = 'deny';
-      // Routing from the resource table before anything else decides: a path the table gives no
-      // route (a cluster-scoped resource under /namespaces/{ns}/, a POST on a named object) is a
-      // 404/405 that no authorizer is asked about. Kubernetes authorizes first (its mux runs after
-      // the WithAuthorization filter), so a caller it denies gets 403 there where it gets 404/405
-      // here; both refuse, and here an authorizer can never be asked about attributes no handler serves.
-      const route = info.isResourceRequest ? resolveRoute(method, info) : undefined;
       user = await impersonate(req, user, this.gate);
       const d = await this.gate.authorize(user, info);
       decision = d.allowed ? 'allow' : 'deny';
@@ -261,6 +255,11 @@ export class KubeApiserver implements Component {
       if (!d.allowed) {
         throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined);
       }
+      // Then the mux, as Kubernetes orders its handler chain (WithAuthorization wraps the router): routes
+      // come from the resource table, so a path it gives no route (a cluster-scoped resource under
+      // /namespaces/{ns}/, a POST on a named object) is a 404/405 before any handler or storage runs,
+      // whatever the authorizers said about its attributes.
+      const route = info.isResourceRequest ? resolveRoute(method, info) : undefined;
       if (route) {
         const { watching } = await this.rest.handle({ req, res, query: target.query, rawQuery: target.rawQuery, info, route, user });
         if (watching) emit();

@@ -118,7 +118,7 @@ describe('security: routing, the query string and selectors (issue 11)', functio
         expect(r.status, path).to.equal(404);
         expect(statusOf(r), path).to.deep.include(NOT_FOUND);
       }
-      // The same for cluster-admin: no authorizer is asked about these paths at all.
+      // The same for cluster-admin: authorized, then no route.
       expect((await admin.raw('DELETE', '/api/v1/namespaces/team/nodes/node-1')).status).to.equal(404);
     });
 
@@ -138,9 +138,11 @@ describe('security: routing, the query string and selectors (issue 11)', functio
       expect((await send(cp, adminId, ca, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin')).status).to.equal(200);
     });
 
-    it('decides the route before authorization: an anonymous caller gets the 404 too (Kubernetes would say 403 first)', async () => {
+    it('authorizes before routing, as Kubernetes\' handler chain does: an anonymous caller gets 403, an authorized one the 404', async () => {
       const r = await send(cp, {}, ca, 'GET', '/api/v1/namespaces/team/nodes');
-      expect(statusOf(r)).to.deep.include(NOT_FOUND);
+      expect(r.status).to.equal(403);
+      expect(JSON.parse(r.body)).to.deep.include({ reason: 'Forbidden', message: 'nodes is forbidden: User "system:anonymous" cannot list resource "nodes" in API group "" in the namespace "team"' });
+      expect(statusOf(await send(cp, nsAdmin, ca, 'GET', '/api/v1/namespaces/team/nodes'))).to.deep.include(NOT_FOUND);
     });
   });
 
@@ -170,7 +172,8 @@ describe('security: routing, the query string and selectors (issue 11)', functio
 
     it('a node without the selector is still refused', async () => {
       expect((await send(cp, node1, ca, 'GET', '/api/v1/pods')).status).to.equal(403);
-      expect((await send(cp, node1, ca, 'GET', '/api/v1/pods#fieldSelector=spec.nodeName=node-1')).status).to.equal(404);
+      // The raw # stays in the path: the resource is "pods#fieldSelector=...", which nobody may list (then no route).
+      expect((await send(cp, node1, ca, 'GET', '/api/v1/pods#fieldSelector=spec.nodeName=node-1')).status).to.equal(403);
     });
 
     it('parses field selectors as fields.ParseSelector does: \\, \\= \\\\ escapes, no trimming, sorted terms', () => {
