@@ -10,10 +10,8 @@ import { BadRequestTargetError, goUnescape, type RequestInfo } from './auth/requ
 import { badRequest, forbidden } from './errors.js';
 import type { Gate, UserInfo } from './gate.js';
 
-const header = (req: IncomingMessage, name: string): string[] => {
-  const v = req.headers[name.toLowerCase()];
-  return v === undefined ? [] : Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-};
+/** Every line of a header, one value each (Go's `req.Header[name]`: a comma inside a line is part of its value). */
+const header = (req: IncomingMessage, name: string): string[] => req.headersDistinct[name.toLowerCase()] ?? [];
 
 const check = (verbOn: { resource: string; group?: string; namespace?: string; name: string }): RequestInfo => ({
   isResourceRequest: true, path: '', verb: 'impersonate', apiPrefix: verbOn.group ? 'apis' : 'api', apiGroup: verbOn.group ?? '', apiVersion: '',
@@ -49,7 +47,8 @@ export async function impersonate(req: IncomingMessage, user: UserInfo, gate: Ga
   checks.push(sa ? check({ resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name }) : check({ resource: 'users', name }));
   for (const g of groups) checks.push(check({ resource: 'groups', name: g }));
   if (uid !== undefined) checks.push(check({ resource: 'uids', group: 'authentication.k8s.io', name: uid }));
-  const extra: Record<string, string[]> = {};
+  // Keyed by header names the client chose: no prototype for `Impersonate-Extra-__proto__` to reach.
+  const extra = Object.create(null) as Record<string, string[]>;
   for (const k of extraKeys) {
     const key = unescapeExtraKey(k.slice('impersonate-extra-'.length));
     extra[key] = header(req, k);
