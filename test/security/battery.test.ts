@@ -88,57 +88,15 @@ interface KnownDifference {
   readonly applies: (r: Result) => boolean;
 }
 
-const defOf = (r: Result): ResourceDef | undefined => RESOURCES.find((d) => d.group === r.attributes.apiGroup && d.resource === r.attributes.resource);
-const isNodeIdentity = (r: Result): boolean => /^nodes\/[^/]+\/kubelet\.conf$/.test(r.identity);
-const selectorOf = (r: Result): string => new URLSearchParams(r.path.slice(r.path.indexOf('?') + 1)).get('fieldSelector') ?? '';
 
-const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
-  {
-    item: 'issue 11 item 3',
-    cause: 'a cluster-scoped resource under /namespaces/<ns>/ is served (or answered 405) instead of 404 after authorization',
-    applies: (r) => r.expected === 'route-404' && r.attributes.namespacedPath && defOf(r)?.namespaced === false,
-  },
-  {
-    item: 'issue 11 item 3',
-    cause: 'routing checks the verb before the path: 405 where Kubernetes has no route at all (404): item paths of create-only '
-      + 'resources (bindings, *reviews), subresources under the all-namespaces path, the all-namespaces path of bindings',
-    applies: (r) => r.expected === 'route-404' && r.outcome.layer === 'route-405' && !(r.attributes.namespacedPath && defOf(r)?.namespaced === false),
-  },
-  {
-    item: 'issue 11 item 3',
-    cause: 'POST and DELETE on the all-namespaces path of a namespaced resource: 404 where Kubernetes has the list route there (405)',
-    applies: (r) => r.expected === 'route-405' && r.outcome.layer === 'route-404' && !r.attributes.namespacedPath && defOf(r)?.namespaced === true,
-  },
-  {
-    item: 'issue 11 item 7',
-    cause: 'POST on an item path (`.../configmaps/<name>`) reaches the create handler where Kubernetes has no such route (405)',
-    applies: (r) => r.expected === 'route-405' && r.method === 'POST' && r.attributes.name !== '' && r.attributes.subresource === '' && r.outcome.layer === 'handler',
-  },
-  {
-    item: 'issue 11 item 4',
-    cause: 'field selectors parsed differently by the Node authorizer and storage: `spec.nodeName!=x(,spec.nodeName=node-1,spec.nodeName!=)` '
-      + 'and a raw `#` before the fieldSelector list and watch every pod; ` spec.nodeName=node-1` (leading space) is allowed where Go keeps the space in the field name',
-    applies: (r) => r.group === 'attack' && isNodeIdentity(r)
-      && (selectorOf(r).includes('x(') || r.path.includes('#') || selectorOf(r).startsWith(' ')),
-  },
-  {
-    item: 'policy',
-    cause: 'bootstrap-policy.ts: system:kube-scheduler lacks list/watch on the lease named kube-scheduler (POLICY_DIFFERENCES)',
-    applies: (r) => r.identity === 'scheduler.conf' && r.attributes.resource === 'leases' && r.attributes.name === 'kube-scheduler'
-      && (r.attributes.verb === 'list' || r.attributes.verb === 'watch') && r.outcome.layer === 'forbidden',
-  },
-];
+const KNOWN_DIFFERENCES: readonly KnownDifference[] = [];
 
 /**
  * Differences between the server's bootstrap policy (components/kube-apiserver/auth/bootstrap-policy.ts,
  * a documented subset) and the fixture, over the served resources, for the objects an identity of the
  * PKI can reach. Any new difference fails.
  */
-const POLICY_DIFFERENCES: readonly string[] = [
-  // Coordinated leader election (KEP-4444, v1.31) gave the scheduler list/watch on its own lease;
-  // bootstrap-policy.ts has the older get/update only.
-  'ClusterRole system:kube-scheduler: lacks list coordination.k8s.io leases[kube-scheduler], watch coordination.k8s.io leases[kube-scheduler]',
-];
+const POLICY_DIFFERENCES: readonly string[] = [];
 
 // ---------------------------------------------------------------- cells
 

@@ -166,7 +166,9 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole('system:kube-scheduler', [
       eventsRule(),
       rule(['create'], ['coordination.k8s.io'], ['leases']),
-      rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+      // v1.31 (coordinated leader election) added list/watch on its lease and the leasecandidates rule.
+      rule(['get', 'list', 'update', 'watch'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+      rule(['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], ['coordination.k8s.io'], ['leasecandidates']),
       rule(Read, [''], ['nodes']),
       rule(['delete', 'get', 'list', 'watch'], [''], ['pods']),
       rule(['create'], [''], ['bindings', 'pods/binding']),
