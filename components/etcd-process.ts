@@ -36,7 +36,7 @@ import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { Trace } from '../sim/trace.js';
 import type { Component } from './common.js';
-import { summarizePem, caName, type Identity } from './tls.js';
+import { summarizePem, caName, GO_TLS, GO_TLS12_SUITE_NAMES, type Identity } from './tls.js';
 
 export interface EtcdMemberPeer {
   readonly name: string;
@@ -270,6 +270,9 @@ export class EtcdProcess implements Component {
       '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? 'etcd-cluster',
       '--cert-file', files.certFile, '--key-file', files.keyFile, '--client-cert-auth', '--trusted-ca-file', files.trustedCaFile,
       '--peer-cert-file', files.peerCertFile, '--peer-key-file', files.peerKeyFile, '--peer-client-cert-auth', '--peer-trusted-ca-file', files.trustedCaFile,
+      // The etcd in Debian is built with Go 1.19, whose defaults still accept RSA key-exchange and CBC
+      // suites: pin the ECDHE AEAD list every other server here uses (Go ignores it for TLS 1.3).
+      '--cipher-suites', GO_TLS12_SUITE_NAMES.join(','),
       '--snapshot-count', '10000', '--logger', 'zap', '--log-outputs', 'stderr',
     ];
   }
@@ -352,7 +355,7 @@ export class EtcdProcess implements Component {
 
   private async waitHealthy(clientUrl: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const agent = new https.Agent({ cert: this.options.healthcheckIdentity.cert, key: this.options.healthcheckIdentity.key, ca: this.options.trustedCa, keepAlive: false });
+    const agent = new https.Agent({ cert: this.options.healthcheckIdentity.cert, key: this.options.healthcheckIdentity.key, ca: this.options.trustedCa, keepAlive: false, ...GO_TLS });
     let last = '';
     try {
       for (;;) {

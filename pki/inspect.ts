@@ -116,6 +116,65 @@ function roleOf(file: string, d: CertificateDetails, roles: Role[], pkiPrefix: s
   return name ? roles.find((r) => r.name === name) : undefined;
 }
 
+/** A leaf's path to a root: the intermediates (in the leaf's file) and where it ends. */
+interface ChainPath {
+  readonly leaf: X509Certificate;
+  readonly intermediates: readonly X509Certificate[];
+  /** The CA of the directory the path reaches, if it does. */
+  readonly root: CaInfo | undefined;
+  /** A self-signed certificate of the file the path ends in instead (kubeadm's self-signed kubelet pair). */
+  readonly selfRoot: X509Certificate | undefined;
+}
+
+const issuedBy = (child: X509Certificate, parent: X509Certificate): boolean => child.checkIssued(parent) && child.verify(parent.publicKey);
+
+/**
+ * Builds the path Go's crypto/x509 would: from the leaf, through certificates bundled after it (its
+ * intermediates, as TLS sends them), up to a CA of the directory (the trust pool) or to a self-signed
+ * certificate of the file. A CA of the directory is taken as soon as one signed the current certificate.
+ */
+function chainOf(leaf: X509Certificate, bundled: readonly X509Certificate[], cas: readonly CaInfo[]): ChainPath {
+  const intermediates: X509Certificate[] = [];
+  let current = leaf;
+  for (;;) {
+    const root = cas.find((c) => issuedBy(current, c.cert));
+    if (root) return { leaf, intermediates, root, selfRoot: undefined };
+    const next = bundled.find((c) => c !== current && !intermediates.includes(c) && issuedBy(current, c));
+    if (!next) return { leaf, intermediates, root: undefined, selfRoot: undefined };
+    if (issuedBy(next, next)) return { leaf, intermediates, root: undefined, selfRoot: next };
+    intermediates.push(next);
+    current = next;
+  }
+}
+
+/**
+ * What Go's Certificate.Verify refuses in a path that does reach a root: an intermediate that is no CA
+ * or may not sign certificates, and a CA whose pathLenConstraint is smaller than the number of
+ * intermediates below it (crypto/x509 isValid: "too many intermediates for path length constraint";
+ * OpenSSL: "path length constraint exceeded"). The directory's own CAs are checked the same way.
+ */
+function chainFaults(file: string, chain: ChainPath): string[] {
+  const faults: string[] = [];
+  const signers: { cert: X509Certificate; name: string; details: CertificateDetails }[] = [
+    ...chain.intermediates.map((c) => { const details = certificateDetails(c.raw); return { cert: c, name: `CN=${details.subject.cn}`, details }; }),
+    ...(chain.root ? [{ cert: chain.root.cert, name: chain.root.file, details: chain.root.details }] : []),
+  ];
+  signers.forEach((s, i) => {
+    if (i < chain.intermediates.length) {
+      if (!s.details.isCA) faults.push(`its intermediate ${s.name} is not a CA (basicConstraints CA:FALSE): x509: certificate is not authorized to sign other certificates`);
+      else if (s.details.keyUsage.length > 0 && !s.details.keyUsage.includes('keyCertSign')) {
+        faults.push(`its intermediate ${s.name} lacks the keyCertSign key usage: x509: invalid signature: parent certificate cannot sign this kind of certificate`);
+      }
+    }
+    // Below signers[i] are the leaf and i intermediates: i intermediates is what its pathLenConstraint bounds.
+    if (s.details.maxPathLen !== undefined && i > s.details.maxPathLen) {
+      const names = [file, ...signers.map((x) => x.name)].join(' → ');
+      faults.push(`its chain ${names} exceeds the path length ${s.name} allows (pathlen:${s.details.maxPathLen}): x509: too many intermediates for path length constraint`);
+    }
+  });
+  return faults;
+}
+
 async function mode(file: string): Promise<number> {
   return (await fs.stat(file)).mode & 0o777;
 }
@@ -224,18 +283,26 @@ export async function inspect(dir: string, now: Date = new Date()): Promise<Insp
     const cert = f.chain[0]!;
     const base = info(f.file, cert);
     const role = roleOf(f.file, base.details, roles, pkiPrefix);
-    // Which CA signed it: one in the directory, or (self-signed kubelet pair) the next cert in the file.
-    const signer = cas.find((c) => cert.checkIssued(c.cert) && cert.verify(c.cert.publicKey));
-    const selfSigned = f.chain.length > 1 && cert.verify(f.chain[1]!.publicKey);
+    // Which CA it chains to: one in the directory, directly or through intermediates bundled after it in
+    // the file, or (kubeadm's self-signed kubelet pair) a self-signed CA in the file.
+    const chain = chainOf(cert, f.chain.slice(1), cas);
+    const signer = chain.root;
+    const selfSigned = chain.selfRoot !== undefined;
     const wantCa = role?.ca === 'self' ? undefined : role ? caBySpec(role.ca) : undefined;
-    if (role && role.ca !== 'self' && !selfSigned) {
+    // Only a kubelet's serving pair may be self-signed (kubeadm's default); any other role must reach its CA.
+    const selfSignedAllowed = selfSigned && role !== undefined && role.name.startsWith('nodes/') && role.usages.includes('serverAuth');
+    if (role && role.ca !== 'self' && !selfSignedAllowed) {
       if (!wantCa) fault(f.file, `its CA ${role.ca} is not in the directory`);
       else if (signer !== wantCa) {
         fault(f.file, `not signed by ${wantCa.file}${signer ? ` (signed by ${signer.file})` : ''}: x509: certificate signed by unknown authority`);
       }
     } else if (!signer && !selfSigned) {
-      fault(f.file, `signed by "${base.details.issuer.cn}", which is no CA in the directory: x509: certificate signed by unknown authority`);
+      const top = chain.intermediates.at(-1);
+      const issuer = top ? certificateDetails(top.raw).issuer.cn : base.details.issuer.cn;
+      fault(f.file, `signed by "${issuer}", which is no CA in the directory: x509: certificate signed by unknown authority`);
     }
+    for (const problem of chainFaults(f.file, chain)) fault(f.file, problem);
+    for (const x of chain.intermediates) checkValidity(info(f.file, x), `intermediate CA "${certificateDetails(x.raw).subject.cn}"`);
     checkValidity(base, 'certificate');
     if (!base.details.keyUsage.includes('digitalSignature')) fault(f.file, 'key usage lacks digitalSignature');
     for (const u of role?.usages ?? []) {

@@ -13,7 +13,7 @@
  * names first and renamed only when every one is written, so a failed run leaves nothing half-written.
  */
 import { constants, promises as fs } from 'node:fs';
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { PkiError } from './errors.js';
 import {
@@ -281,24 +281,59 @@ export async function initPki(dir: string, options: PlanOptions & { now?: Now } 
   return { pki, created: writes.map((w) => w.rel), kept };
 }
 
-/** Writes every file under a temporary name, then renames them all; on any failure removes the temporaries. */
+/**
+ * Creates `file` with `data`, refusing to follow or reuse anything already at that name: O_CREAT|O_EXCL
+ * fails on any existing entry, a symlink (dangling or not) included, and O_NOFOLLOW is kept for the
+ * systems where O_EXCL alone would follow one. The mode is given to open(2), so a key is never readable
+ * by others, not even for an instant; the fchmod after it only undoes the umask (on the descriptor,
+ * never through a path).
+ */
+export async function writeNewFile(file: string, data: string, mode: number): Promise<void> {
+  const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let written = false;
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+    written = true;
+  } finally {
+    await handle.close();
+    // The name is ours (the exclusive create made it): removing it cannot remove anyone else's file.
+    if (!written) await fs.rm(file, { force: true });
+  }
+}
+
+/**
+ * Writes every file under a temporary name, then renames them all; on any failure removes the
+ * temporaries it made. Temporary names are `<file>.tmp-<12 random hex digits>`, created exclusively
+ * (writeNewFile): a name planted in advance, a symlink to somewhere else, makes the create fail rather
+ * than redirect a new key (the old `<file>.tmp-<pid>` could be guessed and was opened with O_TRUNC).
+ */
 export async function writeAtomically(dir: string, writes: readonly PendingWrite[]): Promise<void> {
-  const temps: { tmp: string; final: string }[] = [];
+  const temps: { tmp: string; final: string; rel: string }[] = [];
+  const removeTemps = (from: number): Promise<unknown> => Promise.all(temps.slice(from).map((t) => fs.rm(t.tmp, { force: true })));
   let current = '';
   try {
     for (const w of writes) {
       current = w.rel;
       const final = path.join(dir, w.rel);
       await fs.mkdir(path.dirname(final), { recursive: true });
-      const tmp = `${final}.tmp-${process.pid}`;
-      temps.push({ tmp, final });
-      await fs.writeFile(tmp, w.data, { mode: w.mode, flag: 'w' });
-      await fs.chmod(tmp, w.mode); // the umask must not widen or narrow it
+      const tmp = `${final}.tmp-${randomBytes(6).toString('hex')}`;
+      await writeNewFile(tmp, w.data, w.mode);
+      temps.push({ tmp, final, rel: w.rel });
     }
   } catch (cause) {
-    await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
+    await removeTemps(0);
     const code = (cause as NodeJS.ErrnoException).code ?? 'error';
     throw new PkiError('DIR_UNWRITABLE', `${dir}: cannot write ${current} (${code}); nothing was changed`, { file: dir, cause });
   }
-  for (const t of temps) await fs.rename(t.tmp, t.final);
+  for (const [i, t] of temps.entries()) {
+    try {
+      await fs.rename(t.tmp, t.final);
+    } catch (cause) {
+      await removeTemps(i);
+      const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+      const done = temps.slice(0, i).map((d) => d.rel);
+      throw new PkiError('DIR_UNWRITABLE', `${dir}: cannot rename ${t.rel} into place (${code})${done.length > 0 ? `; already replaced: ${done.join(', ')}` : '; nothing was changed'}`, { file: dir, cause });
+    }
+  }
 }

@@ -344,6 +344,8 @@ export interface CertificateDetails {
   readonly extKeyUsage: readonly string[];
   readonly sans: SubjectAltNames;
   readonly isCA: boolean;
+  /** basicConstraints' pathLenConstraint: how many intermediates may follow this CA (Go's MaxPathLen); undefined when absent. */
+  readonly maxPathLen: number | undefined;
   readonly subjectKeyId: Buffer | undefined;
   readonly authorityKeyId: Buffer | undefined;
 }
@@ -357,6 +359,7 @@ export function certificateDetails(der: Buffer): CertificateDetails {
   let extKeyUsage: string[] = [];
   let sans: SubjectAltNames = { dns: [], ip: [] };
   let isCA = false;
+  let maxPathLen: number | undefined;
   let subjectKeyId: Buffer | undefined;
   let authorityKeyId: Buffer | undefined;
   const extsWrapper = tbs.find((n) => n.tagClass === CTX && n.type === 3);
@@ -382,8 +385,12 @@ export function certificateDetails(der: Buffer): CertificateDetails {
         sans = decodeSans(value);
         break;
       case OID.basicConstraints: {
-        const first = (fromDer(value).value as Node[])[0];
+        const items = fromDer(value).value as Node[];
+        const first = items[0];
         isCA = first !== undefined && first.type === T.BOOLEAN && (first.value as string) !== '\x00';
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
+        const pathLen = items.find((n) => n.tagClass === U && n.type === T.INTEGER);
+        if (pathLen) maxPathLen = [...buf(pathLen.value as string)].reduce((n, b) => n * 256 + b, 0);
         break;
       }
       case OID.subjectKeyIdentifier:
@@ -398,5 +405,5 @@ export function certificateDetails(der: Buffer): CertificateDetails {
         break;
     }
   }
-  return { subject, issuer, keyUsage, extKeyUsage, sans, isCA, subjectKeyId, authorityKeyId };
+  return { subject, issuer, keyUsage, extKeyUsage, sans, isCA, maxPathLen, subjectKeyId, authorityKeyId };
 }
