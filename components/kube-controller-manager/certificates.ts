@@ -23,7 +23,7 @@ import { computeDetachedSignature, JWS_SIGNATURE_PREFIX, CLUSTER_INFO, validToke
 import type { Clock } from '../common.js';
 import {
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, parseCsrRequest, type CertificateSigningRequest, type CsrCondition,
-} from '../kube-apiserver/certificates.js';
+} from '../api/certificates.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { KubeObject } from '../types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '../types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
-import { matchesMap } from './selector.js';
+import { matchesMap } from '../api/labels.js';
 import { WorkQueue } from '../client/workqueue.js';
 
 type EndpointPort = NonNullable<EndpointSubset['ports']>[number];

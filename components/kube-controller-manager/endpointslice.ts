@@ -21,7 +21,7 @@ import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { EndpointSlice, OwnerReference, Pod, Service, SliceEndpoint, SliceEndpointPort } from '../types.js';
 import { findPort, isPodReady } from './endpoints.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
-import { matchesMap } from './selector.js';
+import { matchesMap } from '../api/labels.js';
 import { WorkQueue } from '../client/workqueue.js';
 
 /** discovery.LabelServiceName. */

@@ -23,7 +23,7 @@ import { SharedInformerFactory } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
 import { BootstrapSigner, CsrApprovingController, CsrSigningController, type ClusterSigning } from './certificates.js';
-import type { CertificateSigningRequest } from '../kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../api/certificates.js';
 import type { BootstrapTokenSecret } from '../bootstrap-token.js';
 import type { WorkQueue } from '../client/workqueue.js';
 

@@ -12,7 +12,7 @@ import { isPodReady } from './endpoints.js';
 import { recordEvent } from '../client/events.js';
 import { Expectations } from './expectations.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
-import { matchesSelector } from './selector.js';
+import { matchesSelector } from '../api/labels.js';
 import { WorkQueue } from '../client/workqueue.js';
 
 /** The owner reference marked controller: true, if any. */

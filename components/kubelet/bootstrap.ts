@@ -25,7 +25,7 @@ import { createCsr, type Subject, type SubjectAltNames } from '../../pki/x509.js
 import type { Trace } from '../../sim/trace.js';
 import { CLUSTER_INFO, detachedTokenIsValid, JWS_SIGNATURE_PREFIX, parseBootstrapToken } from '../bootstrap-token.js';
 import type { Clock } from '../common.js';
-import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, type CertificateSigningRequest } from '../kube-apiserver/certificates.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, type CertificateSigningRequest } from '../api/certificates.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
 import type { Identity } from '../tls.js';
 import type { KubeObject } from '../types.js';

@@ -23,7 +23,7 @@ import { Reflector } from '../client/reflector.js';
 import { CertificateManager } from './certificate-manager.js';
 import { writeKubeletCredentials } from './bootstrap.js';
 import { writeAtomically } from '../../pki/store.js';
-import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../kube-apiserver/certificates.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../api/certificates.js';
 
 export interface KubeletOptions {
   readonly nodeName: string;
