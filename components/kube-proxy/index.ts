@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Trace } from '../../sim/trace.js';
+import type { Trace } from '../client/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
 import { KubeClient } from '../kube-client.js';
 import { Informer } from '../client/informer.js';

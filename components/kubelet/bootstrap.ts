@@ -22,7 +22,7 @@ import { derToPem, privateKeyPem } from '../../pki/issue.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { writeAtomically } from '../../pki/store.js';
 import { createCsr, type Subject, type SubjectAltNames } from '../../pki/x509.js';
-import type { Trace } from '../../sim/trace.js';
+import type { Trace } from '../client/trace.js';
 import { CLUSTER_INFO, detachedTokenIsValid, JWS_SIGNATURE_PREFIX, parseBootstrapToken } from '../bootstrap-token.js';
 import type { Clock } from '../common.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, type CertificateSigningRequest } from '../api/certificates.js';

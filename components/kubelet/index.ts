@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Trace } from '../../sim/trace.js';
+import type { Trace } from '../client/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
 import { closeServer, createTlsServer, goReason, listen, type Identity, type TlsServer } from '../tls.js';
