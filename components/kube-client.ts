@@ -5,7 +5,7 @@
  */
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { Trace } from '../sim/trace.js';
+import type { Trace } from './client/trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
 import { userAgent } from './version.js';

@@ -14,7 +14,7 @@
 import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { CertificateSigningRequest } from '../components/kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../components/api/certificates.js';
 import { ApiError, KubeClient, resourcePath } from '../components/kube-client.js';
 import { discover, JoinError, newKubeletKey, requestCertificate, tlsBootstrap, type Bootstrapped, type DiscoveredCluster } from '../components/kubelet/bootstrap.js';
 import { Kubelet } from '../components/kubelet/index.js';

@@ -9,7 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { CertificateSigningRequest } from '../components/kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../components/api/certificates.js';
 import { resourcePath } from '../components/kube-client.js';
 import { runKubectl } from '../components/kubectl/index.js';
 import type { KubeObject, Pod } from '../components/types.js';

@@ -10,7 +10,7 @@
  * first one is not dropped.
  */
 import { X509Certificate } from 'node:crypto';
-import type { CertificateSigningRequest } from '../components/kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../components/api/certificates.js';
 import { resourcePath } from '../components/kube-client.js';
 import type { KubeObject, Pod } from '../components/types.js';
 import { nodePlan } from '../pki/spec.js';

@@ -13,48 +13,13 @@
  *   removed; a certificate once set cannot be changed.
  */
 import { X509Certificate } from 'node:crypto';
-import { parseCsr, type ParsedCsr } from '../../pki/x509.js';
 import type { KubeObject } from '../types.js';
+import { KUBE_APISERVER_CLIENT_SIGNER, LEGACY_UNKNOWN_SIGNER, parseCsrRequest, pemBlock, type CertificateSigningRequest, type CsrCondition } from '../api/certificates.js';
 import { forbidden, invalid } from './errors.js';
 import type { UserInfo } from './gate.js';
 
 export const CSR_GR = { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' } as const;
 const KIND = 'CertificateSigningRequest';
-
-export const KUBE_APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
-export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
-export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
-export const LEGACY_UNKNOWN_SIGNER = 'kubernetes.io/legacy-unknown';
-
-export type CsrConditionType = 'Approved' | 'Denied' | 'Failed';
-
-export interface CsrCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastUpdateTime?: string;
-  lastTransitionTime?: string;
-}
-
-export interface CertificateSigningRequest extends KubeObject {
-  spec: {
-    /** base64 of the PEM-encoded PKCS#10 request. */
-    request: string;
-    signerName: string;
-    expirationSeconds?: number;
-    usages?: string[];
-    username?: string;
-    uid?: string;
-    groups?: string[];
-    extra?: Record<string, string[]>;
-  };
-  status?: {
-    conditions?: CsrCondition[];
-    /** base64 of the PEM certificate(s). */
-    certificate?: string;
-  };
-}
 
 /** validation.allValidUsages. */
 export const VALID_USAGES = [
@@ -65,25 +30,6 @@ export const VALID_USAGES = [
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** One PEM block of a given type from text. */
-function pemBlock(text: string): { type: string; der: Buffer } | undefined {
-  const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
-  if (!m) return undefined;
-  return { type: m[1]!, der: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64') };
-}
-
-/** certificates.ParseCSR + CheckSignature: the request of a CSR object, or the error the apiserver reports. */
-export function parseCsrRequest(requestB64: string): ParsedCsr {
-  const pem = Buffer.from(requestB64, 'base64').toString('latin1');
-  const block = pemBlock(pem);
-  if (!block || block.type !== 'CERTIFICATE REQUEST') throw new Error('PEM block type must be CERTIFICATE REQUEST');
-  try {
-    return parseCsr(block.der);
-  } catch (err) {
-    throw new Error(err instanceof Error && /signature/.test(err.message) ? 'x509: ECDSA verification failure' : 'asn1: structure error', { cause: err });
-  }
-}
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -245,12 +191,3 @@ export function csrAdmissionCheck(next: KubeObject, old: KubeObject, subresource
 /** The admission plugins' refusal. */
 export const csrAdmissionForbidden = (name: string, verb: 'approve' | 'sign', signerName: string): Error =>
   forbidden(`certificatesigningrequests.certificates.k8s.io "${name}" is forbidden: user not permitted to ${verb} requests with signerName "${signerName}"`, CSR_GR, name);
-
-/** printers.extractCSRStatus: Pending / Approved / Denied, then ,Failed and ,Issued. */
-export function csrCondition(csr: CertificateSigningRequest): string {
-  const types = new Set((csr.status?.conditions ?? []).map((c) => c.type));
-  let s = types.has('Denied') ? 'Denied' : types.has('Approved') ? 'Approved' : 'Pending';
-  if (types.has('Failed')) s += ',Failed';
-  if (csr.status?.certificate) s += ',Issued';
-  return s;
-}

@@ -5,9 +5,9 @@
  * Resources without a printer get the default table: Name and Created At.
  */
 import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../types.js';
-import { age, formatDiscoveryEndpoints, formatDiscoveryPorts, formatEndpoints, humanDuration, podStatus } from '../kubectl/printers.js';
+import { age, formatDiscoveryEndpoints, formatDiscoveryPorts, formatEndpoints, humanDuration, podStatus } from '../api/printing.js';
 import type { ResourceDef } from './registry.js';
-import { csrCondition, type CertificateSigningRequest } from './certificates.js';
+import { csrCondition, type CertificateSigningRequest } from '../api/certificates.js';
 
 interface Column {
   readonly name: string;

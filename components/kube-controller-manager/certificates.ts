@@ -23,11 +23,11 @@ import { computeDetachedSignature, JWS_SIGNATURE_PREFIX, CLUSTER_INFO, validToke
 import type { Clock } from '../common.js';
 import {
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, parseCsrRequest, type CertificateSigningRequest, type CsrCondition,
-} from '../kube-apiserver/certificates.js';
+} from '../api/certificates.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { KubeObject } from '../types.js';
-import { type Informer, keyOf, splitKey } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Lister, keyOf, splitKey } from '../client/informer.js';
+import { WorkQueue } from '../client/workqueue.js';
 
 const CSR_PATH = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
@@ -91,13 +91,13 @@ export class CsrApprovingController {
   readonly name = 'csrapproving';
   readonly queue: WorkQueue;
   private readonly client: KubeClient;
-  private readonly csrs: Informer<CertificateSigningRequest>;
+  private readonly csrs: Lister<CertificateSigningRequest>;
   private readonly logger: Logger;
   private readonly clock: Clock;
   /** What the controller concluded for each CSR it looked at (for narration and tests). */
   readonly decisions = new Map<string, ApprovalDecision>();
 
-  constructor(o: { client: KubeClient; csrs: Informer<CertificateSigningRequest>; logger: Logger; clock: Clock }) {
+  constructor(o: { client: KubeClient; csrs: Lister<CertificateSigningRequest>; logger: Logger; clock: Clock }) {
     this.client = o.client;
     this.csrs = o.csrs;
     this.logger = o.logger;
@@ -179,14 +179,14 @@ export class CsrSigningController {
   readonly name = 'csrsigning';
   readonly queue: WorkQueue;
   private readonly client: KubeClient;
-  private readonly csrs: Informer<CertificateSigningRequest>;
+  private readonly csrs: Lister<CertificateSigningRequest>;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly ca: { cert: X509Certificate; key: KeyObject; subject: Subject; keyId: Buffer };
   private readonly durationMs: number;
   private readonly backdateMs: number;
 
-  constructor(o: { client: KubeClient; csrs: Informer<CertificateSigningRequest>; logger: Logger; clock: Clock; signing: ClusterSigning }) {
+  constructor(o: { client: KubeClient; csrs: Lister<CertificateSigningRequest>; logger: Logger; clock: Clock; signing: ClusterSigning }) {
     this.client = o.client;
     this.csrs = o.csrs;
     this.logger = o.logger;
@@ -258,13 +258,13 @@ export class BootstrapSigner {
   readonly name = 'bootstrapsigner';
   readonly queue: WorkQueue;
   private readonly client: KubeClient;
-  private readonly secrets: Informer<BootstrapTokenSecret>;
-  private readonly configMaps: Informer<ConfigMap>;
+  private readonly secrets: Lister<BootstrapTokenSecret>;
+  private readonly configMaps: Lister<ConfigMap>;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(o: { client: KubeClient; secrets: Informer<BootstrapTokenSecret>; configMaps: Informer<ConfigMap>; logger: Logger; clock: Clock }) {
+  constructor(o: { client: KubeClient; secrets: Lister<BootstrapTokenSecret>; configMaps: Lister<ConfigMap>; logger: Logger; clock: Clock }) {
     this.client = o.client;
     this.secrets = o.secrets;
     this.configMaps = o.configMaps;

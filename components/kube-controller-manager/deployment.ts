@@ -7,12 +7,12 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../common.js';
-import { recordEvent } from './events.js';
+import { recordEvent } from '../client/events.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { Deployment, Pod, PodTemplate, ReplicaSet } from '../types.js';
-import { type Informer, keyOf, splitKey } from './informer.js';
+import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { controllerRef } from './replicaset.js';
-import { WorkQueue } from './workqueue.js';
+import { WorkQueue } from '../client/workqueue.js';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -189,9 +189,9 @@ export function newReplicaSetFor(d: Deployment, hash: string, replicas: number, 
 
 export interface DeploymentControllerOptions {
   readonly client: KubeClient;
-  readonly deployments: Informer<Deployment>;
-  readonly replicaSets: Informer<ReplicaSet>;
-  readonly pods: Informer<Pod>;
+  readonly deployments: Lister<Deployment>;
+  readonly replicaSets: Lister<ReplicaSet>;
+  readonly pods: Lister<Pod>;
   readonly logger: Logger;
   readonly clock: Clock;
 }

@@ -8,9 +8,9 @@
 import type { Logger } from 'pino';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '../types.js';
-import { type Informer, keyOf, splitKey } from './informer.js';
-import { matchesMap } from './selector.js';
-import { WorkQueue } from './workqueue.js';
+import { type Lister, keyOf, splitKey } from '../client/informer.js';
+import { matchesMap } from '../api/labels.js';
+import { WorkQueue } from '../client/workqueue.js';
 
 type EndpointPort = NonNullable<EndpointSubset['ports']>[number];
 
@@ -72,9 +72,9 @@ const canonical = (v: unknown): string => JSON.stringify(v, (_k, val: unknown) =
 export interface EndpointsControllerOptions {
   /** The controller's own client (its service-account token, or the controller-manager's certificate). */
   readonly client: KubeClient;
-  readonly services: Informer<Service>;
-  readonly pods: Informer<Pod>;
-  readonly endpoints: Informer<Endpoints>;
+  readonly services: Lister<Service>;
+  readonly pods: Lister<Pod>;
+  readonly endpoints: Lister<Endpoints>;
   readonly logger: Logger;
 }
 

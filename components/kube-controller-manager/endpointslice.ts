@@ -20,9 +20,9 @@ import type { Logger } from 'pino';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { EndpointSlice, OwnerReference, Pod, Service, SliceEndpoint, SliceEndpointPort } from '../types.js';
 import { findPort, isPodReady } from './endpoints.js';
-import { type Informer, keyOf, splitKey } from './informer.js';
-import { matchesMap } from './selector.js';
-import { WorkQueue } from './workqueue.js';
+import { type Lister, keyOf, splitKey } from '../client/informer.js';
+import { matchesMap } from '../api/labels.js';
+import { WorkQueue } from '../client/workqueue.js';
 
 /** discovery.LabelServiceName. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -253,9 +253,9 @@ class SliceTracker {
 export interface EndpointSliceControllerOptions {
   /** The controller's own client (its service-account token, or the controller-manager's certificate). */
   readonly client: KubeClient;
-  readonly services: Informer<Service>;
-  readonly pods: Informer<Pod>;
-  readonly endpointSlices: Informer<EndpointSlice>;
+  readonly services: Lister<Service>;
+  readonly pods: Lister<Pod>;
+  readonly endpointSlices: Lister<EndpointSlice>;
   readonly logger: Logger;
   readonly maxEndpointsPerSlice?: number;
 }

@@ -7,8 +7,8 @@
 import type { Logger } from 'pino';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { Deployment, EndpointSlice, KubeObject, OwnerReference, Pod, ReplicaSet, Service } from '../types.js';
-import { type Informer, keyOf, splitKey } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Lister, keyOf, splitKey } from '../client/informer.js';
+import { WorkQueue } from '../client/workqueue.js';
 
 const OWNER_KINDS: Readonly<Record<string, { group: string; resource: string }>> = {
   Deployment: { group: 'apps', resource: 'deployments' },
@@ -26,12 +26,12 @@ const DEPENDENT_PATHS: Readonly<Record<DependentKind, { group?: string; resource
 
 export interface GarbageCollectorOptions {
   readonly client: KubeClient;
-  readonly deployments: Informer<Deployment>;
-  readonly replicaSets: Informer<ReplicaSet>;
-  readonly pods: Informer<Pod>;
+  readonly deployments: Lister<Deployment>;
+  readonly replicaSets: Lister<ReplicaSet>;
+  readonly pods: Lister<Pod>;
   /** Services and their EndpointSlices (optional: without them, slices are not collected). */
-  readonly services?: Informer<Service>;
-  readonly endpointSlices?: Informer<EndpointSlice>;
+  readonly services?: Lister<Service>;
+  readonly endpointSlices?: Lister<EndpointSlice>;
   readonly logger: Logger;
 }
 
@@ -43,43 +43,43 @@ export class GarbageCollector {
   constructor(o: GarbageCollectorOptions) {
     this.o = o;
     this.queue = new WorkQueue({ name: this.name, logger: o.logger, handler: (k) => this.sync(k) });
-    const watchDependent = (kind: DependentKind, inf: Informer<KubeObject>): void => {
+    const watchDependent = (kind: DependentKind, inf: Lister<KubeObject>): void => {
       const check = (obj: KubeObject): void => { if (this.ownedByKnownKind(obj)) this.queue.add(`${kind}|${keyOf(obj)}`); };
       inf.addHandlers({ add: check, update: (_old, obj) => check(obj) });
     };
-    watchDependent('ReplicaSet', o.replicaSets as Informer<KubeObject>);
-    watchDependent('Pod', o.pods as Informer<KubeObject>);
+    watchDependent('ReplicaSet', o.replicaSets);
+    watchDependent('Pod', o.pods);
     // An owner going away: look at its dependents.
-    o.deployments.addHandlers({ delete: (d) => this.ownerGone(d, o.replicaSets as Informer<KubeObject>, 'ReplicaSet') });
-    o.replicaSets.addHandlers({ delete: (rs) => this.ownerGone(rs, o.pods as Informer<KubeObject>, 'Pod') });
+    o.deployments.addHandlers({ delete: (d) => this.ownerGone(d, o.replicaSets, 'ReplicaSet') });
+    o.replicaSets.addHandlers({ delete: (rs) => this.ownerGone(rs, o.pods, 'Pod') });
     if (o.services && o.endpointSlices) {
-      const slices = o.endpointSlices as Informer<KubeObject>;
+      const slices = o.endpointSlices;
       watchDependent('EndpointSlice', slices);
       o.services.addHandlers({ delete: (svc) => this.ownerGone(svc, slices, 'EndpointSlice') });
     }
   }
 
-  private dependents(kind: DependentKind): Informer<KubeObject> | undefined {
-    if (kind === 'Pod') return this.o.pods as Informer<KubeObject>;
-    if (kind === 'ReplicaSet') return this.o.replicaSets as Informer<KubeObject>;
-    return this.o.endpointSlices as Informer<KubeObject> | undefined;
+  private dependents(kind: DependentKind): Lister<KubeObject> | undefined {
+    if (kind === 'Pod') return this.o.pods;
+    if (kind === 'ReplicaSet') return this.o.replicaSets;
+    return this.o.endpointSlices;
   }
 
   private ownedByKnownKind(obj: KubeObject): boolean {
     return (obj.metadata.ownerReferences ?? []).some((r) => OWNER_KINDS[r.kind] !== undefined);
   }
 
-  private ownerGone(owner: KubeObject, dependents: Informer<KubeObject>, kind: DependentKind): void {
+  private ownerGone(owner: KubeObject, dependents: Lister<KubeObject>, kind: DependentKind): void {
     for (const d of dependents.list()) {
       if (d.metadata.namespace !== owner.metadata.namespace) continue;
       if (d.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid)) this.queue.add(`${kind}|${keyOf(d)}`);
     }
   }
 
-  private informerFor(kind: string): Informer<KubeObject> | undefined {
-    if (kind === 'Deployment') return this.o.deployments as Informer<KubeObject>;
-    if (kind === 'ReplicaSet') return this.o.replicaSets as Informer<KubeObject>;
-    if (kind === 'Service') return this.o.services as Informer<KubeObject> | undefined;
+  private informerFor(kind: string): Lister<KubeObject> | undefined {
+    if (kind === 'Deployment') return this.o.deployments;
+    if (kind === 'ReplicaSet') return this.o.replicaSets;
+    if (kind === 'Service') return this.o.services;
     return undefined;
   }
 

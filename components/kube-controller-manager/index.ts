@@ -19,13 +19,13 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { EndpointSliceController } from './endpointslice.js';
 import { GarbageCollector } from './garbage-collector.js';
-import { Informer } from './informer.js';
-import { LeaderElector } from './leader-election.js';
+import { SharedInformerFactory } from '../client/informer.js';
+import { LeaderElector } from '../client/leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
 import { BootstrapSigner, CsrApprovingController, CsrSigningController, type ClusterSigning } from './certificates.js';
-import type { CertificateSigningRequest } from '../kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../api/certificates.js';
 import type { BootstrapTokenSecret } from '../bootstrap-token.js';
-import type { WorkQueue } from './workqueue.js';
+import type { WorkQueue } from '../client/workqueue.js';
 
 export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'endpointslice' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner';
 
@@ -81,7 +81,7 @@ export class KubeControllerManager implements Component {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly clients: KubeClient[] = [];
-  private readonly informers: Informer<KubeObject>[] = [];
+  private informers: SharedInformerFactory | undefined;
   private readonly queues: WorkQueue[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private elector: LeaderElector | undefined;
@@ -203,11 +203,9 @@ export class KubeControllerManager implements Component {
       if (this.options.useServiceAccountCredentials === false) return root;
       return this.serviceAccountClient(root, SERVICE_ACCOUNTS[c]);
     };
-    const informer = <T extends KubeObject>(path: string, kind: string): Informer<T> => {
-      const inf = new Informer<T>({ client: root, path, logger: this.logger, kind });
-      this.informers.push(inf as unknown as Informer<KubeObject>);
-      return inf;
-    };
+    const factory = new SharedInformerFactory(root, this.logger);
+    this.informers = factory;
+    const informer = <T extends KubeObject>(path: string, kind: string) => factory.informerFor<T>(path, kind);
     const pods = informer<Pod>(resourcePath({ resource: 'pods' }), '*v1.Pod');
     const replicaSets = informer<ReplicaSet>(resourcePath({ group: 'apps', resource: 'replicasets' }), '*v1.ReplicaSet');
     const deployments = informer<Deployment>(resourcePath({ group: 'apps', resource: 'deployments' }), '*v1.Deployment');
@@ -244,14 +242,13 @@ export class KubeControllerManager implements Component {
       }
     }
     if (enabled.has('bootstrapsigner')) {
-      const secrets = new Informer<BootstrapTokenSecret>({ client: root, path: resourcePath({ resource: 'secrets', namespace: 'kube-system' }), fieldSelector: 'type=bootstrap.kubernetes.io/token', logger: this.logger, kind: '*v1.Secret' });
-      const configMaps = new Informer<KubeObject & { data?: Record<string, string> }>({ client: root, path: resourcePath({ resource: 'configmaps', namespace: 'kube-public' }), fieldSelector: 'metadata.name=cluster-info', logger: this.logger, kind: '*v1.ConfigMap' });
-      this.informers.push(secrets as unknown as Informer<KubeObject>, configMaps as unknown as Informer<KubeObject>);
+      const secrets = factory.informerFor<BootstrapTokenSecret>(resourcePath({ resource: 'secrets', namespace: 'kube-system' }), '*v1.Secret', { fieldSelector: 'type=bootstrap.kubernetes.io/token' });
+      const configMaps = factory.informerFor<KubeObject & { data?: Record<string, string> }>(resourcePath({ resource: 'configmaps', namespace: 'kube-public' }), '*v1.ConfigMap', { fieldSelector: 'metadata.name=cluster-info' });
       this.bootstrapSigner = new BootstrapSigner({ client: await clientFor('bootstrapsigner'), secrets, configMaps, logger: log('bootstrapsigner'), clock: this.clock });
       this.queues.push(this.bootstrapSigner.queue);
     }
     if (this.stopped) return;
-    await Promise.all(this.informers.map((i) => i.start()));
+    await factory.start();
     this.logger.info({ controllers: [...enabled] }, 'caches synced; controllers running');
   }
 
@@ -268,7 +265,7 @@ export class KubeControllerManager implements Component {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const q of this.queues) q.stop();
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.informers?.stop();
     for (const c of this.clients) c.close();
   }
 }

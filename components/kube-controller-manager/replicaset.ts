@@ -9,11 +9,11 @@ import type { Clock } from '../common.js';
 import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
 import type { OwnerReference, Pod, ReplicaSet } from '../types.js';
 import { isPodReady } from './endpoints.js';
-import { recordEvent } from './events.js';
+import { recordEvent } from '../client/events.js';
 import { Expectations } from './expectations.js';
-import { type Informer, keyOf, splitKey } from './informer.js';
-import { matchesSelector } from './selector.js';
-import { WorkQueue } from './workqueue.js';
+import { type Lister, keyOf, splitKey } from '../client/informer.js';
+import { matchesSelector } from '../api/labels.js';
+import { WorkQueue } from '../client/workqueue.js';
 
 /** The owner reference marked controller: true, if any. */
 export const controllerRef = (o: { metadata: { ownerReferences?: OwnerReference[] } }): OwnerReference | undefined =>
@@ -81,8 +81,8 @@ const BURST_REPLICAS = 500;
 
 export interface ReplicaSetControllerOptions {
   readonly client: KubeClient;
-  readonly replicaSets: Informer<ReplicaSet>;
-  readonly pods: Informer<Pod>;
+  readonly replicaSets: Lister<ReplicaSet>;
+  readonly pods: Lister<Pod>;
   readonly logger: Logger;
   readonly clock: Clock;
 }

@@ -7,10 +7,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Trace } from '../../sim/trace.js';
+import type { Trace } from '../client/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
 import { KubeClient } from '../kube-client.js';
-import { Reflector } from '../kubelet/reflector.js';
+import { Informer } from '../client/informer.js';
 import type { Identity } from '../tls.js';
 import type { EndpointSlice, KubeObject, Service } from '../types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
@@ -25,7 +25,7 @@ export interface KubeProxyOptions {
   readonly serverCa: string;
   /** --cluster-cidr (kubeadm: the pod subnet); default 10.244.0.0/16. */
   readonly clusterCIDR?: string;
-  /** Pause before retrying a failed list/watch (ms); default 500. */
+  /** The first pause before retrying a failed list/watch (ms), doubled on each further failure up to 10 s; default 200. */
   readonly retryMs?: number;
 }
 
@@ -45,22 +45,19 @@ export class KubeProxyError extends Error {
  */
 export const PROXY_LABEL_SELECTOR = '!service.kubernetes.io/headless,!service.kubernetes.io/service-proxy-name';
 
-const key = (o: KubeObject): string => `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
-
 export class KubeProxy implements Component {
   readonly name: string;
   private readonly options: KubeProxyOptions;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly trace: Trace | undefined;
-  private readonly services = new Map<string, Service>();
-  /** EndpointSlices by `ns/slice-name` (a Service may have several). */
-  private readonly endpointSlices = new Map<string, EndpointSlice>();
+  private services: Informer<Service> | undefined;
+  /** EndpointSlices (a Service may have several). */
+  private endpointSlices: Informer<EndpointSlice> | undefined;
   private readonly events = new EventEmitter();
   private client: KubeClient | undefined;
-  private reflectors: Reflector<KubeObject>[] = [];
   private text = '';
-  private synced = { services: false, endpointSlices: false };
+  private synced = false;
   private stopping: Promise<void> | undefined;
   /** Bumped each time the rendered rules change. */
   ruleVersion = 0;
@@ -81,7 +78,7 @@ export class KubeProxy implements Component {
 
   /** The service ports currently programmed, with their endpoints. */
   servicePorts(): ServicePortInfo[] {
-    return servicePorts([...this.services.values()], [...this.endpointSlices.values()]);
+    return servicePorts(this.services?.list() ?? [], this.endpointSlices?.list() ?? []);
   }
 
   /** Calls `listener(rules, version)` after every change of the rules; returns the unsubscribe function. */
@@ -120,36 +117,28 @@ export class KubeProxy implements Component {
     const o = this.options;
     this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, ...(this.trace ? { trace: this.trace } : {}) });
     const retry = o.retryMs !== undefined ? { retryMs: o.retryMs } : {};
-    const watchInto = <T extends KubeObject>(path: string, store: Map<string, T>, kind: 'services' | 'endpointSlices'): Reflector<T> => new Reflector<T>({
-      client: this.client!, path, logger: this.logger, ...retry, labelSelector: PROXY_LABEL_SELECTOR,
-      onReplace: (items) => {
-        store.clear();
-        for (const i of items) store.set(key(i), i);
-        this.synced[kind] = true;
-        this.sync();
-      },
-      onEvent: (type, obj) => {
-        if (type === 'DELETED') store.delete(key(obj));
-        else store.set(key(obj), obj);
-        this.sync();
-      },
-    });
-    const services = watchInto<Service>('/api/v1/services', this.services, 'services');
-    const slices = watchInto<EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', this.endpointSlices, 'endpointSlices');
-    this.reflectors = [services as unknown as Reflector<KubeObject>, slices as unknown as Reflector<KubeObject>];
+    const informer = <T extends KubeObject>(path: string, kind: string): Informer<T> => {
+      const inf = new Informer<T>({ client: this.client!, path, kind, logger: this.logger, ...retry, labelSelector: PROXY_LABEL_SELECTOR });
+      inf.addHandlers({ add: () => this.sync(), update: () => this.sync(), delete: () => this.sync() });
+      return inf;
+    };
+    this.services = informer<Service>('/api/v1/services', '*v1.Service');
+    this.endpointSlices = informer<EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', '*v1.EndpointSlice');
     try {
-      await Promise.all([services.start(), slices.start()]);
+      await Promise.all([this.services.start(), this.endpointSlices.start()]);
     } catch (err) {
       await this.stop();
       throw err;
     }
-    this.logger.info({ services: this.services.size, endpointSlices: this.endpointSlices.size }, 'kube-proxy synced');
+    this.synced = true;
+    this.sync();
+    this.logger.info({ services: this.services.list().length, endpointSlices: this.endpointSlices.list().length }, 'kube-proxy synced');
     return undefined;
   }
 
   /** syncProxyRules: nothing until both Services and EndpointSlices have been listed once. */
   private sync(): void {
-    if (this.stopping || !this.synced.services || !this.synced.endpointSlices) return;
+    if (this.stopping || !this.synced) return;
     const body = renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16' });
     if (body === this.text) return;
     this.text = body;
@@ -165,7 +154,7 @@ export class KubeProxy implements Component {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await Promise.all(this.reflectors.map((r) => r.stop()));
+      await Promise.all([this.services?.stop(), this.endpointSlices?.stop()]);
       this.client?.close();
       this.events.emit('stop');
       this.events.removeAllListeners();

@@ -5,9 +5,9 @@
  * that fails reports the first failing plugin's reasons; when no node fits, the reasons are counted
  * into FitError's message: `0/2 nodes are available: 2 Insufficient cpu.`
  */
-import { matchesMap } from '../kube-controller-manager/selector.js';
+import { matchesMap } from '../api/labels.js';
 import type { Node, Pod } from '../types.js';
-import { milliValue, value } from './quantity.js';
+import { milliValue, value } from '../api/quantity.js';
 
 export interface Toleration {
   key?: string;

@@ -11,9 +11,9 @@
 import type { Logger } from 'pino';
 import { type Component, type ComponentDeps, systemClock, type Clock } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
-import { recordEvent } from '../kube-controller-manager/events.js';
-import { Informer, keyOf } from '../kube-controller-manager/informer.js';
-import { LeaderElector } from '../kube-controller-manager/leader-election.js';
+import { recordEvent } from '../client/events.js';
+import { Informer, keyOf } from '../client/informer.js';
+import { LeaderElector } from '../client/leader-election.js';
 import type { Identity } from '../tls.js';
 import type { Binding, Node, Pod } from '../types.js';
 import { addUsage, emptyUsage, schedulePod, type NodeUsage } from './framework.js';

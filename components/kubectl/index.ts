@@ -14,7 +14,7 @@ import { type Clock, systemClock } from '../common.js';
 import { ApiError, KubeClient, resourcePath, withQuery } from '../kube-client.js';
 import { goReason } from '../tls.js';
 import type { KubeObject, Pod, SelfSubjectReview } from '../types.js';
-import type { Trace } from '../../sim/trace.js';
+import type { Trace } from '../client/trace.js';
 import { LAST_APPLIED, threeWayMergePatch, withLastApplied } from './apply.js';
 import { KubectlConfigError, loadKubeconfig, resolveKubeconfigPath } from './config.js';
 import { asList, printJson, printName, printTable, printYaml, RowWriter, tableCells, withKind } from './printers.js';

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Trace } from '../../sim/trace.js';
+import type { Trace } from '../client/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
 import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
 import { closeServer, createTlsServer, goReason, listen, type Identity, type TlsServer } from '../tls.js';
@@ -19,11 +19,11 @@ import type { Lease, Node, Pod, ResourceList } from '../types.js';
 import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subjectAccessReview, type KubeletAttributes } from './auth.js';
 import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
 import { formatLogs, PodIpAllocator, rfc3339, rfc3339Micro, runningPodStatus, startPod, type RunningPod } from './pod-runtime.js';
-import { Reflector } from './reflector.js';
+import { Reflector } from '../client/reflector.js';
 import { CertificateManager } from './certificate-manager.js';
 import { writeKubeletCredentials } from './bootstrap.js';
 import { writeAtomically } from '../../pki/store.js';
-import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../kube-apiserver/certificates.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../api/certificates.js';
 
 export interface KubeletOptions {
   readonly nodeName: string;
@@ -142,11 +142,13 @@ export class Kubelet implements Component {
       await this.renewLease();
       this.scheduleLease();
       this.scheduleStatus();
+      // The kubelet's pod config source (pkg/kubelet/config/apiserver.go): its own pods, into its own store.
       this.reflector = new Reflector<Pod>({
-        client: this.client, path: '/api/v1/pods', fieldSelector: `spec.nodeName=${o.nodeName}`, logger: this.logger,
-        onReplace: (pods) => this.replacePods(pods),
-        onEvent: (type, pod) => this.onPod(type, pod),
+        client: this.client, path: '/api/v1/pods', fieldSelector: `spec.nodeName=${o.nodeName}`, logger: this.logger, kind: '*v1.Pod',
         ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
+      }, {
+        replace: (pods) => this.replacePods(pods),
+        apply: (type, pod) => this.onPod(type, pod),
       });
       await this.reflector.start();
       this.logger.info({ address: this.address }, 'kubelet started');

@@ -4,7 +4,7 @@ import {
   fnv32a, newReplicaSetFor, newReplicasForRolling, podTemplateHash, resolveFenceposts, safeEncodeString, sameTemplate, scaleDownOld,
 } from '../../components/kube-controller-manager/deployment.js';
 import { podFromTemplate, podsToDelete, replicaSetStatus } from '../../components/kube-controller-manager/replicaset.js';
-import { matchesSelector, selectorString } from '../../components/kube-controller-manager/selector.js';
+import { matchesSelector, selectorString } from '../../components/api/labels.js';
 import type { Deployment, Pod, ReplicaSet, Service } from '../../components/types.js';
 
 const mkPod = (name: string, ip: string | undefined, ready: boolean, labels: Record<string, string> = { app: 'web' }, extra: Partial<Pod['status']> = {}): Pod => ({

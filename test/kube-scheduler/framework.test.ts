@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { filterNode, fitErrorMessage, leastAllocatedScore, schedulePod, emptyUsage, addUsage, type NodeUsage } from '../../components/kube-scheduler/framework.js';
-import { milliValue, parseQuantity, QuantityError, value } from '../../components/kube-scheduler/quantity.js';
+import { milliValue, parseQuantity, QuantityError, value } from '../../components/api/quantity.js';
 import type { Node, Pod } from '../../components/types.js';
 
 const node = (name: string, cpu: string, memory: string, extra: Partial<Node['spec']> & { labels?: Record<string, string>; ready?: 'True' | 'False' } = {}): Node => ({

@@ -1,7 +1,7 @@
 import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
 import { KubeScheduler, type ScheduleOutcome } from '../../components/kube-scheduler/index.js';
-import { milliValue } from '../../components/kube-scheduler/quantity.js';
+import { milliValue } from '../../components/api/quantity.js';
 import { resourcePath, type KubeClient } from '../../components/kube-client.js';
 import type { KubeEvent, Lease, Node, Pod } from '../../components/types.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { threeWayMergePatch, withLastApplied, LAST_APPLIED } from '../../components/kubectl/apply.js';
 import { errorMessage, parseArgs, parseManifests, KubectlError } from '../../components/kubectl/index.js';
-import { formatEndpoints, humanDuration, podStatus, printJson, printTable, printYaml, tabulate } from '../../components/kubectl/printers.js';
+import { formatEndpoints, humanDuration, podStatus } from '../../components/api/printing.js';
+import { printJson, printTable, printYaml, tabulate } from '../../components/kubectl/printers.js';
 import { resolveType } from '../../components/kubectl/resources.js';
 import { ApiError } from '../../components/kube-client.js';
 import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service } from '../../components/types.js';

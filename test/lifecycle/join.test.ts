@@ -8,7 +8,7 @@ import { ApiError, KubeClient, resourcePath } from '../../components/kube-client
 import { discover, JoinError, newKubeletKey, requestCertificate, tlsBootstrap, waitForCertificate } from '../../components/kubelet/bootstrap.js';
 import { certificate } from '../../components/kubectl/index.js';
 import { Kubelet } from '../../components/kubelet/index.js';
-import type { CertificateSigningRequest } from '../../components/kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../../components/api/certificates.js';
 import { nodePlan } from '../../pki/spec.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';

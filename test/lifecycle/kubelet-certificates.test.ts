@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
 import { newKubeletKey, requestCertificate } from '../../components/kubelet/bootstrap.js';
-import type { CertificateSigningRequest } from '../../components/kube-apiserver/certificates.js';
+import type { CertificateSigningRequest } from '../../components/api/certificates.js';
 import { runKubectl } from '../../components/kubectl/index.js';
 import type { Pod } from '../../components/types.js';
 import { nodePlan } from '../../pki/spec.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { authenticateBootstrapToken, bootstrapTokenSecret, validTokenSecret, type BootstrapTokenSecret } from '../../components/bootstrap-token.js';
-import { csrAdmissionCheck, csrCondition, prepareCsrCreate, prepareCsrUpdate, type CertificateSigningRequest } from '../../components/kube-apiserver/certificates.js';
+import { csrAdmissionCheck, prepareCsrCreate, prepareCsrUpdate } from '../../components/kube-apiserver/certificates.js';
+import { csrCondition, type CertificateSigningRequest } from '../../components/api/certificates.js';
 import { ApiStatusError } from '../../components/kube-apiserver/errors.js';
 import { validateKubeletClientCsr, validateKubeletServingCsr } from '../../components/kube-controller-manager/certificates.js';
 import { CertificateManager } from '../../components/kubelet/certificate-manager.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Informer } from '../../components/kube-controller-manager/informer.js';
-import { WorkQueue } from '../../components/kube-controller-manager/workqueue.js';
+import { Informer } from '../../components/client/informer.js';
+import { WorkQueue } from '../../components/client/workqueue.js';
 import type { KubeClient, ListOptions, Watch } from '../../components/kube-client.js';
 import type { KubeList, KubeObject, WatchEvent } from '../../components/types.js';
 import { silentLogger } from '../../sim/logger.js';
