@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- pki|signing|tour] [--runs N]`
+ * `npm run bench [-- pki|signing|tour|authz] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
  *
  * Every figure is a ratio against a baseline measured in the same run, interleaved with it, because
  * these machines are shared and noisy: absolute times are printed for reference only.
@@ -214,8 +214,10 @@ async function load(target: AuthzTarget, agent: https.Agent, auth: string | unde
   return { rps: ok / secs, p50: median(latencies) };
 }
 
-async function benchAuthz(runs: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/main.ts'), 'authz-server'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+async function benchAuthz(runs: number, profileDir: string | undefined): Promise<void> {
+  // --cpu-prof-dir DIR: the server process writes a V8 CPU profile there (open it in Chrome's DevTools).
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(ROOT, 'bench/main.ts'), 'authz-server'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
     const r = await lines.next();
@@ -259,12 +261,12 @@ async function benchAuthz(runs: number): Promise<void> {
   }
 }
 
-const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' } } });
+const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' } } });
 const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
   if (w === 'authz-server') await authzServer();
-  else if (w === 'authz') await benchAuthz(runs);
+  else if (w === 'authz') await benchAuthz(runs, values['cpu-prof-dir']);
   else if (w === 'pki') benchPki(runs);
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'tour') {
