@@ -3,6 +3,7 @@ import { ApiError, KubeClient, resourcePath } from '../../components/kube-client
 import type { KubeObject, PolicyRule } from '../../components/types.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { compactRules, compactString, covers, goQuote } from '../../components/kube-apiserver/auth/escalation.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const NS = 'team';
@@ -169,5 +170,27 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
     await admin.create(rbac('rolebindings', NS), binding('RoleBinding', 'crm-edit', { kind: 'ClusterRole', name: 'edit' }, [sa('crm')]));
     const err = await apiError(crm.create(rbac('clusterroles'), clusterRole('cm-getter', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }])));
     expect(err.status?.message).to.equal(`clusterroles.${RBAC} "cm-getter" is forbidden: ${held('crm')}{APIGroups:[""], Resources:["configmaps"], Verbs:["get"]}`);
+  });
+});
+
+describe('RBAC escalation helpers (Covers, CompactRules, CompactString)', () => {
+  it('covers a subresource by `*/sub`, a URL by a trailing `*`, and names only by names or none', () => {
+    expect(covers([{ apiGroups: [''], resources: ['*/status'], verbs: ['get'] }], [{ apiGroups: [''], resources: ['pods/status', 'nodes/status'], verbs: ['get'] }]).covered).to.equal(true);
+    expect(covers([{ apiGroups: [''], resources: ['*/status'], verbs: ['get'] }], [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]).covered).to.equal(false);
+    expect(covers([{ nonResourceURLs: ['/api/*'], verbs: ['get'] }], [{ nonResourceURLs: ['/api/v1'], verbs: ['get'] }]).covered).to.equal(true);
+    expect(covers([{ apiGroups: [''], resources: ['pods'], verbs: ['get'], resourceNames: ['a'] }], [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]).covered).to.equal(false);
+    expect(covers([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }], [{ apiGroups: [''], resources: ['pods'], verbs: ['get'], resourceNames: ['a'] }]).covered).to.equal(true);
+    // A servant `*` is not covered by a list of every verb: only by `*`.
+    expect(covers([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }], [{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }]).missing).to.deep.equal([{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }]);
+  });
+
+  it('compacts simple missing rules per group and resource and prints them with Go\'s %q', () => {
+    const { missing } = covers([], [{ apiGroups: ['', 'apps'], resources: ['pods'], verbs: ['get', 'list'] }, { nonResourceURLs: ['/x'], verbs: ['get'] }]);
+    expect(compactRules(missing).map(compactString)).to.deep.equal([
+      '{NonResourceURLs:["/x"], Verbs:["get"]}',
+      '{APIGroups:[""], Resources:["pods"], Verbs:["get" "list"]}',
+      '{APIGroups:["apps"], Resources:["pods"], Verbs:["get" "list"]}',
+    ]);
+    expect(goQuote('a"b\\c\n\u0001é')).to.equal('"a\\"b\\\\c\\n\\x01é"');
   });
 });
