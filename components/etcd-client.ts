@@ -13,7 +13,10 @@
  * .Else(get)`, a guarded delete `If(mod_revision(key) == N).Then(delete prev_kv).Else(get)`.
  *
  * Endpoints are tried in order: a request that fails to connect (refused, reset, TLS refused, timed
- * out) goes to the next endpoint, and the one that answered is used first from then on.
+ * out) goes to the next endpoint, and the one that answered is used first from then on. With `retry`
+ * (the apiserver sets it), a request that no endpoint took is tried again after an exponential
+ * backoff until its deadline, as clientv3's retry interceptor does: reads always, writes only when
+ * the request cannot have reached etcd (refused before it was sent), since a txn is not idempotent.
  */
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -32,6 +35,11 @@ export interface EtcdClientOptions {
   readonly trace?: Trace;
   /** Per-request timeout for unary calls (ms); default 10000. Watches have none. */
   readonly timeoutMs?: number;
+  /**
+   * Retry a request no endpoint could take, with a backoff from `initialMs` doubling to `maxMs` (10%
+   * jitter), until the call's deadline (`timeoutMs`). Absent: fail at once (after trying every endpoint).
+   */
+  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
 export type EtcdErrorCode =
@@ -109,6 +117,8 @@ export interface EtcdWatch {
 export interface ReadOptions {
   /** Read at this past revision (0: current). */
   readonly revision?: number;
+  /** This call's deadline (ms), retries included; default the client's timeoutMs. */
+  readonly timeoutMs?: number;
 }
 
 export interface ListOptions extends ReadOptions {
@@ -153,6 +163,19 @@ function decodeKv(o: unknown): EtcdKv {
 
 const headerRevision = (body: Json): number => num((body['header'] as Json | undefined)?.['revision']);
 
+/** The RPCs that change nothing, safe to send again whatever happened to the first try. */
+const READ_ONLY_RPCS = new Set(['/v3/kv/range', '/v3/maintenance/status', '/v3/lease/timetolive', '/v3/lease/leases']);
+
+/**
+ * A failure that may pass: the member is down or restarting (refused, reset, timed out). Not a TLS
+ * refusal or an untrusted certificate: trying those again cannot help.
+ */
+function isTransient(e: unknown): boolean {
+  const code = ((e as { cause?: NodeJS.ErrnoException }).cause)?.code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(code)
+    || /socket hang up/.test(String((e as { cause?: Error }).cause?.message));
+}
+
 /** Errors where the request never reached a member: try the next endpoint. */
 function isConnectionError(e: unknown): boolean {
   return e instanceof EtcdError && e.code === 'UNAVAILABLE';
@@ -167,12 +190,16 @@ export class EtcdClient {
   /** Index of the endpoint that last answered. */
   private current = 0;
   private closed = false;
+  private readonly retry: { readonly initialMs: number; readonly maxMs: number } | undefined;
+  /** Wakes the backoff sleeps (close()). */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(options: EtcdClientOptions) {
     if (options.endpoints.length === 0) throw new Error('etcd client: no endpoints');
     this.name = options.name ?? 'kube-apiserver';
     this.endpoints = options.endpoints.map((e) => new URL(e));
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retry = options.retry ? { initialMs: options.retry.initialMs ?? 25, maxMs: options.retry.maxMs ?? 1000 } : undefined;
     this.agent = createTlsAgent({ name: this.name, target: 'etcd', identity: options.identity, serverCa: options.ca }, options.trace);
   }
 
@@ -185,7 +212,7 @@ export class EtcdClient {
 
   /** One key, and the revision the read was served at. */
   async get(key: string, options: ReadOptions = {}): Promise<{ kv: EtcdKv | undefined; revision: number }> {
-    const r = await this.call('kv/range', { key: b64(key), ...(options.revision ? { revision: String(options.revision) } : {}) });
+    const r = await this.request('POST', '/v3/kv/range', { key: b64(key), ...(options.revision ? { revision: String(options.revision) } : {}) }, options.timeoutMs);
     const kvs = Array.isArray(r['kvs']) ? r['kvs'] : [];
     return { kv: kvs.length > 0 ? decodeKv(kvs[0]) : undefined, revision: headerRevision(r) };
   }
@@ -389,6 +416,7 @@ export class EtcdClient {
   /** Stops every watch and closes every connection. */
   close(): void {
     this.closed = true;
+    for (const wake of [...this.sleepers]) wake();
     for (const stop of [...this.watches]) stop();
     this.agent.destroy();
   }
@@ -400,26 +428,41 @@ export class EtcdClient {
     return this.request('POST', `/v3/${rpc}`, body);
   }
 
-  private async request(method: string, path: string, body?: Json): Promise<Json> {
-    if (this.closed) throw new EtcdError('UNAVAILABLE', 'etcd client: closed');
+  private async request(method: string, path: string, body?: Json, timeoutMs = this.timeoutMs): Promise<Json> {
+    const deadline = Date.now() + timeoutMs;
+    const readOnly = method === 'GET' || READ_ONLY_RPCS.has(path);
     let last: unknown;
-    for (let n = 0; n < this.endpoints.length; n++) {
-      const index = (this.current + n) % this.endpoints.length;
-      try {
-        const r = await this.once(this.endpoints[index]!, method, path, body);
-        this.current = index;
-        return r;
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        last = e;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new EtcdError('UNAVAILABLE', 'etcd client: closed');
+      let retryable = true;
+      for (let n = 0; n < this.endpoints.length; n++) {
+        const index = (this.current + n) % this.endpoints.length;
+        try {
+          const r = await this.once(this.endpoints[index]!, method, path, body, Math.max(1, deadline - Date.now()));
+          this.current = index;
+          return r;
+        } catch (e) {
+          if (!isConnectionError(e)) throw e;
+          last = e;
+          if (!readOnly && (e as EtcdError & { sent?: boolean }).sent) retryable = false;
+          if (!isTransient(e)) retryable = false;
+        }
       }
+      const wait = this.retry ? Math.min(this.retry.maxMs, this.retry.initialMs * 2 ** attempt) * (0.9 + Math.random() * 0.2) : 0;
+      if (!this.retry || !retryable || Date.now() + wait >= deadline) break;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => { clearTimeout(timer); this.sleepers.delete(wake); resolve(); };
+        const timer = setTimeout(wake, wait);
+        this.sleepers.add(wake);
+      });
     }
     throw last instanceof EtcdError ? last : new EtcdError('UNAVAILABLE', String(last));
   }
 
-  private once(url: URL, method: string, path: string, body?: Json): Promise<Json> {
+  private once(url: URL, method: string, path: string, body: Json | undefined, timeoutMs: number): Promise<Json> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
+      let sent = false;
       const req = https.request({
         host: hostOf(url), port: url.port || 2379, method, path, agent: this.agent,
         headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
@@ -432,10 +475,11 @@ export class EtcdClient {
           } catch {
             reject(new EtcdError('BAD_RESPONSE', `etcd ${url.origin}${path}: not JSON: ${text.slice(0, 200)}`, { httpStatus: status }));
           }
-        }, (e: unknown) => reject(unavailable(url, e)));
+        }, (e: unknown) => reject(Object.assign(unavailable(url, e), { sent: true })));
       });
-      req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error(`no answer in ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (e) => reject(unavailable(url, e)));
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('finish', () => { sent = true; });
+      req.on('error', (e) => reject(Object.assign(unavailable(url, e), { sent })));
       req.end(payload);
     });
   }

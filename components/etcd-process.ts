@@ -12,13 +12,22 @@
  *        --peer-cert-file etcd/peer.crt --peer-key-file etcd/peer.key --peer-client-cert-auth
  *        --peer-trusted-ca-file etcd/ca.crt --snapshot-count 10000 --logger zap --log-outputs stderr
  *
+ * The TLS files are the PKI directory's own (`tlsFiles`: kubeadm's /etc/kubernetes/pki/etcd/*) when the
+ * caller has them on disk; otherwise copies are written into a private temporary folder (mkdtemp, 0700,
+ * each file created exclusively) that is removed on stop, with the data folder when that is temporary too.
+ *
+ * An etcd that exits while it should be running is started again after a backoff, as the kubelet
+ * restarts a crashed static pod (there 10 s doubling to 5 min; here `restart.initialMs`, default 0.5 s,
+ * doubling to `restart.maxMs`, default 5 min, reset once a restarted etcd has stayed up 10 minutes),
+ * on the same ports and data folder, so it comes back with its data.
+ *
  * `start()` resolves with the client address once `GET /health` over mutual TLS (with
  * etcd/healthcheck-client, as kubeadm's liveness probe and etcdctl do) answers `"health":"true"`,
  * which for a member of a cluster means a leader was elected. etcd logs each refused handshake
  * (`rejected connection`); those lines become tls-server events in the trace, with etcd's own reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { constants, existsSync, promises as fs } from 'node:fs';
 import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -57,11 +66,19 @@ export interface EtcdProcessOptions {
   /** --initial-cluster-token; default `etcd-cluster`. */
   readonly clusterToken?: string;
   /**
-   * Where the member keeps its data. Given: kept across stop/start (a restart). Absent: a temporary
-   * folder removed on stop. The TLS files etcd reads are written beside it, in `<dataDir>.pki/`
-   * (keys 0600), and removed on stop.
+   * Where the member keeps its data (--data-dir). Given: kept across stop/start (a restart). Absent: a
+   * temporary folder removed on stop.
    */
   readonly dataDir?: string;
+  /**
+   * The PEM files etcd reads, as they already are on disk (the PKI directory's etcd/server.crt, ...),
+   * matching `identity`, `peerIdentity` and `trustedCa`. Absent: private temporary copies, removed on stop.
+   */
+  readonly tlsFiles?: {
+    readonly certFile: string; readonly keyFile: string; readonly peerCertFile: string; readonly peerKeyFile: string; readonly trustedCaFile: string;
+  };
+  /** Restart after an unexpected exit, with this backoff (ms); `false`: leave it down. */
+  readonly restart?: { readonly initialMs?: number; readonly maxMs?: number } | false;
   /** The binary; default `etcd` on PATH. */
   readonly binary?: string;
   /** How long to wait for /health (ms); default 30000. */
@@ -143,6 +160,13 @@ export class EtcdProcess implements Component {
   private tempDir: string | undefined;
   private stopping: Promise<void> | undefined;
   private readonly tail: string[] = [];
+  /** The command line, fixed at the first start so a restart is the same member. */
+  private command: { binary: string; args: string[]; clientUrl: string; peerUrl: string } | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 0;
+  private upSince = 0;
+  /** Restarts after an unexpected exit (for tests and the log). */
+  restarts = 0;
 
   constructor(options: EtcdProcessOptions) {
     this.options = options;
@@ -192,42 +216,80 @@ export class EtcdProcess implements Component {
         throw new EtcdProcessError('EADDRINUSE', `${this.name}: the ${what} port ${o.host}:${port} is already in use`);
       }
     }
-    const dataDir = o.dataDir ?? (this.tempDir = await fs.mkdtemp(path.join(os.tmpdir(), `etcd-${this.name}-`)));
-    const pkiDir = path.join(dataDir, '..', `${path.basename(dataDir)}.pki`);
-    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await fs.mkdir(pkiDir, { recursive: true, mode: 0o700 });
-    const file = async (name: string, pem: string, mode: number): Promise<string> => {
-      const p = path.join(pkiDir, name);
-      await fs.writeFile(p, pem, { mode });
-      await fs.chmod(p, mode);
-      return p;
-    };
-    const [certFile, keyFile, peerCertFile, peerKeyFile, caFile] = await Promise.all([
-      file('server.crt', o.identity.cert, 0o644), file('server.key', o.identity.key, 0o600),
-      file('peer.crt', o.peerIdentity.cert, 0o644), file('peer.key', o.peerIdentity.key, 0o600),
-      file('ca.crt', o.trustedCa, 0o644),
-    ]);
+    this.command = { binary: found, args: await this.arguments(clientPort, peerPort), clientUrl: `https://${o.host}:${clientPort}`, peerUrl: `https://${o.host}:${peerPort}` };
+    try {
+      await this.spawnHealthy();
+    } catch (err) {
+      await this.removeTemp();
+      throw err;
+    }
+    this.addr = { address: o.host, family: 'IPv4', port: clientPort };
+    this.peerAddr = { address: o.host, family: 'IPv4', port: peerPort };
+    this.logger.info({ address: this.command.clientUrl, peer: this.command.peerUrl, pid: this.child?.pid }, 'etcd is healthy');
+    return this.addr;
+  }
+
+  /** etcd's flags, with its data folder and TLS files (made here when temporary). */
+  private async arguments(clientPort: number, peerPort: number): Promise<string[]> {
+    const o = this.options;
+    let dataDir = o.dataDir;
+    let files = o.tlsFiles;
+    if (!dataDir || !files) {
+      // mkdtemp makes a fresh 0700 folder with an unguessable name; nothing in it can be planted before.
+      this.tempDir ??= await fs.mkdtemp(path.join(os.tmpdir(), `etcd-${this.name}-`));
+    }
+    if (dataDir) await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    else {
+      dataDir = path.join(this.tempDir!, 'data');
+      await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    }
+    if (!files) {
+      const pkiDir = path.join(this.tempDir!, 'pki');
+      await fs.mkdir(pkiDir, { recursive: true, mode: 0o700 });
+      const file = async (name: string, pem: string, mode: number): Promise<string> => {
+        const p = path.join(pkiDir, name);
+        await fs.rm(p, { force: true });
+        await fs.writeFile(p, pem, { mode, flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW });
+        return p;
+      };
+      const [certFile, keyFile, peerCertFile, peerKeyFile, trustedCaFile] = await Promise.all([
+        file('server.crt', o.identity.cert, 0o644), file('server.key', o.identity.key, 0o600),
+        file('peer.crt', o.peerIdentity.cert, 0o644), file('peer.key', o.peerIdentity.key, 0o600),
+        file('ca.crt', o.trustedCa, 0o644),
+      ]);
+      files = { certFile, keyFile, peerCertFile, peerKeyFile, trustedCaFile };
+    }
     const clientUrl = `https://${o.host}:${clientPort}`;
     const peerUrl = `https://${o.host}:${peerPort}`;
     const members = o.initialCluster ?? [{ name: this.name, peerUrl }];
-    const args = [
+    return [
       '--name', this.name, '--data-dir', dataDir,
       '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
       '--initial-cluster', members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
       '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? 'etcd-cluster',
-      '--cert-file', certFile, '--key-file', keyFile, '--client-cert-auth', '--trusted-ca-file', caFile,
-      '--peer-cert-file', peerCertFile, '--peer-key-file', peerKeyFile, '--peer-client-cert-auth', '--peer-trusted-ca-file', caFile,
+      '--cert-file', files.certFile, '--key-file', files.keyFile, '--client-cert-auth', '--trusted-ca-file', files.trustedCaFile,
+      '--peer-cert-file', files.peerCertFile, '--peer-key-file', files.peerKeyFile, '--peer-client-cert-auth', '--peer-trusted-ca-file', files.trustedCaFile,
       '--snapshot-count', '10000', '--logger', 'zap', '--log-outputs', 'stderr',
     ];
+  }
+
+  /** Spawns etcd with the fixed command line and waits for /health; on failure the process is gone. */
+  private async spawnHealthy(): Promise<void> {
+    const o = this.options;
+    const { binary, args, clientUrl } = this.command!;
     this.tail.length = 0;
-    const child = spawn(found, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    let healthy = false;
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code) => resolve(code));
+      child.once('exit', (code, signal) => {
+        resolve(code);
+        if (healthy && this.child === child && !this.stopping) this.onUnexpectedExit(code, signal);
+      });
       child.once('error', (err) => { this.tail.push(String(err)); resolve(null); });
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => this.onLog(line, `${o.host}:${clientPort}`));
+    createInterface({ input: child.stderr! }).on('line', (line) => this.onLog(line, new URL(clientUrl).host));
     this.logger.info({ args: args.filter((a) => !a.endsWith('.key')) }, 'spawned etcd');
     try {
       await this.waitHealthy(clientUrl, o.startTimeoutMs ?? 30_000);
@@ -235,10 +297,35 @@ export class EtcdProcess implements Component {
       await this.kill();
       throw err;
     }
-    this.addr = { address: o.host, family: 'IPv4', port: clientPort };
-    this.peerAddr = { address: o.host, family: 'IPv4', port: peerPort };
-    this.logger.info({ address: clientUrl, peer: peerUrl, pid: child.pid }, 'etcd is healthy');
-    return this.addr;
+    healthy = true;
+    this.upSince = Date.now();
+  }
+
+  /** As the kubelet does for a static pod that died: log it, wait the backoff, start it again. */
+  private onUnexpectedExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const policy = this.options.restart ?? {};
+    if (policy === false) {
+      this.logger.error({ code, signal, tail: this.tail.slice(-3) }, 'etcd exited; not restarting it');
+      return;
+    }
+    const initial = policy.initialMs ?? 500;
+    const max = policy.maxMs ?? 300_000;
+    if (Date.now() - this.upSince >= 600_000) this.backoffMs = 0;
+    this.backoffMs = this.backoffMs === 0 ? initial : Math.min(max, this.backoffMs * 2);
+    this.logger.warn({ code, signal, backoffMs: this.backoffMs, tail: this.tail.slice(-3) }, 'etcd exited unexpectedly; restarting it after the backoff');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.restarts++;
+      this.spawnHealthy().then(
+        () => this.logger.warn({ pid: this.child?.pid, restarts: this.restarts }, 'etcd restarted and healthy'),
+        (err: unknown) => {
+          if (this.stopping) return;
+          this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'etcd restart failed');
+          this.onUnexpectedExit(null, null);
+        },
+      );
+    }, this.backoffMs);
   }
 
   private onLog(line: string, local: string): void {
@@ -306,22 +393,24 @@ export class EtcdProcess implements Component {
     clearTimeout(timer);
   }
 
-  /** SIGTERM, then waits for the exit (SIGKILL after 10 s); removes a temporary data folder. Safe to call twice. */
+  /** SIGTERM, then waits for the exit (SIGKILL after 10 s); removes the temporary folder (data and TLS copies). Safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
       await this.kill();
       this.child = undefined;
       this.addr = undefined;
       this.peerAddr = undefined;
-      if (this.tempDir) {
-        await fs.rm(this.tempDir, { recursive: true, force: true });
-        await fs.rm(`${this.tempDir}.pki`, { recursive: true, force: true });
-        this.tempDir = undefined;
-      } else if (this.options.dataDir) {
-        await fs.rm(path.join(this.options.dataDir, '..', `${path.basename(this.options.dataDir)}.pki`), { recursive: true, force: true });
-      }
+      await this.removeTemp();
       this.logger.info('stopped');
     })();
     return this.stopping;
+  }
+
+  private async removeTemp(): Promise<void> {
+    if (!this.tempDir) return;
+    await fs.rm(this.tempDir, { recursive: true, force: true });
+    this.tempDir = undefined;
   }
 }

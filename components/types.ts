@@ -255,8 +255,8 @@ export interface Status {
   metadata: Record<string, never>;
   status: 'Success' | 'Failure';
   message: string;
-  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | '';
-  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[] };
+  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | 'Timeout' | 'RequestEntityTooLarge' | '';
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[]; retryAfterSeconds?: number };
   code: number;
 }
 

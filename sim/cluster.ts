@@ -6,6 +6,7 @@
  * stopped again and the error names the component.
  */
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { caPem, credential, kubeletClientName, kubeletServingName, type Pki } from '../pki/store.js';
 import type { Component } from '../components/common.js';
@@ -57,6 +58,14 @@ export interface ClusterOptions {
    * from etcd/ca). The apiserver talks to each the same way, over the v3 JSON gateway.
    */
   readonly etcd?: EtcdChoice;
+  /**
+   * The cluster directory, when the cluster's state is to survive a restart (`npm run cluster`): etcd
+   * keeps its data in DIR/etcd (the embedded one its write-ahead log and snapshot, a real one its
+   * --data-dir), and a real etcd reads its certificates from DIR/pki/etcd as kubeadm's static pod does.
+   * Absent (scenarios, tests, --ephemeral): the embedded etcd is in memory only, a real one uses a
+   * temporary folder removed on stop.
+   */
+  readonly stateDir?: string;
 }
 
 export type EtcdChoice =
@@ -146,14 +155,23 @@ export class Cluster {
         if (choice.endpoints.length === 0) throw new Error('etcd: no external endpoints given');
         etcdEndpoints = choice.endpoints;
       } else {
+        const stateDir = this.options.stateDir;
+        const dataDir = choice.kind === 'process' && choice.dataDir ? choice.dataDir : stateDir ? path.join(stateDir, 'etcd') : undefined;
+        const etcdPki = stateDir ? path.join(stateDir, 'pki', 'etcd') : undefined;
         const etcd = running?.etcd ? { component: running.etcd, address: running.etcd.address! } : choice.kind === 'process'
           ? await this.startOn((port) => new EtcdProcess({
             host: plan.advertiseAddress, clientPort: port, peerPort: 0, identity: identityOf(pki, 'etcd/server'),
             peerIdentity: identityOf(pki, 'etcd/peer'), trustedCa: etcdCa, healthcheckIdentity: identityOf(pki, 'etcd/healthcheck-client'),
-            ...(choice.binary ? { binary: choice.binary } : {}), ...(choice.dataDir ? { dataDir: choice.dataDir } : {}), logger, trace,
+            ...(choice.binary ? { binary: choice.binary } : {}), ...(dataDir ? { dataDir } : {}), logger, trace,
+            ...(etcdPki ? {
+              tlsFiles: {
+                certFile: path.join(etcdPki, 'server.crt'), keyFile: path.join(etcdPki, 'server.key'), peerCertFile: path.join(etcdPki, 'peer.crt'),
+                peerKeyFile: path.join(etcdPki, 'peer.key'), trustedCaFile: path.join(etcdPki, 'ca.crt'),
+              },
+            } : {}),
           }), 2379)
           : await this.startOn((port) => new Etcd({
-            host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace,
+            host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace, ...(dataDir ? { dataDir } : {}),
           }), 2379);
         this.etcd = etcd.component;
         etcdEndpoints = [`https://${plan.advertiseAddress}:${etcd.address.port}`];

@@ -6,8 +6,10 @@
  *       --format json prints what a scenario reports (the trust matrix of `matrix`) as JSON on stdout,
  *       the narration going to stderr; --json (NDJSON trace events) is unchanged. `matrix --pki-dir DIR` on a
  *       directory without plan.json (a kubeadm /etc/kubernetes, an openssl-made set) reads it read-only by role.
- *   npm run cluster [-- --pki-dir DIR] [--nodes N]
- *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json.
+ *   npm run cluster [-- --pki-dir DIR] [--nodes N] [--ephemeral]
+ *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json. etcd's data lives in
+ *       DIR/etcd and the next run starts where this one stopped; --ephemeral keeps it in memory (a real etcd:
+ *       a temporary folder removed on stop). Scenarios are always ephemeral.
  *   Both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
  *   certificates) or --etcd-endpoints URL,... (an etcd the user runs, trusting the generated etcd CA).
  *
@@ -23,6 +25,7 @@ import { pkiFromDirectory } from '../pki/import.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, initPki, type Pki } from '../pki/store.js';
 import { SCENARIOS } from '../scenarios/index.js';
+import { Etcd } from '../components/etcd/index.js';
 import { Cluster, type EtcdChoice } from './cluster.js';
 import { createLogger, REDACT } from './logger.js';
 import { runScenario } from './scenario.js';
@@ -33,7 +36,7 @@ export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--etcd embedded|real] [--etcd-endpoints URL,...]
-  npm run cluster [-- --pki-dir DIR] [--nodes N] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
 
 class UsageError extends Error {}
 
@@ -130,7 +133,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
 }
 
 async function clusterCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
+  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
   const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
@@ -139,8 +142,14 @@ async function clusterCommand(args: string[]): Promise<number> {
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   const pki = await obtainPki(dir, nodes, say);
   const { Trace } = await import('./trace.js');
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd });
+  const persistent = values.ephemeral !== true && etcd.kind !== 'external';
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, ...(persistent ? { stateDir: dir } : {}) });
   await cluster.start();
+  if (persistent) {
+    const recovered = cluster.etcd instanceof Etcd ? cluster.etcd.recovery : undefined;
+    const at = recovered ? (recovered.revision > 1 ? `, resumed at revision ${recovered.revision}` : ', new') : '';
+    say(`etcd data: ${path.join(dir, 'etcd')} (kept across restarts${at}; --ephemeral for none)`);
+  }
   const ep = cluster.endpoints;
   // The kubeconfigs name https://<advertise>:6443; if 6443 was taken, write copies that name the real port.
   let admin = path.join(dir, 'admin.conf');

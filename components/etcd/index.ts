@@ -15,8 +15,10 @@ import { systemClock, type Component, type ComponentDeps } from '../common.js';
 import { closeServer, createTlsServer, listen, type Identity, type TlsServer } from '../tls.js';
 import { Gateway } from './server.js';
 import { MvccStore } from './store.js';
+import { Wal, type Recovery } from './wal.js';
 
 export { MvccStore, StoreError, GrpcCode, type KeyValue, type MvccEvent } from './store.js';
+export { WalError, type Recovery } from './wal.js';
 export { httpStatusFromCode } from './server.js';
 
 export interface EtcdOptions extends ComponentDeps {
@@ -34,6 +36,15 @@ export interface EtcdOptions extends ComponentDeps {
   readonly version?: string;
   /** How often leases are checked for expiry (ms); default 500. */
   readonly leaseCheckIntervalMs?: number;
+  /** --max-txn-ops; default 128. */
+  readonly maxTxnOps?: number;
+  /**
+   * etcd's --data-dir: the write-ahead log and snapshots (wal.ts). Given, `start()` recovers what is
+   * there and every write is fsynced before it is acknowledged. Absent: in memory only (tests, scenarios).
+   */
+  readonly dataDir?: string;
+  /** Records between snapshots (--snapshot-count); default 10000. */
+  readonly snapshotCount?: number;
 }
 
 /** A 64-bit ID from a seed, as decimal-able bigint (etcd's member and cluster IDs are uint64). */
@@ -51,8 +62,13 @@ export class Etcd implements Component {
   private gateway: Gateway | undefined;
   private timer: NodeJS.Timeout | undefined;
   private addr: AddressInfo | undefined;
+  private lastPort: number | undefined;
   private stopping: Promise<void> | undefined;
   private untrace: (() => void) | undefined;
+  private wal: Wal | undefined;
+  private recovered = false;
+  /** What the first start recovered from `dataDir`. */
+  recovery: Recovery | undefined;
 
   constructor(options: EtcdOptions) {
     this.options = options;
@@ -77,13 +93,28 @@ export class Etcd implements Component {
   async start(): Promise<AddressInfo> {
     if (this.addr) return this.addr;
     this.stopping = undefined;
-    const { host, port } = this.options;
+    const { host } = this.options;
+    // A restarted member comes back on the address it had (as a static pod with hostNetwork does).
+    const port = this.lastPort ?? this.options.port;
     const version = this.options.version ?? '3.4.23';
+    if (this.options.dataDir) {
+      const { wal, recovery } = await Wal.open(this.options.dataDir, this.store, {
+        logger: this.logger, recover: !this.recovered, ...(this.options.snapshotCount ? { snapshotCount: this.options.snapshotCount } : {}),
+      });
+      this.wal = wal;
+      if (!this.recovered) {
+        this.recovered = true;
+        this.recovery = recovery;
+        this.logger.info({ dataDir: this.options.dataDir, revision: recovery.revision, snapshot: recovery.snapshot, records: recovery.records }, 'recovered store');
+      }
+    }
     const memberId = id64(`${this.name}|https://${host}:2380`);
     const gateway = new Gateway(this.store, {
       name: this.name, version, logger: this.logger,
       ids: { clusterId: id64(`etcd-cluster|${memberId}`), memberId, raftTerm: 2n },
       ...(this.options.trace ? { trace: this.options.trace } : {}),
+      ...(this.options.maxTxnOps !== undefined ? { maxTxnOps: this.options.maxTxnOps } : {}),
+      ...(this.wal ? { durable: this.wal.durable.bind(this.wal) } : {}),
     });
     const server = createTlsServer({
       name: this.name, identity: this.options.identity, clientCa: this.options.trustedCa, mode: 'require',
@@ -97,7 +128,14 @@ export class Etcd implements Component {
     });
     this.server = server;
     this.gateway = gateway;
-    this.addr = await listen(server, host, port, this.name);
+    try {
+      this.addr = await listen(server, host, port, this.name);
+    } catch (err) {
+      await this.wal?.close();
+      this.wal = undefined;
+      throw err;
+    }
+    this.lastPort = this.addr.port;
     this.timer = setInterval(() => {
       const n = this.store.expireLeases();
       if (n > 0) this.logger.debug({ expired: n }, 'leases expired');
@@ -128,6 +166,8 @@ export class Etcd implements Component {
       this.store.cancelAllWatches();
       if (this.server) await closeServer(this.server);
       this.server = undefined;
+      await this.wal?.close();
+      this.wal = undefined;
       this.addr = undefined;
       this.logger.info('stopped');
     })();

@@ -29,7 +29,18 @@ export interface GatewayOptions {
   readonly trace?: Trace;
   /** etcd's minimum lease TTL (seconds): 2 with the default heartbeat and election ticks. */
   readonly minLeaseTtl?: number;
+  /** --max-txn-ops: the most compares, or ops in one branch, a txn may hold; default 128 (etcd's). */
+  readonly maxTxnOps?: number;
+  /**
+   * Resolves once every change made so far is on disk (the write-ahead log's fsync). Given, no
+   * answer and no watch event leaves before the changes it reflects are durable, as etcd applies
+   * (and so answers and notifies) only entries its WAL has synced. Absent: in memory only.
+   */
+  readonly durable?: () => Promise<void>;
 }
+
+/** etcd's --max-txn-ops default. */
+export const DEFAULT_MAX_TXN_OPS = 128;
 
 /** etcd's --max-request-bytes default (1.5 MiB) plus gRPC's overhead allowance. */
 const MAX_BODY = 1.5 * 1024 * 1024 + 512 * 1024;
@@ -122,7 +133,9 @@ export class Gateway {
         this.fail(call, e);
         return;
       }
-      this.finish(call, 200, JSON.stringify(body));
+      const durable = this.options.durable;
+      if (!durable) { this.finish(call, 200, JSON.stringify(body)); return; }
+      durable().then(() => this.finish(call, 200, JSON.stringify(body)), (e: unknown) => this.fail(call, e));
     }, (e: unknown) => this.fail(call, e instanceof RequestTooLarge ? new WireError('etcdserver: request is too large') : e));
   };
 
@@ -166,6 +179,8 @@ export class Gateway {
         const compare = listField(body, 'compare').map(compareRequest);
         const success = listField(body, 'success').map(requestOp);
         const failure = listField(body, 'failure').map(requestOp);
+        // v3rpc checkTxnRequest, before the request reaches the applier.
+        if (Math.max(compare.length, success.length, failure.length) > (this.options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS)) throw new StoreError('TOO_MANY_OPS');
         const first = compare[0] ?? success[0] ?? failure[0];
         if (first) call.resource = describeKey(first.key, 'rangeEnd' in first ? first.rangeEnd : Buffer.alloc(0));
         const r = s.txn(compare, success, failure);
@@ -223,7 +238,7 @@ export class Gateway {
     let nextId = 0;
     let started = false;
     let closed = false;
-    const send = (result: Json): void => {
+    const write = (result: Json): void => {
       if (closed) return;
       if (!started) {
         started = true;
@@ -232,6 +247,12 @@ export class Gateway {
       }
       res.write(`${JSON.stringify({ result })}\n`);
     };
+    // With a WAL, each message waits for the changes before it to be durable, in order.
+    const durable = this.options.durable;
+    let queue = Promise.resolve();
+    const send = durable ? (result: Json): void => {
+      queue = queue.then(durable).then(() => write(result), () => endStream());
+    } : write;
     const close = (): void => {
       if (closed) return;
       closed = true;

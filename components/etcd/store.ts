@@ -16,7 +16,9 @@
  * - Leases: keys attached to a lease are deleted, in one revision, when it is revoked or expires.
  *
  * Keys are handled internally as latin1 strings (one char per byte) so that JavaScript's string order
- * is etcd's byte order. No I/O and no timers here: the component drives lease expiry.
+ * is etcd's byte order. No I/O and no timers here: the component drives lease expiry, and persistence
+ * (wal.ts) is a `journal` that sees every change as a record (`JournalRecord`) in the order it
+ * happened; `exportState`/`importState` and `replay` are what a snapshot and a recovery need.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -33,6 +35,7 @@ export type StoreErrorCode =
   | 'FUTURE_REVISION' // the revision asked for is above the current one
   | 'EMPTY_KEY' // a request without a key
   | 'DUPLICATE_KEY' // a txn that writes one key twice
+  | 'TOO_MANY_OPS' // a txn with more compares or ops in a branch than --max-txn-ops
   | 'LEASE_NOT_FOUND'
   | 'LEASE_EXISTS'
   | 'LEASE_TTL_TOO_LARGE';
@@ -43,6 +46,7 @@ const STORE_ERRORS: Record<StoreErrorCode, { message: string; grpc: GrpcCodeValu
   FUTURE_REVISION: { message: 'etcdserver: mvcc: required revision is a future revision', grpc: GrpcCode.OutOfRange },
   EMPTY_KEY: { message: 'etcdserver: key is not provided', grpc: GrpcCode.InvalidArgument },
   DUPLICATE_KEY: { message: 'etcdserver: duplicate key given in txn request', grpc: GrpcCode.InvalidArgument },
+  TOO_MANY_OPS: { message: 'etcdserver: too many operations in txn request', grpc: GrpcCode.InvalidArgument },
   LEASE_NOT_FOUND: { message: 'etcdserver: requested lease not found', grpc: GrpcCode.NotFound },
   LEASE_EXISTS: { message: 'etcdserver: lease already exists', grpc: GrpcCode.FailedPrecondition },
   LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: GrpcCode.OutOfRange },
@@ -200,6 +204,25 @@ function inRange(k: string, r: KeyRange): boolean {
   return k >= r.key && k < r.end;
 }
 
+/**
+ * One change, as the journal (the write-ahead log) records it. Values and lease IDs as strings so a
+ * record is plain JSON: `k` a key (latin1), `v` a value (base64), `l` a lease ID (decimal, absent: none).
+ */
+export type JournalRecord =
+  | { readonly t: 'w'; readonly rev: number; readonly ops: ReadonlyArray<{ readonly k: string; readonly v?: string; readonly l?: string }> }
+  | { readonly t: 'c'; readonly rev: number }
+  | { readonly t: 'g'; readonly id: string; readonly ttl: number }
+  | { readonly t: 'r'; readonly id: string };
+
+/** The whole store as plain JSON: what a snapshot holds. */
+export interface StoreState {
+  readonly rev: number;
+  readonly compactRev: number;
+  /** Per key (latin1), its history: [rev, null] a deletion, [rev, createRevision, version, value base64, lease]. */
+  readonly keys: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, null] | readonly [number, number, number, string, string]>]>;
+  readonly leases: ReadonlyArray<readonly [string, number]>;
+}
+
 /** The store. Synchronous: every method is one atomic step. */
 export class MvccStore {
   private rev = 1;
@@ -212,6 +235,8 @@ export class MvccStore {
   private readonly watchers = new Set<Watcher>();
   private readonly leases = new Map<bigint, Lease>();
   private readonly now: () => number;
+  /** Sees every change once it is made (the write-ahead log); undefined: in memory only. */
+  journal: ((record: JournalRecord) => void) | undefined;
 
   constructor(options: { now?: () => number } = {}) {
     this.now = options.now ?? Date.now;
@@ -306,6 +331,7 @@ export class MvccStore {
     let drop = 0;
     while (drop < this.history.length && this.history[drop]!.revision < revision) drop++;
     this.history.splice(0, drop);
+    this.journal?.({ t: 'c', rev: revision });
     return { revision: this.rev };
   }
 
@@ -359,6 +385,7 @@ export class MvccStore {
     }
     const effective = Math.max(ttl, minTtl);
     this.leases.set(leaseId, { id: leaseId, ttl: effective, expiresAtMs: this.now() + effective * 1000, keys: new Set() });
+    this.journal?.({ t: 'g', id: leaseId.toString(), ttl: effective });
     return { id: leaseId, ttl: effective };
   }
 
@@ -369,7 +396,9 @@ export class MvccStore {
     this.leases.delete(id);
     const w = new WriteTxn(this.rev);
     for (const k of [...lease.keys].sort()) if (this.latest(k)) this.tombstone(w, k);
-    return { revision: this.commit(w) };
+    const revision = this.commit(w);
+    this.journal?.({ t: 'r', id: id.toString() });
+    return { revision };
   }
 
   /** Renews a lease for its full TTL; returns the TTL, or throws LEASE_NOT_FOUND. */
@@ -402,6 +431,96 @@ export class MvccStore {
       }
     }
     return n;
+  }
+
+  // ---- persistence ----
+
+  /**
+   * Applies a journal record on recovery, as the original change did (the journal is not called).
+   * Leases come back with their full TTL from now, as etcd's lessor refreshes every lease when a
+   * member becomes leader again after a restart.
+   */
+  replay(record: JournalRecord): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    try {
+      switch (record.t) {
+        case 'w': {
+          if (record.rev !== this.rev + 1) throw new Error(`write at revision ${record.rev} after revision ${this.rev}`);
+          const w = new WriteTxn(this.rev);
+          for (const op of record.ops) {
+            if (op.v === undefined) this.tombstone(w, op.k);
+            else this.write(w, op.k, Buffer.from(op.v, 'base64'), op.l === undefined ? 0n : BigInt(op.l));
+          }
+          this.commit(w);
+          break;
+        }
+        case 'c':
+          if (record.rev > this.compactRev) this.compact(record.rev);
+          break;
+        case 'g': {
+          const id = BigInt(record.id);
+          if (!this.leases.has(id)) this.grantLease(id, record.ttl);
+          break;
+        }
+        case 'r':
+          this.leases.delete(BigInt(record.id));
+          break;
+      }
+    } finally {
+      this.journal = journal;
+    }
+  }
+
+  /** The whole state (keys with their uncompacted history, leases), for a snapshot. */
+  exportState(): StoreState {
+    const keys: Array<[string, Array<readonly [number, null] | readonly [number, number, number, string, string]>]> = [];
+    for (const k of this.sorted) {
+      const revs = this.keys.get(k)!;
+      keys.push([k, revs.map((r) => (r.kv === null ? [r.rev, null] as const
+        : [r.rev, r.kv.createRevision, r.kv.version, r.kv.value.toString('base64'), r.kv.lease.toString()] as const))]);
+    }
+    return { rev: this.rev, compactRev: this.compactRev, keys, leases: [...this.leases.values()].map((l) => [l.id.toString(), l.ttl] as const) };
+  }
+
+  /**
+   * Loads a snapshot into an empty store. The watch history (what a watch from an old revision
+   * replays) is rebuilt from the keys' histories: events of one revision come back in key order,
+   * where the original transaction had them in the order of its operations (the apiserver writes
+   * one key per transaction, so it never sees the difference).
+   */
+  importState(state: StoreState): void {
+    if (this.rev !== 1 || this.keys.size > 0) throw new Error('importState: the store is not empty');
+    this.rev = state.rev;
+    this.compactRev = state.compactRev;
+    for (const [id, ttl] of state.leases) {
+      const lid = BigInt(id);
+      this.leases.set(lid, { id: lid, ttl, expiresAtMs: this.now() + ttl * 1000, keys: new Set() });
+    }
+    const byRev = new Map<number, MvccEvent[]>();
+    for (const [k, revs] of state.keys) {
+      const key = buf(k);
+      const entries: KeyRev[] = revs.map((r) => ({
+        rev: r[0],
+        kv: r[1] === null ? null : { key, createRevision: r[1], modRevision: r[0], version: r[2], value: Buffer.from(r[3], 'base64'), lease: BigInt(r[4]) },
+      }));
+      this.keys.set(k, entries);
+      this.sorted.push(k);
+      const last = entries[entries.length - 1]?.kv;
+      if (last && last.lease !== 0n) this.leases.get(last.lease)?.keys.add(k);
+      entries.forEach((e, i) => {
+        if (e.rev < this.compactRev) return;
+        const prev = i > 0 ? entries[i - 1]!.kv ?? undefined : undefined;
+        const ev: MvccEvent = e.kv === null
+          ? { type: 'DELETE', kv: { ...ZERO_KV, key, modRevision: e.rev }, ...(prev ? { prevKv: prev } : {}) }
+          : { type: 'PUT', kv: e.kv, ...(prev ? { prevKv: prev } : {}) };
+        let list = byRev.get(e.rev);
+        if (!list) byRev.set(e.rev, list = []);
+        list.push(ev);
+      });
+    }
+    this.sorted.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const rev of [...byRev.keys()].sort((a, b) => a - b)) this.history.push({ events: byRev.get(rev)!, revision: rev });
   }
 
   // ---- internals ----
@@ -499,6 +618,12 @@ export class MvccStore {
     this.rev = w.begin + 1;
     const batch: WatchBatch = { events: w.events, revision: this.rev };
     this.history.push(batch);
+    this.journal?.({
+      t: 'w', rev: this.rev,
+      ops: w.events.map((e) => (e.type === 'DELETE' ? { k: str(e.kv.key) } : {
+        k: str(e.kv.key), v: e.kv.value.toString('base64'), ...(e.kv.lease !== 0n ? { l: e.kv.lease.toString() } : {}),
+      })),
+    });
     for (const watcher of [...this.watchers]) {
       if (!this.watchers.has(watcher) || watcher.start > this.rev) continue;
       const events = this.match(watcher, batch.events);

@@ -3,6 +3,7 @@
  * (/registry/ranges/serviceips, /registry/ranges/servicenodeports); here the used set is read from
  * the stored Services at allocation time, and allocations are serialized so that two concurrent
  * creates cannot pick the same address. The first address of the range is the `kubernetes` Service.
+ * A dry run (`?dryRun=All`) allocates through `dryRun()`, which reserves nothing.
  */
 import type { Service } from '../types.js';
 import { failure } from './errors.js';
@@ -64,6 +65,20 @@ export class IpAllocator {
       }
       throw failure(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
     });
+  }
+
+  /**
+   * The allocators of one dry-run request, which reserve nothing, as Kubernetes' are: a ClusterIP is
+   * the range's network address (ipallocator's dry run: "Don't bother finding a free value. It's racy
+   * and not worth the effort to plumb any further."), and NodePorts are 32769, 32770, ... in the order
+   * the request asks for them (portallocator.PortAllocationOperation.AllocateNext with dryRun).
+   */
+  dryRun(): { allocateClusterIP(): Promise<string>; allocateNodePort(): Promise<number> } {
+    let lastPort = 32768;
+    return {
+      allocateClusterIP: () => Promise.resolve(intToIp(this.base)),
+      allocateNodePort: () => Promise.resolve(++lastPort),
+    };
   }
 
   allocateNodePort(): Promise<number> {

@@ -3,12 +3,12 @@
  * certificates, service-account bearer tokens, anonymous), authorization (privileged group,
  * Node, RBAC, as kubeadm's `--authorization-mode=Node,RBAC`), admission (NodeRestriction) and the
  * TokenRequest signer. The RBAC objects, pods and service accounts the decisions read come from
- * watch-fed caches of etcd, as the real apiserver's informers feed its authorizers; no decision
- * reads etcd. The storage writes through `kv` (a pass-through that notes each acknowledged write's
- * revision on the caches it concerns), so a refusal or a missing lookup that may stem from a cache
- * not yet holding this apiserver's latest write is decided again once the cache has caught up
- * (bounded wait, no etcd read): a client's own just-made RoleBinding, pod binding or ServiceAccount
- * is honoured. Kubernetes' caches lag too and its clients retry; tests and scripts here do not.
+ * watch-fed caches of etcd, as the real apiserver's informers feed its authorizers; no authorization
+ * decision reads etcd. The storage writes through `kv` (a pass-through that notes each acknowledged
+ * write's revision on the caches it concerns), so a refusal that may stem from a cache not yet holding
+ * this apiserver's latest write is decided again once the cache has caught up (bounded wait, no etcd
+ * read): a client's own just-made RoleBinding or pod binding is honoured. Kubernetes' caches lag too
+ * and its clients retry; tests and scripts here do not.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -23,11 +23,11 @@ import { checkEscalation, isPolicyResource } from './auth/escalation.js';
 import { rulesFor, type RbacPolicyProvider } from './auth/rbac.js';
 import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
-import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken } from './auth/serviceaccount-token.js';
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken, type BoundObjectState } from './auth/serviceaccount-token.js';
 import { ObjectCache, revisionTrackingBackend, type CacheFreshness } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { resourceByName } from './registry.js';
-import type { KvBackend } from './storage.js';
+import { Store, type KvBackend } from './storage.js';
 import { authenticateBootstrapToken, BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_SECRET_PREFIX, type BootstrapTokenSecret } from '../bootstrap-token.js';
 
 export interface AuthChainOptions {
@@ -39,18 +39,9 @@ export interface AuthChainOptions {
   readonly catchUpMs?: number;
 }
 
-/** The namespace and name a service-account token claims (unverified: only to warm the lookup). */
-function tokenServiceAccount(header: string | undefined): { namespace: string; name: string } | undefined {
-  const m = /^bearer\s+([^.\s]+)\.([^.\s]+)\.[^.\s]+$/i.exec(header?.trim() ?? '');
-  if (!m) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(m[2]!, 'base64url').toString()) as { 'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string } } };
-    const k = claims['kubernetes.io'];
-    return k?.namespace && k.serviceaccount?.name ? { namespace: k.namespace, name: k.serviceaccount.name } : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** What the service-account authenticator reads of a bound object. */
+const boundState = (o: KubeObject | undefined): BoundObjectState | undefined =>
+  o ? { uid: o.metadata.uid ?? '', ...(o.metadata.deletionTimestamp ? { deletionTimestamp: o.metadata.deletionTimestamp } : {}) } : undefined;
 
 export class AuthChain implements Gate {
   private readonly options: AuthChainOptions;
@@ -67,10 +58,13 @@ export class AuthChain implements Gate {
   private readonly rbac: RbacPolicyProvider;
   /** The backend the apiserver's storage must write through, so the caches learn of its writes. */
   readonly kv: KvBackend;
+  /** Reads only: a verified token's objects that its caches miss (as client-go's clientGetter falls back to a live GET). */
+  private readonly store: Store;
 
   constructor(kv: KvBackend, options: AuthChainOptions, logger: Logger) {
     this.options = options;
     this.kv = revisionTrackingBackend(kv, () => this.caches());
+    this.store = new Store(kv);
     const rbacGroup = 'rbac.authorization.k8s.io';
     this.clusterRoles = new ObjectCache<ClusterRole>(resourceByName('clusterroles', rbacGroup), kv, logger);
     this.clusterRoleBindings = new ObjectCache<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup), kv, logger);
@@ -119,11 +113,21 @@ export class AuthChain implements Gate {
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const socket = req.socket as TLSSocket;
-    // The ServiceAccount a bearer token names: when the cache has not seen it, wait for the cache
-    // if it lags behind this apiserver's writes (a client that has just created it and asked for a
-    // token must not get a spurious 401).
-    const named = tokenServiceAccount(req.headers.authorization);
-    if (named && !this.serviceAccounts.get(named.namespace, named.name)) await this.catchUp([this.serviceAccounts]);
+    // The ServiceAccount and the bound Pod, Secret or Node of a service-account token come from the
+    // watch-fed caches. When a lookup of a token that verified misses its cache, those objects are
+    // read once from etcd and the token checked again: a client that has just made them and asked for
+    // a token must not get a spurious 401 (the caches lag by milliseconds), one whose object is gone
+    // gets its 401 without waiting for the cache, and a token whose signature fails costs no read.
+    const fromEtcd = new Map<string, KubeObject | undefined>();
+    const missed = new Map<string, () => Promise<KubeObject | undefined>>();
+    const lookup = <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string): KubeObject | undefined => {
+      const cached = cache.get(namespace, name);
+      if (cached) return cached;
+      const key = `${cache.def.resource}/${namespace ?? ''}/${name}`;
+      if (fromEtcd.has(key)) return fromEtcd.get(key);
+      missed.set(key, () => this.store.tryGet(cache.def, namespace, name));
+      return undefined;
+    };
     // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
     // as kube-system/bootstrap-token-<id>, likewise from the cache.
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
@@ -135,12 +139,18 @@ export class AuthChain implements Gate {
       bootstrapSecret = this.secrets.get('kube-system', name);
     }
     const now = this.options.now();
-    const result = authenticate(authenticationInputFrom(socket, req.headers.authorization), {
+    const input = authenticationInputFrom(socket, req.headers.authorization);
+    const attempt = (): ReturnType<typeof authenticate> => authenticate(input, {
       anonymous: this.options.anonymousAuth,
       serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,
       serviceAccount: {
         issuers: [this.options.issuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER],
-        serviceAccountUid: (ns, name) => this.serviceAccounts.get(ns, name)?.metadata.uid,
+        serviceAccountUid: (ns, name) => lookup(this.serviceAccounts, ns, name)?.metadata.uid,
+        boundObjects: {
+          pod: (ns, name) => boundState(lookup(this.pods, ns, name)),
+          secret: (ns, name) => boundState(lookup(this.secrets, ns, name)),
+          node: (name) => boundState(lookup(this.nodes, undefined, name)),
+        },
       },
       tokenAuthenticators: [(token) => {
         const r = authenticateBootstrapToken(token, (name) => (bootstrapSecret?.metadata.name === name ? bootstrapSecret : undefined), now);
@@ -150,6 +160,12 @@ export class AuthChain implements Gate {
       }],
       now,
     });
+    let result = attempt();
+    if (!result.authenticated && missed.size > 0) {
+      await Promise.all([...missed].map(async ([key, read]) => { fromEtcd.set(key, await read()); }));
+      missed.clear();
+      result = attempt();
+    }
     return result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason };
   }
 
@@ -237,11 +253,11 @@ export class AuthChain implements Gate {
 
   issueToken(input: TokenRequestInput): string {
     const sa = input.serviceAccount.metadata;
-    const pod = input.boundObjectRef?.kind === 'Pod' ? { name: input.boundObjectRef.name, uid: input.boundObjectRef.uid ?? '' } : undefined;
+    const { pod, podNode, secret, node } = input.bound ?? {};
     return signServiceAccountToken({
       namespace: sa.namespace ?? '', name: sa.name ?? '', uid: sa.uid ?? '', audiences: input.audiences,
       expirationSeconds: input.expirationSeconds, now: input.now, ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
-      ...(pod ? { boundPod: pod } : {}),
+      ...(pod ? { boundPod: pod } : {}), ...(podNode ? { podNode } : {}), ...(secret ? { boundSecret: secret } : {}), ...(node ? { boundNode: node } : {}),
     }, this.options.serviceAccount.privateKeyPem);
   }
 }

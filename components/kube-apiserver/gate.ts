@@ -40,7 +40,13 @@ export interface TokenRequestInput {
   readonly serviceAccount: KubeObject;
   readonly audiences: readonly string[];
   readonly expirationSeconds: number;
-  readonly boundObjectRef?: { kind: string; apiVersion?: string; name: string; uid?: string };
+  /** The objects spec.boundObjectRef resolved to (TokenREST.Create looks them up): a pod (and its node), a secret or a node. */
+  readonly bound?: {
+    readonly pod?: { name: string; uid: string };
+    readonly podNode?: { name: string; uid: string };
+    readonly secret?: { name: string; uid: string };
+    readonly node?: { name: string; uid: string };
+  };
   readonly now: Date;
 }
 

@@ -6,19 +6,31 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { splitServiceAccountUsername } from './auth/attributes.js';
-import type { RequestInfo } from './auth/request-info.js';
+import { BadRequestTargetError, goUnescape, type RequestInfo } from './auth/request-info.js';
 import { badRequest, forbidden } from './errors.js';
 import type { Gate, UserInfo } from './gate.js';
 
-const header = (req: IncomingMessage, name: string): string[] => {
-  const v = req.headers[name.toLowerCase()];
-  return v === undefined ? [] : Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-};
+/** Every line of a header, one value each (Go's `req.Header[name]`: a comma inside a line is part of its value). */
+const header = (req: IncomingMessage, name: string): string[] => req.headersDistinct[name.toLowerCase()] ?? [];
 
 const check = (verbOn: { resource: string; group?: string; namespace?: string; name: string }): RequestInfo => ({
   isResourceRequest: true, path: '', verb: 'impersonate', apiPrefix: verbOn.group ? 'apis' : 'api', apiGroup: verbOn.group ?? '', apiVersion: '',
   namespace: verbOn.namespace ?? '', resource: verbOn.resource, subresource: '', name: verbOn.name, parts: [],
 });
+
+/**
+ * unescapeExtraKey: url.PathUnescape of the (lower-cased) header suffix; a malformed escape
+ * (`Impersonate-Extra-%ZZ`) keeps the key as it came ("always record extra strings, even if
+ * malformed/unencoded").
+ */
+function unescapeExtraKey(encoded: string): string {
+  try {
+    return goUnescape(encoded, 'path');
+  } catch (err) {
+    if (err instanceof BadRequestTargetError) return encoded;
+    throw err;
+  }
+}
 
 /** Returns the user the request acts as: `user` itself, or the one it impersonates when allowed. */
 export async function impersonate(req: IncomingMessage, user: UserInfo, gate: Gate): Promise<UserInfo> {
@@ -35,9 +47,10 @@ export async function impersonate(req: IncomingMessage, user: UserInfo, gate: Ga
   checks.push(sa ? check({ resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name }) : check({ resource: 'users', name }));
   for (const g of groups) checks.push(check({ resource: 'groups', name: g }));
   if (uid !== undefined) checks.push(check({ resource: 'uids', group: 'authentication.k8s.io', name: uid }));
-  const extra: Record<string, string[]> = {};
+  // Keyed by header names the client chose: no prototype for `Impersonate-Extra-__proto__` to reach.
+  const extra = Object.create(null) as Record<string, string[]>;
   for (const k of extraKeys) {
-    const key = decodeURIComponent(k.slice('impersonate-extra-'.length));
+    const key = unescapeExtraKey(k.slice('impersonate-extra-'.length));
     extra[key] = header(req, k);
     for (const v of extra[key]!) checks.push({ ...check({ resource: 'userextras', group: 'authentication.k8s.io', name: v }), subresource: key });
   }

@@ -11,11 +11,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Trace } from '../../sim/trace.js';
 import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
-import { EtcdClient } from '../etcd-client.js';
+import { EtcdClient, EtcdError } from '../etcd-client.js';
 import { closeServer, createTlsServer, listen, type Identity, type TlsReload, type TlsServer } from '../tls.js';
 import type { KubeObject } from '../types.js';
 import { AuthChain } from './auth-chain.js';
-import { requestInfo, type RequestInfo } from './auth/request-info.js';
+import { BadRequestTargetError, parseRequestTarget, requestInfo, type RequestInfo, type RequestTarget } from './auth/request-info.js';
 import { apiserverBootstrapPolicy, bootstrap } from './bootstrap.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
 import { forbidden, pathNotFound, toStatusError, unauthorized } from './errors.js';
@@ -25,11 +25,12 @@ import { sendJson, sendStatus, sendText } from './http.js';
 import { impersonate } from './impersonation.js';
 import { KubeletClient } from './kubelet-client.js';
 import { IpAllocator } from './allocator.js';
-import { resourceByName } from './registry.js';
+import { resolveRoute, resourceByName } from './registry.js';
 import { Rest } from './rest.js';
 import { Store, type KvBackend } from './storage.js';
 import type { StrategyContext } from './strategy.js';
 import type { ActiveWatch } from './watch.js';
+import { Compactor } from './compactor.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
@@ -73,6 +74,10 @@ export interface KubeApiserverOptions extends ComponentDeps {
   readonly bootstrapPolicy?: readonly KubeObject[];
   /** A key-value backend instead of etcd (unit tests). */
   readonly kv?: KvBackend;
+  /** --etcd-compaction-interval (ms): how often the compactor runs; default 5 minutes, 0 turns it off. */
+  readonly etcdCompactionIntervalMs?: number;
+  /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
+  readonly etcdHealthcheckTimeoutMs?: number;
 }
 
 const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/.*)?$/;
@@ -92,6 +97,7 @@ export class KubeApiserver implements Component {
   private readonly watches = new Set<ActiveWatch>();
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
+  private compactor: Compactor | undefined;
 
   constructor(options: KubeApiserverOptions) {
     this.options = options;
@@ -116,7 +122,11 @@ export class KubeApiserver implements Component {
     try {
       let kv = o.kv;
       if (!kv) {
-        this.etcdClient = new EtcdClient({ endpoints: o.etcd.endpoints, identity: o.etcd.identity, ca: o.etcd.ca, name: 'kube-apiserver', ...(this.trace ? { trace: this.trace } : {}) });
+        // clientv3 retries a request no member took (etcd down or restarting) with a backoff, within its deadline.
+        this.etcdClient = new EtcdClient({
+          endpoints: o.etcd.endpoints, identity: o.etcd.identity, ca: o.etcd.ca, name: 'kube-apiserver', retry: { initialMs: 25, maxMs: 1000 },
+          ...(this.trace ? { trace: this.trace } : {}),
+        });
         kv = etcdBackend(this.etcdClient);
       }
       const chain = new AuthChain(kv, {
@@ -132,6 +142,7 @@ export class KubeApiserver implements Component {
         clock: this.clock,
         allocateClusterIP: () => allocator.allocateClusterIP(),
         allocateNodePort: () => allocator.allocateNodePort(),
+        forDryRun: () => ({ ...strategy, ...allocator.dryRun() }),
       };
       this.gate = chain;
       this.kubelets = new KubeletClient({ ...(o.kubeletClient.identity ? { identity: o.kubeletClient.identity } : {}), kubeletCertificateAuthority: o.kubeletClient.ca }, this.trace);
@@ -151,6 +162,11 @@ export class KubeApiserver implements Component {
         policy: o.bootstrapPolicy ?? apiserverBootstrapPolicy(),
       }, strategy);
       await chain.start();
+      const interval = o.etcdCompactionIntervalMs ?? 5 * 60_000;
+      if (this.etcdClient && interval > 0) {
+        this.compactor = new Compactor(this.etcdClient, interval, this.logger);
+        this.compactor.start();
+      }
       this.addr = addr;
       this.logger.info({ address: addr }, 'serving');
       return addr;
@@ -178,6 +194,8 @@ export class KubeApiserver implements Component {
   async stop(): Promise<void> {
     for (const w of [...this.watches]) w.stop();
     this.watches.clear();
+    await this.compactor?.stop();
+    this.compactor = undefined;
     this.chain?.stop();
     this.kubelets?.close();
     if (this.server) await closeServer(this.server);
@@ -193,8 +211,20 @@ export class KubeApiserver implements Component {
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
-    const url = new URL(rawUrl, 'https://kube-apiserver');
-    const info = requestInfo(method, rawUrl);
+    // The request line is parsed once, with Go's rules (a raw `#` stays in the query); RequestInfo,
+    // the authorizers and the handlers all read this one parse.
+    let target: RequestTarget;
+    let info: RequestInfo;
+    try {
+      target = parseRequestTarget(rawUrl);
+      info = requestInfo(method, target);
+    } catch (err) {
+      if (!(err instanceof BadRequestTargetError)) throw err;
+      // net/http refuses the request line before any handler runs.
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.end('400 Bad Request');
+      return;
+    }
     const resource = info.isResourceRequest ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : '';
     let user: UserInfo | undefined;
     let decision: 'allow' | 'deny' | 'unauthenticated' = 'unauthenticated';
@@ -226,11 +256,16 @@ export class KubeApiserver implements Component {
       if (!d.allowed) {
         throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined);
       }
-      if (info.isResourceRequest) {
-        const { watching } = await this.rest.handle({ req, res, query: url.searchParams, info, user });
+      // Then the mux, as Kubernetes orders its handler chain (WithAuthorization wraps the router): routes
+      // come from the resource table, so a path it gives no route (a cluster-scoped resource under
+      // /namespaces/{ns}/, a POST on a named object) is a 404/405 before any handler or storage runs,
+      // whatever the authorizers said about its attributes.
+      const route = info.isResourceRequest ? resolveRoute(method, info) : undefined;
+      if (route) {
+        const { watching } = await this.rest.handle({ req, res, query: target.query, rawQuery: target.rawQuery, info, route, user });
         if (watching) emit();
       } else {
-        await this.nonResource(info, url, res);
+        await this.nonResource(info, target, res);
       }
     } catch (err) {
       const status = toStatusError(err).status;
@@ -244,26 +279,31 @@ export class KubeApiserver implements Component {
    * /healthz, /livez, /readyz and their per-check paths: `ping` and `etcd` (a read through the etcd
    * client). `?verbose` lists the checks as the real server does; a failed check is a 500.
    */
-  private async health(path: string, url: URL, res: ServerResponse): Promise<void> {
+  private async health(path: string, target: RequestTarget, res: ServerResponse): Promise<void> {
     const [, kind, sub] = HEALTH_PATHS.exec(path) ?? [];
     const checks: [string, () => Promise<void>][] = [
       ['ping', () => Promise.resolve()],
-      ['etcd', async () => { await this.storage.kv.get('/registry/health'); }],
+      ['etcd', async () => {
+        if (this.etcdClient) await this.etcdClient.get('/registry/health', { timeoutMs: this.options.etcdHealthcheckTimeoutMs ?? 2000 });
+        else await this.storage.kv.get('/registry/health');
+      }],
     ];
     const selected = sub ? checks.filter(([n]) => `/${n}` === sub) : checks;
     if (selected.length === 0) throw pathNotFound();
     const results = await Promise.all(selected.map(async ([n, run]) => {
-      try { await run(); return [n, true] as const; } catch { return [n, false] as const; }
+      try { await run(); return [n, true, ''] as const; } catch (err) { return [n, false, checkError(n, err)] as const; }
     }));
     const failed = results.some(([, ok]) => !ok);
-    if (!failed && !url.searchParams.has('verbose')) { sendText(res, 200, 'ok'); return; }
+    // One check's own path answers as healthz's adaptCheckToHandler: "ok", or http.Error with the reason.
+    if (sub && failed) { sendText(res, 500, `internal server error: ${results[0]![2]}\n`); return; }
+    if (!failed && !target.query.has('verbose')) { sendText(res, 200, 'ok'); return; }
     const lines = results.map(([n, ok]) => (ok ? `[+]${n} ok` : `[-]${n} failed: reason withheld`));
     sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${kind} check ${failed ? 'failed' : 'passed'}\n`);
   }
 
-  private async nonResource(info: RequestInfo, url: URL, res: ServerResponse): Promise<void> {
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (HEALTH_PATHS.test(path)) { await this.health(path, url, res); return; }
+  private async nonResource(info: RequestInfo, target: RequestTarget, res: ServerResponse): Promise<void> {
+    const path = target.path.replace(/\/+$/, '') || '/';
+    if (HEALTH_PATHS.test(path)) { await this.health(path, target, res); return; }
     if (info.verb !== 'get' && info.verb !== 'head') throw pathNotFound();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
     if (path === '/api') { sendJson(res, 200, apiVersions(`${this.options.advertiseAddress ?? this.options.host}:${this.addr?.port ?? 0}`)); return; }
@@ -290,3 +330,10 @@ export class KubeApiserver implements Component {
   }
 }
 
+/** A failed health check's error, as the real check words it (etcd3's: "error getting data from etcd: ..."). */
+function checkError(name: string, err: unknown): string {
+  if (name !== 'etcd') return err instanceof Error ? err.message : String(err);
+  // The client gave up retrying within the check's deadline: what Go's context says then.
+  const why = err instanceof EtcdError && err.code === 'UNAVAILABLE' ? 'context deadline exceeded' : err instanceof Error ? err.message : String(err);
+  return `error getting data from etcd: ${why}`;
+}

@@ -38,6 +38,19 @@ export function logContainer(pod: Pod, requested: string | null): string {
   return (() => { throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`); })();
 }
 
+/**
+ * Go's url.URL.EscapedPath for a path with no RawPath (shouldEscape in encodePath mode): letters,
+ * digits, `-_.~` and `$&+,/:;=@` stay; every other byte (`?`, `#`, `%`, space, non-ASCII...) is %XX.
+ */
+export function escapeGoPath(path: string): string {
+  let out = '';
+  for (const b of Buffer.from(path, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** Where a node's kubelet listens: its InternalIP and status.daemonEndpoints.kubeletEndpoint.Port. */
 export function kubeletLocation(node: Node): { host: string; port: number } {
   const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address

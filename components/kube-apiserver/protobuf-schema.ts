@@ -15,6 +15,8 @@ export interface FieldSpec {
   readonly type: FieldType;
   readonly repeated?: true;     // `repeated` in the proto (not maps)
   readonly keepZero?: true;     // the Go field is a pointer (*int32, *bool, *string, *int64): a present zero/false/'' must be kept in JSON
+  /** An `int` field that is int64 in Go (otherwise int32): JSON decoding refuses what overflows it. */
+  readonly int64?: true;
   /**
    * The Go field is an embedded struct tagged `json:",inline"` (e.g. ConfigMapKeySelector's
    * LocalObjectReference, Probe's ProbeHandler, Volume's VolumeSource): the message has its own proto
@@ -50,10 +52,10 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     4: { name: 'selfLink', type: 'string' },
     5: { name: 'uid', type: 'string' },
     6: { name: 'resourceVersion', type: 'string' },
-    7: { name: 'generation', type: 'int' },
+    7: { name: 'generation', type: 'int', int64: true },
     8: { name: 'creationTimestamp', type: 'time' },
     9: { name: 'deletionTimestamp', type: 'time' },
-    10: { name: 'deletionGracePeriodSeconds', type: 'int', keepZero: true },
+    10: { name: 'deletionGracePeriodSeconds', type: 'int', keepZero: true, int64: true },
     11: { name: 'labels', type: { map: 'string' } },
     12: { name: 'annotations', type: { map: 'string' } },
     13: { name: 'ownerReferences', type: meta('OwnerReference'), repeated: true },
@@ -93,13 +95,13 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
   [META + 'Condition']: {
     1: { name: 'type', type: 'string' },
     2: { name: 'status', type: 'string' },
-    3: { name: 'observedGeneration', type: 'int' },
+    3: { name: 'observedGeneration', type: 'int', int64: true },
     4: { name: 'lastTransitionTime', type: 'time' },
     5: { name: 'reason', type: 'string' },
     6: { name: 'message', type: 'string' },
   },
   [META + 'DeleteOptions']: {
-    1: { name: 'gracePeriodSeconds', type: 'int', keepZero: true },
+    1: { name: 'gracePeriodSeconds', type: 'int', keepZero: true, int64: true },
     2: { name: 'preconditions', type: meta('Preconditions') },
     3: { name: 'orphanDependents', type: 'bool', keepZero: true },
     4: { name: 'propagationPolicy', type: 'string', keepZero: true },
@@ -240,8 +242,8 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     2: { name: 'containers', type: core('Container'), repeated: true },
     34: { name: 'ephemeralContainers', type: core('EphemeralContainer'), repeated: true },
     3: { name: 'restartPolicy', type: 'string' },
-    4: { name: 'terminationGracePeriodSeconds', type: 'int', keepZero: true },
-    5: { name: 'activeDeadlineSeconds', type: 'int', keepZero: true },
+    4: { name: 'terminationGracePeriodSeconds', type: 'int', keepZero: true, int64: true },
+    5: { name: 'activeDeadlineSeconds', type: 'int', keepZero: true, int64: true },
     6: { name: 'dnsPolicy', type: 'string' },
     7: { name: 'nodeSelector', type: { map: 'string' } },
     8: { name: 'serviceAccountName', type: 'string' },
@@ -280,7 +282,7 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
   },
   [CORE + 'PodCondition']: {
     1: { name: 'type', type: 'string' },
-    7: { name: 'observedGeneration', type: 'int' },
+    7: { name: 'observedGeneration', type: 'int', int64: true },
     2: { name: 'status', type: 'string' },
     3: { name: 'lastProbeTime', type: 'time' },
     4: { name: 'lastTransitionTime', type: 'time' },
@@ -290,12 +292,12 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
   [CORE + 'PodSecurityContext']: {
     1: { name: 'seLinuxOptions', type: core('SELinuxOptions') },
     8: { name: 'windowsOptions', type: core('WindowsSecurityContextOptions') },
-    2: { name: 'runAsUser', type: 'int', keepZero: true },
-    6: { name: 'runAsGroup', type: 'int', keepZero: true },
+    2: { name: 'runAsUser', type: 'int', keepZero: true, int64: true },
+    6: { name: 'runAsGroup', type: 'int', keepZero: true, int64: true },
     3: { name: 'runAsNonRoot', type: 'bool', keepZero: true },
-    4: { name: 'supplementalGroups', type: 'int', repeated: true },
+    4: { name: 'supplementalGroups', type: 'int', repeated: true, int64: true },
     12: { name: 'supplementalGroupsPolicy', type: 'string', keepZero: true },
-    5: { name: 'fsGroup', type: 'int', keepZero: true },
+    5: { name: 'fsGroup', type: 'int', keepZero: true, int64: true },
     7: { name: 'sysctls', type: core('Sysctl'), repeated: true },
     9: { name: 'fsGroupChangePolicy', type: 'string', keepZero: true },
     10: { name: 'seccompProfile', type: core('SeccompProfile') },
@@ -307,8 +309,8 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     2: { name: 'privileged', type: 'bool', keepZero: true },
     3: { name: 'seLinuxOptions', type: core('SELinuxOptions') },
     10: { name: 'windowsOptions', type: core('WindowsSecurityContextOptions') },
-    4: { name: 'runAsUser', type: 'int', keepZero: true },
-    8: { name: 'runAsGroup', type: 'int', keepZero: true },
+    4: { name: 'runAsUser', type: 'int', keepZero: true, int64: true },
+    8: { name: 'runAsGroup', type: 'int', keepZero: true, int64: true },
     5: { name: 'runAsNonRoot', type: 'bool', keepZero: true },
     6: { name: 'readOnlyRootFilesystem', type: 'bool', keepZero: true },
     7: { name: 'allowPrivilegeEscalation', type: 'bool', keepZero: true },
@@ -343,8 +345,8 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
   },
   [CORE + 'Ulimit']: {
     1: { name: 'name', type: 'string' },
-    2: { name: 'hard', type: 'int' },
-    3: { name: 'soft', type: 'int' },
+    2: { name: 'hard', type: 'int', int64: true },
+    3: { name: 'soft', type: 'int', int64: true },
   },
   [CORE + 'Sysctl']: {
     1: { name: 'name', type: 'string' },
@@ -355,7 +357,7 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     2: { name: 'operator', type: 'string' },
     3: { name: 'value', type: 'string' },
     4: { name: 'effect', type: 'string' },
-    5: { name: 'tolerationSeconds', type: 'int', keepZero: true },
+    5: { name: 'tolerationSeconds', type: 'int', keepZero: true, int64: true },
   },
   [CORE + 'HostAlias']: {
     1: { name: 'ip', type: 'string' },
@@ -535,7 +537,7 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     4: { name: 'periodSeconds', type: 'int' },
     5: { name: 'successThreshold', type: 'int' },
     6: { name: 'failureThreshold', type: 'int' },
-    7: { name: 'terminationGracePeriodSeconds', type: 'int', keepZero: true },
+    7: { name: 'terminationGracePeriodSeconds', type: 'int', keepZero: true, int64: true },
   },
   [CORE + 'ProbeHandler']: {
     1: { name: 'exec', type: core('ExecAction') },
@@ -566,7 +568,7 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     2: { name: 'service', type: 'string', keepZero: true },
   },
   [CORE + 'SleepAction']: {
-    1: { name: 'seconds', type: 'int' },
+    1: { name: 'seconds', type: 'int', int64: true },
   },
   [CORE + 'Lifecycle']: {
     1: { name: 'postStart', type: core('LifecycleHandler') },
@@ -606,7 +608,7 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     2: { name: 'maxSurge', type: 'intOrString', keepZero: true },
   },
   [APPS + 'DeploymentStatus']: {
-    1: { name: 'observedGeneration', type: 'int' },
+    1: { name: 'observedGeneration', type: 'int', int64: true },
     2: { name: 'replicas', type: 'int' },
     3: { name: 'updatedReplicas', type: 'int' },
     7: { name: 'readyReplicas', type: 'int' },
@@ -708,7 +710,7 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
   },
   [AUTHN + 'TokenRequestSpec']: {
     1: { name: 'audiences', type: 'string', repeated: true },
-    4: { name: 'expirationSeconds', type: 'int', keepZero: true },
+    4: { name: 'expirationSeconds', type: 'int', keepZero: true, int64: true },
     3: { name: 'boundObjectRef', type: { message: AUTHN + 'BoundObjectReference' } },
   },
   /** Proto names are aPIVersion / uID; the JSON tags are apiVersion / uid. */

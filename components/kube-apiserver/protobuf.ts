@@ -11,8 +11,10 @@
  * and booleans at their zero value are left out (omitempty) unless the Go field is a pointer, nested
  * messages are kept even when empty, []byte is base64, IntOrString a number or a string, Quantity a
  * string, Time RFC 3339. A field the tables do not know, carrying a value, is an error naming it:
- * nothing a client sent is dropped silently.
+ * nothing a client sent is dropped silently. Objects have a null prototype (json.ts), so map keys such as
+ * `__proto__` are data.
  */
+import { nullObject, parseJson } from './json.js';
 import { KINDS, MESSAGES, type FieldSpec, type FieldType } from './protobuf-schema.js';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
@@ -126,9 +128,9 @@ function message(name: string, buf: Buffer, where: string): Json {
   if (name.endsWith('.ExtraValue')) return fs.filter((f) => f.no === 1).map((f) => text(f));
   if (name.endsWith('.FieldsV1')) {
     const raw = text(one(fs, 1));
-    try { return raw ? JSON.parse(raw) as Json : {}; } catch { throw new ProtobufError(`${where}: FieldsV1 is not JSON`); }
+    try { return raw ? parseJson(raw) as Json : nullObject() as Json; } catch { throw new ProtobufError(`${where}: FieldsV1 is not JSON`); }
   }
-  const out: Record<string, Json> = {};
+  const out = nullObject() as Record<string, Json>;
   for (const f of fs) {
     const spec = table[f.no];
     if (!spec) {
@@ -141,9 +143,9 @@ function message(name: string, buf: Buffer, where: string): Json {
       const entry = fields(f.bytes ?? Buffer.alloc(0));
       const key = text(one(entry, 1));
       const v = one(entry, 2);
-      const map = (out[spec.name] ??= {}) as Record<string, Json>;
+      const map = (out[spec.name] ??= nullObject() as Record<string, Json>) as Record<string, Json>;
       const vt = type.map;
-      map[key] = v === undefined ? (typeof vt === 'object' ? {} : '')
+      map[key] = v === undefined ? (typeof vt === 'object' ? nullObject() as Record<string, Json> : '')
         : (value(vt, v, { name: key, type: vt, keepZero: true }, `${at}[${key}]`) ?? '');
       continue;
     }
@@ -182,5 +184,5 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const name = messageFor(apiVersion, kind);
   if (!name) throw new ProtobufError(`${apiVersion} ${kind} is not decoded from protobuf by this simulation`, true);
   const obj = message(name, one(unknown, 2)?.bytes ?? Buffer.alloc(0), kind) as Record<string, unknown>;
-  return { apiVersion, kind, ...obj };
+  return Object.assign(nullObject(), { apiVersion, kind }, obj);
 }

@@ -2,6 +2,8 @@
  * The REST handlers for resource requests, driven by the resource table: get, list, watch, create,
  * update, patch, delete, deletecollection, and the subresources status, binding, log, scale and
  * token, plus the access reviews. Each takes a request already authenticated and authorized.
+ * Every write honours `?dryRun=All` (dry-run.ts): admission, defaulting and validation run, the store
+ * is asked with `dryRun` (storage.ts) and writes nothing, and allocators reserve nothing.
  *
  * Simplification (documented): DELETE removes the object at once. The real apiserver deletes pods
  * gracefully (it sets metadata.deletionTimestamp and the kubelet removes the pod after stopping it);
@@ -11,30 +13,38 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../common.js';
 import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../types.js';
-import type { RequestInfo } from './auth/request-info.js';
+import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
   ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
 } from './errors.js';
-import type { Gate, UserInfo } from './gate.js';
-import { readJson, sendJson } from './http.js';
+import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
+import { decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
+import { fieldValidationOf } from './decode.js';
 import type { KubeletClient } from './kubelet-client.js';
-import { logContainer } from './kubelet-client.js';
+import { escapeGoPath, logContainer } from './kubelet-client.js';
 import { applyPatch, patchTypeOf, type Json } from './patch.js';
-import { apiVersionOf, findResource, groupResource, RESOURCES, resourceByName, type ResourceDef, type Verb } from './registry.js';
-import { parseFieldSelector, parseLabelSelector, selects, type Selection } from './selectors.js';
+import { apiVersionOf, groupResource, resolveRoute, RESOURCES, resourceByName, type ResourceDef, type Route, type Verb } from './registry.js';
+import { checkFieldLabels, selects, type Selection } from './selectors.js';
 import type { Store } from './storage.js';
-import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, type StrategyContext } from './strategy.js';
+import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, validateTokenRequest, type StrategyContext } from './strategy.js';
 import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
+import { deleteDryRun, queryDryRun } from './dry-run.js';
 import { serveWatch, type ActiveWatch } from './watch.js';
+import { decodeContinue, parseListOptions, watchTimeoutMs } from './list-options.js';
 
 type Obj = KubeObject & Record<string, unknown>;
 
 export interface RestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The query, parsed once with Go's rules (auth/request-info.ts parseRequestTarget). */
   readonly query: URLSearchParams;
+  /** The query as sent (a proxied request passes it on unchanged). */
+  readonly rawQuery?: string;
   readonly info: RequestInfo;
+  /** The route the resource table gives the request (registry.ts resolveRoute), resolved before authorization. */
+  readonly route?: Route;
   readonly user: UserInfo;
 }
 
@@ -57,6 +67,7 @@ const NAMESPACES = resourceByName('namespaces');
 const PODS = resourceByName('pods');
 const NODES = resourceByName('nodes');
 const SERVICE_ACCOUNTS = resourceByName('serviceaccounts');
+const SECRETS = resourceByName('secrets');
 
 const withType = <T extends KubeObject>(def: ResourceDef, o: T): T => ({ ...o, kind: def.kind, apiVersion: apiVersionOf(def) });
 
@@ -81,11 +92,8 @@ export class Rest {
   /** Serves a resource request; throws ApiStatusError for every refusal. */
   async handle(ctx: RestContext): Promise<{ watching: boolean }> {
     const { info } = ctx;
-    const def = findResource(info.apiGroup, info.apiVersion, info.resource);
-    if (!def) throw pathNotFound();
-    const sub = info.subresource || undefined;
-    const subDef = sub ? def.subresources.find((s) => s.name === sub) : undefined;
-    if (sub && !subDef) throw pathNotFound();
+    const { def, sub: subDef } = ctx.route ?? resolveRoute(ctx.req.method ?? 'GET', info);
+    const sub = subDef?.name;
     const verbs: readonly string[] = subDef ? subDef.verbs : def.verbs;
     if (!verbs.includes(info.verb as Verb)) throw methodNotAllowed();
     const ns = def.namespaced ? (info.namespace || undefined) : undefined;
@@ -118,30 +126,29 @@ export class Rest {
     return wantsTable(ctx.req.headers.accept);
   }
 
+  /** The selectors RequestInfo parsed (the same parse the authorizer read), checked against the resource's field labels. */
   private selection(ctx: RestContext, def: ResourceDef): Selection {
-    const fields = [...parseFieldSelector(ctx.query.get('fieldSelector'), def)];
+    const parsed = ctx.info.selection ?? parseSelection(ctx.query);
+    if (parsed.error) throw parsed.error;
+    const fields = [...checkFieldLabels(parsed.fields, def)];
     // /api/v1/watch/namespaces/ns/pods/NAME watches one object.
-    if (ctx.info.name && !fields.some((f) => f.field === 'metadata.name')) fields.push({ field: 'metadata.name', op: '=', value: ctx.info.name });
-    return { labels: parseLabelSelector(ctx.query.get('labelSelector')), fields };
+    if (ctx.info.name && !fields.some((f) => f.field === 'metadata.name')) fields.push({ field: 'metadata.name', operator: '=', value: ctx.info.name });
+    return { labels: parsed.labels, fields };
   }
 
   private async list(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
+    const opts = parseListOptions(ctx.query);
     const sel = this.selection(ctx, def);
+    const token = opts.continue ? decodeContinue(opts.continue) : undefined;
+    if (token && opts.resourceVersion !== '' && opts.resourceVersion !== '0') throw badRequest('specifying resource version is not allowed when using continue');
     const { items, revision } = await this.d.store.list(def, ns);
     let selected = items.filter((o) => selects(sel, o));
     let rv = revision;
-    const cont = ctx.query.get('continue');
-    if (cont) {
-      let token: { rv: number; start: string };
-      try {
-        token = JSON.parse(Buffer.from(cont, 'base64url').toString()) as { rv: number; start: string };
-      } catch {
-        throw badRequest('continue key is not valid: illegal base64 data');
-      }
+    if (token) {
       rv = token.rv;
       selected = selected.filter((o) => continueKey(o) >= token.start);
     }
-    const limit = Number(ctx.query.get('limit') ?? '0');
+    const limit = opts.limit;
     const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
     if (limit > 0 && selected.length > limit) {
       const last = selected[limit - 1]!;
@@ -158,15 +165,20 @@ export class Rest {
   }
 
   private async watch(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
-    const timeout = ctx.query.get('timeoutSeconds');
+    const opts = parseListOptions(ctx.query);
     const w = await serveWatch(this.d.store.kv, ctx.res, {
       def, namespace: ns, selection: this.selection(ctx, def),
-      resourceVersion: ctx.query.get('resourceVersion') ?? undefined,
-      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+      resourceVersion: opts.resourceVersion,
+      timeoutMs: watchTimeoutMs(opts.timeoutSeconds),
       ...(this.table(ctx) ? { transform: (o: KubeObject) => toTable(def, [o], this.d.clock.now(), includeObjectOf(ctx.query.get('includeObject')), { resourceVersion: o.metadata.resourceVersion }) as KubeObject } : {}),
     });
     const untrack = this.d.trackWatch(w);
     ctx.res.once('close', untrack);
+  }
+
+  /** The strategy context of a write: a dry run's allocators reserve no ClusterIP or NodePort. */
+  private strategy(dryRun: boolean): StrategyContext {
+    return dryRun ? this.d.strategy.forDryRun() : this.d.strategy;
   }
 
   private async admit(ctx: RestContext, object: KubeObject | undefined, oldObject: KubeObject | undefined): Promise<void> {
@@ -174,9 +186,11 @@ export class Rest {
   }
 
   private async create(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
-    const body = await readJson(ctx.req);
-    if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body);
-    if (sub === 'binding') return this.bind(ctx, ns, name, body);
+    const dryRun = queryDryRun('CreateOptions', ctx.query);
+    const body = await readObject(ctx.req, ctx.res, targetOf(def, sub), fieldValidationOf(ctx.query, 'CreateOptions'));
+    if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body, dryRun);
+    if (sub === 'binding') return this.bind(ctx, ns, name, body, dryRun);
+    // TokenRequests and the reviews store nothing: a dry run answers as a real request (TokenREST.Create does not read it).
     if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
     if (def.resource === 'selfsubjectrulesreviews') return this.rulesReview(ctx, def, body);
@@ -200,41 +214,44 @@ export class Rest {
     validateName(def, md.name ?? '');
     delete md.resourceVersion;
     if (def.resource === 'certificatesigningrequests') prepareCsrCreate(obj, ctx.user);
-    await prepareForCreate(def, obj, this.d.strategy);
+    await prepareForCreate(def, obj, this.strategy(dryRun));
     await this.admit(ctx, obj, undefined);
-    const created = await this.d.store.create(def, obj);
+    const created = await this.d.store.create(def, obj, { dryRun });
     sendJson(ctx.res, 201, withType(def, created));
   }
 
   private async update(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
-    const body = await readJson(ctx.req);
-    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, () => body);
+    const dryRun = queryDryRun('UpdateOptions', ctx.query);
+    const body = await readObject(ctx.req, ctx.res, targetOf(def, sub), fieldValidationOf(ctx.query, 'UpdateOptions'));
+    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, () => body, dryRun);
     const obj = checkBody(def, body);
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${name})`);
     if (def.namespaced && obj.metadata.namespace && obj.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const rv = obj.metadata.resourceVersion;
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
-      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, obj, old, sub, this.d.strategy), old, sub, obj);
+      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, obj, old, sub, this.strategy(dryRun)), old, sub, obj);
       await this.admit(ctx, next, old);
       return next;
-    }, rv ? { expectedRv: rv } : {});
+    }, { ...(rv ? { expectedRv: rv } : {}), dryRun });
     sendJson(ctx.res, 200, withType(def, object));
   }
 
   private async patch(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
     const type = patchTypeOf(ctx.req.headers['content-type']);
-    const patch = await readJson(ctx.req);
-    if (patch === undefined) throw badRequest('the body of the request was empty');
-    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, (scale) => applyPatch(type, scale as Json, patch));
+    const dryRun = queryDryRun('PatchOptions', ctx.query);
+    const validation = fieldValidationOf(ctx.query, 'PatchOptions');
+    const patch = await readPatchBody(ctx.req, type === 'strategic');
+    if (sub === 'scale') return this.writeScale(ctx, def, ns, name, (scale) => applyPatch(type, scale as Json, patch), dryRun);
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
       const patched = applyPatch(type, old as unknown as Json, patch);
       if (!isRec(patched) || !isRec(patched.metadata)) throw badRequest('the patched object has no metadata');
+      decodePatched(ctx.res, targetOf(def, sub), patched, validation);
       const prv = patched.metadata.resourceVersion;
       if (prv !== undefined && prv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
-      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.d.strategy), old, sub, patched as Obj);
+      const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.strategy(dryRun)), old, sub, patched as Obj);
       await this.admit(ctx, next, old);
       return next;
-    });
+    }, { dryRun });
     sendJson(ctx.res, 200, withType(def, object));
   }
 
@@ -261,29 +278,30 @@ export class Rest {
 
   private async delete(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string): Promise<void> {
     const body = await readJson(ctx.req);
+    const dryRun = deleteDryRun(ctx.query, body);
     const pre = isRec(body) && isRec(body.preconditions) ? body.preconditions : {};
     if (def.resource === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
       throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, groupResource(def), name);
     }
     const old = await this.d.store.get(def, ns, name);
     await this.admit(ctx, undefined, old);
-    if (def.resource === 'namespaces') { sendJson(ctx.res, 200, withType(def, await this.deleteNamespace(name))); return; }
+    if (def.resource === 'namespaces') { sendJson(ctx.res, 200, withType(def, await this.deleteNamespace(name, dryRun))); return; }
     const deleted = await this.d.store.delete(def, ns, name, {
       ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
       ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
-    });
+    }, { dryRun });
     sendJson(ctx.res, 200, withType(def, deleted));
   }
 
   private async deleteCollection(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
-    await readJson(ctx.req);
+    const dryRun = deleteDryRun(ctx.query, await readJson(ctx.req));
     const sel = this.selection(ctx, def);
     const { items, revision } = await this.d.store.list(def, ns);
     const deleted: KubeObject[] = [];
     for (const o of items.filter((x) => selects(sel, x))) {
       await this.admit(ctx, undefined, o);
       try {
-        deleted.push(await this.d.store.delete(def, o.metadata.namespace, o.metadata.name ?? ''));
+        deleted.push(await this.d.store.delete(def, o.metadata.namespace, o.metadata.name ?? '', {}, { dryRun }));
       } catch (err) {
         if (!(err instanceof ApiStatusError && err.status.code === 404)) throw err;
       }
@@ -295,12 +313,14 @@ export class Rest {
    * Deleting a namespace: it turns Terminating (deletionTimestamp set), everything stored in it is
    * deleted, then the namespace itself. The real apiserver leaves the content to the namespace
    * controller in kube-controller-manager and returns at once; here it happens before the answer.
+   * A dry run answers the Terminating namespace (the real REST's dry-run GuaranteedUpdate) and stops.
    */
-  private async deleteNamespace(name: string): Promise<KubeObject> {
+  private async deleteNamespace(name: string, dryRun: boolean): Promise<KubeObject> {
     const now = this.d.clock.now().toISOString().replace(/\.\d+Z$/, 'Z');
     const { object: terminating } = await this.d.store.update<Obj>(NAMESPACES, undefined, name, (ns) => ({
       ...ns, metadata: { ...ns.metadata, deletionTimestamp: ns.metadata.deletionTimestamp ?? now }, status: { phase: 'Terminating' },
-    }));
+    }), { dryRun });
+    if (dryRun) return terminating;
     for (const def of RESOURCES.filter((r) => r.namespaced && r.storage)) {
       const { items } = await this.d.store.list(def, name);
       for (const o of items) {
@@ -319,7 +339,7 @@ export class Rest {
    * POST pods/<name>/binding (and the older POST bindings): sets spec.nodeName with a compare-and-swap,
    * refusing a pod already bound, and records the PodScheduled condition (BindingREST.assignPod).
    */
-  private async bind(ctx: RestContext, ns: string | undefined, podName: string, body: unknown): Promise<void> {
+  private async bind(ctx: RestContext, ns: string | undefined, podName: string, body: unknown, dryRun: boolean): Promise<void> {
     const binding = checkBody(resourceByName('bindings'), body, 'Binding', 'v1') as unknown as Binding;
     if (binding.metadata.name && binding.metadata.name !== podName) throw badRequest('name in URL does not match name in Binding object');
     if (!binding.target?.name) throw invalid({ group: '', resource: 'bindings' }, 'Binding', podName, [{ field: 'target.name', message: 'Required value' }]);
@@ -341,7 +361,7 @@ export class Rest {
         spec: { ...pod.spec, nodeName: node },
         status: { ...pod.status, conditions },
       };
-    });
+    }, { dryRun });
     sendJson(ctx.res, 201, success(201));
   }
 
@@ -356,13 +376,18 @@ export class Rest {
     await this.d.kubelets.streamLogs(node, pod, container, ctx.query, ctx.res);
   }
 
-  /** nodes/<name>/proxy/<path>: the rest of the path (trailing slash kept) and the query go to the node's kubelet. */
+  /**
+   * nodes/<name>/proxy/<path>: the rest of the path (trailing slash kept) and the query go to the
+   * node's kubelet. The path is the unescaped one, escaped again as Go's URL.EscapedPath does (a `%3F`
+   * stays `%3F`, never a `?`); the query is passed on as it was sent (UpgradeAwareHandler sets
+   * RawQuery).
+   */
   private async nodeProxy(ctx: RestContext, name: string): Promise<void> {
     const node = await this.d.store.get<Node>(NODES, undefined, name);
     const rest = ctx.info.parts.slice(3).join('/');
     const trailing = ctx.info.path.endsWith('/') && rest !== '' ? '/' : '';
-    const query = ctx.query.toString();
-    await this.d.kubelets.proxy(node, ctx.req, `/${rest}${trailing}${query ? `?${query}` : ''}`, ctx.res);
+    const query = ctx.rawQuery ?? ctx.query.toString();
+    await this.d.kubelets.proxy(node, ctx.req, `${escapeGoPath(`/${rest}${trailing}`)}${query ? `?${query}` : ''}`, ctx.res);
   }
 
   /** POST serviceaccounts/<name>/token: a TokenRequest answered with a signed, bound token. */
@@ -370,14 +395,14 @@ export class Rest {
     const tr = isRec(body) ? body : {};
     const spec = isRec(tr.spec) ? tr.spec : {};
     const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
-    const gr = { group: 'authentication.k8s.io', resource: 'tokenrequests' };
-    if (expirationSeconds < 600) throw invalid(gr, 'TokenRequest', name, [{ field: 'spec.expirationSeconds', message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes` }]);
+    validateTokenRequest(name, expirationSeconds);
     const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [...this.d.apiAudiences];
     const sa = await this.d.store.get(SERVICE_ACCOUNTS, ns, name);
     await this.admit(ctx, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name, ...(ns ? { namespace: ns } : {}) }, spec } as KubeObject, undefined);
-    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef as { kind: string; apiVersion?: string; name: string; uid?: string } : undefined;
+    const ref = isRec(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
+    const bound = ref ? await this.boundObject(ns, name, ref) : undefined;
     const now = this.d.clock.now();
-    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(ref ? { boundObjectRef: ref } : {}), now });
+    const token = await this.d.gate.issueToken({ serviceAccount: sa, audiences, expirationSeconds, ...(bound ? { bound } : {}), now });
     const exp = new Date(now.getTime() + expirationSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     sendJson(ctx.res, 201, {
       kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
@@ -385,6 +410,45 @@ export class Rest {
       spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
       status: { token, expirationTimestamp: exp },
     });
+  }
+
+  /**
+   * TokenREST.Create's lookup of spec.boundObjectRef (v1.32, where ServiceAccountTokenNodeBinding and
+   * ServiceAccountTokenPodNodeInfo are on): a Pod running as this service account (and its node, when
+   * it has one: the Node's uid, or only its name if the Node is not found), a Node, or a Secret, which
+   * must exist (404) and have the reference's uid if it gives one (409).
+   */
+  private async boundObject(ns: string | undefined, saName: string, ref: Record<string, unknown>): Promise<NonNullable<TokenRequestInput['bound']>> {
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const [apiVersion, kind, refName, refUid] = [str(ref.apiVersion), str(ref.kind), str(ref.name), str(ref.uid)];
+    // schema.FromAPIVersionAndKind: "v1" is the core group; "g/v" a group; anything else no group version.
+    const parts = apiVersion.split('/');
+    const [group, version] = apiVersion === '' ? ['', ''] : parts.length === 1 ? ['', apiVersion] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
+    const refOf = (o: KubeObject): { name: string; uid: string } => ({ name: o.metadata.name ?? '', uid: o.metadata.uid ?? '' });
+    let bound: NonNullable<TokenRequestInput['bound']>;
+    let uid: string;
+    if (group === '' && kind === 'Pod') {
+      const pod = await this.d.store.get<Pod>(PODS, ns, refName);
+      if (pod.spec.serviceAccountName !== saName) throw badRequest(`cannot bind token for serviceaccount ${JSON.stringify(saName)} to pod running with different serviceaccount name.`);
+      const nodeName = pod.spec.nodeName;
+      const node = nodeName ? await this.d.store.tryGet<Node>(NODES, undefined, nodeName) : undefined;
+      bound = { pod: refOf(pod), ...(nodeName ? { podNode: { name: nodeName, uid: node?.metadata.uid ?? '' } } : {}) };
+      uid = pod.metadata.uid ?? '';
+    } else if (group === '' && kind === 'Node') {
+      const node = await this.d.store.get<Node>(NODES, undefined, refName);
+      bound = { node: refOf(node) };
+      uid = node.metadata.uid ?? '';
+    } else if (group === '' && kind === 'Secret') {
+      const secret = await this.d.store.get(SECRETS, ns, refName);
+      bound = { secret: refOf(secret) };
+      uid = secret.metadata.uid ?? '';
+    } else {
+      throw badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${kind}`);
+    }
+    if (refUid !== '' && uid !== refUid) {
+      throw conflict({ group, resource: kind }, refName, `the UID in the bound object reference (${refUid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    }
+    return bound;
   }
 
   /** SubjectAccessReview / SelfSubjectAccessReview: the authorizer's answer for the given attributes. */
@@ -447,7 +511,7 @@ export class Rest {
   }
 
   /** PUT / PATCH <deployments|replicasets>/<name>/scale: writes spec.replicas through a Scale. */
-  private async writeScale(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, produce: (current: object) => unknown): Promise<void> {
+  private async writeScale(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, produce: (current: object) => unknown, dryRun: boolean): Promise<void> {
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
       const scale = produce(toScale(def, old));
       if (!isRec(scale) || !isRec(scale.spec) || typeof scale.spec.replicas !== 'number') {
@@ -455,10 +519,10 @@ export class Rest {
       }
       const rv = isRec(scale.metadata) ? scale.metadata.resourceVersion : undefined;
       if (typeof rv === 'string' && rv !== '' && rv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
-      const next = await prepareForUpdate(def, { ...old, spec: { ...(isRec(old.spec) ? old.spec : {}), replicas: scale.spec.replicas } }, old, undefined, this.d.strategy);
+      const next = await prepareForUpdate(def, { ...old, spec: { ...(isRec(old.spec) ? old.spec : {}), replicas: scale.spec.replicas } }, old, undefined, this.strategy(dryRun));
       await this.admit(ctx, next, old);
       return next;
-    });
+    }, { dryRun });
     sendJson(ctx.res, 200, toScale(def, object));
   }
 }

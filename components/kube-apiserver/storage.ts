@@ -6,6 +6,11 @@
  * `MOD == <the revision read>` ("GuaranteedUpdate"), so concurrent writers meet 409 Conflict instead of
  * losing updates.
  *
+ * Every write takes `dryRun` (the request's `?dryRun=All`), as the real registry's
+ * DryRunnableStorage does: the object is read and checked exactly as for a real write (AlreadyExists,
+ * NotFound, preconditions, the update function with its admission and validation), and the answer is
+ * what would have been stored, but nothing is written: no revision, no watch event.
+ *
  * The backend is a narrow key-value interface (`KvBackend`); `etcd-backend.ts` adapts the etcd
  * client to it and tests may give it an in-memory one.
  */
@@ -86,6 +91,11 @@ export function encode(obj: KubeObject): string {
 
 const MAX_RETRIES = 16;
 
+/** `?dryRun=All`: do everything a write does except writing. */
+export interface DryRunOption {
+  readonly dryRun?: boolean;
+}
+
 export class Store {
   readonly kv: KvBackend;
 
@@ -110,9 +120,18 @@ export class Store {
     return { items: kvs.map((kv) => decode<T>(kv)), revision };
   }
 
-  async create<T extends KubeObject>(def: ResourceDef, obj: T): Promise<T> {
+  /**
+   * Creates `obj` (txn on MOD == 0). A dry run answers AlreadyExists as a real create would and else
+   * returns the object as given: it has no resourceVersion, since no revision was made for it.
+   */
+  async create<T extends KubeObject>(def: ResourceDef, obj: T, options: DryRunOption = {}): Promise<T> {
     const name = obj.metadata.name ?? '';
-    const r = await this.kv.create(storageKey(def, obj.metadata.namespace, name), encode(obj));
+    const key = storageKey(def, obj.metadata.namespace, name);
+    if (options.dryRun) {
+      if ((await this.kv.get(key)).kv) throw alreadyExists(groupResource(def), name);
+      return obj;
+    }
+    const r = await this.kv.create(key, encode(obj));
     if (!r.succeeded) throw alreadyExists(groupResource(def), name);
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } };
   }
@@ -121,8 +140,10 @@ export class Store {
    * Writes `obj` over the stored object. With `obj.metadata.resourceVersion` set the write happens only
    * if it is still the stored revision (else 409 Conflict); without it the write is unconditional
    * (retried against whatever is current), as for resources that allow unconditional update.
+   * A dry run runs `mutate` (and so admission and validation) on the stored object and returns its
+   * result unwritten, with the resourceVersion it carries (GuaranteedUpdate's dry-run branch).
    */
-  async update<T extends KubeObject>(def: ResourceDef, namespace: string | undefined, name: string, mutate: (current: T) => T | Promise<T>, options: { expectedRv?: string } = {}): Promise<{ object: T; previous: T }> {
+  async update<T extends KubeObject>(def: ResourceDef, namespace: string | undefined, name: string, mutate: (current: T) => T | Promise<T>, options: { expectedRv?: string } & DryRunOption = {}): Promise<{ object: T; previous: T }> {
     const key = storageKey(def, namespace, name);
     const gr = groupResource(def);
     let { kv } = await this.kv.get(key);
@@ -133,6 +154,7 @@ export class Store {
       const next = await mutate(current);
       const value = encode(next);
       if (value === encode(current)) return { object: current, previous: current };
+      if (options.dryRun) return { object: next, previous: current };
       const r = await this.kv.update(key, value, kv.modRevision);
       if (r.succeeded) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(r.revision) } }, previous: current };
       kv = r.current;
@@ -140,8 +162,11 @@ export class Store {
     throw conflict(gr, name, OBJECT_MODIFIED);
   }
 
-  /** Deletes an object, optionally only at a given resourceVersion / uid (DeleteOptions.preconditions). */
-  async delete<T extends KubeObject>(def: ResourceDef, namespace: string | undefined, name: string, preconditions: { uid?: string; resourceVersion?: string } = {}): Promise<T> {
+  /**
+   * Deletes an object, optionally only at a given resourceVersion / uid (DeleteOptions.preconditions).
+   * A dry run checks existence and the preconditions and returns the object as stored.
+   */
+  async delete<T extends KubeObject>(def: ResourceDef, namespace: string | undefined, name: string, preconditions: { uid?: string; resourceVersion?: string } = {}, options: DryRunOption = {}): Promise<T> {
     const key = storageKey(def, namespace, name);
     const gr = groupResource(def);
     let { kv } = await this.kv.get(key);
@@ -154,6 +179,7 @@ export class Store {
       if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(gr, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
       }
+      if (options.dryRun) return current;
       const r = await this.kv.delete(key, kv.modRevision);
       if (r.succeeded) return current;
       kv = r.current;

@@ -11,7 +11,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { KubeObject, WatchEvent } from '../types.js';
-import { badRequest, expired, toStatusError } from './errors.js';
+import { ApiStatusError, expired, failure, toStatusError } from './errors.js';
+import { parseResourceVersion } from './list-options.js';
 import { apiVersionOf, storageKey, type ResourceDef } from './registry.js';
 import { selects, type Selection } from './selectors.js';
 import { decode, KvCompactedError, type KvBackend, type KvEvent, type KvWatchHandle } from './storage.js';
@@ -22,8 +23,13 @@ export interface WatchOptions {
   readonly selection: Selection;
   /** The query's resourceVersion ('' / '0' / absent = start with the current state). */
   readonly resourceVersion: string | undefined;
-  /** timeoutSeconds from the query: the server ends the watch after it. */
-  readonly timeoutSeconds: number | undefined;
+  /**
+   * The server ends the watch after this many milliseconds (list-options.ts watchTimeoutMs: 0 ends
+   * it at once, as Go's negative durations do); undefined: no timeout.
+   */
+  readonly timeoutMs: number | undefined;
+  /** How long a watch from a future resourceVersion waits for it (the watch cache's blockTimeout, 3 s). */
+  readonly blockTimeoutMs?: number;
   /** Re-encodes each event's object (a one-row Table for `kubectl get -w`); ERROR events are left alone. */
   readonly transform?: (o: KubeObject) => KubeObject;
 }
@@ -67,19 +73,19 @@ export async function serveWatch(kv: KvBackend, res: ServerResponse, options: Wa
     initial = kvs.map((x) => decode(x)).filter((o) => selects(selection, o));
     from = revision + 1;
   } else {
-    const n = Number(rv);
-    if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid resource version: "${rv}"`);
-    from = n + 1;
+    const n = parseResourceVersion(rv);
+    // Revisions are far below 2^53 here; a larger request is simply in the future.
+    from = n >= BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n) + 1;
   }
 
   let handle: KvWatchHandle | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const timers: LongTimer[] = [];
   let ended = false;
   const end = (): void => {
     if (ended) return;
     ended = true;
     handle?.cancel();
-    if (timer) clearTimeout(timer);
+    for (const t of timers) t.clear();
     if (!res.writableEnded) res.end();
   };
   const write = (e: WatchEvent): void => {
@@ -106,9 +112,44 @@ export async function serveWatch(kv: KvBackend, res: ServerResponse, options: Wa
     end();
   });
   if (ended) handle.cancel();
-  if (options.timeoutSeconds !== undefined && options.timeoutSeconds > 0) {
-    timer = setTimeout(end, options.timeoutSeconds * 1000);
-    timer.unref();
+  if (options.timeoutMs !== undefined) timers.push(longTimer(options.timeoutMs, end));
+  if (rv !== undefined && rv !== '' && rv !== '0') {
+    // A resourceVersion the store has not reached: the watch cache waits up to blockTimeout for it
+    // (waitUntilFreshAndBlock), then the watch is one ERROR event, a 504 Timeout with the
+    // ResourceVersionTooLarge cause (storage.NewTooLargeResourceVersionError), and ends.
+    // The stream is served meanwhile: the check does not hold the answer back.
+    const wanted = from - 1;
+    void kv.get(prefix).then(({ revision: now }) => {
+      if (wanted <= now || ended) return;
+      timers.push(longTimer(options.blockTimeoutMs ?? 3000, () => {
+        void kv.get(prefix).then(({ revision }) => {
+          if (revision >= wanted || ended) return;
+          write({ type: 'ERROR', object: tooLargeResourceVersion(wanted, revision).status as unknown as KubeObject });
+          end();
+        }, () => undefined);
+      }));
+    }, () => undefined);
   }
   return { stop: end };
+}
+
+/** storage.NewTooLargeResourceVersionError (retry after resourceVersionTooHighRetrySeconds = 1). */
+export function tooLargeResourceVersion(minimum: number, current: number): ApiStatusError {
+  return failure(504, 'Timeout', `Timeout: Too large resource version: ${minimum}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1,
+  });
+}
+
+interface LongTimer { clear(): void }
+
+/** setTimeout beyond its 2^31-1 ms limit (Node fires an overflowing timer at once), unref'd. */
+function longTimer(ms: number, fire: () => void): LongTimer {
+  const MAX = 2 ** 31 - 1;
+  let t: NodeJS.Timeout | undefined;
+  const arm = (left: number): void => {
+    t = setTimeout(() => { if (left > MAX) arm(left - MAX); else fire(); }, Math.min(left, MAX));
+    t.unref();
+  };
+  arm(Math.max(0, ms));
+  return { clear: () => { if (t) clearTimeout(t); } };
 }

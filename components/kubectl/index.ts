@@ -111,16 +111,21 @@ export interface GetOptions {
   readonly selector?: string;
 }
 
+/** kubectl checks -o before it asks the server anything, whatever the number of types. */
+function checkOutputFormat(output: string): void {
+  if (!['', 'wide', 'json', 'yaml', 'name'].includes(output)) {
+    throw new KubectlError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`);
+  }
+}
+
 export async function get(ctx: KubectlContext, o: GetOptions): Promise<KubectlResult> {
+  const output = o.output ?? '';
+  checkOutputFormat(output);
   const types = o.type.split(',').filter((t) => t !== '');
   if (types.length > 1) return getMany(ctx, o, types.map(requireType));
   const out = new Output();
   const type = requireType(o.type);
   const ns = o.allNamespaces ? undefined : ctx.namespace;
-  const output = o.output ?? '';
-  if (!['', 'wide', 'json', 'yaml', 'name'].includes(output)) {
-    throw new KubectlError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`);
-  }
   let objects: KubeObject[] = [];
   const single = (o.names?.length ?? 0) > 0;
   if (single) {

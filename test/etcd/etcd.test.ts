@@ -1,3 +1,4 @@
+import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
 import https from 'node:https';
 import net from 'node:net';
@@ -28,15 +29,6 @@ function nextEvent<T extends TraceEvent>(trace: Trace, match: (e: TraceEvent) =>
       resolve(e);
     });
   });
-}
-
-/** A bounded poll: resolves once `cond` holds, rejects after `ms`. */
-async function poll(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Collects watch events; `waitFor(n)` resolves once n have arrived (bounded). */
@@ -271,6 +263,17 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
       }
     });
 
+    it('refuses a txn with more than --max-txn-ops (128) operations in a branch, writing nothing', async () => {
+      const ops = (n: number, prefix: string): Json[] => Array.from({ length: n }, (_, i) => ({ request_put: { key: b64(`${prefix}/${i}`), value: b64('x') } }));
+      const before = etcd.store.revision;
+      const big = await raw('POST', '/v3/kv/txn', { success: ops(20_000, '/many') });
+      expect(big.status).to.equal(400);
+      expect(big.json).to.deep.include({ code: 3, message: 'etcdserver: too many operations in txn request' });
+      expect(etcd.store.revision).to.equal(before);
+      const ok = await raw('POST', '/v3/kv/txn', { success: ops(128, '/limit') });
+      expect(ok.status).to.equal(200);
+    });
+
     it('serves lease grant, timetolive, keepalive (a stream) and leases', async () => {
       const grant = await raw('POST', '/v3/lease/grant', { TTL: '30' });
       const id = String(grant.json['ID']);
@@ -332,7 +335,7 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
       await got.until(() => got.events.length >= 3);
       expect(etcd.store.watcherCount).to.equal(1);
       w.stop();
-      await poll(() => etcd.store.watcherCount === 0, 'etcd to drop the watcher of a closed stream');
+      await waitFor('etcd to drop the watcher of a closed stream', () => (etcd.store.watcherCount === 0 ? true : undefined), 3000, 10);
       expect(got.events.map((e) => [e.type, e.key, e.modRevision, e.value, e.prevValue])).to.deep.equal([
         ['PUT', '/registry/nodes/n1', r2, 'b', 'a'],
         ['PUT', '/registry/nodes/n2', r3, 'c', undefined],

@@ -1,3 +1,4 @@
+import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
 import { ApiError, resourcePath, type KubeClient } from '../../components/kube-client.js';
 import { resourceByName, storageKey } from '../../components/kube-apiserver/registry.js';
@@ -119,9 +120,7 @@ describe('kube-apiserver: discovery.k8s.io/v1 endpointslices', function () {
     const w = proxy.watch<EndpointSlice>(resourcePath({ group: 'discovery.k8s.io', resource: 'endpointslices' }), { resourceVersion: list.metadata.resourceVersion ?? '' }, (e) => { seen.push(`${e.type} ${e.object.metadata.name ?? ''}`); });
     try {
       await admin.create<EndpointSlice>(slices(), slice({ name: 'watched' }));
-      const deadline = Date.now() + 10_000;
-      while (!seen.includes('ADDED watched') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(seen).to.include('ADDED watched');
+      await waitFor('the ADDED event', () => (seen.includes('ADDED watched') ? true : undefined), 10_000, 20);
     } finally {
       w.stop();
     }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from '../../sim/wait.js';
 import https from 'node:https';
 import { resourcePath, type KubeClient } from '../../components/kube-client.js';
 import type { KubeObject, Pod, Status, WatchEvent } from '../../components/types.js';
@@ -151,14 +152,28 @@ describe('kube-apiserver watch', () => {
     expect(status.message).to.match(/^too old resource version: \d+ \(\d+\)$/);
   });
 
-  it('ends open watches when the apiserver stops', async () => {
+  it('ends open watches when the apiserver stops: each stream is ended whole, not cut with its connection', async () => {
     const own = await startControlPlane(pki, { kubeadmBindings: false });
-    const client = own.client('super-admin.conf');
-    const list = await client.list(resourcePath({ resource: 'pods' }));
-    const w = client.watch(resourcePath({ resource: 'pods' }), { resourceVersion: list.metadata.resourceVersion! }, () => undefined);
-    // The watch is registered once its request has been traced.
-    for (let i = 0; i < 100 && !own.recorder.events.some((e) => e.type === 'request' && e.verb === 'watch'); i++) await new Promise((r) => setTimeout(r, 20));
+    const admin = credential(pki, 'super-admin.conf');
+    const url = new URL(own.url);
+    let complete: boolean | undefined;
+    const ended = new Promise<void>((resolve, reject) => {
+      const req = https.get({
+        host: url.hostname, port: url.port, path: '/api/v1/pods?watch=true', agent: false,
+        ca: caPem(pki, 'ca'), cert: admin.certPem, key: admin.keyPem,
+      }, (res) => {
+        res.resume();
+        // `complete` is true only when the chunked body's last chunk arrived: the server ended the response.
+        res.on('end', () => { complete = res.complete; resolve(); });
+        res.on('error', () => { complete = false; resolve(); });
+      });
+      req.on('error', reject);
+    });
+    await waitFor('the watch request', () => own.recorder.events.some((e) => e.type === 'request' && e.server === 'kube-apiserver' && e.verb === 'watch') || undefined);
+    expect(complete, 'the watch is open while the apiserver serves').to.equal(undefined);
     await own.stop();
-    await w.done.catch(() => undefined);
+    await ended;
+    expect(complete).to.equal(true);
   });
+
 });

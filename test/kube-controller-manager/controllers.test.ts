@@ -25,6 +25,24 @@ describe('kube-controller-manager against the apiserver', function () {
   const requests = (): RequestEvent[] => cp.recorder.events.filter((e): e is RequestEvent => e.type === 'request');
   const podsOf = async (pred: (p: Pod) => boolean): Promise<Pod[]> => (await admin.list<Pod>(podsPath)).items.filter(pred);
   const ownedBy = (uid: string | undefined) => (p: KubeObject): boolean => p.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller === true) ?? false;
+  // Each test makes its own objects (names and labels of its own), so any one runs alone (it.only) or in any order.
+  const replicaSet = async (name: string, replicas: number): Promise<{ rs: ReplicaSet; pods: Pod[] }> => {
+    const rs = await admin.create<ReplicaSet>(rsPath, {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name },
+      spec: { replicas, selector: { matchLabels: { app: name } }, template: template(name) },
+    });
+    const pods = await waitFor(`${replicas} pods of ${name}`, async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === replicas ? p : undefined; });
+    return { rs, pods };
+  };
+  const deployment = async (name: string, replicas: number): Promise<{ d: Deployment; rs: ReplicaSet; pods: Pod[] }> => {
+    const d = await admin.create<Deployment>(deployPath, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+      spec: { replicas, selector: { matchLabels: { app: name } }, template: template(name) },
+    });
+    const rs = await waitFor(`the ReplicaSet of ${name}`, async () => (await admin.list<ReplicaSet>(rsPath)).items.find(ownedBy(d.metadata.uid)));
+    const pods = await waitFor(`${replicas} pods of ${name}`, async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === replicas ? p : undefined; });
+    return { d, rs, pods };
+  };
 
   before(async () => {
     pki = await issuePki();
@@ -52,17 +70,14 @@ describe('kube-controller-manager against the apiserver', function () {
   });
 
   it('ReplicaSet: creates pods to match replicas under its own service account, then deletes the surplus', async () => {
-    const rs = await admin.create<ReplicaSet>(rsPath, {
-      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'solo' },
-      spec: { replicas: 3, selector: { matchLabels: { app: 'solo' } }, template: template('solo') },
-    });
-    const pods = await waitFor('3 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 3 ? p : undefined; });
+    const mark = requests().length;
+    const { rs, pods } = await replicaSet('solo', 3);
     for (const p of pods) {
       expect(p.metadata.name).to.match(/^solo-[a-z0-9]{5}$/);
       expect(p.metadata.labels).to.deep.equal({ app: 'solo' });
       expect(p.metadata.ownerReferences?.[0]).to.include({ kind: 'ReplicaSet', name: 'solo', controller: true });
     }
-    const creates = requests().filter((e) => e.method === 'POST' && e.path === podsPath && e.status === 201);
+    const creates = requests().slice(mark).filter((e) => e.method === 'POST' && e.path === podsPath && e.status === 201);
     expect(creates.map((e) => e.user)).to.deep.equal(Array(3).fill('system:serviceaccount:kube-system:replicaset-controller'));
     expect(creates.every((e) => e.groups.includes('system:serviceaccounts:kube-system'))).to.equal(true);
     await waitFor('status.replicas 3', async () => ((await admin.get<ReplicaSet>(`${rsPath}/solo`)).status?.replicas === 3 ? true : undefined));
@@ -79,19 +94,18 @@ describe('kube-controller-manager against the apiserver', function () {
   });
 
   it('ReplicaSet: replaces a pod that is deleted', async () => {
-    const rs = await admin.get<ReplicaSet>(`${rsPath}/solo`);
-    const [pod] = await podsOf(ownedBy(rs.metadata.uid));
+    const { rs, pods: [pod] } = await replicaSet('phoenix', 1);
     await admin.delete(`${podsPath}/${pod?.metadata.name ?? ''}`);
     const replacement = await waitFor('a replacement', async () => {
       const p = await podsOf(ownedBy(rs.metadata.uid));
       return p.length === 1 && p[0]?.metadata.name !== pod?.metadata.name ? p[0] : undefined;
     });
-    expect(replacement.metadata.name).to.match(/^solo-/);
+    expect(replacement.metadata.name).to.match(/^phoenix-/);
   });
 
   it('ReplicaSet: adopts a matching orphan pod and releases a pod whose labels no longer match', async () => {
-    const rs = await admin.get<ReplicaSet>(`${rsPath}/solo`);
-    const orphan = await admin.create<Pod>(podsPath, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'solo' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    const { rs } = await replicaSet('keeper', 1);
+    const orphan = await admin.create<Pod>(podsPath, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'keeper' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
     // Adopted (a controller reference added), so there is one pod too many: one is deleted.
     await waitFor('one pod owned', async () => {
       const all = await podsOf(() => true);
@@ -113,21 +127,17 @@ describe('kube-controller-manager against the apiserver', function () {
   });
 
   it('Deployment: makes a ReplicaSet <name>-<pod-template-hash>, which makes the pods; status is summed', async () => {
-    const d = await admin.create<Deployment>(deployPath, {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: template('web') },
-    });
-    const rs = await waitFor('the ReplicaSet', async () => (await admin.list<ReplicaSet>(rsPath)).items.find(ownedBy(d.metadata.uid)));
+    const mark = requests().length;
+    const { rs, pods } = await deployment('web', 2);
     const hash = rs.metadata.labels?.['pod-template-hash'] ?? '';
     expect(rs.metadata.name).to.equal(`web-${hash}`);
     expect(rs.spec.selector.matchLabels).to.deep.equal({ app: 'web', 'pod-template-hash': hash });
     expect(rs.spec.replicas).to.equal(2);
-    const rsCreates = requests().filter((e) => e.method === 'POST' && e.path === rsPath && e.user !== 'kubernetes-admin');
+    const rsCreates = requests().slice(mark).filter((e) => e.method === 'POST' && e.path === rsPath && e.user !== 'kubernetes-admin');
     expect(rsCreates.map((e) => e.user)).to.deep.equal(['system:serviceaccount:kube-system:deployment-controller']);
-    const pods = await waitFor('2 pods', async () => { const p = await podsOf(ownedBy(rs.metadata.uid)); return p.length === 2 ? p : undefined; });
     expect(pods.every((p) => p.metadata.name?.startsWith(`web-${hash}-`) && p.metadata.labels?.['pod-template-hash'] === hash)).to.equal(true);
     const scaled = await waitFor('ScalingReplicaSet event', async () => (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items
-      .find((e) => e.involvedObject.kind === 'Deployment' && e.reason === 'ScalingReplicaSet'));
+      .find((e) => e.involvedObject.kind === 'Deployment' && e.involvedObject.name === 'web' && e.reason === 'ScalingReplicaSet'));
     expect(scaled.message).to.equal(`Scaled up replica set web-${hash} to 2`);
     await waitFor('deployment status', async () => {
       const s = (await admin.get<Deployment>(`${deployPath}/web`)).status;
@@ -136,8 +146,8 @@ describe('kube-controller-manager against the apiserver', function () {
   });
 
   it('Deployment: a new template rolls out within maxSurge and maxUnavailable', async () => {
-    await admin.patch(`${deployPath}/web`, { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 8080 }] }] } } } });
-    const d = await admin.get<Deployment>(`${deployPath}/web`);
+    const { d } = await deployment('roll', 2);
+    await admin.patch(`${deployPath}/roll`, { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 8080 }] }] } } } });
     const sizes = async (): Promise<{ fresh?: number; old?: number; revision?: string }> => {
       const l = (await admin.list<ReplicaSet>(rsPath)).items.filter(ownedBy(d.metadata.uid));
       const n = l.find((r) => r.spec.template.spec.containers[0]?.image === 'nginx:1.27');
@@ -149,7 +159,7 @@ describe('kube-controller-manager against the apiserver', function () {
     const stuck = await waitFor('surge pod', async () => { const s = await sizes(); return s.fresh === 1 ? s : undefined; });
     expect(stuck).to.deep.equal({ fresh: 1, old: 2, revision: '2' });
     // Allow every replica to be unavailable: the old ReplicaSet goes to 0 and the new one to 2.
-    await admin.patch(`${deployPath}/web`, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } } } });
+    await admin.patch(`${deployPath}/roll`, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } } } });
     await waitFor('rollout done', async () => { const s = await sizes(); return s.fresh === 2 && s.old === 0 ? true : undefined; });
   });
 
@@ -183,12 +193,12 @@ describe('kube-controller-manager against the apiserver', function () {
   });
 
   it('garbage collector: deleting a Deployment removes its ReplicaSets and their pods', async () => {
-    const d = await admin.get<Deployment>(`${deployPath}/web`);
+    const { d } = await deployment('doomed', 2);
     const rsUids = (await admin.list<ReplicaSet>(rsPath)).items.filter(ownedBy(d.metadata.uid)).map((r) => r.metadata.uid);
-    await admin.delete(`${deployPath}/web`);
+    await admin.delete(`${deployPath}/doomed`);
     await waitFor('ReplicaSets gone', async () => ((await admin.list<ReplicaSet>(rsPath)).items.some(ownedBy(d.metadata.uid)) ? undefined : true));
     await waitFor('pods gone', async () => ((await podsOf((p) => rsUids.some((u) => ownedBy(u)(p)))).length === 0 ? true : undefined));
-    expect(requests().some((e) => e.method === 'DELETE' && e.path.startsWith(`${rsPath}/web-`) && e.user === 'system:serviceaccount:kube-system:generic-garbage-collector')).to.equal(true);
+    expect(requests().some((e) => e.method === 'DELETE' && e.path.startsWith(`${rsPath}/doomed-`) && e.user === 'system:serviceaccount:kube-system:generic-garbage-collector')).to.equal(true);
   });
 
   it('with leader election, takes the kube-controller-manager Lease as itself before running', async () => {

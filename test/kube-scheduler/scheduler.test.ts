@@ -1,3 +1,4 @@
+import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
 import { KubeScheduler, type ScheduleOutcome } from '../../components/kube-scheduler/index.js';
 import { milliValue } from '../../components/kube-scheduler/quantity.js';
@@ -134,8 +135,7 @@ describe('kube-scheduler against the apiserver', function () {
       let failure: unknown;
       const starting = standby.start().catch((err: unknown) => { failure = err; });
       // The standby reads the lease, finds it held and not expired, and waits instead of taking it.
-      for (let i = 0; i < 200 && gets() === before; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(gets()).to.be.greaterThan(before);
+      await waitFor('the standby to read the lease', () => (gets() > before ? true : undefined), 2000, 10);
       const after = await admin.get<Lease>(resourcePath({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler' }));
       expect(after.spec.holderIdentity).to.equal(lease.spec.holderIdentity);
       await standby.stop();

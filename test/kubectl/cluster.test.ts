@@ -1,3 +1,4 @@
+import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -13,15 +14,6 @@ import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, typ
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const manifest = (image: string): string => `
 apiVersion: apps/v1
@@ -96,21 +88,21 @@ describe('kubectl with a whole cluster (scheduler, controller-manager, kubelet)'
 
   it('apply → Deployment → ReplicaSet → pods scheduled, running and ready → Endpoints and EndpointSlice', async () => {
     expect((await kubectl(['apply', '-f', '-'], manifest('nginx:1.27'))).stdout).to.equal('deployment.apps/web created\nservice/web created\n');
-    await eventually('2/2 ready', async () => ((await admin.get<Deployment>(resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default', name: 'web' }))).status?.availableReplicas === 2 ? true : undefined));
+    await waitFor('2/2 ready', async () => ((await admin.get<Deployment>(resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default', name: 'web' }))).status?.availableReplicas === 2 ? true : undefined));
     const get = await kubectl(['get', 'deploy']);
     expect(get.stdout).to.match(/\nweb {4}2\/2 {5}2 {12}2 {11}\d+s\n$/);
     const pods = await kubectl(['get', 'pods', '-o', 'wide']);
     const rows = pods.stdout.trim().split('\n').slice(1);
     expect(rows).to.have.length(2);
     for (const r of rows) expect(r).to.match(/^web-[a-z0-9]+-[a-z0-9]{5} +2\/2 +Running +0 +\d+s +10\.244\.1\.\d+ +node-1 +<none> +<none>$/);
-    const ep = await eventually('two endpoints', async () => {
+    const ep = await waitFor('two endpoints', async () => {
       const e = await admin.get<Endpoints>(resourcePath({ resource: 'endpoints', namespace: 'default', name: 'web' }));
       return e.subsets?.[0]?.addresses?.length === 2 ? e : undefined;
     });
     const eps = await kubectl(['get', 'ep', 'web']);
     const ips = ep.subsets?.[0]?.addresses?.map((a) => `${a.ip}:8080`).join(',') ?? '';
     expect(eps.stdout).to.match(new RegExp(`\\nweb {4}${ips.replace(/\./g, '\\.')} +\\d+s\\n$`));
-    const slices = await eventually('a slice with two ready endpoints', async () => {
+    const slices = await waitFor('a slice with two ready endpoints', async () => {
       const out = (await kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web'])).stdout;
       return out.includes(ep.subsets![0]!.addresses!.map((a) => a.ip).join(',')) ? out : undefined;
     });
@@ -134,7 +126,7 @@ describe('kubectl with a whole cluster (scheduler, controller-manager, kubelet)'
 
   it('a new image rolls out completely once the new pods are ready', async () => {
     expect((await kubectl(['apply', '-f', '-'], manifest('nginx:1.28'))).stdout).to.equal('deployment.apps/web configured\nservice/web unchanged\n');
-    await eventually('rollout', async () => {
+    await waitFor('rollout', async () => {
       const rs = (await admin.list<ReplicaSet>(resourcePath({ group: 'apps', resource: 'replicasets', namespace: 'default' }))).items;
       const fresh = rs.find((r) => r.spec.template.spec.containers[0]?.image === 'nginx:1.28');
       const old = rs.find((r) => r !== fresh);
@@ -144,6 +136,6 @@ describe('kubectl with a whole cluster (scheduler, controller-manager, kubelet)'
     expect(pods.map((p) => p.spec.containers[0]?.image)).to.deep.equal(['nginx:1.28', 'nginx:1.28']);
     const del = await kubectl(['delete', 'deploy', 'web']);
     expect(del.stdout).to.equal('deployment.apps "web" deleted\n');
-    await eventually('pods gone', async () => ((await admin.list<Pod>(resourcePath({ resource: 'pods', namespace: 'default' }))).items.length === 0 ? true : undefined));
+    await waitFor('pods gone', async () => ((await admin.list<Pod>(resourcePath({ resource: 'pods', namespace: 'default' }))).items.length === 0 ? true : undefined));
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from '../../sim/wait.js';
 import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -120,6 +121,17 @@ describe('kubectl against the apiserver', function () {
     expect((await kubectl(['get', 'svc', '-l', 'app=nothing'])).stderr).to.equal('No resources found in default namespace.\n');
   });
 
+  it('get: an unknown -o is an error before any request, for one type or several', async () => {
+    const requestsBefore = cp.recorder.events.filter((e) => e.type === 'request' && e.server === 'kube-apiserver').length;
+    for (const args of [['get', 'po', '-o', 'bogus'], ['get', 'po,svc', '-o', 'bogus']]) {
+      const r = await kubectl(args);
+      expect(r.code, args.join(' ')).to.equal(1);
+      expect(r.stdout, args.join(' ')).to.equal('');
+      expect(r.stderr, args.join(' ')).to.equal('error: unable to match a printer suitable for the output format "bogus", allowed formats are: json,name,wide,yaml\n');
+    }
+    expect(cp.recorder.events.filter((e) => e.type === 'request' && e.server === 'kube-apiserver').length, 'no request was sent').to.equal(requestsBefore);
+  });
+
   it('get: pods and nodes tables', async () => {
     const node = await admin.create<Node>(resourcePath({ resource: 'nodes' }), {
       apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', labels: { 'node-role.kubernetes.io/worker': '' } }, spec: {},
@@ -137,13 +149,12 @@ describe('kubectl against the apiserver', function () {
 
   it('get -w: prints the table, then a row per change, until stopped', async () => {
     let text = '';
-    let wake: (() => void) | undefined;
     const abort = new AbortController();
     const running = runKubectl(['--kubeconfig', kubeconfigs.admin ?? '', 'get', 'pods', '-w'], {
-      cwd: dir, env: {}, signal: abort.signal, write: (t) => { text += t; wake?.(); },
+      cwd: dir, env: {}, signal: abort.signal, write: (t) => { text += t; },
     });
     const until = async (re: RegExp): Promise<void> => {
-      for (let i = 0; i < 100 && !re.test(text); i++) await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+      await waitFor(`kubectl get -w to print ${String(re)}`, () => (re.test(text) ? true : undefined), 10_000, 20).catch(() => undefined);
       expect(text).to.match(re);
     };
     await until(/^NAME +READY +STATUS +RESTARTS +AGE\nlonely +0\/1 +Pending +0 +\d+s\n$/);

@@ -1,3 +1,4 @@
+import { waitFor } from '../../sim/wait.js';
 import https from 'node:https';
 import { expect } from 'chai';
 import { Kubelet } from '../../components/kubelet/index.js';
@@ -13,19 +14,6 @@ const identity = (pki: Pki, name: string): { cert: string; key: string } => {
   return { cert: c.certPem, key: c.keyPem };
 };
 
-/** Polls `probe` until it returns a value (bounded). */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Answer { status: number; body: string; contentType: string | undefined }
 
@@ -89,7 +77,7 @@ describe('Kubelet against a real control plane', function () {
     const first = await admin.get<Lease>(path);
     expect(first.spec).to.include({ holderIdentity: 'node-1', leaseDurationSeconds: 40 });
     expect(first.metadata.ownerReferences?.[0]).to.include({ kind: 'Node', name: 'node-1' });
-    const renewed = await eventually('a renewed lease', async () => {
+    const renewed = await waitFor('a renewed lease', async () => {
       const l = await admin.get<Lease>(path);
       return l.spec.renewTime !== first.spec.renewTime ? l : undefined;
     });
@@ -98,7 +86,7 @@ describe('Kubelet against a real control plane', function () {
 
   it('runs a pod bound to it: Running, a pod IP from its CIDR, ready containers', async () => {
     await admin.create('/api/v1/namespaces/default/pods', podSpec('web-1', 'node-1'));
-    const pod = await eventually('web-1 Running', async () => {
+    const pod = await waitFor('web-1 Running', async () => {
       const p = await admin.get<Pod>('/api/v1/namespaces/default/pods/web-1');
       return p.status?.phase === 'Running' ? p : undefined;
     });
@@ -150,10 +138,10 @@ describe('Kubelet against a real control plane', function () {
 
   it('stops a deleted pod and frees its IP', async () => {
     await admin.create('/api/v1/namespaces/default/pods', podSpec('web-2', 'node-1'));
-    await eventually('web-2 running', async () => (kubelet.runningPods().some((p) => p.name === 'web-2') ? true : undefined));
+    await waitFor('web-2 running', async () => (kubelet.runningPods().some((p) => p.name === 'web-2') ? true : undefined));
     expect(kubelet.podIPsInUse).to.equal(2);
     await admin.delete('/api/v1/namespaces/default/pods/web-2');
-    await eventually('web-2 gone from the kubelet', async () => (kubelet.runningPods().some((p) => p.name === 'web-2') ? undefined : true));
+    await waitFor('web-2 gone from the kubelet', async () => (kubelet.runningPods().some((p) => p.name === 'web-2') ? undefined : true));
     expect(kubelet.runningPods().map((p) => p.name)).to.deep.equal(['web-1']);
     expect(kubelet.podIPsInUse).to.equal(1);
   });

@@ -118,7 +118,12 @@ describe('pki init: the generated certificate set', function () {
 
   it('real kubectl reads admin.conf', function () {
     const which = spawnSync('sh', ['-c', 'command -v kubectl']);
-    if (which.status !== 0) this.skip();
+    if (which.status !== 0) {
+      // CI installs kubectl (the image's dispatcher): missing there is a failure, not a skip.
+      if (process.env.CI === 'true') throw new Error('kubectl is missing: CI must have it');
+      process.stderr.write('      skipped: kubectl is not installed\n');
+      this.skip();
+    }
     const out = execFileSync('kubectl', ['config', 'view', '--kubeconfig', path.join(dir, 'admin.conf'), '-o', 'jsonpath={.users[0].name} {.clusters[0].cluster.server}']).toString();
     expect(out).to.equal('kubernetes-admin https://127.0.1.1:6443');
   });

@@ -76,6 +76,10 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
       details: { name: 'pwn', group: RBAC, kind: 'rolebindings' },
     });
     await apiError(admin.get(rbac('rolebindings', NS, 'pwn'))).then((e) => expect(e.code, 'nothing was stored').to.equal(404));
+    // A dry run is checked the same way (the registry's check runs before the dry-run storage).
+    const dry = await apiError(mallory.create(`${rbac('rolebindings', NS)}?dryRun=All`, binding('RoleBinding', 'pwn', { kind: 'ClusterRole', name: 'cluster-admin' }, [sa('mallory')])));
+    expect(dry.code).to.equal(403);
+    expect(dry.status?.message).to.equal(err.status?.message);
     // Still what it was: no secrets.
     expect((await apiError(mallory.list(resourcePath({ resource: 'secrets', namespace: NS })))).code).to.equal(403);
   });

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +16,8 @@ describe('pkiFromDirectory (a user\'s own certificate set, read by role)', funct
   this.timeout(120_000);
   let dir = '';
   before(async function () {
-    // The openssl-made set comes from the shared baseline script beside the clone; without it, skip.
-    const script = path.resolve(ROOT, '../shared/bench/openssl-pki.sh');
-    if (!existsSync(script)) this.skip();
+    // A user's own set, made with the openssl CLI by the project's fixture script.
+    const script = path.resolve(ROOT, 'test/fixtures/openssl-pki.sh');
     dir = await mkdtemp(path.join(os.tmpdir(), 'openssl-pki-'));
     const r = spawnSync('bash', [script, dir, 'ec']);
     if (r.status !== 0) throw new Error(`openssl-pki.sh failed: ${r.stderr.toString()}`);

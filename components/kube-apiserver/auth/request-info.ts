@@ -13,14 +13,15 @@
  *
  * For list, watch and deletecollection the field selector is also parsed into requirements, as the
  * apiserver does with AuthorizeWithSelectors (beta, on by default since 1.32): the Node authorizer
- * reads `spec.nodeName=<node>` from them.
+ * reads `spec.nodeName=<node>` from them. The query is parsed once (parseRequestTarget, with Go's
+ * rules for a raw request line) and the selectors once (selectors.ts, the parser the storage layer
+ * filters with), so the authorizer and the storage can never read two different selectors.
  */
+import { ApiStatusError } from '../errors.js';
+import { parseFieldSelectorTerms, parseLabelSelector, requiresExactMatch, type FieldRequirement, type FieldSelector, type LabelSelector } from '../selectors.js';
 
-export interface FieldSelectorRequirement {
-  field: string;
-  operator: '=' | '!=';
-  value: string;
-}
+/** The Node authorizer reads these (fields.Requirement); the one parser is selectors.ts's. */
+export type FieldSelectorRequirement = FieldRequirement;
 
 export interface RequestInfo {
   isResourceRequest: boolean;
@@ -38,10 +39,138 @@ export interface RequestInfo {
   name: string;
   /** Path parts starting at {resource}/{name}. */
   parts: string[];
-  /** Parsed fieldSelector for list/watch/deletecollection; undefined when absent or unparsable. */
+  /**
+   * Parsed fieldSelector of a list/watch/deletecollection on a collection (AuthorizeWithSelectors);
+   * undefined when absent, empty or unparsable. The same parse as `selection.fields`: Go keeps the
+   * raw string here and GetAuthorizerAttributes runs the storage's fields.ParseSelector on it.
+   */
   fieldSelector?: FieldSelectorRequirement[];
-  /** Raw labelSelector for list/watch/deletecollection. */
+  /** Raw labelSelector of a list/watch/deletecollection on a collection. */
   labelSelector?: string;
+  /**
+   * Not in Go's struct: the path carried `/namespaces/{namespace}/` before the resource (the
+   * namespace came from the path prefix, not from the name of a namespace). Routing reads it.
+   */
+  namespacedPath?: boolean;
+  /**
+   * Not in Go's struct: the query's fieldSelector and labelSelector, parsed once here for both
+   * authorization and storage (as Go's ListOptions are decoded once per request); `error` is the
+   * 400 the list or watch answers with. Absent on hand-made RequestInfos.
+   */
+  selection?: ParsedSelection;
+}
+
+export interface ParsedSelection {
+  readonly fields: FieldSelector;
+  readonly labels: LabelSelector;
+  readonly error?: ApiStatusError;
+}
+
+/**
+ * The request target as Go's net/http reads the request line: url.ParseRequestURI keeps a `#` and
+ * what follows it (a request target has no fragment), the path is everything before the first `?`,
+ * percent-unescaped; the query is split on `&` as url.ParseQuery does (a pair holding `;` is dropped,
+ * a pair with a bad escape is dropped, `+` is a space). Node's `new URL()` would instead treat `#` as
+ * the start of a fragment and drop the rest of the query: the authorizer and the storage would then
+ * read different queries. Everything in the apiserver reads the query through this one parse.
+ */
+export interface RequestTarget {
+  /** The unescaped path (Go's URL.Path). */
+  readonly path: string;
+  /** The path as sent. */
+  readonly rawPath: string;
+  /** The query as sent, without the `?` (Go's URL.RawQuery). */
+  readonly rawQuery: string;
+  /** URL.Query(): the first value of a key is what every Kubernetes handler reads. */
+  readonly query: URLSearchParams;
+}
+
+/** A request target Go's ParseRequestURI refuses: net/http answers `400 Bad Request` before any handler. */
+export class BadRequestTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadRequestTargetError';
+  }
+}
+
+const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+
+/**
+ * Go's url.unescape for the path and query-component modes: `%XX` must be two hex digits (else
+ * `invalid URL escape "%zz"`); `+` is a space in a query component only. The bytes are read as
+ * UTF-8 (Go keeps invalid UTF-8 bytes in its string; here they become U+FFFD).
+ */
+export function goUnescape(s: string, mode: 'path' | 'query'): string {
+  if (!s.includes('%') && (mode === 'path' || !s.includes('+'))) return s;
+  const bytes = Buffer.from(s, 'utf8');
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length;) {
+    const c = bytes[i]!;
+    if (c === 0x25) {
+      if (i + 2 >= bytes.length || !isHex(bytes[i + 1]!) || !isHex(bytes[i + 2]!)) {
+        throw new BadRequestTargetError(`invalid URL escape ${JSON.stringify(bytes.subarray(i, i + 3).toString('latin1'))}`);
+      }
+      out.push(parseInt(bytes.subarray(i + 1, i + 3).toString('latin1'), 16));
+      i += 3;
+    } else {
+      out.push(c === 0x2b && mode === 'query' ? 0x20 : c);
+      i++;
+    }
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+/** url.ParseQuery (errors ignored, as URL.Query() ignores them). */
+export function parseGoQuery(rawQuery: string): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '' || pair.includes(';')) continue;
+    const eq = pair.indexOf('=');
+    try {
+      const key = goUnescape(eq >= 0 ? pair.slice(0, eq) : pair, 'query');
+      const value = goUnescape(eq >= 0 ? pair.slice(eq + 1) : '', 'query');
+      params.append(key, value);
+    } catch (err) {
+      if (!(err instanceof BadRequestTargetError)) throw err;
+    }
+  }
+  return params;
+}
+
+/** url.ParseRequestURI on a request line's target (origin form, or absolute form `https://host/path`). */
+export function parseRequestTarget(target: string): RequestTarget {
+  let rest = target;
+  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(rest);
+  if (scheme) {
+    rest = rest.slice(scheme[0].length);
+    if (!rest.startsWith('//')) throw new BadRequestTargetError('invalid URI for request');
+    const end = rest.slice(2).search(/[/?]/);
+    rest = end < 0 ? '' : rest.slice(2 + end);
+  } else if (!rest.startsWith('/')) {
+    throw new BadRequestTargetError('invalid URI for request');
+  }
+  const q = rest.indexOf('?');
+  const rawPath = q >= 0 ? rest.slice(0, q) : rest;
+  const rawQuery = q >= 0 ? rest.slice(q + 1) : '';
+  return { path: goUnescape(rawPath, 'path'), rawPath, rawQuery, query: parseGoQuery(rawQuery) };
+}
+
+/**
+ * The query's selectors, parsed once: fields.ParseSelector and labels.Parse on the first value of
+ * `fieldSelector` and `labelSelector` (what metainternalversion's ListOptions conversion reads).
+ */
+export function parseSelection(query: URLSearchParams): ParsedSelection {
+  const fieldText = query.get('fieldSelector');
+  const labelText = query.get('labelSelector');
+  try {
+    return {
+      fields: fieldText === null ? [] : parseFieldSelectorTerms(fieldText),
+      labels: labelText === null ? [] : parseLabelSelector(labelText),
+    };
+  } catch (err) {
+    if (!(err instanceof ApiStatusError)) throw err;
+    return { fields: [], labels: [], error: err };
+  }
 }
 
 const API_PREFIXES = new Set(['api', 'apis']);
@@ -55,7 +184,7 @@ export type QueryInput = URLSearchParams | string | Readonly<Record<string, stri
 function toSearchParams(query: QueryInput): URLSearchParams {
   if (query === undefined) return new URLSearchParams();
   if (query instanceof URLSearchParams) return query;
-  if (typeof query === 'string') return new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
+  if (typeof query === 'string') return parseGoQuery(query.startsWith('?') ? query.slice(1) : query);
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
@@ -63,14 +192,6 @@ function toSearchParams(query: QueryInput): URLSearchParams {
     else for (const v of value) params.append(key, v);
   }
   return params;
-}
-
-function decodePath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }
 
 function splitPath(path: string): string[] {
@@ -87,52 +208,19 @@ function queryBool(params: URLSearchParams, key: string): boolean {
 }
 
 /**
- * fields.ParseSelector: comma-separated terms `key=value`, `key==value`, `key!=value`, with `\`
- * escaping `,`, `=`, `!` and `\` in values. Returns undefined for a malformed selector.
+ * fields.ParseSelector through the one parser (selectors.ts): the requirements, or undefined for a
+ * malformed selector.
  */
 export function parseFieldSelector(selector: string): FieldSelectorRequirement[] | undefined {
-  if (selector.trim() === '') return [];
-  const terms: string[] = [];
-  let current = '';
-  for (let i = 0; i < selector.length; i++) {
-    const c = selector[i]!;
-    if (c === '\\' && i + 1 < selector.length) {
-      current += c + selector[i + 1]!;
-      i++;
-    } else if (c === ',') {
-      terms.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
+  try {
+    return [...parseFieldSelectorTerms(selector)];
+  } catch (err) {
+    if (err instanceof ApiStatusError) return undefined;
+    throw err;
   }
-  terms.push(current);
-  const out: FieldSelectorRequirement[] = [];
-  for (const term of terms) {
-    if (term === '') continue;
-    // Find the first unescaped operator.
-    let opAt = -1;
-    let op: '=' | '==' | '!=' | undefined;
-    for (let i = 0; i < term.length; i++) {
-      const c = term[i]!;
-      if (c === '\\') { i++; continue; }
-      if (c === '!' && term[i + 1] === '=') { opAt = i; op = '!='; break; }
-      if (c === '=') { opAt = i; op = term[i + 1] === '=' ? '==' : '='; break; }
-    }
-    if (op === undefined) return undefined;
-    const field = term.slice(0, opAt).trim();
-    const rawValue = term.slice(opAt + op.length);
-    const value = rawValue.replace(/\\(.)/g, '$1');
-    if (field === '') return undefined;
-    out.push({ field, operator: op === '!=' ? '!=' : '=', value });
-  }
-  return out;
 }
 
-/** fields.Selector.RequiresExactMatch: the value of the first `field=value` (or `==`) term. */
-export function requiresExactMatch(requirements: readonly FieldSelectorRequirement[] | undefined, field: string): string | undefined {
-  return requirements?.find((r) => r.field === field && r.operator === '=')?.value;
-}
+export { requiresExactMatch };
 
 /** path.IsValidPathSegmentName: not "." or "..", and no "/" or "%". */
 function isValidPathSegmentName(name: string): boolean {
@@ -140,14 +228,14 @@ function isValidPathSegmentName(name: string): boolean {
 }
 
 /**
- * Computes the RequestInfo for a request. `path` may carry a query string (as `req.url` does); an
- * explicit `query` wins over it.
+ * Computes the RequestInfo for a request from its target (parsed once by parseRequestTarget), or
+ * from a path that may carry a query string (tests); an explicit `query` wins over the path's.
+ * Throws BadRequestTargetError for a target Go's ParseRequestURI refuses.
  */
-export function requestInfo(method: string, path: string, query?: QueryInput): RequestInfo {
-  const q = path.indexOf('?');
-  const rawPath = q >= 0 ? path.slice(0, q) : path;
-  const params = query !== undefined ? toSearchParams(query) : toSearchParams(q >= 0 ? path.slice(q + 1) : undefined);
-  const urlPath = decodePath(rawPath);
+export function requestInfo(method: string, target: RequestTarget | string, query?: QueryInput): RequestInfo {
+  const t = typeof target === 'string' ? parseRequestTarget(target) : target;
+  const params = query !== undefined ? toSearchParams(query) : t.query;
+  const urlPath = t.path;
 
   const info: RequestInfo = {
     isResourceRequest: false,
@@ -207,7 +295,10 @@ export function requestInfo(method: string, path: string, query?: QueryInput): R
   if (parts[0] === 'namespaces') {
     if (parts.length > 1) {
       info.namespace = parts[1]!;
-      if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!)) parts = parts.slice(2);
+      if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!)) {
+        parts = parts.slice(2);
+        info.namespacedPath = true;
+      }
     }
   }
   info.parts = parts;
@@ -216,18 +307,28 @@ export function requestInfo(method: string, path: string, query?: QueryInput): R
   if (parts.length >= 2) info.name = parts[1]!;
   if (parts.length >= 1) info.resource = parts[0]!;
 
-  // No name and a GET: the verb is list or watch, and a fieldSelector metadata.name=x names x.
-  const rawFieldSelector = params.get('fieldSelector');
-  const fieldSelector = rawFieldSelector === null ? undefined : parseFieldSelector(rawFieldSelector);
+  // Parsed once; the storage layer reads the same result (rest.ts reads info.selection).
+  const selection = parseSelection(params);
+  info.selection = selection;
+
+  // No name and a GET: the verb is list or watch, and a fieldSelector metadata.name=x names x. An
+  // unparsable selector names nothing (Go resets the ListOptions it could not decode).
+  let collection = false;
   if (info.name === '' && info.verb === 'get') {
+    collection = true;
     info.verb = queryBool(params, 'watch') ? 'watch' : 'list';
-    const selectedName = requiresExactMatch(fieldSelector, 'metadata.name');
+    const selectedName = selection.error ? undefined : requiresExactMatch(selection.fields, 'metadata.name');
     if (selectedName !== undefined && isValidPathSegmentName(selectedName)) info.name = selectedName;
   }
-  if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
+  if (info.name === '' && info.verb === 'delete') {
+    collection = true;
+    info.verb = 'deletecollection';
+  }
 
-  if (info.verb === 'list' || info.verb === 'watch' || info.verb === 'deletecollection') {
-    if (fieldSelector !== undefined) info.fieldSelector = fieldSelector;
+  // AuthorizeWithSelectors: the selectors of a list, watch or deletecollection of a collection (a
+  // metadata.name selector keeps them too); not of a named request nor of the deprecated /watch/ paths.
+  if (collection) {
+    if (params.has('fieldSelector') && !selection.error && selection.fields.length > 0) info.fieldSelector = [...selection.fields];
     const labelSelector = params.get('labelSelector');
     if (labelSelector !== null) info.labelSelector = labelSelector;
   }

@@ -5,8 +5,13 @@
  * A token is a compact JWS, RS256, signed with sa.key: header `{"alg":"RS256","kid":<kid>}` where
  * kid = base64url(SHA-256(DER SubjectPublicKeyInfo)), payload with the registered claims
  * iss/sub/aud/exp/nbf/iat/jti and the private `kubernetes.io` claim (namespace, serviceaccount
- * {name, uid}, pod {name, uid} when bound). go-jose merges the claims through a map, so keys come
- * out sorted at every level; so do they here.
+ * {name, uid}, and when bound: pod {name, uid} with the pod's node {name, uid}, or secret, or node).
+ * go-jose merges the claims through a map, so keys come out sorted at every level; so do they here.
+ *
+ * A bound token lives only as long as its object (pkg/serviceaccount/claims.go, validator.Validate):
+ * the authenticator looks the ServiceAccount and the bound Pod, Secret or Node up (the apiserver
+ * from its watch-fed caches) and refuses the token when one is gone, has another UID (deleted and
+ * made again under the same name), or has been deleting for longer than the leeway.
  *
  * Written with node:crypto only: a JWT library is not needed for one algorithm and one token shape.
  */
@@ -36,6 +41,12 @@ export interface ServiceAccountTokenRequest {
   issuer?: string;
   /** TokenRequest.spec.boundObjectRef of kind Pod. */
   boundPod?: { name: string; uid: string };
+  /** The bound pod's node (ServiceAccountTokenPodNodeInfo, on since v1.30): its uid is '' when the Node is not found. */
+  podNode?: { name: string; uid: string };
+  /** TokenRequest.spec.boundObjectRef of kind Secret. */
+  boundSecret?: { name: string; uid: string };
+  /** TokenRequest.spec.boundObjectRef of kind Node (ServiceAccountTokenNodeBinding, on since v1.31). */
+  boundNode?: { name: string; uid: string };
   /** The token's credential id; a random UUID by default. */
   jti?: string;
 }
@@ -50,6 +61,7 @@ export interface ServiceAccountClaims {
     namespace?: string;
     serviceaccount?: { name?: string; uid?: string };
     pod?: { name?: string; uid?: string };
+    secret?: { name?: string; uid?: string };
     node?: { name?: string; uid?: string };
     warnafter?: number;
   };
@@ -66,6 +78,19 @@ export type VerifyResult =
    */
   | { ok: false; ours: boolean; reason: string };
 
+/** What the authenticator needs of a bound object: its UID and, while it is being deleted, when that began. */
+export interface BoundObjectState {
+  readonly uid: string;
+  readonly deletionTimestamp?: string;
+}
+
+/** The lookups of the objects a token may be bound to (undefined: not found). */
+export interface BoundObjectGetter {
+  pod(namespace: string, name: string): BoundObjectState | undefined;
+  secret(namespace: string, name: string): BoundObjectState | undefined;
+  node(name: string): BoundObjectState | undefined;
+}
+
 export interface VerifyOptions {
   /** Accepted issuers (--service-account-issuer); default [DEFAULT_SERVICE_ACCOUNT_ISSUER]. */
   issuers?: readonly string[];
@@ -76,6 +101,11 @@ export interface VerifyOptions {
    * token is checked against it as the apiserver's validator does against its informer cache.
    */
   serviceAccountUid?: (namespace: string, name: string) => string | undefined;
+  /**
+   * The bound Pod, Secret and Node. When given (the apiserver always gives it), a token bound to an
+   * object that is gone, has another UID or is deleting is refused, as claims.go's validator does.
+   */
+  boundObjects?: BoundObjectGetter;
 }
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
@@ -99,6 +129,9 @@ export function keyIdFor(key: KeyObject | string): string {
   return b64url(createHash('sha256').update(der).digest());
 }
 
+/** A `ref` claim: name and uid, each omitted when empty (`json:",omitempty"`). */
+const refClaim = (r: { name: string; uid: string }): { name?: string; uid?: string } => ({ ...(r.name ? { name: r.name } : {}), ...(r.uid ? { uid: r.uid } : {}) });
+
 /** Signs a bound service-account token (the TokenRequest API's answer, status.token). */
 export function signServiceAccountToken(req: ServiceAccountTokenRequest, saPrivateKeyPem: string): string {
   const privateKey = createPrivateKey(saPrivateKeyPem);
@@ -113,7 +146,11 @@ export function signServiceAccountToken(req: ServiceAccountTokenRequest, saPriva
     'kubernetes.io': {
       namespace: req.namespace,
       serviceaccount: { name: req.name, uid: req.uid },
-      ...(req.boundPod ? { pod: { name: req.boundPod.name, uid: req.boundPod.uid } } : {}),
+      // token.Claims: a pod (with its node), else a secret, else a node.
+      ...(req.boundPod
+        ? { pod: refClaim(req.boundPod), ...(req.podNode ? { node: refClaim(req.podNode) } : {}) }
+        : req.boundSecret ? { secret: refClaim(req.boundSecret) }
+          : req.boundNode ? { node: refClaim(req.boundNode) } : {}),
     },
     nbf: nowSeconds,
     sub: serviceAccountUsername(req.namespace, req.name),
@@ -194,11 +231,18 @@ export function verifyServiceAccountToken(token: string, saPublicKeyPem: string 
     if (currentUid === undefined) return { ok: false, ours: true, reason: `serviceaccount "${saName}" not found` };
     if (currentUid !== saUid) return { ok: false, ours: true, reason: `service account UID (${currentUid}) does not match claim (${saUid})` };
   }
+  const bound = options.boundObjects ? checkBoundObjects(k8s ?? {}, namespace, options.boundObjects, now) : undefined;
+  if (bound) return { ok: false, ours: true, reason: bound };
 
   const extra: Record<string, string[]> = {};
-  if (k8s?.pod?.name) {
+  // ServiceAccountInfo.UserInfo: pod name and uid together, the node's name (and uid when known).
+  if (k8s?.pod?.name && k8s.pod.uid) {
     extra['authentication.kubernetes.io/pod-name'] = [k8s.pod.name];
-    extra['authentication.kubernetes.io/pod-uid'] = [k8s.pod.uid ?? ''];
+    extra['authentication.kubernetes.io/pod-uid'] = [k8s.pod.uid];
+  }
+  if (k8s?.node?.name) {
+    extra['authentication.kubernetes.io/node-name'] = [k8s.node.name];
+    if (k8s.node.uid) extra['authentication.kubernetes.io/node-uid'] = [k8s.node.uid];
   }
   if (typeof claims.jti === 'string' && claims.jti !== '') extra[CREDENTIAL_ID_KEY] = [`JTI=${claims.jti}`];
   const user: UserInfo = {
@@ -208,4 +252,36 @@ export function verifyServiceAccountToken(token: string, saPublicKeyPem: string 
   };
   if (Object.keys(extra).length > 0) user.extra = extra;
   return { ok: true, claims, user };
+}
+
+/** The service account token an object's deletion or replacement invalidated (claims.go's errors). */
+const INVALIDATED = 'service account token has been invalidated';
+
+/**
+ * claims.go's checks of the bound objects, in its order: the secret, the pod, then (for a token bound
+ * to a node only; a pod-bound token's node claim is information) the node. Each must exist, have the
+ * claimed UID, and not have been deleting for longer than the leeway. Returns the error, if any.
+ */
+function checkBoundObjects(k8s: NonNullable<ServiceAccountClaims['kubernetes.io']>, namespace: string, get: BoundObjectGetter, now: Date): string | undefined {
+  const invalidIfDeletedBefore = now.getTime() - JWT_LEEWAY_SECONDS * 1000;
+  const deleting = (o: BoundObjectState): boolean => o.deletionTimestamp !== undefined && Date.parse(o.deletionTimestamp) < invalidIfDeletedBefore;
+  const check = (what: 'secret' | 'pod' | 'node', ref: { name?: string; uid?: string }, found: BoundObjectState | undefined): string | undefined => {
+    if (!found) return INVALIDATED;
+    if (found.uid !== (ref.uid ?? '')) return `${what} UID (${found.uid}) does not match service account ${what} ref claim (${ref.uid ?? ''})`;
+    if (deleting(found)) return INVALIDATED;
+    return undefined;
+  };
+  const { secret, pod, node } = k8s;
+  if (secret) {
+    const err = check('secret', secret, get.secret(namespace, secret.name ?? ''));
+    if (err) return err;
+  }
+  if (pod) {
+    const err = check('pod', pod, get.pod(namespace, pod.name ?? ''));
+    if (err) return err;
+  } else if (node) {
+    const err = check('node', node, get.node(node.name ?? ''));
+    if (err) return err;
+  }
+  return undefined;
 }
