@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- pki|signing|tour] [--runs N]`
+ * `npm run bench [-- pki|signing|tour|store|authz] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
  *
  * Every figure is a ratio against a baseline measured in the same run, interleaved with it, because
  * these machines are shared and noisy: absolute times are printed for reference only.
@@ -8,17 +8,25 @@
  *   signing  forge's pure-JS RSA signature vs node:crypto's native one, over the same TBSCertificate.
  *   tour     the tour's wall time cold (PKI made in memory) and warm (PKI read from disk), and the
  *            tour's time over PKI generation alone.
+ *   authz    denied requests/s over allowed requests/s on the same 4 keep-alive connections to an
+ *            apiserver (with the embedded etcd) in a child process: the same GET of a ConfigMap by a
+ *            service account bound to cluster-admin (200), by one with no binding (403) and with no
+ *            credentials (anonymous, 403); then again with 400 RoleBindings in the namespace; then an
+ *            admin's latency alone and under an anonymous flood.
  *   store    the embedded etcd's write throughput with its write-ahead log (each write fsynced before it
  *            is acknowledged; one writer, then 64 concurrent writers sharing group commits) vs the
  *            in-memory store, in the same run.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import forge from 'node-forge';
+import type { KubeObject } from '../components/types.js';
 import { MvccStore } from '../components/etcd/store.js';
 import { Wal } from '../components/etcd/wal.js';
 import { silentLogger } from '../sim/logger.js';
@@ -164,18 +172,156 @@ async function benchStore(runs: number): Promise<void> {
   console.log(line('WAL, 64 writers (group commit)', r.conc));
 }
 
-const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' } } });
+/** What the authz bench's child process (`bench/main.ts authz-server`) prints once the control plane is up. */
+interface AuthzTarget { url: string; ca: string; allowedToken: string; deniedToken: string; path: string }
+
+/**
+ * The child: PKI in memory, the embedded etcd and the apiserver on loopback, a namespace with a
+ * ConfigMap, two service accounts (one bound to cluster-admin, one bound to nothing) and their tokens.
+ * Reads commands on stdin (`rolebindings N`), answers `ok`; stdin's end stops it.
+ */
+async function authzServer(): Promise<void> {
+  const [{ issuePki, caPem, credential }, { Etcd }, { KubeApiserver }, { KubeClient, resourcePath }] = await Promise.all([
+    import('../pki/store.js'), import('../components/etcd/index.js'), import('../components/kube-apiserver/index.js'),
+    import('../components/kube-client.js'),
+  ]);
+  const pki = await issuePki();
+  const id = (name: string): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
+  const logger = silentLogger();
+  const host = pki.plan.advertiseAddress;
+  const etcd = new Etcd({ host, port: 0, identity: id('etcd/server'), trustedCa: caPem(pki, 'etcd/ca'), logger });
+  await etcd.start();
+  const apiserver = new KubeApiserver({
+    host, port: 0, identity: id('apiserver'), clientCa: caPem(pki, 'ca'),
+    etcd: { endpoints: [etcd.clientUrl], identity: id('apiserver-etcd-client'), ca: caPem(pki, 'etcd/ca') },
+    kubeletClient: {}, serviceAccount: pki.serviceAccount, advertiseAddress: host, logger,
+  });
+  await apiserver.start();
+  const admin = new KubeClient({ name: 'bench', server: apiserver.url, identity: id('super-admin.conf'), serverCa: caPem(pki, 'ca') });
+  const ns = 'bench';
+  const rbac = (resource: string, namespace?: string): string => resourcePath({ group: 'rbac.authorization.k8s.io', resource, ...(namespace ? { namespace } : {}) });
+  await admin.create(resourcePath({ resource: 'namespaces' }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await admin.create(resourcePath({ resource: 'configmaps', namespace: ns }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe' }, data: { a: 'b' } });
+  const token = async (name: string): Promise<string> => {
+    await admin.create(resourcePath({ resource: 'serviceaccounts', namespace: ns }), { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+    const request = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name }, spec: { expirationSeconds: 3600 } } as KubeObject;
+    const tr = await admin.create<{ status: { token: string } } & KubeObject>(resourcePath({ resource: 'serviceaccounts', namespace: ns, name, subresource: 'token' }), request);
+    return tr.status.token;
+  };
+  await admin.create(rbac('clusterrolebindings'), {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'bench-admin' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'ServiceAccount', name: 'admin', namespace: ns }],
+  });
+  const target: AuthzTarget = { url: apiserver.url, ca: caPem(pki, 'ca'), allowedToken: await token('admin'), deniedToken: await token('nobody'), path: `/api/v1/namespaces/${ns}/configmaps/probe` };
+  process.stdout.write(`${JSON.stringify(target)}\n`);
+  let made = 0;
+  for await (const line of createInterface({ input: process.stdin })) {
+    const m = /^rolebindings (\d+)$/.exec(line.trim());
+    if (!m) continue;
+    for (; made < Number(m[1]); made++) {
+      await admin.create(rbac('rolebindings', ns), {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `viewer-${made}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'User', name: `user-${made}` }, { kind: 'Group', name: `group-${made}` }],
+      });
+    }
+    process.stdout.write('ok\n');
+  }
+  admin.close();
+  await apiserver.stop();
+  await etcd.stop();
+}
+
+/** `concurrency` closed-loop clients for `ms` on `agent`: requests/s with the expected status, and the median latency. */
+async function load(target: AuthzTarget, agent: https.Agent, auth: string | undefined, expect: number, ms: number, concurrency: number): Promise<{ rps: number; p50: number }> {
+  const url = new URL(target.url);
+  const end = Date.now() + ms;
+  const latencies: number[] = [];
+  let ok = 0;
+  const one = (): Promise<number> => new Promise((resolve, reject) => {
+    const req = https.request({ host: url.hostname, port: url.port, path: target.path, agent, headers: { Accept: 'application/json', ...(auth ? { Authorization: `Bearer ${auth}` } : {}) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      const t = process.hrtime.bigint();
+      const status = await one();
+      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (status !== expect) throw new Error(`authz bench: expected HTTP ${expect}, got ${status}`);
+      ok++;
+    }
+  }));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { rps: ok / secs, p50: median(latencies) };
+}
+
+async function benchAuthz(runs: number, profileDir: string | undefined): Promise<void> {
+  // --cpu-prof-dir DIR: the server process writes a V8 CPU profile there (open it in Chrome's DevTools).
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(ROOT, 'bench/main.ts'), 'authz-server'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const r = await lines.next();
+    if (r.done) throw new Error('authz bench: the server process ended early');
+    return r.value;
+  };
+  try {
+    const target = JSON.parse(await next()) as AuthzTarget;
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca: target.ca });
+    const solo = new https.Agent({ keepAlive: true, maxSockets: 1, ca: target.ca });
+    const phaseMs = 1500;
+    console.log(`authz: GET ${target.path} on the same 4 keep-alive connections, ${phaseMs} ms a phase, ${runs} interleaved runs (after one warm-up)`);
+    for (const bindings of [0, 400]) {
+      if (bindings) { child.stdin!.write(`rolebindings ${bindings}\n`); await next(); }
+      const r = { allowed: [] as number[], denied: [] as number[], anonymous: [] as number[] };
+      const phases = [
+        async () => { r.allowed.push((await load(target, agent, target.allowedToken, 200, phaseMs, 4)).rps); },
+        async () => { r.denied.push((await load(target, agent, target.deniedToken, 403, phaseMs, 4)).rps); },
+        async () => { r.anonymous.push((await load(target, agent, undefined, 403, phaseMs, 4)).rps); },
+      ];
+      await load(target, agent, target.allowedToken, 200, phaseMs, 4);
+      await load(target, agent, undefined, 403, phaseMs, 4);
+      for (let i = 0; i < runs; i++) for (let j = 0; j < phases.length; j++) await phases[(i + j) % phases.length]!();
+      const ratio = (xs: number[]): string => median(xs.map((x, i) => x / r.allowed[i]!)).toFixed(3);
+      const rps = (xs: number[]): string => median(xs).toFixed(0).padStart(6);
+      console.log(`  ${String(bindings).padStart(3)} RoleBindings: allowed ${rps(r.allowed)} req/s   denied (no binding) ${rps(r.denied)} req/s, ratio ${ratio(r.denied)}   anonymous ${rps(r.anonymous)} req/s, ratio ${ratio(r.anonymous)}`);
+      const alone: number[] = [];
+      const flooded: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        alone.push((await load(target, solo, target.allowedToken, 200, phaseMs / 3, 1)).p50);
+        const [admin] = await Promise.all([load(target, solo, target.allowedToken, 200, phaseMs, 1), load(target, agent, undefined, 403, phaseMs, 4)]);
+        flooded.push(admin.p50);
+      }
+      console.log(`  ${String(bindings).padStart(3)} RoleBindings: an admin's median latency alone ${median(alone).toFixed(2)} ms, under an anonymous flood on 4 connections ${median(flooded).toFixed(2)} ms`);
+    }
+    agent.destroy();
+    solo.destroy();
+  } finally {
+    child.stdin!.end();
+    await new Promise<void>((resolve) => { if (child.exitCode !== null) resolve(); else child.once('exit', () => resolve()); });
+  }
+}
+
+const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' } } });
 const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
-  if (w === 'pki') benchPki(runs);
+  if (w === 'authz-server') await authzServer();
+  else if (w === 'authz') await benchAuthz(runs, values['cpu-prof-dir']);
+  else if (w === 'pki') benchPki(runs);
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'sim/main.ts'))) { console.log('tour: sim/main.ts not present yet, skipped'); continue; }
     benchTour(runs);
   } else {
-    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store)`);
+    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz)`);
     process.exitCode = 2;
   }
 }

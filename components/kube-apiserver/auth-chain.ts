@@ -3,22 +3,28 @@
  * certificates, service-account bearer tokens, anonymous), authorization (privileged group,
  * Node, RBAC, as kubeadm's `--authorization-mode=Node,RBAC`), admission (NodeRestriction) and the
  * TokenRequest signer. The RBAC objects, pods and service accounts the decisions read come from
- * watch-fed caches of etcd, as the real apiserver's informers feed its authorizers.
+ * watch-fed caches of etcd, as the real apiserver's informers feed its authorizers; no authorization
+ * decision reads etcd. The storage writes through `kv` (a pass-through that notes each acknowledged
+ * write's revision on the caches it concerns), so a refusal that may stem from a cache not yet holding
+ * this apiserver's latest write is decided again once the cache has caught up (bounded wait, no etcd
+ * read): a client's own just-made RoleBinding or pod binding is honoured. Kubernetes' caches lag too
+ * and its clients retry; tests and scripts here do not.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../types.js';
 import { ApiStatusError } from './errors.js';
-import { attributesFor } from './auth/attributes.js';
+import { attributesFor, type Attributes } from './auth/attributes.js';
 import { authenticate, authenticationInputFrom } from './auth/authenticate.js';
-import { authorize, forbiddenStatusMessage } from './auth/authorizer.js';
+import { authorize, forbiddenStatusMessage, type AuthorizationDecision } from './auth/authorizer.js';
 import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
-import { rulesFor, staticRbacPolicy, type RbacPolicyProvider } from './auth/rbac.js';
+import { checkEscalation, isPolicyResource } from './auth/escalation.js';
+import { rulesFor, type RbacPolicyProvider } from './auth/rbac.js';
 import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken, type BoundObjectState } from './auth/serviceaccount-token.js';
-import { ObjectCache } from './cache.js';
+import { ObjectCache, revisionTrackingBackend, type CacheFreshness } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { resourceByName } from './registry.js';
 import { Store, type KvBackend } from './storage.js';
@@ -29,6 +35,8 @@ export interface AuthChainOptions {
   readonly serviceAccount: { readonly privateKeyPem: string; readonly publicKeyPem: string };
   readonly issuer?: string;
   readonly now: () => Date;
+  /** How long a refusal waits at most for the caches to reflect this apiserver's latest writes; default 2000 ms. */
+  readonly catchUpMs?: number;
 }
 
 /** What the service-account authenticator reads of a bound object. */
@@ -48,10 +56,14 @@ export class AuthChain implements Gate {
   readonly secrets: ObjectCache<BootstrapTokenSecret>;
   private readonly logger: Logger;
   private readonly rbac: RbacPolicyProvider;
+  /** The backend the apiserver's storage must write through, so the caches learn of its writes. */
+  readonly kv: KvBackend;
+  /** Reads only: a verified token's objects that its caches miss (as client-go's clientGetter falls back to a live GET). */
   private readonly store: Store;
 
   constructor(kv: KvBackend, options: AuthChainOptions, logger: Logger) {
     this.options = options;
+    this.kv = revisionTrackingBackend(kv, () => this.caches());
     this.store = new Store(kv);
     const rbacGroup = 'rbac.authorization.k8s.io';
     this.clusterRoles = new ObjectCache<ClusterRole>(resourceByName('clusterroles', rbacGroup), kv, logger);
@@ -69,6 +81,22 @@ export class AuthChain implements Gate {
       getRole: (namespace, name) => this.roles.get(namespace, name),
       listRoleBindings: (namespace) => this.roleBindings.list(namespace),
     };
+  }
+
+  private get rbacCaches(): CacheFreshness[] {
+    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings];
+  }
+
+  /**
+   * Waits (bounded by catchUpMs) until each of `caches` has applied this apiserver's writes noted so
+   * far; false when none was behind (nothing to decide again).
+   */
+  private async catchUp(caches: readonly CacheFreshness[]): Promise<boolean> {
+    const behind = caches.filter((c) => c.behind);
+    if (behind.length === 0) return false;
+    const ms = this.options.catchUpMs ?? 2000;
+    await Promise.all(behind.map((c) => c.caughtUp(ms)));
+    return true;
   }
 
   private caches(): ObjectCache<KubeObject>[] {
@@ -101,13 +129,14 @@ export class AuthChain implements Gate {
       return undefined;
     };
     // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
-    // as kube-system/bootstrap-token-<id>; read from etcd when the cache has not seen it yet.
+    // as kube-system/bootstrap-token-<id>, likewise from the cache.
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
     const bootstrapId = bearer ? BOOTSTRAP_TOKEN_PATTERN.exec(bearer)?.[1] : undefined;
     let bootstrapSecret: BootstrapTokenSecret | undefined;
     if (bootstrapId) {
       const name = `${BOOTSTRAP_TOKEN_SECRET_PREFIX}${bootstrapId}`;
-      bootstrapSecret = this.secrets.get('kube-system', name) ?? await this.store.tryGet<BootstrapTokenSecret>(resourceByName('secrets'), 'kube-system', name);
+      if (!this.secrets.get('kube-system', name)) await this.catchUp([this.secrets]);
+      bootstrapSecret = this.secrets.get('kube-system', name);
     }
     const now = this.options.now();
     const input = authenticationInputFrom(socket, req.headers.authorization);
@@ -140,26 +169,26 @@ export class AuthChain implements Gate {
     return result.authenticated ? { ok: true, user: result.user } : { ok: false, reason: result.reason };
   }
 
+  /** The chain over the caches, synchronously. */
+  private decide(attrs: Attributes): AuthorizationDecision {
+    return authorize(attrs, { rbac: this.rbac, nodeGraph: { pods: () => this.pods.list() } });
+  }
+
+  /** The caches a decision for `user` reads: RBAC's, and the pods for a node (the Node authorizer's graph). */
+  private decisionCaches(user: UserInfo): CacheFreshness[] {
+    return nodeIdentity({ name: user.name, groups: [...user.groups] }) ? [...this.rbacCaches, this.pods] : this.rbacCaches;
+  }
+
   /**
-   * --authorization-mode=Node,RBAC (system:masters first), over the watch-fed caches. A denial is
-   * checked once more against a fresh read of etcd, so that a client's own just-made RoleBinding or
-   * pod binding is honoured (the real caches lag by milliseconds too, and clients retry; tests do not).
+   * --authorization-mode=Node,RBAC (system:masters first), over the watch-fed caches. A denial while
+   * a cache it reads lags behind this apiserver's own acknowledged writes is decided again once the
+   * cache has caught up (bounded), so a client's own just-made RoleBinding or pod binding is honoured;
+   * with the caches current a denial costs what an allowed request costs (no etcd read).
    */
   async authorize(user: UserInfo, info: RequestInfo): Promise<Decision> {
     const attrs = attributesFor({ name: user.name, groups: [...user.groups], ...(user.uid ? { uid: user.uid } : {}) }, info);
-    let d = authorize(attrs, { rbac: this.rbac, nodeGraph: { pods: () => this.pods.list() } });
-    if (d.decision !== 'allow') {
-      const rbacGroup = 'rbac.authorization.k8s.io';
-      const [clusterRoles, clusterRoleBindings, roles, roleBindings, pods] = await Promise.all([
-        this.store.list<ClusterRole>(resourceByName('clusterroles', rbacGroup), undefined),
-        this.store.list<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup), undefined),
-        this.store.list<Role>(resourceByName('roles', rbacGroup), undefined),
-        this.store.list<RoleBinding>(resourceByName('rolebindings', rbacGroup), undefined),
-        this.store.list<Pod>(resourceByName('pods'), undefined),
-      ]);
-      const rbac = staticRbacPolicy({ clusterRoles: clusterRoles.items, clusterRoleBindings: clusterRoleBindings.items, roles: roles.items, roleBindings: roleBindings.items });
-      d = authorize(attrs, { rbac, nodeGraph: { pods: () => pods.items } });
-    }
+    let d = this.decide(attrs);
+    if (d.decision !== 'allow' && await this.catchUp(this.decisionCaches(user))) d = this.decide(attrs);
     if (d.decision === 'allow') return { allowed: true, reason: d.reason, message: '' };
     return { allowed: false, reason: d.reason, message: forbiddenStatusMessage(attrs, d.reason) };
   }
@@ -181,13 +210,34 @@ export class AuthChain implements Gate {
     return { rules: rbac.rules, incomplete, ...(errors.length ? { evaluationError: errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]` } : {}) };
   }
 
-  /** Admission: NodeRestriction (the other default plugins' effects live in the REST strategies). */
-  admit(request: AdmissionRequest): void {
+  /**
+   * RBAC's escalation check (pkg/registry/rbac/*\/policybased): creating or updating a Role,
+   * ClusterRole, RoleBinding or ClusterRoleBinding grants nothing the user does not hold, unless it
+   * may `escalate` or `bind`. Kubernetes runs it in the registry's storage, after authorization and
+   * mutating admission, before the strategy's validation and storage; here it runs from the admission
+   * hook, the last step before storage on every write path (create, update, patch, dry run included),
+   * so an object both invalid and escalating gets the 422 where Kubernetes answers 403. The RBAC
+   * caches first catch up with this apiserver's writes: the registry reads its storage, not a cache.
+   */
+  private async confirmNoEscalation(request: AdmissionRequest, operation: 'CREATE' | 'UPDATE'): Promise<void> {
+    const { info, object } = request;
+    if (!object || !isPolicyResource(info.apiGroup, info.resource) || info.subresource !== '') return;
+    await this.catchUp(this.rbacCaches);
+    const err = checkEscalation({
+      user: request.user, operation, apiGroup: info.apiGroup, resource: info.resource,
+      namespace: info.namespace, name: info.name, object, ...(request.oldObject ? { oldObject: request.oldObject } : {}),
+    }, { rbac: this.rbac, authorize: (attrs) => this.decide(attrs).decision === 'allow' });
+    if (err) throw err;
+  }
+
+  /** Admission: NodeRestriction (the other default plugins' effects live in the REST strategies), and RBAC's escalation check. */
+  async admit(request: AdmissionRequest): Promise<void> {
     const { info } = request;
     const operation: AdmissionOperation | undefined = info.verb === 'create' ? 'CREATE'
       : info.verb === 'update' || info.verb === 'patch' ? 'UPDATE'
         : info.verb === 'delete' || info.verb === 'deletecollection' ? 'DELETE' : undefined;
     if (!operation) return;
+    if (operation !== 'DELETE') await this.confirmNoEscalation(request, operation);
     const name = info.name || (request.object ?? request.oldObject)?.metadata.name || '';
     const result = nodeRestrictionAdmit({
       user: { name: request.user.name, groups: [...request.user.groups] }, operation,

@@ -129,7 +129,13 @@ export class KubeApiserver implements Component {
         });
         kv = etcdBackend(this.etcdClient);
       }
-      const store = new Store(kv);
+      const chain = new AuthChain(kv, {
+        anonymousAuth: o.anonymousAuth ?? true, serviceAccount: o.serviceAccount, now: () => this.clock.now(),
+        ...(o.serviceAccountIssuer ? { issuer: o.serviceAccountIssuer } : {}),
+      }, this.logger);
+      this.chain = chain;
+      // Writes go through the chain's backend, so its caches know which revision reflects them.
+      const store = new Store(chain.kv);
       this.store = store;
       const allocator = new IpAllocator(o.serviceClusterIPRange ?? '10.96.0.0/12', store);
       const strategy: StrategyContext = {
@@ -138,11 +144,6 @@ export class KubeApiserver implements Component {
         allocateNodePort: () => allocator.allocateNodePort(),
         forDryRun: () => ({ ...strategy, ...allocator.dryRun() }),
       };
-      const chain = new AuthChain(kv, {
-        anonymousAuth: o.anonymousAuth ?? true, serviceAccount: o.serviceAccount, now: () => this.clock.now(),
-        ...(o.serviceAccountIssuer ? { issuer: o.serviceAccountIssuer } : {}),
-      }, this.logger);
-      this.chain = chain;
       this.gate = chain;
       this.kubelets = new KubeletClient({ ...(o.kubeletClient.identity ? { identity: o.kubeletClient.identity } : {}), kubeletCertificateAuthority: o.kubeletClient.ca }, this.trace);
       this.rest = new Rest({

@@ -122,16 +122,23 @@ function describeSubject(s: RbacSubject, bindingNamespace: string): string {
   return `${s.kind} ${JSON.stringify(s.name)}`;
 }
 
-/** GetRoleReferenceRules, with the listers' NotFound wording. */
-function roleReferenceRules(provider: RbacPolicyProvider, roleRef: { kind: string; name: string }, bindingNamespace: string): { rules: readonly PolicyRule[] } | { error: string } {
+/**
+ * Whose NotFound wording a missing role gets: the authorizer's listers say `role.rbac...` (singular),
+ * the registry's rule resolver (the escalation check reads storage) says `roles.rbac...`.
+ */
+export type RoleLookupWording = 'lister' | 'registry';
+
+/** GetRoleReferenceRules, with the listers' (or the registry's) NotFound wording. */
+function roleReferenceRules(provider: RbacPolicyProvider, roleRef: { kind: string; name: string }, bindingNamespace: string, wording: RoleLookupWording = 'lister'): { rules: readonly PolicyRule[] } | { error: string } {
+  const s = wording === 'registry' ? 's' : '';
   switch (roleRef.kind) {
     case 'Role': {
       const role = provider.getRole(bindingNamespace, roleRef.name);
-      return role ? { rules: role.rules ?? [] } : { error: `role.rbac.authorization.k8s.io ${JSON.stringify(roleRef.name)} not found` };
+      return role ? { rules: role.rules ?? [] } : { error: `role${s}.rbac.authorization.k8s.io ${JSON.stringify(roleRef.name)} not found` };
     }
     case 'ClusterRole': {
       const role = provider.getClusterRole(roleRef.name);
-      return role ? { rules: role.rules ?? [] } : { error: `clusterrole.rbac.authorization.k8s.io ${JSON.stringify(roleRef.name)} not found` };
+      return role ? { rules: role.rules ?? [] } : { error: `clusterrole${s}.rbac.authorization.k8s.io ${JSON.stringify(roleRef.name)} not found` };
     }
     default:
       return { error: `unsupported role reference kind: ${JSON.stringify(roleRef.kind)}` };
@@ -147,11 +154,12 @@ export function visitRulesFor(
   user: UserInfo,
   namespace: string,
   visitor: (source: string, rule: PolicyRule | null, error: string | null) => boolean,
+  wording: RoleLookupWording = 'lister',
 ): void {
   for (const binding of provider.listClusterRoleBindings()) {
     const subject = appliesTo(user, binding.subjects, '');
     if (!subject) continue;
-    const resolved = roleReferenceRules(provider, binding.roleRef, '');
+    const resolved = roleReferenceRules(provider, binding.roleRef, '', wording);
     if ('error' in resolved) {
       if (!visitor('', null, resolved.error)) return;
       continue;
@@ -163,7 +171,7 @@ export function visitRulesFor(
   for (const binding of provider.listRoleBindings(namespace)) {
     const subject = appliesTo(user, binding.subjects, namespace);
     if (!subject) continue;
-    const resolved = roleReferenceRules(provider, binding.roleRef, namespace);
+    const resolved = roleReferenceRules(provider, binding.roleRef, namespace, wording);
     if ('error' in resolved) {
       if (!visitor('', null, resolved.error)) return;
       continue;
@@ -174,14 +182,14 @@ export function visitRulesFor(
 }
 
 /** Every rule that applies to the user in the namespace (RulesFor), e.g. for SelfSubjectRulesReview. */
-export function rulesFor(provider: RbacPolicyProvider, user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
+export function rulesFor(provider: RbacPolicyProvider, user: UserInfo, namespace: string, wording: RoleLookupWording = 'lister'): { rules: PolicyRule[]; errors: string[] } {
   const rules: PolicyRule[] = [];
   const errors: string[] = [];
   visitRulesFor(provider, user, namespace, (_source, rule, error) => {
     if (rule) rules.push(rule);
     if (error) errors.push(error);
     return true;
-  });
+  }, wording);
   return { rules, errors };
 }
 
