@@ -2,7 +2,7 @@
  * The floors (README "How the code is laid out"), enforced by dependency-cruiser: each floor imports
  * only the floors below it, no component imports another, and nothing imports in a circle.
  *
- *   pki/  <  components/api/  <  components/client/  <  components/<component>/  <  sim/  <  scenarios/  <  cli/
+ *   pki/  <  components/api/  <  components/client/  <  components/<component>/  <  sim/  <  scenarios/  <  cli/ (entry points)
  *
  * Type-only imports count (tsPreCompilationDeps): a type is a dependency too.
  */
@@ -77,6 +77,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^node_modules' },
     tsPreCompilationDeps: true,
+    // TypeScript 7 (the project's compiler) has no JavaScript API for dependency-cruiser to parse with;
+    // swc parses TypeScript, type-only imports included.
+    parser: 'swc',
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },
   },

@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import forge from 'node-forge';
-import type { KubeObject } from '../components/types.js';
+import type { KubeObject } from '../components/api/types.js';
 import { MvccStore } from '../components/etcd/store.js';
 import { Wal } from '../components/etcd/wal.js';
 import { silentLogger } from '../sim/logger.js';
@@ -66,8 +66,8 @@ function benchPki(runs: number): void {
   for (let i = 0; i < runs; i++) {
     const dirs = [tmp(), tmp(), tmp(), tmp()] as const;
     try {
-      const [cmd, args] = node('pki/cli.ts', 'init', dirs[0], '--nodes', 'node-1');
-      const [cmdEc, argsEc] = node('pki/cli.ts', 'init', dirs[2], '--nodes', 'node-1', '--key-algorithm', 'ecdsa-p256');
+      const [cmd, args] = node('cli/pki.ts', 'init', dirs[0], '--nodes', 'node-1');
+      const [cmdEc, argsEc] = node('cli/pki.ts', 'init', dirs[2], '--nodes', 'node-1', '--key-algorithm', 'ecdsa-p256');
       // Alternate which goes first so drift in machine load hits both alike.
       const pair = (a: () => void, b: () => void): void => { if (i % 2 === 0) { a(); b(); } else { b(); a(); } };
       pair(() => t.ours.push(timeCommand(cmd, args)), () => t.openssl.push(timeCommand('bash', [OPENSSL_SCRIPT, dirs[1]])));
@@ -118,9 +118,9 @@ function benchTour(runs: number): void {
     const d2 = tmp();
     try {
       // Cold: the tour makes its PKI in an empty directory; warm: the same directory again.
-      cold.push(timeCommand(...node('sim/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
-      warmT.push(timeCommand(...node('sim/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
-      pkiOnly.push(timeCommand(...node('pki/cli.ts', 'init', d2)));
+      cold.push(timeCommand(...node('cli/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
+      warmT.push(timeCommand(...node('cli/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
+      pkiOnly.push(timeCommand(...node('cli/pki.ts', 'init', d2)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(d2, { recursive: true, force: true });
@@ -183,7 +183,7 @@ interface AuthzTarget { url: string; ca: string; allowedToken: string; deniedTok
 async function authzServer(): Promise<void> {
   const [{ issuePki, caPem, credential }, { Etcd }, { KubeApiserver }, { KubeClient, resourcePath }] = await Promise.all([
     import('../pki/store.js'), import('../components/etcd/index.js'), import('../components/kube-apiserver/index.js'),
-    import('../components/kube-client.js'),
+    import('../components/client/kube-client.js'),
   ]);
   const pki = await issuePki();
   const id = (name: string): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
@@ -318,7 +318,7 @@ for (const w of which) {
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
   else if (w === 'tour') {
-    if (!existsSync(path.join(ROOT, 'sim/main.ts'))) { console.log('tour: sim/main.ts not present yet, skipped'); continue; }
+    if (!existsSync(path.join(ROOT, 'cli/main.ts'))) { console.log('tour: cli/main.ts not present yet, skipped'); continue; }
     benchTour(runs);
   } else {
     console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz)`);

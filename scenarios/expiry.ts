@@ -9,7 +9,7 @@
  * still within its own dates fails because its CA in the chain has expired.
  */
 import { Etcd } from '../components/etcd/index.js';
-import { EtcdClient } from '../components/etcd-client.js';
+import { EtcdClient } from '../components/client/etcd-client.js';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
 import { PkiError } from '../pki/errors.js';
 import { createCsr } from '../pki/x509.js';

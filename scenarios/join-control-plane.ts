@@ -17,9 +17,9 @@ import https from 'node:https';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
-import { KubeClient, resourcePath } from '../components/kube-client.js';
-import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../components/tls.js';
-import type { KubeObject } from '../components/types.js';
+import { KubeClient, resourcePath } from '../components/client/kube-client.js';
+import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../components/client/tls.js';
+import type { KubeObject } from '../components/api/types.js';
 import {
   CERTS_TO_TRANSFER, createCertificateKey, downloadCerts, kubeadmCertsSecret, secretDataKey, KUBEADM_CERTS_SECRET, type KubeadmCertsSecret,
 } from '../pki/copycerts.js';

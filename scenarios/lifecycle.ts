@@ -6,10 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiError, KubeClient, resourcePath } from '../components/kube-client.js';
-import type { Identity } from '../components/tls.js';
-import type { KubeList, Pod } from '../components/types.js';
-import type { Trace, TraceEvent } from '../sim/trace.js';
+import { ApiError, KubeClient, resourcePath } from '../components/client/kube-client.js';
+import type { Identity } from '../components/client/tls.js';
+import type { KubeList, Pod } from '../components/api/types.js';
+import type { Trace, TraceEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
 
 export const DAY_MS = 24 * 3600 * 1000;

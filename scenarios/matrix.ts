@@ -19,13 +19,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import type { Identity } from '../components/tls.js';
+import type { Identity } from '../components/client/tls.js';
 import { Etcd } from '../components/etcd/index.js';
 import { caPem, credential, type Pki } from '../pki/store.js';
 import type { Cluster } from '../sim/cluster.js';
 import { probe, type Decision, type Layer, type ProbeOutcome } from '../sim/probe.js';
 import type { Scenario } from '../sim/scenario.js';
-import type { Trace } from '../sim/trace.js';
+import type { Trace } from '../components/client/trace.js';
 import { foreignAdmin } from './tour.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';

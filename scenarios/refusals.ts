@@ -5,9 +5,9 @@
  * certificate; kubeadm's default of not verifying kubelets).
  */
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
-import { KubeClient, resourcePath } from '../components/kube-client.js';
-import type { Identity } from '../components/tls.js';
-import type { Pod } from '../components/types.js';
+import { KubeClient, resourcePath } from '../components/client/kube-client.js';
+import type { Identity } from '../components/client/tls.js';
+import type { Pod } from '../components/api/types.js';
 import { createCsr } from '../pki/x509.js';
 import { generateKey, privateKeyPem, signCsr } from '../pki/issue.js';
 import { caPem, type Pki } from '../pki/store.js';

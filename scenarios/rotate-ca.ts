@@ -9,12 +9,12 @@
  * and every component's identity is probed; the run prints a timeline of the certificate each side
  * presented (by serial) and the bundle it trusted, from the trace.
  */
-import { KubeClient } from '../components/kube-client.js';
+import { KubeClient } from '../components/client/kube-client.js';
 import { caPem, type Pki } from '../pki/store.js';
 import { rotateKubernetesCa } from '../pki/rotate.js';
 import { identityOf } from '../sim/cluster.js';
 import type { Scenario } from '../sim/scenario.js';
-import type { CertSummary, TraceEvent } from '../sim/trace.js';
+import type { CertSummary, TraceEvent } from '../components/client/trace.js';
 import { deployAndRead, probe } from './lifecycle.js';
 
 /** Every client identity of the cluster and who uses it. */

@@ -11,15 +11,15 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { CertificateSigningRequest } from '../components/api/certificates.js';
-import { resourcePath } from '../components/kube-client.js';
-import type { KubeObject, Pod } from '../components/types.js';
+import { resourcePath } from '../components/client/kube-client.js';
+import type { KubeObject, Pod } from '../components/api/types.js';
 import { nodePlan } from '../pki/spec.js';
 import { caPem } from '../pki/store.js';
 import { caCertHash, createBootstrapToken, joinNode as kubeadmJoin, type JoinedNode } from '../sim/join.js';
 import { createLogger } from '../sim/logger.js';
 import type { Scenario } from '../sim/scenario.js';
 import type { Cluster } from '../sim/cluster.js';
-import type { RequestEvent, TlsClientEvent } from '../sim/trace.js';
+import type { RequestEvent, TlsClientEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
 import { startJoinCluster } from './join-node.js';
 import { tempClusterDir } from './lifecycle.js';

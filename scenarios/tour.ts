@@ -5,10 +5,10 @@
  */
 import https from 'node:https';
 import YAML from 'yaml';
-import { EtcdClient } from '../components/etcd-client.js';
-import { KubeClient, ApiError, resourcePath } from '../components/kube-client.js';
-import { createTlsAgent } from '../components/tls.js';
-import type { Deployment, EndpointSlice, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, SelfSubjectReview, Service } from '../components/types.js';
+import { EtcdClient } from '../components/client/etcd-client.js';
+import { KubeClient, ApiError, resourcePath } from '../components/client/kube-client.js';
+import { createTlsAgent } from '../components/client/tls.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, SelfSubjectReview, Service } from '../components/api/types.js';
 import { issueLeaf, privateKeyPem, selfSignCa, generateKey } from '../pki/issue.js';
 import { caPem, credential, kubeletClientName, type Pki } from '../pki/store.js';
 import type { LeafSpec } from '../pki/spec.js';

@@ -10,16 +10,16 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import YAML from 'yaml';
-import { bootstrapTokenSecret, CLUSTER_INFO, type CreateTokenOptions } from '../components/bootstrap-token.js';
-import { ApiError, type KubeClient, resourcePath } from '../components/kube-client.js';
-import type { KubeObject } from '../components/types.js';
+import { bootstrapTokenSecret, CLUSTER_INFO, type CreateTokenOptions } from '../components/api/bootstrap-token.js';
+import { ApiError, type KubeClient, resourcePath } from '../components/client/kube-client.js';
+import type { KubeObject } from '../components/api/types.js';
 import type { Logger } from 'pino';
 import { discover, tlsBootstrap, type Bootstrapped, type DiscoveredCluster } from '../components/kubelet/bootstrap.js';
 import { Kubelet, type KubeletOptions } from '../components/kubelet/index.js';
-import type { Identity } from '../components/tls.js';
+import type { Identity } from '../components/client/tls.js';
 import { generateKey, privateKeyPem, selfSignCa, signCsr } from '../pki/issue.js';
 import { createCsr } from '../pki/x509.js';
-import type { Trace } from './trace.js';
+import type { Trace } from '../components/client/trace.js';
 
 /** pubkeypin.Hash: `sha256:` + hex of SHA-256 over the certificate's DER SubjectPublicKeyInfo. */
 export function caCertHash(caPem: string): string {

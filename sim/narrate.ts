@@ -3,7 +3,8 @@
  * certificate each side showed, which CA each side checked it against, and the verdict with its
  * reason; for each request, who was authenticated as whom and what the authorizer decided.
  */
-import type { CertSummary, Connection, RequestEvent, TraceEvent } from './trace.js';
+import type { CertSummary, RequestEvent, TraceEvent } from '../components/client/trace.js';
+import type { Connection } from './trace.js';
 import { joinConnections } from './trace.js';
 
 export const cert = (c: CertSummary | null): string =>

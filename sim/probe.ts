@@ -13,8 +13,8 @@
  *   none            the request was allowed (any 2xx, or a status the handler chose)
  */
 import https from 'node:https';
-import { createTlsAgent, goReason, type Identity } from '../components/tls.js';
-import type { RequestEvent, TlsClientEvent, TlsServerEvent, Trace, TraceEvent } from './trace.js';
+import { createTlsAgent, goReason, type Identity } from '../components/client/tls.js';
+import type { RequestEvent, TlsClientEvent, TlsServerEvent, Trace, TraceEvent } from '../components/client/trace.js';
 import { waitFor } from './wait.js';
 
 export type Layer = 'tls' | 'authentication' | 'authorization' | 'admission' | 'none';

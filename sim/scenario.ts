@@ -7,7 +7,8 @@
 import type { Pki } from '../pki/store.js';
 import type { Cluster } from './cluster.js';
 import { connectionTable, narrateEvents } from './narrate.js';
-import { joinConnections, Trace, TraceRecorder, type Connection, type TraceEvent } from './trace.js';
+import { Trace, type TraceEvent } from '../components/client/trace.js';
+import { joinConnections, TraceRecorder, type Connection } from './trace.js';
 
 export interface Expectation {
   readonly step: string;

@@ -5,9 +5,6 @@
  */
 import type { CertSummary, RequestEvent, TlsServerEvent, Trace, TraceEvent } from '../components/client/trace.js';
 
-// Until every importer names components/client/trace.js (issue 12), the contract is re-exported here.
-export * from '../components/client/trace.js';
-
 /** One connection, both halves joined. */
 export interface Connection {
   /** The client's socket address (`ip:port`), which its requests arrive from. */

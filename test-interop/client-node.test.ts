@@ -11,7 +11,8 @@ import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, issuePki, type Pki } from '../pki/store.js';
 import { Cluster } from '../sim/cluster.js';
 import { silentLogger } from '../sim/logger.js';
-import { Trace, TraceRecorder } from '../sim/trace.js';
+import { Trace } from '../components/client/trace.js';
+import { TraceRecorder } from '../sim/trace.js';
 import { foreignAdmin } from '../scenarios/tour.js';
 import { waitFor } from './helpers.js';
 

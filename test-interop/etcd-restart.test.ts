@@ -9,10 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EtcdProcess } from '../components/etcd-process.js';
+import { EtcdProcess } from '../components/etcd/process.js';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
-import { KubeClient } from '../components/kube-client.js';
-import type { KubeObject } from '../components/types.js';
+import { KubeClient } from '../components/client/kube-client.js';
+import type { KubeObject } from '../components/api/types.js';
 import { caPem, credential, issuePki, loadPki, type Pki } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { silentLogger } from '../sim/logger.js';
@@ -30,7 +30,7 @@ interface CliCluster {
 
 /** `npm run cluster -- --pki-dir DIR ...` in its own process group (so kill -9 can take etcd with it), until it is up. */
 async function startCli(dir: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliCluster> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sim/main.ts', 'cluster', '--pki-dir', dir, '--nodes', '0', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'cluster', '--pki-dir', dir, '--nodes', '0', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => { out += c; });

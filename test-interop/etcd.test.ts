@@ -9,15 +9,16 @@ import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { EtcdProcess, EtcdProcessError, freePort } from '../components/etcd-process.js';
-import { EtcdClient } from '../components/etcd-client.js';
+import { EtcdProcess, EtcdProcessError, freePort } from '../components/etcd/process.js';
+import { EtcdClient } from '../components/client/etcd-client.js';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
-import { KubeClient } from '../components/kube-client.js';
+import { KubeClient } from '../components/client/kube-client.js';
 import { issueEtcdMemberCerts } from '../pki/etcd-member.js';
 import { caPem, issuePki, type Pki } from '../pki/store.js';
 import { Cluster, identityOf } from '../sim/cluster.js';
 import { silentLogger } from '../sim/logger.js';
-import { Trace, TraceRecorder } from '../sim/trace.js';
+import { Trace } from '../components/client/trace.js';
+import { TraceRecorder } from '../sim/trace.js';
 import { need, ROOT, run, startSimCluster, tools, waitFor, type SimCluster } from './helpers.js';
 
 describe('real etcd 3.4', function () {
@@ -129,7 +130,7 @@ describe('real etcd 3.4', function () {
       need(this, tools.etcd);
     });
 
-    const scenario = (names: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'sim/main.ts'), 'scenario', ...names, '--quiet', '--etcd', 'real', '--pki-dir', scenarioDir], { timeoutMs: 170_000 });
+    const scenario = (names: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), 'scenario', ...names, '--quiet', '--etcd', 'real', '--pki-dir', scenarioDir], { timeoutMs: 170_000 });
     let scenarioDir: string;
     before(() => { scenarioDir = mkdtempSync(path.join(os.tmpdir(), 'interop-scenario-')); });
     after(() => { rmSync(scenarioDir, { recursive: true, force: true }); });

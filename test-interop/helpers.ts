@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findBinary } from '../components/etcd-process.js';
+import { findBinary } from '../components/etcd/process.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -94,7 +94,7 @@ export interface SimCluster {
 /** `npm run cluster -- --pki-dir <temp> ...args` as a child process, until it prints that it is up. */
 export async function startSimCluster(args: readonly string[] = [], timeoutMs = 60_000): Promise<SimCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'interop-cluster-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'sim/main.ts', 'cluster', '--pki-dir', dir, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'cluster', '--pki-dir', dir, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => { out += c; });

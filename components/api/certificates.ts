@@ -3,7 +3,7 @@
  * well-known signer names, and the condition summary kubectl and the apiserver's Table print.
  */
 import { parseCsr, type ParsedCsr } from '../../pki/x509.js';
-import type { KubeObject } from '../types.js';
+import type { KubeObject } from './types.js';
 
 export const KUBE_APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
 export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';

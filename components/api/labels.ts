@@ -2,7 +2,7 @@
  * Label selectors (k8s.io/apimachinery/pkg/apis/meta/v1 LabelSelector): matching an object's labels,
  * and the string form used in `?labelSelector=` queries.
  */
-import type { LabelSelector } from '../types.js';
+import type { LabelSelector } from './types.js';
 
 /** Whether `labels` satisfy every requirement of `selector`. An empty selector matches everything. */
 export function matchesSelector(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {

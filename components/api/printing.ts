@@ -3,7 +3,7 @@
  * k8s.io/apimachinery's duration package and pkg/printers/internalversion hold them: ages, a pod's
  * READY and STATUS, and the endpoint lists.
  */
-import type { EndpointSlice, Endpoints, Pod } from '../types.js';
+import type { EndpointSlice, Endpoints, Pod } from './types.js';
 
 /** duration.HumanDuration. */
 export function humanDuration(ms: number): string {

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../common.js';
-import { type KubeClient, resourcePath } from '../kube-client.js';
-import type { KubeEvent, KubeObject } from '../types.js';
+import type { Clock } from './common.js';
+import { type KubeClient, resourcePath } from './kube-client.js';
+import type { KubeEvent, KubeObject } from '../api/types.js';
 
 export interface EventTarget {
   readonly kind: string;

@@ -6,8 +6,8 @@
  * so each is listed and watched once.
  */
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube-client.js';
-import type { KubeObject } from '../types.js';
+import type { KubeClient } from './kube-client.js';
+import type { KubeObject } from '../api/types.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from './reflector.js';
 
 export interface InformerHandlers<T extends KubeObject> {

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../common.js';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { Lease } from '../types.js';
+import type { Clock } from './common.js';
+import { ApiError, type KubeClient, resourcePath } from './kube-client.js';
+import type { Lease } from '../api/types.js';
 
 export interface LeaderElectorOptions {
   readonly client: KubeClient;

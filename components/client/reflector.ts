@@ -9,8 +9,8 @@
  * pods) feeds it a store of its own.
  */
 import type { Logger } from 'pino';
-import { ApiError, type KubeClient, type Watch } from '../kube-client.js';
-import type { KubeObject, Status, WatchEvent } from '../types.js';
+import { ApiError, type KubeClient, type Watch } from './kube-client.js';
+import type { KubeObject, Status, WatchEvent } from '../api/types.js';
 
 /** Where a reflector puts what it lists and watches (client-go's cache.Store: Replace, Add/Update/Delete). */
 export interface ReflectorStore<T extends KubeObject> {

@@ -11,8 +11,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Trace } from '../../sim/trace.js';
-import { summarizePeer } from '../tls.js';
+import type { Trace } from '../client/trace.js';
+import { summarizePeer } from '../client/tls.js';
 import { GrpcCode, StoreError, type GrpcCodeValue, type MvccStore, type WatchBatch } from './store.js';
 import {
   WireError, boolField, bytesField, compareRequest, deleteRequest, enumField, event, header, int64Field, listField, numField,

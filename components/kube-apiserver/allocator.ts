@@ -5,9 +5,9 @@
  * creates cannot pick the same address. The first address of the range is the `kubernetes` Service.
  * A dry run (`?dryRun=All`) allocates through `dryRun()`, which reserves nothing.
  */
-import type { Service } from '../types.js';
-import { failure } from './errors.js';
-import { resourceByName } from './registry.js';
+import type { Service } from '../api/types.js';
+import { failure } from '../api/errors.js';
+import { resourceByName } from '../api/resources.js';
 import type { Store } from './storage.js';
 
 const SERVICES = resourceByName('services');

@@ -13,8 +13,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../types.js';
-import { ApiStatusError } from './errors.js';
+import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../api/types.js';
+import { ApiStatusError } from '../api/errors.js';
 import { attributesFor, type Attributes } from './auth/attributes.js';
 import { authenticate, authenticationInputFrom } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage, type AuthorizationDecision } from './auth/authorizer.js';
@@ -26,9 +26,9 @@ import type { RequestInfo } from './auth/request-info.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken, type BoundObjectState } from './auth/serviceaccount-token.js';
 import { ObjectCache, revisionTrackingBackend, type CacheFreshness } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
-import { resourceByName } from './registry.js';
+import { resourceByName } from '../api/resources.js';
 import { Store, type KvBackend } from './storage.js';
-import { authenticateBootstrapToken, BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_SECRET_PREFIX, type BootstrapTokenSecret } from '../bootstrap-token.js';
+import { authenticateBootstrapToken, BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_SECRET_PREFIX, type BootstrapTokenSecret } from '../api/bootstrap-token.js';
 
 export interface AuthChainOptions {
   readonly anonymousAuth: boolean;

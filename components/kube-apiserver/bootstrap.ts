@@ -5,14 +5,14 @@
  * (rbac/bootstrap-roles: created when absent). Each write is a create that tolerates AlreadyExists,
  * so a restart over the same etcd changes nothing.
  */
-import type { Clock } from '../common.js';
-import type { KubeObject } from '../types.js';
+import type { Clock } from '../client/common.js';
+import type { KubeObject } from '../api/types.js';
 import {
   aggregateClusterRoles, bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapNamespaceRoleBindings, bootstrapNamespaceRoles,
   controllerClusterRoleBindings, controllerClusterRoles, kubeadmClusterRoleBindings, kubeadmClusterRoles,
 } from './auth/bootstrap-policy.js';
-import { ApiStatusError } from './errors.js';
-import { resourceByName, type ResourceDef } from './registry.js';
+import { ApiStatusError } from '../api/errors.js';
+import { resourceByName, type ResourceDef } from '../api/resources.js';
 import type { Store } from './storage.js';
 import { prepareForCreate, type StrategyContext } from './strategy.js';
 

@@ -12,8 +12,9 @@
  * the client's own just-acknowledged writes, without reading etcd.
  */
 import type { Logger } from 'pino';
-import type { KubeObject } from '../types.js';
-import { storageKey, type ResourceDef } from './registry.js';
+import type { KubeObject } from '../api/types.js';
+import { type ResourceDef } from '../api/resources.js';
+import { storageKey } from './routes.js';
 import { decode, type KvBackend, type KvEvent, type KvWatchHandle, type TxnResult } from './storage.js';
 
 export type CacheListener<T extends KubeObject> = (type: 'put' | 'delete', object: T, previous: T | undefined) => void;

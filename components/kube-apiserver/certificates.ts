@@ -13,9 +13,9 @@
  *   removed; a certificate once set cannot be changed.
  */
 import { X509Certificate } from 'node:crypto';
-import type { KubeObject } from '../types.js';
+import type { KubeObject } from '../api/types.js';
 import { KUBE_APISERVER_CLIENT_SIGNER, LEGACY_UNKNOWN_SIGNER, parseCsrRequest, pemBlock, type CertificateSigningRequest, type CsrCondition } from '../api/certificates.js';
-import { forbidden, invalid } from './errors.js';
+import { forbidden, invalid } from '../api/errors.js';
 import type { UserInfo } from './gate.js';
 
 export const CSR_GR = { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' } as const;

@@ -9,7 +9,7 @@
  * so a watcher always has at least one interval of history to resume from.
  */
 import type { Logger } from 'pino';
-import type { EtcdClient } from '../etcd-client.js';
+import type { EtcdClient } from '../client/etcd-client.js';
 
 export const COMPACT_REV_KEY = 'compact_rev_key';
 

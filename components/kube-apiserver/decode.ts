@@ -11,7 +11,7 @@
  * nested message they do not cover is kept as sent below that point, which is the one place this differs
  * from Kubernetes (which knows every type): its unknown fields are stored, not dropped.
  */
-import { failure } from './errors.js';
+import { failure } from '../api/errors.js';
 import { numberLiteral, type JsonRecord } from './json.js';
 import { KINDS, MESSAGES, type FieldSpec, type FieldType } from './protobuf-schema.js';
 

@@ -2,8 +2,8 @@
  * Non-resource documents: /version, discovery (/api, /apis, /api/v1, /apis/<group>/<version>), all
  * generated from the resource table.
  */
-import { apiVersionOf, groupVersions, RESOURCES } from './registry.js';
-import { KUBERNETES_BUILD, KUBERNETES_GIT_COMMIT, KUBERNETES_VERSION } from '../version.js';
+import { apiVersionOf, groupVersions, RESOURCES } from '../api/resources.js';
+import { KUBERNETES_BUILD, KUBERNETES_GIT_COMMIT, KUBERNETES_VERSION } from '../api/version.js';
 
 export const VERSION_INFO = {
   major: '1',

@@ -11,7 +11,7 @@
  *   `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Bogus"}: supported values: "All"`.
  * GET, LIST, WATCH and connect verbs (nodes/proxy) have no such option: a `dryRun` there is ignored.
  */
-import { badRequest, failure, type ApiStatusError } from './errors.js';
+import { badRequest, failure, type ApiStatusError } from '../api/errors.js';
 
 export type WriteOptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
 

@@ -1,5 +1,5 @@
 /** The store's key-value interface over the etcd client (the JSON gateway over mutual TLS). */
-import { EtcdError, type EtcdClient, type EtcdKv } from '../etcd-client.js';
+import { EtcdError, type EtcdClient, type EtcdKv } from '../client/etcd-client.js';
 import { KvCompactedError, type KeyValue, type KvBackend, type KvWatchHandle, type TxnResult } from './storage.js';
 
 const pair = (kv: EtcdKv): KeyValue => ({ key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision });

@@ -4,7 +4,7 @@
  * anonymous; Node,RBAC; NodeRestriction); tests may give a simpler one.
  */
 import type { IncomingMessage } from 'node:http';
-import type { KubeObject, PolicyRule } from '../types.js';
+import type { KubeObject, PolicyRule } from '../api/types.js';
 import type { RequestInfo } from './auth/request-info.js';
 
 export interface UserInfo {

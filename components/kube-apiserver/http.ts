@@ -7,9 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
-import type { Status } from '../types.js';
+import type { Status } from '../api/types.js';
 import { DecodeError, decodeInto, type FieldValidation } from './decode.js';
-import { ApiStatusError, badRequest, failure } from './errors.js';
+import { ApiStatusError, badRequest, failure } from '../api/errors.js';
 import { JsonSyntaxError, parseJson, stringifyJson, type JsonRecord } from './json.js';
 import { decodeProtobufObject, ProtobufError } from './protobuf.js';
 

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { splitServiceAccountUsername } from './auth/attributes.js';
 import { BadRequestTargetError, goUnescape, type RequestInfo } from './auth/request-info.js';
-import { badRequest, forbidden } from './errors.js';
+import { badRequest, forbidden } from '../api/errors.js';
 import type { Gate, UserInfo } from './gate.js';
 
 /** Every line of a header, one value each (Go's `req.Header[name]`: a comma inside a line is part of its value). */

@@ -8,10 +8,10 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Trace } from '../../sim/trace.js';
-import { createTlsAgent, goReason, type Identity, type TlsAgent } from '../tls.js';
-import type { Node, Pod } from '../types.js';
-import { badRequest, failure, upstreamError } from './errors.js';
+import type { Trace } from '../client/trace.js';
+import { createTlsAgent, goReason, type Identity, type TlsAgent } from '../client/tls.js';
+import type { Node, Pod } from '../api/types.js';
+import { badRequest, failure, upstreamError } from '../api/errors.js';
 
 export interface KubeletClientOptions {
   /** apiserver-kubelet-client; absent: no client certificate is presented to kubelets. */

@@ -4,7 +4,7 @@
  * by strconv), the resourceVersion as storage.APIObjectVersioner parses it, and the continue token as
  * storage.DecodeContinue reads it. Every failure is the 400 the real apiserver answers, in Go's words.
  */
-import { badRequest } from './errors.js';
+import { badRequest } from '../api/errors.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -11,7 +11,7 @@
  * naming `__proto__`, `constructor` or `prototype` reaches nothing but data: in Go, where these
  * patches are applied in Kubernetes, there are no prototypes, and such a path names a missing member.
  */
-import { failure, unsupportedMediaType } from './errors.js';
+import { failure, unsupportedMediaType } from '../api/errors.js';
 import { copyJson, jsonEqual, nullObject } from './json.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -11,20 +11,21 @@
  * before the answer (the real namespace controller does that afterwards).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../common.js';
-import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../types.js';
+import type { Clock } from '../client/common.js';
+import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
 import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
   ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
-} from './errors.js';
+} from '../api/errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
 import { fieldValidationOf } from './decode.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { escapeGoPath, logContainer } from './kubelet-client.js';
 import { applyPatch, patchTypeOf, type Json } from './patch.js';
-import { apiVersionOf, groupResource, resolveRoute, RESOURCES, resourceByName, type ResourceDef, type Route, type Verb } from './registry.js';
-import { checkFieldLabels, selects, type Selection } from './selectors.js';
+import { apiVersionOf, groupResource, RESOURCES, resourceByName, type ResourceDef, type Verb } from '../api/resources.js';
+import { resolveRoute, type Route } from './routes.js';
+import { checkFieldLabels, selects, type Selection } from '../api/selectors.js';
 import type { Store } from './storage.js';
 import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateName, validateTokenRequest, type StrategyContext } from './strategy.js';
 import { includeObjectOf, toTable, wantsTable } from './table.js';

@@ -14,9 +14,10 @@
  * The backend is a narrow key-value interface (`KvBackend`); `etcd-backend.ts` adapts the etcd
  * client to it and tests may give it an in-memory one.
  */
-import type { KubeObject } from '../types.js';
-import { alreadyExists, conflict, notFound, OBJECT_MODIFIED, expired } from './errors.js';
-import { groupResource, storageKey, type ResourceDef } from './registry.js';
+import type { KubeObject } from '../api/types.js';
+import { alreadyExists, conflict, notFound, OBJECT_MODIFIED, expired } from '../api/errors.js';
+import { groupResource, type ResourceDef } from '../api/resources.js';
+import { storageKey } from './routes.js';
 
 export interface KeyValue {
   readonly key: string;

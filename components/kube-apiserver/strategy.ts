@@ -4,11 +4,11 @@
  * stored object, which objects it refuses.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../common.js';
-import type { Container, KubeObject, PodSpec } from '../types.js';
-import { badRequest, invalid } from './errors.js';
+import type { Clock } from '../client/common.js';
+import type { Container, KubeObject, PodSpec } from '../api/types.js';
+import { badRequest, invalid } from '../api/errors.js';
 import { nullObject } from './json.js';
-import { groupResource, type ResourceDef } from './registry.js';
+import { groupResource, type ResourceDef } from '../api/resources.js';
 
 type Obj = KubeObject & Record<string, unknown>;
 type Rec = Record<string, unknown>;

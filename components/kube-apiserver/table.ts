@@ -4,9 +4,9 @@
  * of k8s.io/kubernetes pkg/printers/internalversion; priority-1 columns are what `-o wide` adds.
  * Resources without a printer get the default table: Name and Created At.
  */
-import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../api/types.js';
 import { age, formatDiscoveryEndpoints, formatDiscoveryPorts, formatEndpoints, humanDuration, podStatus } from '../api/printing.js';
-import type { ResourceDef } from './registry.js';
+import type { ResourceDef } from '../api/resources.js';
 import { csrCondition, type CertificateSigningRequest } from '../api/certificates.js';
 
 interface Column {

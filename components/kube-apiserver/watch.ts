@@ -10,11 +10,12 @@
  * - A revision etcd has compacted: one ERROR event carrying a 410 Expired Status, then the stream ends.
  */
 import type { ServerResponse } from 'node:http';
-import type { KubeObject, WatchEvent } from '../types.js';
-import { ApiStatusError, expired, failure, toStatusError } from './errors.js';
+import type { KubeObject, WatchEvent } from '../api/types.js';
+import { ApiStatusError, expired, failure, toStatusError } from '../api/errors.js';
 import { parseResourceVersion } from './list-options.js';
-import { apiVersionOf, storageKey, type ResourceDef } from './registry.js';
-import { selects, type Selection } from './selectors.js';
+import { apiVersionOf, type ResourceDef } from '../api/resources.js';
+import { storageKey } from './routes.js';
+import { selects, type Selection } from '../api/selectors.js';
 import { decode, KvCompactedError, type KvBackend, type KvEvent, type KvWatchHandle } from './storage.js';
 
 export interface WatchOptions {

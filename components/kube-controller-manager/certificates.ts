@@ -19,13 +19,13 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { randomSerial } from '../../pki/issue.js';
 import { createCertificate, keyIdentifier, type ExtKeyUsage, type KeyUsage, type ParsedCsr, type Subject } from '../../pki/x509.js';
-import { computeDetachedSignature, JWS_SIGNATURE_PREFIX, CLUSTER_INFO, validTokenSecret, type BootstrapTokenSecret } from '../bootstrap-token.js';
-import type { Clock } from '../common.js';
+import { computeDetachedSignature, JWS_SIGNATURE_PREFIX, CLUSTER_INFO, validTokenSecret, type BootstrapTokenSecret } from '../api/bootstrap-token.js';
+import type { Clock } from '../client/common.js';
 import {
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, parseCsrRequest, type CertificateSigningRequest, type CsrCondition,
 } from '../api/certificates.js';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { KubeObject } from '../types.js';
+import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
+import type { KubeObject } from '../api/types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
 

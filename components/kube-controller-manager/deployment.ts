@@ -6,10 +6,10 @@
  * pods to go before scaling the new one up. Status sums the ReplicaSets' status.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../common.js';
+import type { Clock } from '../client/common.js';
 import { recordEvent } from '../client/events.js';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { Deployment, Pod, PodTemplate, ReplicaSet } from '../types.js';
+import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
+import type { Deployment, Pod, PodTemplate, ReplicaSet } from '../api/types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { controllerRef } from './replicaset.js';
 import { WorkQueue } from '../client/workqueue.js';

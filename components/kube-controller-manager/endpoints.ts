@@ -6,8 +6,8 @@
  * (endpoints.RepackSubsets).
  */
 import type { Logger } from 'pino';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '../types.js';
+import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
+import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '../api/types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { matchesMap } from '../api/labels.js';
 import { WorkQueue } from '../client/workqueue.js';

@@ -17,8 +17,8 @@
  * informer event that brings the write queues the Service again.
  */
 import type { Logger } from 'pino';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { EndpointSlice, OwnerReference, Pod, Service, SliceEndpoint, SliceEndpointPort } from '../types.js';
+import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
+import type { EndpointSlice, OwnerReference, Pod, Service, SliceEndpoint, SliceEndpointPort } from '../api/types.js';
 import { findPort, isPodReady } from './endpoints.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { matchesMap } from '../api/labels.js';

@@ -3,7 +3,7 @@
  * until its informer has seen those N events (or five minutes pass) before it counts pods again —
  * otherwise a lagging cache would make it create the same pods twice.
  */
-import type { Clock } from '../common.js';
+import type { Clock } from '../client/common.js';
 
 const TIMEOUT_MS = 5 * 60 * 1000;
 

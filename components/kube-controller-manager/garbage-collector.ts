@@ -5,8 +5,8 @@
  * is deleted with background propagation. Owner kinds it does not know are left alone.
  */
 import type { Logger } from 'pino';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { Deployment, EndpointSlice, KubeObject, OwnerReference, Pod, ReplicaSet, Service } from '../types.js';
+import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
+import type { Deployment, EndpointSlice, KubeObject, OwnerReference, Pod, ReplicaSet, Service } from '../api/types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
 

@@ -11,10 +11,10 @@
  * factory does.
  */
 import type { Logger } from 'pino';
-import { type Clock, type Component, type ComponentDeps, systemClock } from '../common.js';
-import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
-import type { Identity } from '../tls.js';
-import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../types.js';
+import { type Clock, type Component, type ComponentDeps, systemClock } from '../client/common.js';
+import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
+import type { Identity } from '../client/tls.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { EndpointSliceController } from './endpointslice.js';
@@ -24,7 +24,7 @@ import { LeaderElector } from '../client/leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
 import { BootstrapSigner, CsrApprovingController, CsrSigningController, type ClusterSigning } from './certificates.js';
 import type { CertificateSigningRequest } from '../api/certificates.js';
-import type { BootstrapTokenSecret } from '../bootstrap-token.js';
+import type { BootstrapTokenSecret } from '../api/bootstrap-token.js';
 import type { WorkQueue } from '../client/workqueue.js';
 
 export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'endpointslice' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner';

@@ -5,9 +5,9 @@
  * first — and reports replicas / readyReplicas / availableReplicas in its status.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../common.js';
-import { ApiError, type KubeClient, resourcePath } from '../kube-client.js';
-import type { OwnerReference, Pod, ReplicaSet } from '../types.js';
+import type { Clock } from '../client/common.js';
+import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
+import type { OwnerReference, Pod, ReplicaSet } from '../api/types.js';
 import { isPodReady } from './endpoints.js';
 import { recordEvent } from '../client/events.js';
 import { Expectations } from './expectations.js';

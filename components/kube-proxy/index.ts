@@ -8,11 +8,11 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
-import { systemClock, type Clock, type Component, type ComponentDeps } from '../common.js';
-import { KubeClient } from '../kube-client.js';
+import { systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
+import { KubeClient } from '../client/kube-client.js';
 import { Informer } from '../client/informer.js';
-import type { Identity } from '../tls.js';
-import type { EndpointSlice, KubeObject, Service } from '../types.js';
+import type { Identity } from '../client/tls.js';
+import type { EndpointSlice, KubeObject, Service } from '../api/types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
 
 export interface KubeProxyOptions {

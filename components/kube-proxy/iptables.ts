@@ -8,7 +8,7 @@
  * Pure functions only: the KubeProxy component feeds them what its informers hold.
  */
 import { createHash } from 'node:crypto';
-import type { EndpointSlice, Service } from '../types.js';
+import type { EndpointSlice, Service } from '../api/types.js';
 
 /** RFC 4648 base32 (Go's base32.StdEncoding), padding omitted: only the first 16 characters are used. */
 function base32(bytes: Uint8Array): string {

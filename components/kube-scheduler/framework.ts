@@ -6,7 +6,7 @@
  * into FitError's message: `0/2 nodes are available: 2 Insufficient cpu.`
  */
 import { matchesMap } from '../api/labels.js';
-import type { Node, Pod } from '../types.js';
+import type { Node, Pod } from '../api/types.js';
 import { milliValue, value } from '../api/quantity.js';
 
 export interface Toleration {

@@ -9,13 +9,13 @@
  * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler).
  */
 import type { Logger } from 'pino';
-import { type Component, type ComponentDeps, systemClock, type Clock } from '../common.js';
-import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
+import { type Component, type ComponentDeps, systemClock, type Clock } from '../client/common.js';
+import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import { recordEvent } from '../client/events.js';
 import { Informer, keyOf } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
-import type { Identity } from '../tls.js';
-import type { Binding, Node, Pod } from '../types.js';
+import type { Identity } from '../client/tls.js';
+import type { Binding, Node, Pod } from '../api/types.js';
 import { addUsage, emptyUsage, schedulePod, type NodeUsage } from './framework.js';
 
 export interface KubeSchedulerOptions {

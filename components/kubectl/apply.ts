@@ -7,7 +7,7 @@
  * live one (so fields the server defaults inside list items do not make every apply a change — what
  * the strategic merge patch achieves with merge keys).
  */
-import type { KubeObject } from '../types.js';
+import type { KubeObject } from '../api/types.js';
 import { sortKeys } from './printers.js';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

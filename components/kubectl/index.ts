@@ -10,15 +10,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { type Clock, systemClock } from '../common.js';
-import { ApiError, KubeClient, resourcePath, withQuery } from '../kube-client.js';
-import { goReason } from '../tls.js';
-import type { KubeObject, Pod, SelfSubjectReview } from '../types.js';
+import { type Clock, systemClock } from '../client/common.js';
+import { ApiError, KubeClient, resourcePath, withQuery } from '../client/kube-client.js';
+import { goReason } from '../client/tls.js';
+import type { KubeObject, Pod, SelfSubjectReview } from '../api/types.js';
 import type { Trace } from '../client/trace.js';
 import { LAST_APPLIED, threeWayMergePatch, withLastApplied } from './apply.js';
 import { KubectlConfigError, loadKubeconfig, resolveKubeconfigPath } from './config.js';
 import { asList, printJson, printName, printTable, printYaml, RowWriter, tableCells, withKind } from './printers.js';
-import { qualifiedPlural, qualifiedSingular, resolveType, type ResourceType, typeForKind } from './resources.js';
+import { qualifiedPlural, qualifiedSingular, resolveType, type ResourceDef, typeForKind } from '../api/resources.js';
 
 export interface KubectlResult {
   readonly stdout: string;
@@ -88,12 +88,12 @@ export function errorMessage(err: unknown, server?: URL): string {
   return `Unable to connect to the server: ${e.message}`;
 }
 
-const pathFor = (type: ResourceType, namespace: string | undefined, name?: string, subresource?: string): string => resourcePath({
+const pathFor = (type: ResourceDef, namespace: string | undefined, name?: string, subresource?: string): string => resourcePath({
   ...(type.group ? { group: type.group } : {}), version: type.version, resource: type.resource,
   ...(type.namespaced && namespace ? { namespace } : {}), ...(name ? { name } : {}), ...(subresource ? { subresource } : {}),
 });
 
-function requireType(arg: string | undefined): ResourceType {
+function requireType(arg: string | undefined): ResourceDef {
   if (!arg) throw new KubectlError('You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.');
   const t = resolveType(arg);
   if (!t) throw new KubectlError(`the server doesn't have a resource type "${arg}"`);
@@ -158,11 +158,11 @@ export async function get(ctx: KubectlContext, o: GetOptions): Promise<KubectlRe
  * `get deploy,rs`: one table per type, names prefixed with the type (`deployment.apps/web`), a blank
  * line between tables; json/yaml/name gather everything into one output.
  */
-async function getMany(ctx: KubectlContext, o: GetOptions, types: ResourceType[]): Promise<KubectlResult> {
+async function getMany(ctx: KubectlContext, o: GetOptions, types: ResourceDef[]): Promise<KubectlResult> {
   const out = new Output();
   const ns = o.allNamespaces ? undefined : ctx.namespace;
   const output = o.output ?? '';
-  const found: { type: ResourceType; objects: KubeObject[] }[] = [];
+  const found: { type: ResourceDef; objects: KubeObject[] }[] = [];
   for (const type of types) {
     const objects: KubeObject[] = [];
     if (o.names && o.names.length > 0) {
@@ -238,7 +238,7 @@ export async function watchGet(ctx: KubectlContext, o: GetOptions, write: (text:
 
 export interface ManifestObject {
   readonly object: KubeObject;
-  readonly type: ResourceType;
+  readonly type: ResourceDef;
   /** Where it came from, for messages: the file name or `STDIN`. */
   readonly source: string;
 }
@@ -361,7 +361,7 @@ export async function create(ctx: KubectlContext, files: readonly string[]): Pro
 }
 
 /** Waits until the object is gone (kubectl delete --wait): a watch on its name, bounded. */
-async function waitForDeletion(ctx: KubectlContext, type: ResourceType, namespace: string | undefined, name: string, timeoutMs: number): Promise<void> {
+async function waitForDeletion(ctx: KubectlContext, type: ResourceDef, namespace: string | undefined, name: string, timeoutMs: number): Promise<void> {
   const collection = pathFor(type, namespace);
   const fieldSelector = `metadata.name=${name}`;
   const list = await ctx.client.list<KubeObject>(collection, { fieldSelector });
@@ -386,7 +386,7 @@ export interface DeleteOptions {
 
 export async function del(ctx: KubectlContext, o: DeleteOptions): Promise<KubectlResult> {
   const out = new Output();
-  const targets: { type: ResourceType; namespace: string | undefined; name: string }[] = [];
+  const targets: { type: ResourceDef; namespace: string | undefined; name: string }[] = [];
   if (o.files && o.files.length > 0) {
     for (const m of await readManifests(ctx, o.files)) {
       const obj = placeInNamespace(ctx, m);

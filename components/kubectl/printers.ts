@@ -7,9 +7,9 @@
 import YAML from 'yaml';
 import { csrCondition, type CertificateSigningRequest } from '../api/certificates.js';
 import { age, humanDuration, formatDiscoveryEndpoints, formatDiscoveryPorts, formatEndpoints, podStatus } from '../api/printing.js';
-import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../api/types.js';
 import { selectorString } from '../api/labels.js';
-import { qualifiedSingular, type ResourceType } from './resources.js';
+import { qualifiedSingular, type ResourceDef } from '../api/resources.js';
 
 /**
  * text/tabwriter as printers.GetNewTabWriter sets it up (minwidth 6, tabwidth 4, padding 3, padchar ' '):
@@ -165,7 +165,7 @@ export interface TableOptions {
 }
 
 /** The header row and one row per object, as cells. */
-export function tableCells(type: ResourceType, objects: readonly KubeObject[], o: TableOptions): string[][] {
+export function tableCells(type: ResourceDef, objects: readonly KubeObject[], o: TableOptions): string[][] {
   const cols = columnsFor(type.kind);
   const headers = [...(o.withNamespace ? ['NAMESPACE'] : []), ...cols.headers, ...(o.wide ? cols.wide : [])];
   const rows = objects.map((obj) => [
@@ -175,7 +175,7 @@ export function tableCells(type: ResourceType, objects: readonly KubeObject[], o
 }
 
 /** The human-readable table for objects of one type (headers included). */
-export function printTable(type: ResourceType, objects: readonly KubeObject[], o: TableOptions): string {
+export function printTable(type: ResourceDef, objects: readonly KubeObject[], o: TableOptions): string {
   return tabulate(tableCells(type, objects, o));
 }
 
@@ -200,7 +200,7 @@ export function sortKeys(v: unknown): unknown {
 }
 
 /** Items of a list carry no kind on the wire; kubectl prints them with it. */
-export const withKind = (type: ResourceType, o: KubeObject): KubeObject => ({ ...o, apiVersion: o.apiVersion ?? (type.group ? `${type.group}/v1` : 'v1'), kind: o.kind ?? type.kind });
+export const withKind = (type: ResourceDef, o: KubeObject): KubeObject => ({ ...o, apiVersion: o.apiVersion ?? (type.group ? `${type.group}/v1` : 'v1'), kind: o.kind ?? type.kind });
 
 export function printJson(v: unknown): string {
   return `${JSON.stringify(sortKeys(v), null, 4)}\n`;
@@ -213,4 +213,4 @@ export function printYaml(v: unknown): string {
 /** -o json/yaml of several objects: a `List`, as kubectl wraps them. */
 export const asList = (items: readonly KubeObject[]): unknown => ({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } });
 
-export const printName = (type: ResourceType, o: KubeObject): string => `${qualifiedSingular(type)}/${o.metadata.name ?? ''}`;
+export const printName = (type: ResourceDef, o: KubeObject): string => `${qualifiedSingular(type)}/${o.metadata.name ?? ''}`;

@@ -23,12 +23,12 @@ import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { writeAtomically } from '../../pki/store.js';
 import { createCsr, type Subject, type SubjectAltNames } from '../../pki/x509.js';
 import type { Trace } from '../client/trace.js';
-import { CLUSTER_INFO, detachedTokenIsValid, JWS_SIGNATURE_PREFIX, parseBootstrapToken } from '../bootstrap-token.js';
-import type { Clock } from '../common.js';
+import { CLUSTER_INFO, detachedTokenIsValid, JWS_SIGNATURE_PREFIX, parseBootstrapToken } from '../api/bootstrap-token.js';
+import type { Clock } from '../client/common.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, type CertificateSigningRequest } from '../api/certificates.js';
-import { ApiError, KubeClient, resourcePath } from '../kube-client.js';
-import type { Identity } from '../tls.js';
-import type { KubeObject } from '../types.js';
+import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
+import type { Identity } from '../client/tls.js';
+import type { KubeObject } from '../api/types.js';
 
 const generate = promisify(generateKeyPair);
 

@@ -13,9 +13,9 @@ import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { privateKeyPem } from '../../pki/issue.js';
 import type { Subject, SubjectAltNames } from '../../pki/x509.js';
-import type { Clock } from '../common.js';
-import type { KubeClient } from '../kube-client.js';
-import type { Identity } from '../tls.js';
+import type { Clock } from '../client/common.js';
+import type { KubeClient } from '../client/kube-client.js';
+import type { Identity } from '../client/tls.js';
 import { newKubeletKey, requestCertificate, waitForCertificate } from './bootstrap.js';
 
 export interface CertificateManagerOptions {

@@ -3,9 +3,9 @@
  * `initialNode` and the status setters in pkg/kubelet/nodestatus), and its heartbeat Lease in
  * kube-node-lease (pkg/kubelet/nodelease). Pure: the clock's reading is passed in.
  */
-import type { Lease, Node, NodeCondition, NodeStatus, ResourceList } from '../types.js';
+import type { Lease, Node, NodeCondition, NodeStatus, ResourceList } from '../api/types.js';
 import { rfc3339, rfc3339Micro } from './pod-runtime.js';
-import { KUBERNETES_VERSION } from '../version.js';
+import { KUBERNETES_VERSION } from '../api/version.js';
 
 export const CONTAINER_RUNTIME_VERSION = 'containerd://1.7.13';
 

@@ -5,7 +5,7 @@
  * passed in.
  */
 import { createHash } from 'node:crypto';
-import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../types.js';
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 
 export class KubeletError extends Error {
   readonly code: 'BAD_CIDR' | 'IP_EXHAUSTED';

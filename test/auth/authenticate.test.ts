@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, authenticationInputFrom, type AuthenticationOptions, type AuthenticationResult } from '../../components/kube-apiserver/auth/authenticate.js';
 import { keyIdFor, signServiceAccountToken, verifyServiceAccountToken } from '../../components/kube-apiserver/auth/serviceaccount-token.js';
-import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../../components/tls.js';
+import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../../components/client/tls.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');

@@ -4,7 +4,7 @@ import { authorize, forbiddenStatus, forbiddenStatusMessage, type AuthorizerDeps
 import { bootstrapPolicy } from '../../components/kube-apiserver/auth/bootstrap-policy.js';
 import { rbacAuthorize, staticRbacPolicy } from '../../components/kube-apiserver/auth/rbac.js';
 import { requestInfo } from '../../components/kube-apiserver/auth/request-info.js';
-import type { Pod } from '../../components/types.js';
+import type { Pod } from '../../components/api/types.js';
 
 const auth = (name: string, ...groups: string[]): UserInfo => ({ name, groups: [...groups, 'system:authenticated'] });
 const scheduler = auth('system:kube-scheduler');

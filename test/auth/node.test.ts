@@ -6,7 +6,7 @@ import { nodeAuthorize, type NodeGraphSource } from '../../components/kube-apise
 import { nodeRestrictionAdmit, type AdmissionAttributes, type NodeRestrictionSource } from '../../components/kube-apiserver/auth/node-restriction.js';
 import { staticRbacPolicy } from '../../components/kube-apiserver/auth/rbac.js';
 import { requestInfo } from '../../components/kube-apiserver/auth/request-info.js';
-import type { Node, PersistentVolumeClaim, Pod } from '../../components/types.js';
+import type { Node, PersistentVolumeClaim, Pod } from '../../components/api/types.js';
 
 const nodeUser = (n: string): UserInfo => ({ name: `system:node:${n}`, groups: ['system:nodes', 'system:authenticated'] });
 const node1 = nodeUser('node-1');

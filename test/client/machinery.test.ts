@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Informer } from '../../components/client/informer.js';
 import { WorkQueue } from '../../components/client/workqueue.js';
-import type { KubeClient, ListOptions, Watch } from '../../components/kube-client.js';
-import type { KubeList, KubeObject, WatchEvent } from '../../components/types.js';
+import type { KubeClient, ListOptions, Watch } from '../../components/client/kube-client.js';
+import type { KubeList, KubeObject, WatchEvent } from '../../components/api/types.js';
 import { silentLogger } from '../../sim/logger.js';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'default', resourceVersion: rv } });

@@ -5,10 +5,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { caPem, credential, issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
 import { Etcd } from '../../components/etcd/index.js';
-import { EtcdClient, EtcdError, prefixRangeEnd, type EtcdWatchEvent } from '../../components/etcd-client.js';
-import type { Identity } from '../../components/tls.js';
+import { EtcdClient, EtcdError, prefixRangeEnd, type EtcdWatchEvent } from '../../components/client/etcd-client.js';
+import type { Identity } from '../../components/client/tls.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace, type TlsServerEvent, type TraceEvent } from '../../sim/trace.js';
+import { Trace, type TlsServerEvent, type TraceEvent } from '../../components/client/trace.js';
 
 type Json = Record<string, unknown>;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');

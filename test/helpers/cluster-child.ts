@@ -9,7 +9,7 @@ import { Etcd } from '../../components/etcd/index.js';
 import { initPki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace } from '../../sim/trace.js';
+import { Trace } from '../../components/client/trace.js';
 
 const [dir, flag] = process.argv.slice(2);
 if (!dir) throw new Error('usage: cluster-child.ts DIR [--ephemeral]');

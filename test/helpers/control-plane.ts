@@ -10,13 +10,14 @@
  */
 import { Etcd } from '../../components/etcd/index.js';
 import { KubeApiserver, type KubeApiserverOptions } from '../../components/kube-apiserver/index.js';
-import { KubeClient } from '../../components/kube-client.js';
+import { KubeClient } from '../../components/client/kube-client.js';
 import { caPem, credential, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace, TraceRecorder } from '../../sim/trace.js';
+import { Trace } from '../../components/client/trace.js';
+import { TraceRecorder } from '../../sim/trace.js';
 import { kubeadmInitObjects } from '../../components/kube-apiserver/bootstrap.js';
-import { resourcePath } from '../../components/kube-client.js';
-import type { Clock } from '../../components/common.js';
+import { resourcePath } from '../../components/client/kube-client.js';
+import type { Clock } from '../../components/client/common.js';
 
 export interface ControlPlaneOptions {
   /** Verify kubelet serving certificates against the Kubernetes CA (--kubelet-certificate-authority). Default false (kubeadm). */

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
-import type { KubeObject, Node, Pod } from '../../components/types.js';
-import type { RequestEvent, TlsServerEvent } from '../../sim/trace.js';
+import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import type { KubeObject, Node, Pod } from '../../components/api/types.js';
+import type { RequestEvent, TlsServerEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
 import { clientFor, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ApiError, resourcePath, withQuery, type KubeClient } from '../../components/kube-client.js';
-import type { KubeList, Pod, Service, Status } from '../../components/types.js';
+import { ApiError, resourcePath, withQuery, type KubeClient } from '../../components/client/kube-client.js';
+import type { KubeList, Pod, Service, Status } from '../../components/api/types.js';
 import { issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 

@@ -1,10 +1,11 @@
 import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
-import { ApiError, resourcePath, type KubeClient } from '../../components/kube-client.js';
-import { resourceByName, storageKey } from '../../components/kube-apiserver/registry.js';
-import type { EndpointSlice, KubeList } from '../../components/types.js';
+import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { resourceByName } from '../../components/api/resources.js';
+import { storageKey } from '../../components/kube-apiserver/routes.js';
+import type { EndpointSlice, KubeList } from '../../components/api/types.js';
 import { issuePki, type Pki } from '../../pki/store.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
 async function apiError(p: Promise<unknown>): Promise<ApiError> {

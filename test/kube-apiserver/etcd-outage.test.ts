@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { EtcdClient, EtcdError } from '../../components/etcd-client.js';
-import { resourcePath } from '../../components/kube-client.js';
+import { EtcdClient, EtcdError } from '../../components/client/etcd-client.js';
+import { resourcePath } from '../../components/client/kube-client.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { waitFor } from '../../sim/wait.js';
-import type { KubeObject } from '../../components/types.js';
+import type { KubeObject } from '../../components/api/types.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
 const CONFIGMAPS = resourcePath({ resource: 'configmaps', namespace: 'default' });

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { ApiError, resourcePath, type KubeClient } from '../../components/kube-client.js';
-import { closeServer, createTlsServer, listen } from '../../components/tls.js';
-import type { Node, Pod } from '../../components/types.js';
-import type { TlsClientEvent } from '../../sim/trace.js';
+import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { closeServer, createTlsServer, listen } from '../../components/client/tls.js';
+import type { Node, Pod } from '../../components/api/types.js';
+import type { TlsClientEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, kubeletServingName, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace, TraceRecorder, type RequestEvent } from '../../sim/trace.js';
-import { KubeClient } from '../../components/kube-client.js';
+import { Trace, type RequestEvent } from '../../components/client/trace.js';
+import { TraceRecorder } from '../../sim/trace.js';
+import { KubeClient } from '../../components/client/kube-client.js';
 
 /** nodes/<name>/proxy/<path>: the apiserver calls the node's kubelet, which decides on its own. */
 describe('kube-apiserver: nodes/<name>/proxy', function () {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { decodeProtobufObject, ProtobufError } from '../../components/kube-apiserver/protobuf.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
-import type { Pod } from '../../components/types.js';
+import type { Pod } from '../../components/api/types.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
 const captured = {

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { ApiStatusError } from '../../components/kube-apiserver/errors.js';
+import { ApiStatusError } from '../../components/api/errors.js';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch, type Json } from '../../components/kube-apiserver/patch.js';
-import { resourceByName, storageKey } from '../../components/kube-apiserver/registry.js';
-import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from '../../components/kube-apiserver/selectors.js';
+import { resourceByName } from '../../components/api/resources.js';
+import { storageKey } from '../../components/kube-apiserver/routes.js';
+import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from '../../components/api/selectors.js';
 import { wantsTable } from '../../components/kube-apiserver/table.js';
 
 const statusOf = (fn: () => unknown): { code: number; reason: string; message: string } => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { waitFor } from '../../sim/wait.js';
 import https from 'node:https';
-import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { KubeObject, Pod, Status, WatchEvent } from '../../components/types.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { KubeObject, Pod, Status, WatchEvent } from '../../components/api/types.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 

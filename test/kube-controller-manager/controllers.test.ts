@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { KubeControllerManager } from '../../components/kube-controller-manager/index.js';
-import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { Deployment, Endpoints, KubeEvent, KubeObject, Lease, Pod, ReplicaSet, Service } from '../../components/types.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { Deployment, Endpoints, KubeEvent, KubeObject, Lease, Pod, ReplicaSet, Service } from '../../components/api/types.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';

@@ -3,9 +3,9 @@ import {
   ENDPOINTSLICE_CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, planSlices, podToEndpoint, sliceLabels,
 } from '../../components/kube-controller-manager/endpointslice.js';
 import { KubeControllerManager } from '../../components/kube-controller-manager/index.js';
-import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { EndpointSlice, Pod, Service } from '../../components/types.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { EndpointSlice, Pod, Service } from '../../components/api/types.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';

@@ -5,7 +5,7 @@ import {
 } from '../../components/kube-controller-manager/deployment.js';
 import { podFromTemplate, podsToDelete, replicaSetStatus } from '../../components/kube-controller-manager/replicaset.js';
 import { matchesSelector, selectorString } from '../../components/api/labels.js';
-import type { Deployment, Pod, ReplicaSet, Service } from '../../components/types.js';
+import type { Deployment, Pod, ReplicaSet, Service } from '../../components/api/types.js';
 
 const mkPod = (name: string, ip: string | undefined, ready: boolean, labels: Record<string, string> = { app: 'web' }, extra: Partial<Pod['status']> = {}): Pod => ({
   metadata: { name, namespace: 'default', uid: `uid-${name}`, labels },

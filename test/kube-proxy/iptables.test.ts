@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import {
   portProtoHash, probability, readyEndpointsByPort, renderNatTable, saveString, serviceExternalChainName, servicePortChainName, servicePortEndpointChainName, servicePorts,
 } from '../../components/kube-proxy/iptables.js';
-import type { EndpointSlice, Service } from '../../components/types.js';
+import type { EndpointSlice, Service } from '../../components/api/types.js';
 
 const kubernetesSvc: Service = {
   metadata: { namespace: 'default', name: 'kubernetes' },

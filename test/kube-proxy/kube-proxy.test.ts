@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { KubeProxy, KubeProxyError } from '../../components/kube-proxy/index.js';
 import { servicePortChainName, servicePortEndpointChainName } from '../../components/kube-proxy/iptables.js';
-import type { KubeClient } from '../../components/kube-client.js';
-import type { EndpointSlice, Service } from '../../components/types.js';
+import type { KubeClient } from '../../components/client/kube-client.js';
+import type { EndpointSlice, Service } from '../../components/api/types.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
 const dnat = (ep: string): string => `-m comment --comment "shop/web:http" -m tcp -j DNAT --to-destination ${ep}`;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { filterNode, fitErrorMessage, leastAllocatedScore, schedulePod, emptyUsage, addUsage, type NodeUsage } from '../../components/kube-scheduler/framework.js';
 import { milliValue, parseQuantity, QuantityError, value } from '../../components/api/quantity.js';
-import type { Node, Pod } from '../../components/types.js';
+import type { Node, Pod } from '../../components/api/types.js';
 
 const node = (name: string, cpu: string, memory: string, extra: Partial<Node['spec']> & { labels?: Record<string, string>; ready?: 'True' | 'False' } = {}): Node => ({
   metadata: { name, ...(extra.labels ? { labels: extra.labels } : {}) },

@@ -7,8 +7,8 @@ import { runKubectl, type KubectlResult } from '../../components/kubectl/index.j
 import { KubeControllerManager } from '../../components/kube-controller-manager/index.js';
 import { KubeScheduler } from '../../components/kube-scheduler/index.js';
 import { Kubelet } from '../../components/kubelet/index.js';
-import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { Deployment, Endpoints, Pod, ReplicaSet } from '../../components/types.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { Deployment, Endpoints, Pod, ReplicaSet } from '../../components/api/types.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';

@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { runKubectl, type KubectlResult } from '../../components/kubectl/index.js';
 import { LAST_APPLIED } from '../../components/kubectl/apply.js';
-import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { Deployment, Node, Pod } from '../../components/types.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { Deployment, Node, Pod } from '../../components/api/types.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-import { closeServer, createTlsServer, listen } from '../../components/tls.js';
+import { closeServer, createTlsServer, listen } from '../../components/client/tls.js';
 
 const DEPLOY = (replicas: number, image = 'nginx:1.27'): string => `apiVersion: apps/v1
 kind: Deployment

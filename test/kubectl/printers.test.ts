@@ -3,9 +3,9 @@ import { threeWayMergePatch, withLastApplied, LAST_APPLIED } from '../../compone
 import { errorMessage, parseArgs, parseManifests, KubectlError } from '../../components/kubectl/index.js';
 import { formatEndpoints, humanDuration, podStatus } from '../../components/api/printing.js';
 import { printJson, printTable, printYaml, tabulate } from '../../components/kubectl/printers.js';
-import { resolveType } from '../../components/kubectl/resources.js';
-import { ApiError } from '../../components/kube-client.js';
-import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service } from '../../components/types.js';
+import { resolveType } from '../../components/api/resources.js';
+import { ApiError } from '../../components/client/kube-client.js';
+import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service } from '../../components/api/types.js';
 
 const now = new Date('2024-05-01T12:00:00Z');
 const ago = (s: number): string => new Date(now.getTime() - s * 1000).toISOString();

@@ -2,11 +2,11 @@ import { waitFor } from '../../sim/wait.js';
 import https from 'node:https';
 import { expect } from 'chai';
 import { Kubelet } from '../../components/kubelet/index.js';
-import type { KubeClient } from '../../components/kube-client.js';
-import type { Lease, Node, Pod } from '../../components/types.js';
+import type { KubeClient } from '../../components/client/kube-client.js';
+import type { Lease, Node, Pod } from '../../components/api/types.js';
 import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
 const identity = (pki: Pki, name: string): { cert: string; key: string } => {

@@ -4,7 +4,7 @@ import { initialNode, nodeCapacity, nodeLease } from '../../components/kubelet/n
 import {
   formatLogs, imageID, KubeletError, normalizeImage, PodIpAllocator, qosClass, rfc3339Micro, runningPodStatus, startPod,
 } from '../../components/kubelet/pod-runtime.js';
-import type { Pod } from '../../components/types.js';
+import type { Pod } from '../../components/api/types.js';
 
 const pod = (name: string, extra: Partial<Pod['spec']> = {}): Pod => ({
   metadata: { namespace: 'default', name, uid: `uid-${name}` },

@@ -3,8 +3,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { bootstrapTokenSecret, computeDetachedSignature, detachedTokenIsValid, KUBEADM_DEFAULT_NODE_TOKEN_GROUP } from '../../components/bootstrap-token.js';
-import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
+import { bootstrapTokenSecret, computeDetachedSignature, detachedTokenIsValid, KUBEADM_DEFAULT_NODE_TOKEN_GROUP } from '../../components/api/bootstrap-token.js';
+import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
 import { discover, JoinError, newKubeletKey, requestCertificate, tlsBootstrap, waitForCertificate } from '../../components/kubelet/bootstrap.js';
 import { certificate } from '../../components/kubectl/index.js';
 import { Kubelet } from '../../components/kubelet/index.js';
@@ -14,9 +14,10 @@ import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
 import { caCertHash, createBootstrapToken } from '../../sim/join.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace, TraceRecorder, type RequestEvent, type TlsClientEvent } from '../../sim/trace.js';
+import { Trace, type RequestEvent, type TlsClientEvent } from '../../components/client/trace.js';
+import { TraceRecorder } from '../../sim/trace.js';
 import { waitFor } from '../../sim/wait.js';
-import type { KubeObject } from '../../components/types.js';
+import type { KubeObject } from '../../components/api/types.js';
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 

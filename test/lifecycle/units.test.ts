@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { authenticateBootstrapToken, bootstrapTokenSecret, validTokenSecret, type BootstrapTokenSecret } from '../../components/bootstrap-token.js';
+import { authenticateBootstrapToken, bootstrapTokenSecret, validTokenSecret, type BootstrapTokenSecret } from '../../components/api/bootstrap-token.js';
 import { csrAdmissionCheck, prepareCsrCreate, prepareCsrUpdate } from '../../components/kube-apiserver/certificates.js';
 import { csrCondition, type CertificateSigningRequest } from '../../components/api/certificates.js';
-import { ApiStatusError } from '../../components/kube-apiserver/errors.js';
+import { ApiStatusError } from '../../components/api/errors.js';
 import { validateKubeletClientCsr, validateKubeletServingCsr } from '../../components/kube-controller-manager/certificates.js';
 import { CertificateManager } from '../../components/kubelet/certificate-manager.js';
 import { newKubeletKey } from '../../components/kubelet/bootstrap.js';
-import type { KubeObject } from '../../components/types.js';
+import type { KubeObject } from '../../components/api/types.js';
 import { derToPem } from '../../pki/issue.js';
 import { createCsr, parseCsr } from '../../pki/x509.js';
 import { silentLogger } from '../../sim/logger.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../pki/cli.js';
+import { main } from '../../cli/pki.js';
 import { inspect } from '../../pki/inspect.js';
 import { issueLeaf, privateKeyPem } from '../../pki/issue.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
@@ -14,7 +14,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** Runs the CLI as a user would: a child process, stdout, stderr and the exit status. */
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'pki/cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/pki.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

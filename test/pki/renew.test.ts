@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PkiError } from '../../pki/errors.js';
-import { main } from '../../pki/cli.js';
+import { main } from '../../cli/pki.js';
 import { CA_VALIDITY_MS } from '../../pki/issue.js';
 import { parseKubeconfig } from '../../pki/kubeconfig.js';
 import { checkExpiration, renderExpiration, renewCertificates, shortHumanDuration, tabwrite } from '../../pki/renew.js';

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
-import type { KubeObject, Pod } from '../../components/types.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import type { KubeObject, Pod } from '../../components/api/types.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { Etcd } from '../../components/etcd/index.js';
-import { EtcdClient } from '../../components/etcd-client.js';
+import { EtcdClient } from '../../components/client/etcd-client.js';
 import { etcdBackend } from '../../components/kube-apiserver/etcd-backend.js';
 import { KubeApiserver } from '../../components/kube-apiserver/index.js';
 import type { KvBackend } from '../../components/kube-apiserver/storage.js';

@@ -16,9 +16,9 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { RESOURCES, type ResourceDef } from '../../components/kube-apiserver/registry.js';
-import { resourcePath, type KubeClient } from '../../components/kube-client.js';
-import type { KubeObject } from '../../components/types.js';
+import { RESOURCES, type ResourceDef } from '../../components/api/resources.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { KubeObject } from '../../components/api/types.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import {

@@ -7,9 +7,9 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
 import { signServiceAccountToken, verifyServiceAccountToken, type BoundObjectGetter } from '../../components/kube-apiserver/auth/serviceaccount-token.js';
-import { KubeClient, type RawResponse } from '../../components/kube-client.js';
-import type { KubeObject, Status } from '../../components/types.js';
-import type { RequestEvent } from '../../sim/trace.js';
+import { KubeClient, type RawResponse } from '../../components/client/kube-client.js';
+import type { KubeObject, Status } from '../../components/api/types.js';
+import type { RequestEvent } from '../../components/client/trace.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { waitFor } from '../../sim/wait.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';

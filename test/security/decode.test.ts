@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { KubeClient, resourcePath } from '../../components/kube-client.js';
-import { ApiStatusError } from '../../components/kube-apiserver/errors.js';
+import { KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import { ApiStatusError } from '../../components/api/errors.js';
 import { MAX_BODY } from '../../components/kube-apiserver/http.js';
 import { copyJson, parseJson } from '../../components/kube-apiserver/json.js';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from '../../components/kube-apiserver/patch.js';

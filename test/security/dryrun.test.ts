@@ -5,8 +5,8 @@
  * ValidateDryRun refuses it (422 Invalid, not silently a real write).
  */
 import { expect } from 'chai';
-import { KubeClient, type RawResponse } from '../../components/kube-client.js';
-import type { KubeObject, Status, WatchEvent } from '../../components/types.js';
+import { KubeClient, type RawResponse } from '../../components/client/kube-client.js';
+import type { KubeObject, Status, WatchEvent } from '../../components/api/types.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { waitFor } from '../../sim/wait.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';

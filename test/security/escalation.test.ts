@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ApiError, KubeClient, resourcePath } from '../../components/kube-client.js';
-import type { KubeObject, PolicyRule } from '../../components/types.js';
+import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import type { KubeObject, PolicyRule } from '../../components/api/types.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { compactRules, compactString, covers, goQuote } from '../../components/kube-apiserver/auth/escalation.js';

@@ -13,7 +13,7 @@ import { sharedPkiCopy } from '../pki/helpers.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 function cli(...args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'pki/cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/pki.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 

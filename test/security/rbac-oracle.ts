@@ -22,7 +22,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { findResource, type ResourceDef } from '../../components/kube-apiserver/registry.js';
+import { findResource, type ResourceDef } from '../../components/api/resources.js';
 
 // ---------------------------------------------------------------- policy
 

@@ -6,11 +6,11 @@
 import { expect } from 'chai';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { KubeClient, resourcePath } from '../../components/kube-client.js';
-import type { KubeObject, Pod, Status } from '../../components/types.js';
+import { KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import type { KubeObject, Pod, Status } from '../../components/api/types.js';
 import { requestInfo } from '../../components/kube-apiserver/auth/request-info.js';
-import { parseFieldSelectorTerms } from '../../components/kube-apiserver/selectors.js';
-import { ApiStatusError } from '../../components/kube-apiserver/errors.js';
+import { parseFieldSelectorTerms } from '../../components/api/selectors.js';
+import { ApiStatusError } from '../../components/api/errors.js';
 import { caPem, credential, issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
 import { waitFor } from '../../sim/wait.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';

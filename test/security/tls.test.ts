@@ -11,12 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
-import { EtcdProcess, findBinary } from '../../components/etcd-process.js';
+import { EtcdProcess, findBinary } from '../../components/etcd/process.js';
 import { Kubelet } from '../../components/kubelet/index.js';
-import { closeServer, createTlsAgent, GO_TLS, goReason, listen } from '../../components/tls.js';
+import { closeServer, createTlsAgent, GO_TLS, goReason, listen } from '../../components/client/tls.js';
 import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace, TraceRecorder, type TlsClientEvent, type TlsServerEvent } from '../../sim/trace.js';
+import { Trace, type TlsClientEvent, type TlsServerEvent } from '../../components/client/trace.js';
+import { TraceRecorder } from '../../sim/trace.js';
 import { waitFor } from '../../sim/wait.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 

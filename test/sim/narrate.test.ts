@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { connectionTable, describeConnection, shownPath } from '../../sim/narrate.js';
-import { joinConnections, type TraceEvent } from '../../sim/trace.js';
+import { type TraceEvent } from '../../components/client/trace.js';
+import { joinConnections } from '../../sim/trace.js';
 
 const at = '2026-01-01T00:00:00.000Z';
 const admin = { cn: 'kubernetes-admin', o: ['kubeadm:cluster-admins'], issuer: 'kubernetes' };

@@ -3,7 +3,7 @@ import { Etcd } from '../../components/etcd/index.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { probe } from '../../sim/probe.js';
-import { Trace } from '../../sim/trace.js';
+import { Trace } from '../../components/client/trace.js';
 import { ETCD_REQUEST } from '../../scenarios/matrix.js';
 
 const identity = (pki: Pki, name: string): { cert: string; key: string } => {

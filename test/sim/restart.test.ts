@@ -3,8 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeClient, resourcePath } from '../../components/kube-client.js';
-import type { KubeObject } from '../../components/types.js';
+import { KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import type { KubeObject } from '../../components/api/types.js';
 import { caPem, credential, loadPki } from '../../pki/store.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

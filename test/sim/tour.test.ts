@@ -4,7 +4,7 @@ import { issuePki, credential, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
 import { runScenario } from '../../sim/scenario.js';
-import { Trace } from '../../sim/trace.js';
+import { Trace } from '../../components/client/trace.js';
 import { SCENARIOS } from '../../scenarios/index.js';
 
 const canConnect = (url: string): Promise<boolean> => new Promise((resolve) => {

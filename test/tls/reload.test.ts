@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import https from 'node:https';
-import { createTlsAgent, createTlsServer, closeServer, goReason, listen, type TlsAgent } from '../../components/tls.js';
+import { createTlsAgent, createTlsServer, closeServer, goReason, listen, type TlsAgent } from '../../components/client/tls.js';
 import { rotateKubernetesCa } from '../../pki/rotate.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { identityOf } from '../../sim/cluster.js';
-import { Trace, TraceRecorder, type TlsServerEvent, type TlsClientEvent } from '../../sim/trace.js';
+import { Trace, type TlsServerEvent, type TlsClientEvent } from '../../components/client/trace.js';
+import { TraceRecorder } from '../../sim/trace.js';
 import { waitFor } from '../../sim/wait.js';
 
 const get = (agent: TlsAgent, port: number): Promise<string> => new Promise((resolve) => {

@@ -7,7 +7,7 @@ import { pkiFromDirectory } from '../../pki/import.js';
 import { PkiError } from '../../pki/errors.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
-import { Trace } from '../../sim/trace.js';
+import { Trace } from '../../components/client/trace.js';
 import { buildMatrix } from '../../scenarios/matrix.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -8,7 +8,7 @@ import { initPki, issuePki, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
 import { runScenario } from '../../sim/scenario.js';
-import { Trace } from '../../sim/trace.js';
+import { Trace } from '../../components/client/trace.js';
 import { buildMatrix, cellLabel, diffMatrix, hasDefaultShape, matrix, matrixClients, matrixTable, readGolden, type Matrix, type MatrixCell } from '../../scenarios/matrix.js';
 
 const run = promisify(execFile);
@@ -90,13 +90,13 @@ describe('the trust matrix', function () {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'matrix-'));
     try {
       await initPki(dir, { nodes: ['node-1'] });
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'sim/main.ts', 'scenario', 'matrix', '--format', 'json', '--pki-dir', dir], { cwd: ROOT });
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'scenario', 'matrix', '--format', 'json', '--pki-dir', dir], { cwd: ROOT });
       const m = JSON.parse(stdout) as Matrix;
       expect(m.servers).to.deep.equal(['etcd', 'kube-apiserver', 'kubelet (node-1)']);
       expect(m.clients.map((c) => c.name)).to.include('nodes/node-1/kubelet.conf').and.not.include('nodes/node-2/kubelet.conf');
       expect(stderr).to.include('no golden copy to compare with');
       expect(stderr).to.match(/^PASS matrix: /m);
-      const bad = await run(process.execPath, ['--import', 'tsx', 'sim/main.ts', 'scenario', 'matrix', '--format', 'yaml'], { cwd: ROOT }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+      const bad = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'scenario', 'matrix', '--format', 'yaml'], { cwd: ROOT }).then(() => undefined, (e: { code: number; stderr: string }) => e);
       expect(bad?.code).to.equal(2);
       expect(bad?.stderr.trim()).to.equal('sim: --format "yaml": text or json');
     } finally {

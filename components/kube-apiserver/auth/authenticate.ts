@@ -17,8 +17,8 @@
  * The 401 body always says just "Unauthorized"; the reason goes to the log (and the trace).
  */
 import type { TLSSocket } from 'node:tls';
-import { goReason } from '../../tls.js';
-import type { Status } from '../../types.js';
+import { goReason } from '../../client/tls.js';
+import type { Status } from '../../api/types.js';
 import { AllAuthenticated, AllUnauthenticated, Anonymous, CREDENTIAL_ID_KEY, type UserInfo } from './attributes.js';
 import { verifyServiceAccountToken, type VerifyOptions } from './serviceaccount-token.js';
 

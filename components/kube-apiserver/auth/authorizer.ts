@@ -10,7 +10,7 @@
  * in API group "<g>" (in the namespace "<ns>" | at the cluster scope)[: <reason>]`, and for
  * non-resource paths `forbidden: User "<u>" cannot <verb> path "<path>"`.
  */
-import type { Status } from '../../types.js';
+import type { Status } from '../../api/types.js';
 import { SystemPrivilegedGroup, type Attributes } from './attributes.js';
 import { nodeAuthorize, type NodeAuthorizerOptions, type NodeGraphSource } from './node-authorizer.js';
 import { rbacAuthorize, type RbacPolicyProvider } from './rbac.js';

@@ -16,7 +16,7 @@
  *
  * Every function returns fresh objects: callers may store and mutate them.
  */
-import type { ClusterRole, ClusterRoleBinding, LabelSelector, PolicyRule, RbacSubject, Role, RoleBinding } from '../../types.js';
+import type { ClusterRole, ClusterRoleBinding, LabelSelector, PolicyRule, RbacSubject, Role, RoleBinding } from '../../api/types.js';
 import { AllAuthenticated, AllServiceAccountsGroup, AllUnauthenticated, KubeControllerManager, KubeProxy, KubeScheduler, SystemPrivilegedGroup } from './attributes.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';

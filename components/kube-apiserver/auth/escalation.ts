@@ -19,8 +19,8 @@
  * ConfirmNoEscalation's message: `user "u" (groups=["a" "b"]) is attempting to grant RBAC permissions
  * not currently held:` and one CompactString per missing rule, compacted and sorted.
  */
-import type { KubeObject, PolicyRule, RoleRef } from '../../types.js';
-import { failure, forbidden, type ApiStatusError } from '../errors.js';
+import type { KubeObject, PolicyRule, RoleRef } from '../../api/types.js';
+import { failure, forbidden, type ApiStatusError } from '../../api/errors.js';
 import { resourceAttributes, SystemPrivilegedGroup, type Attributes, type UserInfo } from './attributes.js';
 import { rulesFor, VerbAll, APIGroupAll, ResourceAll, type RbacPolicyProvider } from './rbac.js';
 

@@ -18,7 +18,7 @@
  * strings as the real one, and the request falls through to RBAC. The relationship graph is
  * computed from a pod source on each question instead of being kept incrementally.
  */
-import type { PersistentVolumeClaim, Pod, PolicyRule } from '../../types.js';
+import type { PersistentVolumeClaim, Pod, PolicyRule } from '../../api/types.js';
 import { NodesGroup, type Attributes, type UserInfo } from './attributes.js';
 import { nodeRules } from './bootstrap-policy.js';
 import { rulesAllow } from './rbac.js';

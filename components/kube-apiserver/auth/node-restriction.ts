@@ -16,7 +16,7 @@
  * request, else the object's name or generateName, else "Unknown"). Lookups of a missing pod or
  * node answer the lister's 404 (`pod "x" not found`, singular, as client-go listers word it).
  */
-import type { Node, Pod, Status } from '../../types.js';
+import type { Node, Pod, Status } from '../../api/types.js';
 import type { UserInfo } from './attributes.js';
 import { MirrorPodAnnotationKey, NamespaceNodeLease, nodeIdentity, podConfigMapNames, podSecretNames } from './node-authorizer.js';
 

@@ -13,7 +13,7 @@
  *
  * The objects come from a provider (the apiserver keeps them in etcd and a watch-fed cache).
  */
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacSubject, Role, RoleBinding } from '../../types.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacSubject, Role, RoleBinding } from '../../api/types.js';
 import { serviceAccountUsername, type Attributes, type UserInfo } from './attributes.js';
 
 export interface RbacPolicyProvider {

@@ -17,8 +17,8 @@
  * rules for a raw request line) and the selectors once (selectors.ts, the parser the storage layer
  * filters with), so the authorizer and the storage can never read two different selectors.
  */
-import { ApiStatusError } from '../errors.js';
-import { parseFieldSelectorTerms, parseLabelSelector, requiresExactMatch, type FieldRequirement, type FieldSelector, type LabelSelector } from '../selectors.js';
+import { ApiStatusError } from '../../api/errors.js';
+import { parseFieldSelectorTerms, parseLabelSelector, requiresExactMatch, type FieldRequirement, type FieldSelector, type LabelSelector } from '../../api/selectors.js';
 
 /** The Node authorizer reads these (fields.Requirement); the one parser is selectors.ts's. */
 export type FieldSelectorRequirement = FieldRequirement;

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Trace } from './client/trace.js';
+import type { Trace } from './trace.js';
 
 export interface Clock {
   now(): Date;

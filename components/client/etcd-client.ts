@@ -20,7 +20,7 @@
  */
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { Trace } from '../sim/trace.js';
+import type { Trace } from './trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 
 export interface EtcdClientOptions {

@@ -34,9 +34,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import type { Trace } from '../sim/trace.js';
-import type { Component } from './common.js';
-import { summarizePem, caName, GO_TLS, GO_TLS12_SUITE_NAMES, type Identity } from './tls.js';
+import type { Trace } from '../client/trace.js';
+import type { Component } from '../client/common.js';
+import { summarizePem, caName, GO_TLS, GO_TLS12_SUITE_NAMES, type Identity } from '../client/tls.js';
 
 export interface EtcdMemberPeer {
   readonly name: string;

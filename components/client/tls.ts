@@ -9,7 +9,7 @@ import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { CertSummary, Trace } from '../sim/trace.js';
+import type { CertSummary, Trace } from './trace.js';
 
 /**
  * What every TLS server and client here negotiates: Go's crypto/tls defaults, which kube-apiserver,

@@ -26,9 +26,9 @@ import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, initPki, type Pki } from '../pki/store.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { Etcd } from '../components/etcd/index.js';
-import { Cluster, type EtcdChoice } from './cluster.js';
-import { createLogger, REDACT } from './logger.js';
-import { runScenario } from './scenario.js';
+import { Cluster, type EtcdChoice } from '../sim/cluster.js';
+import { createLogger, REDACT } from '../sim/logger.js';
+import { runScenario } from '../sim/scenario.js';
 import { tolerateClosedStdout } from './stdio.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -141,7 +141,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   const dir = path.resolve(values['pki-dir'] ?? DEFAULT_DIR);
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   const pki = await obtainPki(dir, nodes, say);
-  const { Trace } = await import('./trace.js');
+  const { Trace } = await import('../components/client/trace.js');
   const persistent = values.ephemeral !== true && etcd.kind !== 'external';
   const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, ...(persistent ? { stateDir: dir } : {}) });
   await cluster.start();

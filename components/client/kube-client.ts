@@ -5,10 +5,10 @@
  */
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { Trace } from './client/trace.js';
+import type { Trace } from './trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
-import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
-import { userAgent } from './version.js';
+import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
+import { userAgent } from '../api/version.js';
 
 export interface KubeClientOptions {
   /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */

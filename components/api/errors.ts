@@ -3,7 +3,7 @@
  * (NewNotFound, NewAlreadyExists, NewConflict, NewForbidden, NewBadRequest, NewResourceExpired,
  * NewGenericServerResponse). A handler throws an `ApiStatusError`; the server writes its `status`.
  */
-import type { Status } from '../types.js';
+import type { Status } from './types.js';
 
 /** A group-qualified resource as Go's `schema.GroupResource.String()` prints it (`pods`, `deployments.apps`). */
 export interface GroupResource {

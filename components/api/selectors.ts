@@ -2,9 +2,9 @@
  * Label and field selectors in their query-string form, as k8s.io/apimachinery's labels.Parse and
  * fields.ParseSelector read them: `a=b,c!=d,e in (x,y),f notin (z),g,!h` and `spec.nodeName=,status.phase!=Failed`.
  */
-import type { KubeObject } from '../types.js';
+import type { KubeObject } from './types.js';
 import { badRequest } from './errors.js';
-import type { ResourceDef } from './registry.js';
+import type { ResourceDef } from './resources.js';
 
 export type LabelRequirement =
   | { readonly key: string; readonly op: 'in' | 'notin'; readonly values: readonly string[] }

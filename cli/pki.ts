@@ -8,12 +8,12 @@
  * Bad input is one line on stderr naming the file and the fault, and a non-zero exit; never a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { PkiError } from './errors.js';
-import { inspect, kubeadmDate, residual, table, type Inspection, type LeafInfo } from './inspect.js';
-import { KEY_ALGORITHMS, type KeyAlgorithm, type KubeletServingMode } from './spec.js';
-import { checkExpiration, renderExpiration, renderRenew, renewCertificates } from './renew.js';
-import { initPki } from './store.js';
-import { tolerateClosedStdout } from '../sim/stdio.js';
+import { PkiError } from '../pki/errors.js';
+import { inspect, kubeadmDate, residual, table, type Inspection, type LeafInfo } from '../pki/inspect.js';
+import { KEY_ALGORITHMS, type KeyAlgorithm, type KubeletServingMode } from '../pki/spec.js';
+import { checkExpiration, renderExpiration, renderRenew, renewCertificates } from '../pki/renew.js';
+import { initPki } from '../pki/store.js';
+import { tolerateClosedStdout } from './stdio.js';
 
 const USAGE = `usage: npm run pki -- <command> DIR [options]
   init DIR   make kubeadm's certificate set under DIR (keeps valid files, makes missing ones)
