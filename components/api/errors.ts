@@ -13,23 +13,46 @@ export interface GroupResource {
 
 export const qualified = (gr: GroupResource): string => (gr.group ? `${gr.resource}.${gr.group}` : gr.resource);
 
+/**
+ * The layer of the apiserver's handler chain that refused a request, in the order a request meets them
+ * (`handler`: routing, decoding and the handler's own answers). The trace records it (RequestEvent.layer).
+ */
+export type StatusLayer = 'authentication' | 'authorization' | 'admission' | 'validation' | 'storage' | 'handler';
+
+/** The layer a Status code stands for when the code that built the error did not name one. */
+function layerOfCode(code: number): StatusLayer {
+  switch (code) {
+    case 401: return 'authentication';
+    case 403: return 'authorization';
+    case 400: case 422: return 'validation';
+    case 404: case 409: case 410: return 'storage';
+    default: return 'handler';
+  }
+}
+
 export class ApiStatusError extends Error {
   readonly status: Status;
+  /** Which layer refused the request (admission's and the authorizer's 403s look alike otherwise). */
+  readonly layer: StatusLayer;
 
-  constructor(status: Status) {
+  constructor(status: Status, layer: StatusLayer = layerOfCode(status.code)) {
     super(status.message);
     this.name = 'ApiStatusError';
     this.status = status;
+    this.layer = layer;
   }
 }
 
 type Reason = Status['reason'];
 
-export function failure(code: number, reason: Reason, message: string, details?: Status['details']): ApiStatusError {
+export function failure(code: number, reason: Reason, message: string, details?: Status['details'], layer?: StatusLayer): ApiStatusError {
   return new ApiStatusError({
     kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code,
-  });
+  }, layer);
 }
+
+/** The same error, attributed to `layer` (an admission plugin's refusal, whatever its code). */
+export const decidedBy = (layer: StatusLayer, err: ApiStatusError): ApiStatusError => new ApiStatusError(err.status, layer);
 
 const detailsOf = (gr: GroupResource, name: string): NonNullable<Status['details']> => ({
   name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource,
@@ -58,14 +81,15 @@ export const invalid = (gr: GroupResource, kind: string, name: string, causes: {
 export const methodNotAllowed = (): ApiStatusError =>
   failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 
-/** The 404 for a path that names no resource (the real one's `NotFound` with an empty details). */
+/** The 404 for a path that names no resource (the real one's `NotFound` with an empty details): the router's answer. */
 export const pathNotFound = (): ApiStatusError =>
-  failure(404, 'NotFound', 'the server could not find the requested resource', {});
+  failure(404, 'NotFound', 'the server could not find the requested resource', {}, 'handler');
 
 export const unauthorized = (): ApiStatusError => failure(401, 'Unauthorized', 'Unauthorized');
 
-export const forbidden = (message: string, gr: GroupResource | undefined, name: string | undefined): ApiStatusError =>
-  failure(403, 'Forbidden', message, gr ? { ...(name ? { name } : {}), ...(gr.group ? { group: gr.group } : {}), kind: gr.resource } : {});
+/** `layer`: the authorizer's refusal, or an admission plugin's (NodeRestriction, the RBAC escalation check, NamespaceLifecycle, CSR admission). */
+export const forbidden = (message: string, gr: GroupResource | undefined, name: string | undefined, layer: 'authorization' | 'admission'): ApiStatusError =>
+  failure(403, 'Forbidden', message, gr ? { ...(name ? { name } : {}), ...(gr.group ? { group: gr.group } : {}), kind: gr.resource } : {}, layer);
 
 /** A watch or list from a revision etcd has compacted (the watch cache's wording). */
 export const expired = (message: string): ApiStatusError => failure(410, 'Expired', message);
@@ -86,10 +110,11 @@ export const internalError = (err: unknown): ApiStatusError => {
 /**
  * An error answer from an upstream HTTP server (the kubelet for pods/log), as the apiserver's
  * GenericHttpResponseChecker turns it into a Status: the kubelet's status code, its body as message.
+ * Layer `handler`: the upstream decided, whatever its code.
  */
 export function upstreamError(code: number, body: string, gr: GroupResource, name: string): ApiStatusError {
   if (code === 500) return internalError(new Error(body));
-  if (code === 400) return badRequest(body);
+  if (code === 400) return failure(400, 'BadRequest', body, undefined, 'handler');
   const known: Record<number, [Reason, string]> = {
     401: ['Unauthorized', 'the server has asked for the client to provide credentials'],
     403: ['Forbidden', body],
@@ -102,7 +127,8 @@ export function upstreamError(code: number, body: string, gr: GroupResource, nam
     ? ['InternalError', `an error on the server (${JSON.stringify(body)}) has prevented the request from succeeding`]
     : ['', `the server responded with the status code ${code} but did not return more information`]);
   // Go: fmt.Sprintf("%s (%s %s %s)", message, strings.ToLower(verb), resource, name) with an empty verb.
-  return failure(code, reason, `${text} ( ${qualified(gr)} ${name})`, { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource });
+  // The kubelet's answer, relayed: the apiserver's handler (the proxy) decided nothing else.
+  return failure(code, reason, `${text} ( ${qualified(gr)} ${name})`, { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource }, 'handler');
 }
 
 export function toStatusError(err: unknown): ApiStatusError {

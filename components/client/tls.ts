@@ -9,7 +9,7 @@ import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { CertSummary, Trace } from './trace.js';
+import type { CertSummary, TlsCause, Trace } from './trace.js';
 
 /**
  * What every TLS server and client here negotiates: Go's crypto/tls defaults, which kube-apiserver,
@@ -174,6 +174,66 @@ export function goReason(code: string | undefined, message = ''): string {
   }
 }
 
+/**
+ * The same codes as a closed set (trace.ts TlsCause): computed here once, beside `goReason`, so that
+ * nobody downstream classifies a failure by its words. `message` is read only where OpenSSL gives one
+ * code for several faults (EPROTO: the alert's name is in its text).
+ */
+export function tlsCause(code: string | undefined, message = ''): TlsCause {
+  switch (code) {
+    case undefined:
+      return 'none';
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_SIGNATURE_FAILURE':
+      return 'unknown-authority';
+    case 'CERT_HAS_EXPIRED':
+      return 'expired';
+    case 'CERT_NOT_YET_VALID':
+      return 'not-yet-valid';
+    case 'INVALID_PURPOSE':
+      return 'wrong-usage';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return 'name-mismatch';
+    case 'NO_CLIENT_CERT':
+    case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
+      return 'no-certificate';
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+      return 'peer-required-certificate';
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
+      return 'peer-refused-certificate';
+    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
+      return 'handshake-failure';
+    case 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION':
+    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
+      return 'protocol-version';
+    case 'ERR_SSL_NO_RENEGOTIATION':
+      return 'renegotiation';
+    case 'EPROTO':
+      if (/alert handshake failure/.test(message)) return 'handshake-failure';
+      if (/no renegotiation/.test(message)) return 'renegotiation';
+      return 'other';
+    case 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM':
+      return 'no-server-certificate';
+    case 'ERR_SSL_NO_SHARED_CIPHER':
+      return 'no-shared-cipher';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'reset';
+    case 'ERR_TLS_HANDSHAKE_TIMEOUT':
+      return 'handshake-timeout';
+    case 'ECONNREFUSED':
+      return 'connection-refused';
+    default:
+      return 'other';
+  }
+}
+
 const addr = (ip: string | undefined, port: number | undefined): string => `${ip ?? '?'}:${port ?? '?'}`;
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -237,9 +297,9 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     trace?.emit({
       ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
       clientCert, handshake: 'ok', verified: socket.authorized,
-      ...(socket.authorized ? {} : clientCert === null
-        ? { code: 'NO_CLIENT_CERT', reason: 'no client certificate presented' }
-        : { code: code ?? 'UNKNOWN', reason: goReason(code) }),
+      ...(socket.authorized ? { cause: 'none' as const } : clientCert === null
+        ? { code: 'NO_CLIENT_CERT', reason: 'no client certificate presented', cause: 'no-certificate' as const }
+        : { code: code ?? 'UNKNOWN', reason: goReason(code), cause: code === undefined ? 'other' as const : tlsCause(code) }),
     });
   });
   // With rejectUnauthorized, Node ends a handshake whose client certificate fails verification by
@@ -258,7 +318,7 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
       socket.once('close', () => {
         if (socket.authorized || !socket.authorizationError) return;
         const code = String(socket.authorizationError);
-        trace.emit({ ...base, local, peer, clientCert, handshake: 'refused', verified: false, code, reason: goReason(code) });
+        trace.emit({ ...base, local, peer, clientCert, handshake: 'refused', verified: false, code, reason: goReason(code), cause: tlsCause(code) });
       });
     });
   }
@@ -271,16 +331,21 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     if (code === 'ERR_SSL_UNSUPPORTED_PROTOCOL') return 'tls: client offered only unsupported versions';
     return goReason(code, message);
   };
+  // The same fault as data; a server with no certificate finds no cipher it could use.
+  const serverCause = (code: string, message: string): TlsCause =>
+    !material.identity && /NO_SHARED_CIPHER|NO_SUITABLE_SIGNATURE_ALGORITHM/.test(code) ? 'no-server-certificate' : tlsCause(code, message);
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const code = err.code ?? err.message;
     // A socket refused above also errors with ECONNRESET after it is destroyed; it is already recorded.
     if (socket.authorizationError || socket.remoteAddress === undefined) return;
     let clientCert: CertSummary | null = null;
     try { clientCert = summarizePeer(socket.getPeerCertificate()); } catch { /* socket already gone */ }
+    const noCertificate = clientCert === null && /CERTIFICATE|PEER_DID_NOT_RETURN/i.test(code);
     trace?.emit({
       ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
       clientCert, handshake: 'refused', verified: false, code,
-      reason: clientCert === null && /CERTIFICATE|PEER_DID_NOT_RETURN/i.test(code) ? "tls: client didn't provide a certificate" : serverReason(code, err.message),
+      reason: noCertificate ? "tls: client didn't provide a certificate" : serverReason(code, err.message),
+      cause: noCertificate ? 'no-certificate' : serverCause(code, err.message),
     });
   });
   return Object.assign(server, { reloadTls });
@@ -352,7 +417,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
       reported = true;
       trace?.emit({
         ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
-        serverCert: summarizePeer(socket.getPeerCertificate()), handshake: 'ok',
+        serverCert: summarizePeer(socket.getPeerCertificate()), handshake: 'ok', cause: 'none',
       });
     });
     // When the client refuses the server's certificate, Node destroys the socket (and its handle, with
@@ -373,6 +438,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
       trace?.emit({
         ...base, local: localAddr || addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress ?? o.host ?? undefined, socket.remotePort ?? Number(o.port)),
         serverCert, handshake: 'refused', code: err.code ?? 'ERROR', reason: goReason(err.code, err.message),
+        cause: err.code === undefined ? 'other' : tlsCause(err.code, err.message),
       });
     });
     return socket;

@@ -9,6 +9,64 @@
  * address pair.
  */
 
+import type { StatusLayer } from '../api/errors.js';
+
+/**
+ * Why a handshake failed, or why a client certificate a `request`-mode server took into the handshake
+ * did not verify: a closed set, computed once in components/client/tls.ts from what TLS reports
+ * (OpenSSL's verify codes, Node's TLS errors, socket errors). Narration, the trust matrix and the
+ * probes read it; `reason` keeps Go's words for the narration.
+ */
+export type TlsCause =
+  /** Nothing failed: the handshake completed (and, on a server, the client certificate verified). */
+  | 'none'
+  // This side checked the peer's certificate and it did not verify (Go: `x509: ...`).
+  /** Not signed by a CA this side trusts (UNABLE_TO_VERIFY_LEAF_SIGNATURE, a self-signed certificate, a bad signature). */
+  | 'unknown-authority'
+  | 'expired'
+  | 'not-yet-valid'
+  /** The certificate lacks the extended key usage for its role (INVALID_PURPOSE: a server certificate used as a client). */
+  | 'wrong-usage'
+  /** The server's SANs do not name the address the client dialled (ERR_TLS_CERT_ALTNAME_INVALID). */
+  | 'name-mismatch'
+  /** The client presented no certificate (server side). */
+  | 'no-certificate'
+  // The peer refused with an alert (Go: `remote error: tls: ...`); the peer's own event says why.
+  /** The peer did not trust this side's certificate (alerts unknown_ca, bad_certificate, decrypt_error). */
+  | 'peer-refused-certificate'
+  /** The server required a certificate this client did not present (alert certificate_required). */
+  | 'peer-required-certificate'
+  /** The peer found nothing to agree on (alert handshake_failure: no shared cipher, or a server with no certificate). */
+  | 'handshake-failure'
+  // Negotiation.
+  /** A version below TLS 1.2, offered by the client or chosen by the server (either side, or the peer's alert). */
+  | 'protocol-version'
+  /** No cipher suite both sides support (the server's view). */
+  | 'no-shared-cipher'
+  /** The server has no certificate to present (a kubelet waiting for its kubelet-serving CSR). */
+  | 'no-server-certificate'
+  /** A renegotiation, refused (no_renegotiation). */
+  | 'renegotiation'
+  // The transport.
+  /** The peer closed the connection during the handshake (ECONNRESET, EPIPE). */
+  | 'reset'
+  /** The handshake did not finish in time (ERR_TLS_HANDSHAKE_TIMEOUT). */
+  | 'handshake-timeout'
+  /** Nothing listens on the address (ECONNREFUSED). */
+  | 'connection-refused'
+  /** Anything else: `code` and `reason` say what. */
+  | 'other';
+
+/** The causes that mean this side checked the peer's certificate and refused it (Go's `x509:` errors). */
+export const CERTIFICATE_CAUSES: ReadonlySet<TlsCause> = new Set(['unknown-authority', 'expired', 'not-yet-valid', 'wrong-usage', 'name-mismatch']);
+
+/**
+ * Which layer decided a request: the one that refused it (the apiserver's handler chain, in order:
+ * authentication, authorization, admission, validation, storage; `handler` for routing, decoding and
+ * the handler's own answers), or `none` when nothing refused it. Set by the component that decided.
+ */
+export type RequestLayer = StatusLayer | 'none';
+
 export interface CertSummary {
   readonly cn: string;
   readonly o: readonly string[];
@@ -40,6 +98,8 @@ export interface TlsServerEvent {
   readonly code?: string;
   /** The same fault in the words Go's crypto/x509 and crypto/tls use. */
   readonly reason?: string;
+  /** The same fault as data: `none` when the handshake completed with a verified client certificate. */
+  readonly cause: TlsCause;
 }
 
 /** The client's half. */
@@ -57,6 +117,8 @@ export interface TlsClientEvent {
   readonly handshake: 'ok' | 'refused';
   readonly code?: string;
   readonly reason?: string;
+  /** Why the handshake failed, as data; `none` when it completed. */
+  readonly cause: TlsCause;
 }
 
 /** One request as the server decided it. */
@@ -72,6 +134,8 @@ export interface RequestEvent {
   readonly verb: string;
   readonly resource: string;
   readonly decision: 'allow' | 'deny' | 'unauthenticated';
+  /** The layer that decided: the one that refused the request, or `none` when it was served. */
+  readonly layer: RequestLayer;
   readonly status: number;
   readonly reason?: string;
 }

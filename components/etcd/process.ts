@@ -34,7 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import type { Trace } from '../client/trace.js';
+import type { TlsCause, Trace } from '../client/trace.js';
 import type { Component } from '../client/common.js';
 import { summarizePem, caName, GO_TLS, GO_TLS12_SUITE_NAMES, type Identity } from '../client/tls.js';
 
@@ -132,12 +132,17 @@ export function findBinary(binary: string): string | undefined {
   return undefined;
 }
 
-/** etcd's (Go's) words for a refused client certificate, as the code Node's OpenSSL gives the embedded etcd for the same fault, so the trace and the matrix read the same. */
-const CODE_OF_GO_REASON: ReadonlyArray<readonly [RegExp, string]> = [
-  [/certificate signed by unknown authority/, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
-  [/has expired or is not yet valid/, 'CERT_HAS_EXPIRED'],
-  [/incompatible key usage/, 'INVALID_PURPOSE'],
-  [/didn't provide a certificate/, 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE'],
+/**
+ * etcd's (Go's) words for a refused handshake, as the code Node's OpenSSL gives the embedded etcd for the
+ * same fault (none for a negotiation failure) and its cause, so the trace and the matrix read the same.
+ */
+const CODE_OF_GO_REASON: ReadonlyArray<readonly [RegExp, string | undefined, TlsCause]> = [
+  [/certificate signed by unknown authority/, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unknown-authority'],
+  [/has expired or is not yet valid/, 'CERT_HAS_EXPIRED', 'expired'],
+  [/incompatible key usage/, 'INVALID_PURPOSE', 'wrong-usage'],
+  [/didn't provide a certificate/, 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 'no-certificate'],
+  [/no cipher suite supported by both client and server/, undefined, 'no-shared-cipher'],
+  [/client offered only unsupported versions/, undefined, 'protocol-version'],
 ];
 
 interface ZapLine {
@@ -344,12 +349,13 @@ export class EtcdProcess implements Component {
     if (z.msg !== 'rejected connection' || !z.error) return;
     // "tls: failed to verify client certificate: x509: certificate signed by unknown authority" → the x509 part.
     const reason = z.error.replace(/^tls: failed to verify client('s)? certificate: /, '');
-    const code = CODE_OF_GO_REASON.find(([re]) => re.test(reason))?.[1];
+    // A real etcd says why only in Go's words: its log line is where its TLS reports the cause.
+    const [, code, cause = 'other'] = CODE_OF_GO_REASON.find(([re]) => re.test(reason)) ?? [];
     this.logger.warn({ remote: z['remote-addr'], error: z.error }, 'rejected connection');
     this.options.trace?.emit({
       type: 'tls-server', server: this.name, local, peer: z['remote-addr'] ?? '?',
       serverCert: summarizePem(this.options.identity.cert), clientCert: null, trusts: caName(this.options.trustedCa),
-      mode: 'require', handshake: 'refused', verified: false, ...(code ? { code } : {}), reason,
+      mode: 'require', handshake: 'refused', verified: false, ...(code ? { code } : {}), reason, cause,
     });
   }
 

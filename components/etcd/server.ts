@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Trace } from '../client/trace.js';
+import type { RequestLayer, Trace } from '../client/trace.js';
 import { summarizePeer } from '../client/tls.js';
 import { GrpcCode, StoreError, type GrpcCodeValue, type MvccStore, type WatchBatch } from './store.js';
 import {
@@ -243,7 +243,7 @@ export class Gateway {
       if (!started) {
         started = true;
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        this.traceRequest(call, 200);
+        this.traceRequest(call, 200, 'none');
       }
       res.write(`${JSON.stringify({ result })}\n`);
     };
@@ -321,7 +321,7 @@ export class Gateway {
       if (!started) {
         started = true;
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        this.traceRequest(call, 200);
+        this.traceRequest(call, 200, 'none');
       }
       res.write(`${JSON.stringify({ result })}\n`);
     };
@@ -341,7 +341,7 @@ export class Gateway {
       send(omitDefaults({ header: this.hdr(this.store.revision), ID: id, TTL: ttl }));
     }, () => {
       this.streams.delete(end);
-      if (!started) this.traceRequest(call, 200);
+      if (!started) this.traceRequest(call, 200, 'none');
       res.end();
     });
   }
@@ -389,7 +389,9 @@ export class Gateway {
       const message = e.message;
       const status = httpStatusFromCode(e.grpcCode);
       this.options.logger.debug({ rpc: call.rpc, status, err: message }, 'request failed');
-      this.finish(call, status, JSON.stringify({ error: message, message, code: e.grpcCode }));
+      // A request it cannot decode or that breaks a rule of the API is refused before the store; the rest is the store's answer.
+      const layer = e instanceof WireError || e.grpcCode === GrpcCode.InvalidArgument ? 'validation' : 'storage';
+      this.finish(call, status, JSON.stringify({ error: message, message, code: e.grpcCode }), 'application/json', layer);
       return;
     }
     this.options.logger.error({ rpc: call.rpc, err: e }, 'internal error');
@@ -397,17 +399,18 @@ export class Gateway {
     this.finish(call, 500, JSON.stringify({ error: message, message, code: GrpcCode.Unknown }));
   }
 
-  private finish(call: Call, status: number, body: string, contentType = 'application/json'): void {
+  /** `layer`: who decided, for the trace (routing and internal errors are the handler's). */
+  private finish(call: Call, status: number, body: string, contentType = 'application/json', layer: RequestLayer = status < 400 ? 'none' : 'handler'): void {
     if (call.res.headersSent) {
       call.res.destroy();
       return;
     }
     call.res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
     call.res.end(body);
-    this.traceRequest(call, status);
+    this.traceRequest(call, status, layer);
   }
 
-  private traceRequest(call: Call, status: number): void {
+  private traceRequest(call: Call, status: number, layer: RequestLayer): void {
     const trace = this.options.trace;
     if (!trace) return;
     const socket = call.req.socket as TLSSocket;
@@ -415,7 +418,7 @@ export class Gateway {
     trace.emit({
       type: 'request', server: this.options.name, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       method: call.req.method ?? '?', path: call.req.url ?? '', user: cert?.cn ?? '', groups: cert?.o ?? [],
-      verb: call.rpc, resource: call.resource, decision: 'allow', status,
+      verb: call.rpc, resource: call.resource, decision: 'allow', layer, status,
     });
   }
 }

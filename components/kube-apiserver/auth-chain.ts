@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../api/types.js';
-import { ApiStatusError } from '../api/errors.js';
+import { ApiStatusError, decidedBy } from '../api/errors.js';
 import { attributesFor, type Attributes } from './auth/attributes.js';
 import { authenticate, authenticationInputFrom } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage, type AuthorizationDecision } from './auth/authorizer.js';
@@ -227,7 +227,8 @@ export class AuthChain implements Gate {
       user: request.user, operation, apiGroup: info.apiGroup, resource: info.resource,
       namespace: info.namespace, name: info.name, object, ...(request.oldObject ? { oldObject: request.oldObject } : {}),
     }, { rbac: this.rbac, authorize: (attrs) => this.decide(attrs).decision === 'allow' });
-    if (err) throw err;
+    // The escalation check runs as admission here: its refusal is admission's, whatever its code.
+    if (err) throw decidedBy('admission', err);
   }
 
   /** Admission: NodeRestriction (the other default plugins' effects live in the REST strategies), and RBAC's escalation check. */
@@ -248,7 +249,7 @@ export class AuthChain implements Gate {
       getPod: (ns, n) => this.pods.get(ns, n),
       getNode: (n) => this.nodes.get(undefined, n),
     });
-    if (!result.allowed) throw new ApiStatusError(result.status);
+    if (!result.allowed) throw new ApiStatusError(result.status, 'admission');
   }
 
   issueToken(input: TokenRequestInput): string {

@@ -127,7 +127,7 @@ export function prepareCsrCreate(obj: KubeObject & Rec, user: UserInfo): void {
   if (csr.spec.signerName === KUBE_APISERVER_CLIENT_SIGNER) {
     const req = parseCsrRequest(csr.spec.request);
     if (req.subject.o.includes('system:masters')) {
-      throw forbidden(`certificatesigningrequests.certificates.k8s.io "${obj.metadata.name ?? ''}" is forbidden: use of ${KUBE_APISERVER_CLIENT_SIGNER} signer with system:masters group is not allowed`, CSR_GR, obj.metadata.name ?? '');
+      throw forbidden(`certificatesigningrequests.certificates.k8s.io "${obj.metadata.name ?? ''}" is forbidden: use of ${KUBE_APISERVER_CLIENT_SIGNER} signer with system:masters group is not allowed`, CSR_GR, obj.metadata.name ?? '', 'admission');
     }
   }
 }
@@ -190,4 +190,4 @@ export function csrAdmissionCheck(next: KubeObject, old: KubeObject, subresource
 
 /** The admission plugins' refusal. */
 export const csrAdmissionForbidden = (name: string, verb: 'approve' | 'sign', signerName: string): Error =>
-  forbidden(`certificatesigningrequests.certificates.k8s.io "${name}" is forbidden: user not permitted to ${verb} requests with signerName "${signerName}"`, CSR_GR, name);
+  forbidden(`certificatesigningrequests.certificates.k8s.io "${name}" is forbidden: user not permitted to ${verb} requests with signerName "${signerName}"`, CSR_GR, name, 'admission');

@@ -56,7 +56,7 @@ export async function impersonate(req: IncomingMessage, user: UserInfo, gate: Ga
   }
   for (const info of checks) {
     const d = await gate.authorize(user, info);
-    if (!d.allowed) throw forbidden(d.message, { group: info.apiGroup, resource: info.resource }, info.name);
+    if (!d.allowed) throw forbidden(d.message, { group: info.apiGroup, resource: info.resource }, info.name, 'authorization');
   }
   const all = [...groups];
   if (sa && groups.length === 0) all.push('system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`);

@@ -18,7 +18,7 @@ import { AuthChain } from './auth-chain.js';
 import { BadRequestTargetError, parseRequestTarget, requestInfo, type RequestInfo, type RequestTarget } from './auth/request-info.js';
 import { apiserverBootstrapPolicy, bootstrap } from './bootstrap.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
-import { forbidden, pathNotFound, toStatusError, unauthorized } from '../api/errors.js';
+import { forbidden, pathNotFound, toStatusError, unauthorized, type StatusLayer } from '../api/errors.js';
 import { etcdBackend } from './etcd-backend.js';
 import type { Gate, UserInfo } from './gate.js';
 import { sendJson, sendStatus, sendText } from './http.js';
@@ -230,13 +230,15 @@ export class KubeApiserver implements Component {
     let user: UserInfo | undefined;
     let decision: 'allow' | 'deny' | 'unauthenticated' = 'unauthenticated';
     let reason: string | undefined;
+    // The layer that refused the request (from the error it threw); none refused it when unset.
+    let layer: StatusLayer | undefined;
     let traced = false;
     const emit = (): void => {
       if (traced) return;
       traced = true;
       this.trace?.emit({
         type: 'request', server: 'kube-apiserver', peer, method, path: rawUrl, user: user?.name ?? '', groups: user ? [...user.groups] : [],
-        verb: info.verb, resource, decision, status: res.statusCode, ...(reason ? { reason } : {}),
+        verb: info.verb, resource, decision, layer: layer ?? (res.statusCode < 400 ? 'none' : 'handler'), status: res.statusCode, ...(reason ? { reason } : {}),
       });
     };
     res.once('close', emit);
@@ -255,7 +257,7 @@ export class KubeApiserver implements Component {
       decision = d.allowed ? 'allow' : 'deny';
       if (d.reason) reason = d.reason;
       if (!d.allowed) {
-        throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined);
+        throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined, 'authorization');
       }
       // Then the mux, as Kubernetes orders its handler chain (WithAuthorization wraps the router): routes
       // come from the resource table, so a path it gives no route (a cluster-scoped resource under
@@ -269,7 +271,9 @@ export class KubeApiserver implements Component {
         await this.nonResource(info, target, res);
       }
     } catch (err) {
-      const status = toStatusError(err).status;
+      const statusError = toStatusError(err);
+      const status = statusError.status;
+      layer = statusError.layer;
       if (status.code >= 500) this.logger.error({ err: err instanceof Error ? err.message : String(err), path: rawUrl }, 'request failed');
       if (res.headersSent) res.end();
       else sendStatus(res, status);

@@ -15,7 +15,7 @@ import type { Clock } from '../client/common.js';
 import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
 import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
-  ApiStatusError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
+  ApiStatusError, badRequest, conflict, decidedBy, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
 } from '../api/errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
@@ -204,9 +204,9 @@ export class Rest {
       md.namespace = ns!;
       // NamespaceLifecycle: no objects in a namespace that does not exist or is being deleted.
       const namespace = await this.d.store.tryGet(NAMESPACES, undefined, ns!);
-      if (!namespace) throw notFound(groupResource(NAMESPACES), ns!);
+      if (!namespace) throw decidedBy('admission', notFound(groupResource(NAMESPACES), ns!));
       if (namespace.metadata.deletionTimestamp) {
-        throw forbidden(`${groupResource(def).resource} "${md.name ?? md.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns!} because it is being terminated`, groupResource(def), md.name ?? '');
+        throw forbidden(`${groupResource(def).resource} "${md.name ?? md.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns!} because it is being terminated`, groupResource(def), md.name ?? '', 'admission');
       }
     } else {
       delete md.namespace;
@@ -282,7 +282,7 @@ export class Rest {
     const dryRun = deleteDryRun(ctx.query, body);
     const pre = isRec(body) && isRec(body.preconditions) ? body.preconditions : {};
     if (def.resource === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
-      throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, groupResource(def), name);
+      throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, groupResource(def), name, 'admission');
     }
     const old = await this.d.store.get(def, ns, name);
     await this.admit(ctx, undefined, old);

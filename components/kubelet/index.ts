@@ -435,7 +435,7 @@ export class Kubelet implements Component {
     if (!user) {
       const code = socket.authorizationError === null ? undefined : String(socket.authorizationError);
       const certShown = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
-      this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', status: 401, reason: certShown ? goReason(code) : 'no client certificate' });
+      this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: certShown ? goReason(code) : 'no client certificate' });
       text(401, 'Unauthorized');
       return;
     }
@@ -444,18 +444,19 @@ export class Kubelet implements Component {
       allowed = await this.authorize(user, attrs);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'SubjectAccessReview failed');
-      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', status: 500, reason: (err as Error).message });
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', layer: 'authorization', status: 500, reason: (err as Error).message });
       text(500, authorizationErrorMessage(user.name, attrs));
       return;
     }
     if (!allowed) {
       const msg = forbiddenMessage(user.name, attrs);
-      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', status: 403, reason: msg });
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', layer: 'authorization', status: 403, reason: msg });
       text(403, msg);
       return;
     }
     const status = this.serve(method, url, res);
-    this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', status });
+    // Past the authorizer only the handler answers: a 404 or 405 is its own.
+    this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: status < 400 ? 'none' : 'handler', status });
   }
 
   /** Routes an authorized request; returns the status written. */

@@ -11,12 +11,12 @@ const apiserver = { cn: 'kube-apiserver', o: [], issuer: 'kubernetes' };
 function events(server: Partial<Extract<TraceEvent, { type: 'tls-server' }>> | null, client: Partial<Extract<TraceEvent, { type: 'tls-client' }>> = {}): TraceEvent[] {
   const out: TraceEvent[] = [{
     type: 'tls-client', at, client: 'kubectl', server: 'kube-apiserver', local: '127.0.0.1:5000', peer: '127.0.1.1:6443',
-    clientCert: admin, serverCert: apiserver, trusts: 'kubernetes', handshake: 'ok', ...client,
+    clientCert: admin, serverCert: apiserver, trusts: 'kubernetes', handshake: 'ok', cause: 'none', ...client,
   }];
   if (server) {
     out.push({
       type: 'tls-server', at, server: 'kube-apiserver', local: '127.0.1.1:6443', peer: '127.0.0.1:5000', serverCert: apiserver,
-      clientCert: admin, trusts: 'kubernetes', mode: 'request', handshake: 'ok', verified: true, ...server,
+      clientCert: admin, trusts: 'kubernetes', mode: 'request', handshake: 'ok', verified: true, cause: 'none', ...server,
     });
   }
   return out;
@@ -25,8 +25,8 @@ function events(server: Partial<Extract<TraceEvent, { type: 'tls-server' }>> | n
 describe('narration', () => {
   it('says when a requested client certificate did not verify, and the table shows the 401 that followed', () => {
     const trace = [
-      ...events({ verified: false, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', reason: 'x509: certificate signed by unknown authority' }),
-      { type: 'request', at, server: 'kube-apiserver', peer: '127.0.0.1:5000', method: 'GET', path: '/api/v1/pods', user: '', groups: [], verb: 'list', resource: 'pods', decision: 'unauthenticated', status: 401 } as const,
+      ...events({ verified: false, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', reason: 'x509: certificate signed by unknown authority', cause: 'unknown-authority' }),
+      { type: 'request', at, server: 'kube-apiserver', peer: '127.0.0.1:5000', method: 'GET', path: '/api/v1/pods', user: '', groups: [], verb: 'list', resource: 'pods', decision: 'unauthenticated', layer: 'authentication', status: 401 } as const,
     ];
     const [c] = joinConnections(trace);
     expect(c?.clientUnverified).to.equal('x509: certificate signed by unknown authority');
@@ -42,7 +42,7 @@ describe('narration', () => {
   });
 
   it('a handshake the client refused names the server certificate it refused, and the client certificate as not checked', () => {
-    const c = joinConnections(events(null, { handshake: 'refused', code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: 'x509: certificate is valid for 127.0.1.1, not 127.0.0.1' }))[0]!;
+    const c = joinConnections(events(null, { handshake: 'refused', code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: 'x509: certificate is valid for 127.0.1.1, not 127.0.0.1', cause: 'name-mismatch' }))[0]!;
     const text = describeConnection(c);
     expect(text).to.include('REFUSED by the kubectl: x509: certificate is valid for 127.0.1.1, not 127.0.0.1 [ERR_TLS_CERT_ALTNAME_INVALID]');
     expect(text).to.include('server presents CN=kube-apiserver (issuer kubernetes)');

@@ -245,11 +245,11 @@ export function checkEscalation(req: EscalationRequest, deps: EscalationDeps): A
     if (deps.authorize(resourceAttributes(user, { verb: 'escalate', apiGroup: req.apiGroup, apiVersion: '*', resource: req.resource, namespace: req.namespace, name: req.name }))) return undefined;
     const namespace = req.resource === 'roles' ? req.namespace : '';
     const err = confirmNoEscalation(deps.rbac, user, namespace, obj.rules ?? []);
-    if (err !== undefined) return forbidden(`${req.resource}.${RBAC_GROUP} ${goQuote(name)} is forbidden: ${err}`, gr, name);
+    if (err !== undefined) return forbidden(`${req.resource}.${RBAC_GROUP} ${goQuote(name)} is forbidden: ${err}`, gr, name, 'admission');
     // To set (or drop) an aggregationRule, which can gather anything, needs * on *.*.
     if (req.resource === 'clusterroles' && (hasAggregationRule(obj) || hasAggregationRule(old))) {
       if (confirmNoEscalation(deps.rbac, user, '', FULL_AUTHORITY) !== undefined) {
-        return forbidden(`${req.resource}.${RBAC_GROUP} ${goQuote(name)} is forbidden: must have cluster-admin privileges to use the aggregationRule`, gr, name);
+        return forbidden(`${req.resource}.${RBAC_GROUP} ${goQuote(name)} is forbidden: must have cluster-admin privileges to use the aggregationRule`, gr, name, 'admission');
       }
     }
     return undefined;
@@ -276,6 +276,6 @@ export function checkEscalation(req: EscalationRequest, deps: EscalationDeps): A
     return failure(500, 'InternalError', `Internal error occurred: unsupported role reference kind: ${goQuote(ref.kind)}`);
   }
   const err = confirmNoEscalation(deps.rbac, user, namespace, rules);
-  if (err !== undefined) return forbidden(`${req.resource}.${RBAC_GROUP} ${goQuote(name)} is forbidden: ${err}`, gr, name);
+  if (err !== undefined) return forbidden(`${req.resource}.${RBAC_GROUP} ${goQuote(name)} is forbidden: ${err}`, gr, name, 'admission');
   return undefined;
 }
