@@ -9,15 +9,18 @@
  *                   OpenSSL verify code) or by the client (the server's certificate did not verify)
  *   authentication  401: the server completed the handshake but its authenticator refused the request
  *   authorization   403 from the authorizer (RBAC, Node, the kubelet's SubjectAccessReview)
- *   admission       403 after the authorizer allowed it (NodeRestriction)
+ *   admission       403 from an admission plugin (NodeRestriction, the RBAC escalation check, ...)
  *   none            the request was allowed (any 2xx, or a status the handler chose)
+ * The layer of a 401 or 403 is the one the server recorded (RequestEvent.layer); a refused handshake's
+ * cause is the one TLS reported (TlsClientEvent.cause, TlsServerEvent.cause). Nothing is read from words.
  */
 import https from 'node:https';
-import { createTlsAgent, goReason, type Identity } from '../components/client/tls.js';
-import type { RequestEvent, TlsClientEvent, TlsServerEvent, Trace, TraceEvent } from '../components/client/trace.js';
+import { createTlsAgent, goReason, tlsCause, type Identity } from '../components/client/tls.js';
+import { CERTIFICATE_CAUSES, type RequestEvent, type RequestLayer, type TlsCause, type TlsClientEvent, type TlsServerEvent, type Trace, type TraceEvent } from '../components/client/trace.js';
 import { waitFor } from './wait.js';
 
-export type Layer = 'tls' | 'authentication' | 'authorization' | 'admission' | 'none';
+/** `tls`, or the layer the server recorded (trace.ts RequestLayer). */
+export type Layer = 'tls' | RequestLayer;
 export type Decision = 'allowed' | 'handshake refused' | 'unauthenticated' | 'forbidden' | 'failed';
 
 export interface ProbeRequest {
@@ -53,6 +56,8 @@ export interface ProbeOutcome {
   readonly status?: number;
   /** OpenSSL's verify code for the refused or unverified certificate. */
   readonly code?: string;
+  /** The same fault as data (layer tls, or a 401 for a certificate that did not verify). */
+  readonly cause?: TlsCause;
   /** In the words Go prints: x509 reasons for certificates, the 403 message, the authorizer's allow reason. */
   readonly reason: string;
   /** The user the server authenticated, if it got that far. */
@@ -63,8 +68,6 @@ export interface ProbeOutcome {
   readonly body?: string;
 }
 
-/** A TLS error code that means the client itself refused the server's certificate. */
-const clientVerifyFailure = (code: string | undefined): boolean => code !== undefined && goReason(code).startsWith('x509:');
 
 /** Sends one request and reads the verdict from the trace (which the components write to). */
 export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_000): Promise<ProbeOutcome> {
@@ -93,16 +96,20 @@ export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_
     const local = clientEvent.local;
     const serverEvent = (): TlsServerEvent | undefined => events.find((e): e is TlsServerEvent => e.type === 'tls-server' && e.peer === local);
     if ('error' in response) {
-      if (clientEvent.handshake === 'refused' && clientVerifyFailure(clientEvent.code)) {
-        return { layer: 'tls', decision: 'handshake refused', refusedBy: 'client', code: clientEvent.code!, reason: clientEvent.reason ?? goReason(clientEvent.code) };
+      // The client itself refused the server's certificate (Go's `x509:` errors), rather than the peer's alert or a reset.
+      if (clientEvent.handshake === 'refused' && CERTIFICATE_CAUSES.has(clientEvent.cause)) {
+        return { layer: 'tls', decision: 'handshake refused', refusedBy: 'client', code: clientEvent.code!, cause: clientEvent.cause, reason: clientEvent.reason ?? goReason(clientEvent.code) };
       }
       // The server refused: etcd records the refusal when the socket closes, just after the client saw it.
       const refused = request.serverRecords === 'none' ? undefined : await waitFor(`${request.server} to record why it refused ${request.client}`, () => {
         const s = serverEvent();
         return s?.handshake === 'refused' ? s : undefined;
       }, timeoutMs).catch(() => undefined);
-      if (refused) return { layer: 'tls', decision: 'handshake refused', refusedBy: 'server', ...(refused.code ? { code: refused.code } : {}), reason: refused.reason ?? refused.code ?? 'refused' };
-      return { layer: 'tls', decision: 'failed', reason: goReason(response.error.code, response.error.message), ...(response.error.code ? { code: response.error.code } : {}) };
+      if (refused) return { layer: 'tls', decision: 'handshake refused', refusedBy: 'server', ...(refused.code ? { code: refused.code } : {}), cause: refused.cause, reason: refused.reason ?? refused.code ?? 'refused' };
+      return {
+        layer: 'tls', decision: 'failed', reason: goReason(response.error.code, response.error.message), ...(response.error.code ? { code: response.error.code } : {}),
+        cause: clientEvent.handshake === 'refused' ? clientEvent.cause : tlsCause(response.error.code ?? 'ERROR', response.error.message),
+      };
     }
     if (request.serverRecords === 'refusals' || request.serverRecords === 'none') return fromAnswer(response, clientEvent);
     const tlsServer = await waitFor(`the server half of ${request.client} → ${request.server}`, serverEvent, timeoutMs);
@@ -111,16 +118,17 @@ export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_
     const body = response.body.slice(0, 2048);
     const common = { status: response.status, body, ...(requestEvent.reason ? { detail: requestEvent.reason } : {}) };
     const certCode = tlsServer.verified ? {} : tlsServer.code && tlsServer.code !== 'NO_CLIENT_CERT' ? { code: tlsServer.code } : {};
-    if (requestEvent.decision === 'unauthenticated' || response.status === 401) {
+    const certCause = tlsServer.verified || tlsServer.cause === 'none' ? {} : { cause: tlsServer.cause };
+    if (requestEvent.layer === 'authentication' || response.status === 401) {
       // The certificate's fault as OpenSSL found it (the apiserver's own record also names its serial).
       const reason = !tlsServer.verified && tlsServer.clientCert ? tlsServer.reason ?? requestEvent.reason ?? 'Unauthorized'
         : requestEvent.reason ?? 'Unauthorized';
-      return { layer: 'authentication', decision: 'unauthenticated', ...common, ...certCode, reason };
+      return { layer: 'authentication', decision: 'unauthenticated', ...common, ...certCode, ...certCause, reason };
     }
     const user = requestEvent.user ? { user: requestEvent.user } : {};
     if (response.status === 403) {
-      const layer: Layer = requestEvent.decision === 'deny' ? 'authorization' : 'admission';
-      return { layer, decision: 'forbidden', ...common, ...user, reason: statusMessage(response.body) };
+      // The layer the server recorded: the authorizer's 403 and an admission plugin's look alike on the wire.
+      return { layer: requestEvent.layer, decision: 'forbidden', ...common, ...user, reason: statusMessage(response.body) };
     }
     return { layer: 'none', decision: 'allowed', ...common, ...user, reason: requestEvent.decision === 'allow' ? requestEvent.reason ?? '' : requestEvent.reason ?? '' };
   } finally {

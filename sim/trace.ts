@@ -3,7 +3,7 @@
  * address pair) and a recorder. The event types and the bus live with the components, in
  * components/client/trace.ts.
  */
-import type { CertSummary, RequestEvent, TlsServerEvent, Trace, TraceEvent } from '../components/client/trace.js';
+import type { CertSummary, RequestEvent, TlsCause, TlsServerEvent, Trace, TraceEvent } from '../components/client/trace.js';
 
 /** One connection, both halves joined. */
 export interface Connection {
@@ -20,6 +20,8 @@ export interface Connection {
   readonly refusedBy?: 'client' | 'server';
   readonly code?: string;
   readonly reason?: string;
+  /** Why it was refused, as data, from the side that refused it. */
+  readonly cause?: TlsCause;
   /**
    * A server in `request` mode (apiserver, kubelet) that was shown a client certificate which did not
    * verify: the handshake went on and its authenticator answers 401. Go's words for why.
@@ -77,6 +79,7 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
       ...(refusedBy ? { refusedBy } : {}),
       ...(refusedBy === 'server' && s?.code ? { code: s.code, reason: s.reason ?? s.code } : {}),
       ...(refusedBy === 'client' && c.code ? { code: c.code, reason: c.reason ?? c.code } : {}),
+      ...(refusedBy === 'server' && s ? { cause: s.cause } : refusedBy === 'client' ? { cause: c.cause } : {}),
       ...(unverified(s) ? { clientUnverified: unverified(s)! } : {}),
       requests: reqs.length, statuses: reqs.map((r) => r.status),
     });
@@ -88,7 +91,7 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
     out.push({
       local: s.peer, client: `external client ${s.peer}`, server: s.server, clientCert: s.clientCert, serverCert: s.serverCert,
       clientTrusts: '?', serverTrusts: s.trusts, result: s.handshake === 'ok' ? 'ok' : 'refused',
-      ...(s.handshake === 'ok' ? {} : { refusedBy: 'server' as const, ...(s.code ? { code: s.code, reason: s.reason ?? s.code } : {}) }),
+      ...(s.handshake === 'ok' ? {} : { refusedBy: 'server' as const, ...(s.code ? { code: s.code, reason: s.reason ?? s.code } : {}), cause: s.cause }),
       ...(unverified(s) ? { clientUnverified: unverified(s)! } : {}),
       requests: reqs.length, statuses: reqs.map((r) => r.status),
     });

@@ -72,14 +72,19 @@ describe('the trust matrix', function () {
     const dropped: Matrix = { ...golden, cells: golden.cells.slice(1) };
     expect(diffMatrix(golden, dropped)).to.deep.equal([`- ${JSON.stringify(golden.cells[0])}`, `+ (no cell for ${golden.cells[0]!.client} → ${golden.cells[0]!.server})`]);
     expect(diffMatrix(golden, golden)).to.deep.equal([]);
+    // The cause is computed from the code the golden copy holds: a live cell carries it, the comparison leaves it out.
+    const withCauses: Matrix = { ...golden, cells: golden.cells.map((c): MatrixCell => (c.code === 'INVALID_PURPOSE' ? { ...c, cause: 'wrong-usage' } : c)) };
+    expect(diffMatrix(golden, withCauses)).to.deep.equal([]);
   });
 
-  it('labels cells by decision and code, and the table lists every distinct refusal with its clients', function () {
+  it('labels cells by decision and cause (OpenSSL\'s code when the cause has no short name), and the table lists every distinct refusal with its clients', function () {
     const base = { client: 'x', server: 'etcd', reason: 'r' } as const;
     expect(cellLabel({ ...base, decision: 'allowed', layer: 'none', status: 200 })).to.equal('✔ 200');
-    expect(cellLabel({ ...base, decision: 'handshake refused', layer: 'tls', refusedBy: 'server', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })).to.equal('✘ TLS unknown CA');
-    expect(cellLabel({ ...base, decision: 'handshake refused', layer: 'tls', refusedBy: 'client', code: 'ERR_TLS_CERT_ALTNAME_INVALID' })).to.equal('✘ TLS SAN mismatch (client)');
-    expect(cellLabel({ ...base, decision: 'unauthenticated', layer: 'authentication', status: 401, code: 'INVALID_PURPOSE' })).to.equal('✘ 401 key usage');
+    expect(cellLabel({ ...base, decision: 'handshake refused', layer: 'tls', refusedBy: 'server', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', cause: 'unknown-authority' })).to.equal('✘ TLS unknown CA');
+    expect(cellLabel({ ...base, decision: 'handshake refused', layer: 'tls', refusedBy: 'client', code: 'ERR_TLS_CERT_ALTNAME_INVALID', cause: 'name-mismatch' })).to.equal('✘ TLS SAN mismatch (client)');
+    expect(cellLabel({ ...base, decision: 'handshake refused', layer: 'tls', refusedBy: 'server', code: 'ERR_SSL_NO_SHARED_CIPHER', cause: 'no-shared-cipher' })).to.equal('✘ TLS ERR_SSL_NO_SHARED_CIPHER');
+    expect(cellLabel({ ...base, decision: 'unauthenticated', layer: 'authentication', status: 401, code: 'INVALID_PURPOSE', cause: 'wrong-usage' })).to.equal('✘ 401 key usage');
+    expect(cellLabel({ ...base, decision: 'unauthenticated', layer: 'authentication', status: 401, cause: 'no-certificate' })).to.equal('✘ 401 no cert');
     expect(cellLabel({ ...base, decision: 'forbidden', layer: 'admission', status: 403 })).to.equal('✘ 403 admission');
     const table = matrixTable(readGolden());
     expect(table).to.include('etcd: handshake refused by the server: x509: certificate signed by unknown authority');
