@@ -321,6 +321,21 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
     });
   });
 
+  it('records the layer that decided each gateway request: none, validation, storage, the handler', async () => {
+    const seen: string[] = [];
+    const off = trace.on((e) => { if (e.type === 'request' && e.server === etcd.name) seen.push(`${e.verb} ${e.status} ${e.layer}`); });
+    try {
+      await raw('POST', '/v3/kv/range', { key: b64('/layers/none') });
+      await raw('POST', '/v3/kv/put', { value: b64('no key') });
+      await raw('POST', '/v3/kv/range', { key: b64('/layers/x'), revision: String(etcd.store.revision + 100) });
+      await raw('GET', '/v3/kv/range');
+      await raw('POST', '/v3/no/such/rpc');
+    } finally {
+      off();
+    }
+    expect(seen).to.deep.equal(['kv/range 200 none', 'kv/put 400 validation', 'kv/range 400 storage', 'kv/range 405 handler', 'no/such/rpc 404 handler']);
+  });
+
   describe('watch', () => {
     it('from a past revision replays the history and then streams live events (client)', async () => {
       const r1 = await client.create('/registry/nodes/n1', 'a') as number;

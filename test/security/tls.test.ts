@@ -13,7 +13,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { EtcdProcess, findBinary } from '../../components/etcd/process.js';
 import { Kubelet } from '../../components/kubelet/index.js';
-import { closeServer, createTlsAgent, GO_TLS, goReason, listen } from '../../components/client/tls.js';
+import { closeServer, createTlsAgent, GO_TLS, goReason, listen, tlsCause } from '../../components/client/tls.js';
 import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { Trace, type TlsClientEvent, type TlsServerEvent } from '../../components/client/trace.js';
@@ -129,6 +129,8 @@ describe('TLS settings of every server (Go crypto/tls defaults)', function () {
         const ev = await refusedOnServer(s().traceName, r.local);
         expect(ev.code).to.equal('ERR_SSL_NO_SHARED_CIPHER');
         expect(ev.reason).to.equal('tls: no cipher suite supported by both client and server');
+        expect(ev.cause).to.equal('no-shared-cipher');
+        expect(tlsCause(r.code, r.message)).to.equal('handshake-failure');
       });
 
       it('refuses ECDHE with CBC (ECDHE-RSA-AES128-SHA): only AEAD suites for TLS 1.2', async function () {
@@ -144,6 +146,8 @@ describe('TLS settings of every server (Go crypto/tls defaults)', function () {
         expect(goReason(r.code)).to.equal('remote error: tls: protocol version not supported');
         const ev = await refusedOnServer(s().traceName, r.local);
         expect(ev.reason).to.match(/^tls: client offered only unsupported versions/);
+        expect(ev.cause).to.equal('protocol-version');
+        expect(tlsCause(r.code, r.message)).to.equal('protocol-version');
       });
 
       it('accepts ECDHE-RSA-AES128-GCM-SHA256 on TLS 1.2, and TLS 1.3', async function () {
@@ -160,6 +164,7 @@ describe('TLS settings of every server (Go crypto/tls defaults)', function () {
         expect(err, 'renegotiation error').to.not.equal(null);
         expect(err!.message).to.match(/no renegotiation/);
         expect(goReason(err!.code, err!.message)).to.equal('remote error: tls: no renegotiation');
+        expect(tlsCause(err!.code, err!.message)).to.equal('renegotiation');
       });
 
       it('says the same to openssl s_client', async function () {
@@ -205,6 +210,7 @@ describe('TLS settings of a real etcd (EtcdProcess, when the binary is installed
       expect(cbc.ok).to.equal(false);
       const ev = await waitFor('etcd to log the refusal', () => recorder.events.find((e): e is TlsServerEvent => e.type === 'tls-server' && e.handshake === 'refused'));
       expect(ev.reason).to.equal('tls: no cipher suite supported by both client and server');
+      expect(ev.cause).to.equal('no-shared-cipher');
       expect(await handshake(address, port, { ...opts, ciphers: 'ECDHE-RSA-AES128-SHA', maxVersion: 'TLSv1.2' })).to.include({ ok: false });
       expect(await handshake(address, port, { ...opts, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).to.include({ ok: true });
       // Go never renegotiates as a server.
@@ -247,6 +253,7 @@ describe('TLS settings of every client (Go crypto/tls defaults)', function () {
       expect(goReason(err!.code, err!.message)).to.equal('remote error: tls: handshake failure');
       const ev = recorder.events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.handshake === 'refused');
       expect(ev?.reason).to.equal('remote error: tls: handshake failure');
+      expect(ev?.cause).to.equal('handshake-failure');
     } finally {
       agent.destroy();
       recorder.stop();

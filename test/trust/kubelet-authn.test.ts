@@ -33,7 +33,7 @@ describe('kubelet authentication (fail-on-error union, as DelegatingAuthenticato
 
   it('with anonymous auth on, a certificate that fails verification is still 401, never system:anonymous', async function () {
     const o = await ask('foreign', await foreignAdmin(pki));
-    expect(o).to.include({ layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', reason: 'x509: certificate signed by unknown authority' });
+    expect(o).to.include({ layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', cause: 'unknown-authority', reason: 'x509: certificate signed by unknown authority' });
   });
 
   it('with anonymous auth on, no certificate is system:anonymous, which the SubjectAccessReview denies (403)', async function () {
@@ -44,6 +44,15 @@ describe('kubelet authentication (fail-on-error union, as DelegatingAuthenticato
   it('a verified certificate is its CN and O, and allowed when RBAC allows nodes/proxy', async function () {
     const o = await ask('apiserver', identity(pki, 'apiserver-kubelet-client'));
     expect(o).to.include({ layer: 'none', decision: 'allowed', status: 200, user: 'kube-apiserver-kubelet-client' });
+  });
+
+  it('records the layer that decided each request: authentication, authorization, the handler (a path it does not serve), none', async function () {
+    const layerOf = (path: string): string | undefined => cp.recorder.events.filter((e) => e.type === 'request' && e.server === 'kubelet (node-1)' && e.path === path)
+      .map((e) => (e.type === 'request' ? `${e.status} ${e.layer}` : '')).pop();
+    await probe(cp.trace, { client: 'lost', server: 'kubelet (node-1)', url, serverCa: caPem(pki, 'ca'), method: 'GET', path: '/no-such-path', identity: identity(pki, 'apiserver-kubelet-client') });
+    expect(layerOf('/no-such-path')).to.equal('404 handler');
+    const statuses = cp.recorder.events.flatMap((e) => (e.type === 'request' && e.server === 'kubelet (node-1)' && e.path === '/pods' ? [`${e.status} ${e.layer}`] : []));
+    expect(statuses).to.include.members(['401 authentication', '403 authorization', '200 none']);
   });
 });
 
