@@ -75,7 +75,7 @@ describe('real etcd 3.4', function () {
         const err = await bad.get('/registry/x').then(() => undefined, (x: unknown) => x);
         expect((err as { code?: string }).code).to.equal('UNAVAILABLE');
         const refused = await waitFor('etcd to log the refusal', () => recorder.events.find((ev) => ev.type === 'tls-server' && ev.handshake === 'refused'));
-        expect(refused).to.include({ server: 'etcd', reason: 'x509: certificate signed by unknown authority', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+        expect(refused).to.include({ server: 'etcd', reason: 'x509: certificate signed by unknown authority', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', cause: 'unknown-authority' });
         expect(e.logTail.some((l) => l.includes('rejected connection') && l.includes('certificate signed by unknown authority'))).to.equal(true);
       } finally {
         good.close();
