@@ -9,6 +9,8 @@ import type { Trace } from './trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { userAgent } from '../api/version.js';
+import { KubeSimError } from '../../pki/errors.js';
+import { reasonCode, type StatusReasonCode } from '../api/errors.js';
 
 export interface KubeClientOptions {
   /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */
@@ -36,15 +38,19 @@ export interface KubeClientOptions {
 }
 
 /** A non-2xx answer: the HTTP status and the apiserver's Status object. */
-export class ApiError extends Error {
-  readonly code: number;
+/**
+ * An answer other than 2xx. `code` is the Status reason ('NotFound', 'Conflict', ..., 'Unknown' when the
+ * body carried none); `httpStatus` is the HTTP status (404, 409, ...; 0 when there was no response line).
+ */
+export class ApiError extends KubeSimError<StatusReasonCode> {
+  readonly httpStatus: number;
   readonly status: Status | undefined;
+  /** The reason exactly as the server sent it ('' for none). */
   readonly reason: string;
 
-  constructor(code: number, status: Status | undefined, fallback: string) {
-    super(status?.message ?? fallback);
-    this.name = 'ApiError';
-    this.code = code;
+  constructor(httpStatus: number, status: Status | undefined, fallback: string) {
+    super(reasonCode(status?.reason), status?.message ?? fallback);
+    this.httpStatus = httpStatus;
     this.status = status;
     this.reason = status?.reason ?? '';
   }

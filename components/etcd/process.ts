@@ -37,6 +37,7 @@ import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
 import type { Component } from '../client/common.js';
 import { summarizePem, caName, GO_TLS, GO_TLS12_SUITE_NAMES, type Identity } from '../client/tls.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface EtcdMemberPeer {
   readonly name: string;
@@ -93,14 +94,7 @@ export type EtcdProcessErrorCode =
   | 'EXITED' // etcd exited before it was healthy; the message carries its last log lines
   | 'NOT_HEALTHY'; // /health did not say true in time
 
-export class EtcdProcessError extends Error {
-  readonly code: EtcdProcessErrorCode;
-  constructor(code: EtcdProcessErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EtcdProcessError';
-    this.code = code;
-  }
-}
+export class EtcdProcessError extends KubeSimError<EtcdProcessErrorCode> {}
 
 /** A free TCP port on `host`: listen on 0, read it, close. */
 export function freePort(host: string): Promise<number> {

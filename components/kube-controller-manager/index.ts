@@ -157,11 +157,11 @@ export class KubeControllerManager implements Component {
     try {
       await root.get<ServiceAccount>(`${saPath}/${sa}`);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
       try {
         await root.create<ServiceAccount>(saPath, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: ns } });
       } catch (e) {
-        if (!(e instanceof ApiError && e.code === 409)) throw e;
+        if (!(e instanceof ApiError && e.httpStatus === 409)) throw e;
       }
     }
     const tr = await root.create<TokenRequest>(`${saPath}/${sa}/token`, {

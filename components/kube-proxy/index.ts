@@ -14,6 +14,7 @@ import { Informer } from '../client/informer.js';
 import type { Identity } from '../client/tls.js';
 import type { EndpointSlice, KubeObject, Service } from '../api/types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface KubeProxyOptions {
   readonly nodeName: string;
@@ -29,15 +30,7 @@ export interface KubeProxyOptions {
   readonly retryMs?: number;
 }
 
-export class KubeProxyError extends Error {
-  readonly code: 'TIMEOUT' | 'STOPPED';
-
-  constructor(code: KubeProxyError['code'], message: string) {
-    super(message);
-    this.name = 'KubeProxyError';
-    this.code = code;
-  }
-}
+export class KubeProxyError extends KubeSimError<'TIMEOUT' | 'STOPPED'> {}
 
 /**
  * The label selector of kube-proxy's informers (cmd/kube-proxy/app/server.go): nothing that another

@@ -247,7 +247,7 @@ export class KubeScheduler implements Component {
       this.logger.warn({ pod: key, node, err: message }, 'binding rejected');
       this.notify({ pod: key, result: 'error', node, message });
       // A pod that is gone or already bound needs nothing more; anything else is tried again after a change.
-      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) this.unschedulable.add(key);
+      if (!(err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409))) this.unschedulable.add(key);
       return;
     }
     const message = `Successfully assigned ${key} to ${node}`;

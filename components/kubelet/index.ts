@@ -254,7 +254,7 @@ export class Kubelet implements Component {
       this.logger.info('node registered');
       return;
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 409)) throw err;
     }
     const path = resourcePath({ resource: 'nodes', name: this.options.nodeName });
     const existing = await this.api().get<Node>(path);
@@ -281,7 +281,7 @@ export class Kubelet implements Component {
         this.lease = await this.api().update<Lease>(path, { ...this.lease, spec: { ...this.lease.spec, holderIdentity: o.nodeName, leaseDurationSeconds: duration, renewTime: rfc3339Micro(now) } });
         return;
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) throw err;
+        if (!(err instanceof ApiError && (err.httpStatus === 409 || err.httpStatus === 404))) throw err;
         this.lease = undefined;
       }
     }
@@ -289,7 +289,7 @@ export class Kubelet implements Component {
     try {
       current = await this.api().get<Lease>(path);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
     }
     if (!current) {
       const fresh = nodeLease(o.nodeName, duration, now, this.nodeUid ? { uid: this.nodeUid } : undefined);
@@ -373,7 +373,7 @@ export class Kubelet implements Component {
     const path = resourcePath({ resource: 'pods', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' });
     this.track(this.api().request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } })
       .catch((err: unknown) => {
-        if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+        if (err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409)) return;
         this.deleting.delete(uid);
         throw err;
       }));
@@ -387,7 +387,7 @@ export class Kubelet implements Component {
       const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status }, 'strategic');
       if (this.running.get(running.uid) === running) running.pod = updated;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return; // deleted meanwhile
+      if (err instanceof ApiError && err.httpStatus === 404) return; // deleted meanwhile
       throw err;
     }
   }
