@@ -11,6 +11,7 @@ import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { userAgent } from '../api/version.js';
 import { KubeSimError } from '../../pki/errors.js';
 import { reasonCode, type StatusReasonCode } from '../api/errors.js';
+import { ComponentError } from './common.js';
 
 export interface KubeClientOptions {
   /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */
@@ -98,6 +99,7 @@ export class KubeClient {
   private readonly userAgent: string;
   private auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
+  private closed = false;
 
   constructor(options: KubeClientOptions) {
     this.name = options.name;
@@ -129,6 +131,7 @@ export class KubeClient {
 
   /** One request; resolves with whatever status came back (transport errors reject). */
   raw(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<RawResponse> {
+    if (this.closed) return Promise.reject(new ComponentError('CLOSED', this.name, `${method} ${path}`));
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = https.request({
@@ -238,8 +241,9 @@ export class KubeClient {
     return watch;
   }
 
-  /** Stops every watch and closes every connection of this client. */
+  /** Stops every watch and closes every connection of this client; later requests reject with CLOSED. */
   close(): void {
+    this.closed = true;
     for (const w of [...this.watches]) w.stop();
     this.agent.destroy();
   }
