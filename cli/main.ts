@@ -30,6 +30,7 @@ import { Cluster, type EtcdChoice } from '../sim/cluster.js';
 import { createLogger, REDACT } from '../sim/logger.js';
 import { runScenario } from '../sim/scenario.js';
 import { tolerateClosedStdout } from './stdio.js';
+import { KubeSimError } from '../pki/errors.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
@@ -38,7 +39,11 @@ const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--etcd embedded|real] [--etcd-endpoints URL,...]
   npm run cluster [-- --pki-dir DIR] [--nodes N] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
 
-class UsageError extends Error {}
+class UsageError extends KubeSimError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
 
 const ETCD_OPTIONS = { etcd: { type: 'string' }, 'etcd-endpoints': { type: 'string' } } as const;
 

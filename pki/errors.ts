@@ -1,4 +1,21 @@
 /**
+ * The project's error base. Every error class in the project extends `KubeSimError` with its own
+ * string-literal union of codes: `code` is stable (tests and callers branch on it, never on the
+ * message), `cause` is the standard ErrorOptions cause (the lower-level error, kept for the log), and
+ * anything else a caller may act on (an HTTP status, a file, a revision) is a field of its own. It
+ * lives in pki/, the ground floor, so every floor above can extend it.
+ */
+export class KubeSimError<C extends string = string> extends Error {
+  readonly code: C;
+
+  constructor(code: C, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
  * The one error class of the PKI layer. `code` is stable (tests and callers branch on it);
  * `message` is the one line a user sees: it names the file or certificate and the fault.
  */
@@ -17,14 +34,11 @@ export type PkiErrorCode =
   | 'KUBECONFIG_INVALID' // a kubeconfig that cannot be read
   | 'CERT_KEY_INVALID'; // a control-plane certificate key that is not hex, not an AES key, or does not decrypt kubeadm-certs
 
-export class PkiError extends Error {
-  readonly code: PkiErrorCode;
+export class PkiError extends KubeSimError<PkiErrorCode> {
   readonly file: string | undefined;
 
   constructor(code: PkiErrorCode, message: string, options: { file?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'PkiError';
-    this.code = code;
+    super(code, message, options);
     this.file = options.file;
   }
 }

@@ -167,7 +167,7 @@ export const joinNode: Scenario = {
           const c = new KubeClient({ name: 'kubelet (bootstrap, unknown token)', server: apiserver, serverCa: found.caPem, token: 'zzzzzz.0123456789abcdef', trace: ctx.trace });
           try {
             const e = await failureOf(c.list(CSRS));
-            ctx.expect('the apiserver answers 401 to the unknown token', e instanceof ApiError && e.code === 401);
+            ctx.expect('the apiserver answers 401 to the unknown token', e instanceof ApiError && e.httpStatus === 401);
           } finally {
             c.close();
           }
@@ -188,7 +188,7 @@ export const joinNode: Scenario = {
           const c = new KubeClient({ name: 'kubelet (bootstrap, expired token)', server: apiserver, serverCa: found.caPem, token: short.token, trace: ctx.trace });
           try {
             const e = await failureOf(c.list(CSRS));
-            ctx.expect('the apiserver answers 401 to the expired token', e instanceof ApiError && e.code === 401);
+            ctx.expect('the apiserver answers 401 to the expired token', e instanceof ApiError && e.httpStatus === 401);
           } finally {
             c.close();
           }

@@ -363,8 +363,8 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
         await client.list('/api/v1/namespaces/default/pods');
         ctx.expect('the apiserver answered 401', false, 'the request was allowed');
       } catch (err) {
-        ctx.say(`the apiserver answers ${err instanceof ApiError ? `${err.code} ${err.reason}: ${err.message}` : String(err)}`);
-        ctx.expect('the apiserver answered 401 Unauthorized', err instanceof ApiError && err.code === 401 && err.reason === 'Unauthorized');
+        ctx.say(`the apiserver answers ${err instanceof ApiError ? `${err.httpStatus} ${err.reason}: ${err.message}` : String(err)}`);
+        ctx.expect('the apiserver answered 401 Unauthorized', err instanceof ApiError && err.httpStatus === 401 && err.reason === 'Unauthorized');
       } finally {
         client.close();
       }

@@ -69,7 +69,7 @@ export async function uploadClusterInfo(client: KubeClient, server: string, caPe
     try {
       await client.create(PATHS[obj.kind ?? '']!(obj.metadata.namespace ?? ''), obj);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 409)) throw err;
     }
   }
 }

@@ -4,6 +4,7 @@
  * NewGenericServerResponse). A handler throws an `ApiStatusError`; the server writes its `status`.
  */
 import type { Status } from './types.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 /** A group-qualified resource as Go's `schema.GroupResource.String()` prints it (`pods`, `deployments.apps`). */
 export interface GroupResource {
@@ -12,6 +13,24 @@ export interface GroupResource {
 }
 
 export const qualified = (gr: GroupResource): string => (gr.group ? `${gr.resource}.${gr.group}` : gr.resource);
+
+/**
+ * metav1.StatusReason as an error code: the reasons a Status carries, with '' (StatusReasonUnknown)
+ * spelled 'Unknown'. The HTTP status is a field of its own (`httpStatus`), never the code.
+ */
+export type StatusReasonCode =
+  | Exclude<Status['reason'], ''>
+  | 'Unknown' | 'ServerTimeout' | 'TooManyRequests' | 'NotAcceptable';
+
+const STATUS_REASONS: ReadonlySet<string> = new Set<StatusReasonCode>([
+  'NotFound', 'AlreadyExists', 'Conflict', 'Forbidden', 'Unauthorized', 'BadRequest', 'Invalid', 'MethodNotAllowed',
+  'InternalError', 'Gone', 'UnsupportedMediaType', 'ServiceUnavailable', 'Expired', 'Timeout', 'RequestEntityTooLarge',
+  'Unknown', 'ServerTimeout', 'TooManyRequests', 'NotAcceptable',
+]);
+
+/** A Status's reason as a code: a reason outside metav1's set (or none) is 'Unknown'. */
+export const reasonCode = (reason: string | undefined): StatusReasonCode =>
+  (reason !== undefined && STATUS_REASONS.has(reason) ? (reason as StatusReasonCode) : 'Unknown');
 
 /**
  * The layer of the apiserver's handler chain that refused a request, in the order a request meets them
@@ -30,15 +49,17 @@ function layerOfCode(code: number): StatusLayer {
   }
 }
 
-export class ApiStatusError extends Error {
+/** An error a handler throws: `code` is the Status reason, `httpStatus` the status line, `status` the body written. */
+export class ApiStatusError extends KubeSimError<StatusReasonCode> {
   readonly status: Status;
+  readonly httpStatus: number;
   /** Which layer refused the request (admission's and the authorizer's 403s look alike otherwise). */
   readonly layer: StatusLayer;
 
   constructor(status: Status, layer: StatusLayer = layerOfCode(status.code)) {
-    super(status.message);
-    this.name = 'ApiStatusError';
+    super(reasonCode(status.reason), status.message);
     this.status = status;
+    this.httpStatus = status.code;
     this.layer = layer;
   }
 }

@@ -6,14 +6,13 @@
  */
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+import { KubeSimError } from '../../pki/errors.js';
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
 
-export class QuantityError extends Error {
-  readonly code = 'QUANTITY_INVALID';
+export class QuantityError extends KubeSimError<'QUANTITY_INVALID'> {
   constructor(readonly input: string) {
     // resource.ErrFormatWrong's text.
-    super(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (got "${input}")`);
-    this.name = 'QuantityError';
+    super('QUANTITY_INVALID', `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (got "${input}")`);
   }
 }
 

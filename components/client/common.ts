@@ -1,12 +1,18 @@
 /**
  * What every component is given and what it promises. A component takes typed options (its TLS
  * material, an injected pino logger, a clock), does no I/O in its constructor, resolves `start()` once
- * it is serving (servers: with their real address), and `stop()` is idempotent and closes every
- * socket, agent, watch and timer it opened.
+ * it is serving (servers: with their real address), and ends in one of two ways, both idempotent and
+ * both releasing every socket, agent, watch and timer it opened:
+ * - `close()` drains: stop accepting, let the requests in flight finish, then release;
+ * - `destroy()` aborts: drop every connection now.
+ * After either, `start()` (and a component's request methods) reject with a `ComponentError` coded
+ * 'CLOSED'. `stop()` is kept for callers as an alias of `close()` (the embedded etcd's restarts).
  */
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Trace } from './trace.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface Clock {
   now(): Date;
@@ -24,7 +30,112 @@ export interface Component {
   readonly name: string;
   /** Servers resolve with the address they listen on; pure clients resolve with undefined. */
   start(): Promise<AddressInfo | undefined>;
+  /** Drains: stops accepting, lets in-flight requests finish, then releases everything. Idempotent. */
+  close(): Promise<void>;
+  /** Aborts: drops every connection and request now, then releases everything. Idempotent. */
+  destroy(): Promise<void>;
+  /**
+   * An alias of close(), kept for callers; except the embedded etcd's, which is a restartable kill
+   * (the member goes down and start() brings it back on its port, as the outage tests need).
+   */
   stop(): Promise<void>;
+}
+
+/** CLOSED: the component (or client) was closed or destroyed; NOT_STARTED: it has not started yet. */
+export type ComponentErrorCode = 'CLOSED' | 'NOT_STARTED';
+
+export class ComponentError extends KubeSimError<ComponentErrorCode> {
+  /** The component's name. */
+  readonly component: string;
+
+  constructor(code: ComponentErrorCode, component: string, operation: string) {
+    super(code, `${component}: cannot ${operation}: ${code === 'CLOSED' ? 'closed' : 'not started'}`);
+    this.component = component;
+  }
+}
+
+/** How long close() waits for requests in flight before it drops them (ms). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * The requests an HTTP server is serving, so a component can drain it (close: stop accepting, answer
+ * what is in flight, then close each keep-alive connection as it goes idle) or abort it (destroy).
+ * Attach it right after creating the server, before it listens.
+ */
+export class ServerDrain {
+  private readonly server: Server;
+  private readonly active = new Set<ServerResponse>();
+  private draining = false;
+
+  constructor(server: Server) {
+    this.server = server;
+    server.on('request', (_req, res: ServerResponse) => {
+      this.active.add(res);
+      // A request that arrives on a kept-alive connection while draining is answered, then its connection closes.
+      if (this.draining && !res.headersSent) res.shouldKeepAlive = false;
+      res.once('close', () => {
+        this.active.delete(res);
+        if (this.draining) server.closeIdleConnections();
+      });
+    });
+  }
+
+  /** Requests being served now. */
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Stops accepting connections, lets every request in flight finish, closes each connection once
+   * idle; what is still open after `timeoutMs` is dropped. Resolves when the server has closed.
+   */
+  close(timeoutMs = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+    this.draining = true;
+    return new Promise((resolve) => {
+      if (!this.server.listening) { this.server.closeAllConnections(); resolve(); return; }
+      const deadline = setTimeout(() => this.server.closeAllConnections(), timeoutMs);
+      this.server.close(() => { clearTimeout(deadline); resolve(); });
+      this.server.closeIdleConnections();
+    });
+  }
+
+  /** Stops accepting and drops every connection now, requests in flight included. */
+  destroy(): Promise<void> {
+    this.draining = true;
+    return new Promise((resolve) => {
+      if (!this.server.listening) { this.server.closeAllConnections(); resolve(); return; }
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+/**
+ * The state every component keeps for close/destroy: `open` until the first close() or destroy(),
+ * which run their release once (a later call returns the same promise); `check` throws CLOSED after.
+ */
+export class Lifecycle {
+  private readonly name: string;
+  private ending: Promise<void> | undefined;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  get closed(): boolean {
+    return this.ending !== undefined;
+  }
+
+  /** Throws ComponentError CLOSED once close() or destroy() was called. */
+  check(operation: string): void {
+    if (this.ending) throw new ComponentError('CLOSED', this.name, operation);
+  }
+
+  /** Runs `release` once, on the first close() or destroy(); every call resolves when it is done. */
+  end(release: () => Promise<void>): Promise<void> {
+    this.ending ??= release();
+    return this.ending;
+  }
 }
 
 /** Formats an address for a URL (IPv6 in brackets). */

@@ -22,6 +22,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Trace } from './trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface EtcdClientOptions {
   /** `https://host:port` of each etcd member, tried in order. */
@@ -50,8 +51,7 @@ export type EtcdErrorCode =
   | 'SERVER_ERROR' // any other error etcd answered with (`grpcCode`, `httpStatus`)
   | 'BAD_RESPONSE'; // an answer that is not etcd's JSON
 
-export class EtcdError extends Error {
-  readonly code: EtcdErrorCode;
+export class EtcdError extends KubeSimError<EtcdErrorCode> {
   /** The gRPC code etcd's gateway reported (11 = OutOfRange for a compacted revision). */
   readonly grpcCode: number | undefined;
   readonly httpStatus: number | undefined;
@@ -59,9 +59,7 @@ export class EtcdError extends Error {
   readonly compactRevision: number | undefined;
 
   constructor(code: EtcdErrorCode, message: string, extra: { grpcCode?: number; httpStatus?: number; compactRevision?: number; cause?: unknown } = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.name = 'EtcdError';
-    this.code = code;
+    super(code, message, extra);
     this.grpcCode = extra.grpcCode;
     this.httpStatus = extra.httpStatus;
     this.compactRevision = extra.compactRevision;

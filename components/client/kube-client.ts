@@ -9,6 +9,9 @@ import type { Trace } from './trace.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { userAgent } from '../api/version.js';
+import { KubeSimError } from '../../pki/errors.js';
+import { reasonCode, type StatusReasonCode } from '../api/errors.js';
+import { ComponentError } from './common.js';
 
 export interface KubeClientOptions {
   /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */
@@ -36,15 +39,19 @@ export interface KubeClientOptions {
 }
 
 /** A non-2xx answer: the HTTP status and the apiserver's Status object. */
-export class ApiError extends Error {
-  readonly code: number;
+/**
+ * An answer other than 2xx. `code` is the Status reason ('NotFound', 'Conflict', ..., 'Unknown' when the
+ * body carried none); `httpStatus` is the HTTP status (404, 409, ...; 0 when there was no response line).
+ */
+export class ApiError extends KubeSimError<StatusReasonCode> {
+  readonly httpStatus: number;
   readonly status: Status | undefined;
+  /** The reason exactly as the server sent it ('' for none). */
   readonly reason: string;
 
-  constructor(code: number, status: Status | undefined, fallback: string) {
-    super(status?.message ?? fallback);
-    this.name = 'ApiError';
-    this.code = code;
+  constructor(httpStatus: number, status: Status | undefined, fallback: string) {
+    super(reasonCode(status?.reason), status?.message ?? fallback);
+    this.httpStatus = httpStatus;
     this.status = status;
     this.reason = status?.reason ?? '';
   }
@@ -92,6 +99,7 @@ export class KubeClient {
   private readonly userAgent: string;
   private auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
+  private closed = false;
 
   constructor(options: KubeClientOptions) {
     this.name = options.name;
@@ -123,6 +131,7 @@ export class KubeClient {
 
   /** One request; resolves with whatever status came back (transport errors reject). */
   raw(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<RawResponse> {
+    if (this.closed) return Promise.reject(new ComponentError('CLOSED', this.name, `${method} ${path}`));
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = https.request({
@@ -232,8 +241,9 @@ export class KubeClient {
     return watch;
   }
 
-  /** Stops every watch and closes every connection of this client. */
+  /** Stops every watch and closes every connection of this client; later requests reject with CLOSED. */
   close(): void {
+    this.closed = true;
     for (const w of [...this.watches]) w.stop();
     this.agent.destroy();
   }

@@ -49,7 +49,7 @@ export class LeaderElector {
     try {
       lease = await client.get<Lease>(`${this.path}/${name}`);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
     }
     if (!lease) {
       await client.create<Lease>(this.path, {

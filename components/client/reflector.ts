@@ -96,7 +96,7 @@ export class Reflector<T extends KubeObject> {
       } catch (err) {
         if (this.stopped) return;
         relist = true;
-        if (err instanceof ApiError && err.code === 410) continue;
+        if (err instanceof ApiError && err.httpStatus === 410) continue;
         failures += 1;
         const delay = Math.min(this.options.maxRetryMs ?? 10_000, (this.options.retryMs ?? 200) * 2 ** (failures - 1));
         this.options.logger.warn({ err: (err as Error).message, kind: this.options.kind, path: this.options.path, retryInMs: delay }, 'list/watch failed; will list again');

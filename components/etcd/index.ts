@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { systemClock, type Component, type ComponentDeps } from '../client/common.js';
-import { closeServer, createTlsServer, listen, type Identity, type TlsServer } from '../client/tls.js';
+import { Lifecycle, ServerDrain, systemClock, type Component, type ComponentDeps } from '../client/common.js';
+import { createTlsServer, listen, type Identity, type TlsServer } from '../client/tls.js';
 import { Gateway } from './server.js';
 import { MvccStore } from './store.js';
 import { Wal, type Recovery } from './wal.js';
@@ -64,6 +64,8 @@ export class Etcd implements Component {
   private addr: AddressInfo | undefined;
   private lastPort: number | undefined;
   private stopping: Promise<void> | undefined;
+  private drain: ServerDrain | undefined;
+  private readonly lifecycle: Lifecycle;
   private untrace: (() => void) | undefined;
   private wal: Wal | undefined;
   private recovered = false;
@@ -74,6 +76,7 @@ export class Etcd implements Component {
     this.options = options;
     this.name = options.name ?? 'etcd';
     this.logger = options.logger.child({ component: this.name });
+    this.lifecycle = new Lifecycle(this.name);
     const clock = options.clock ?? systemClock;
     this.store = new MvccStore({ now: () => clock.now().getTime() });
   }
@@ -91,6 +94,7 @@ export class Etcd implements Component {
   }
 
   async start(): Promise<AddressInfo> {
+    this.lifecycle.check('start');
     if (this.addr) return this.addr;
     this.stopping = undefined;
     const { host } = this.options;
@@ -119,6 +123,7 @@ export class Etcd implements Component {
     const server = createTlsServer({
       name: this.name, identity: this.options.identity, clientCa: this.options.trustedCa, mode: 'require',
     }, gateway.handle, this.options.trace);
+    this.drain = new ServerDrain(server);
     // etcd logs every refused handshake; the refusal (and OpenSSL's reason) is only visible through the trace.
     this.untrace = this.options.trace?.on((e) => {
       if (e.type !== 'tls-server' || e.server !== this.name || e.handshake !== 'refused') return;
@@ -156,21 +161,42 @@ export class Etcd implements Component {
     this.logger.info({ identity: Boolean(material.identity), trustedCa: Boolean(material.trustedCa) }, 'reloaded TLS material');
   }
 
+  /**
+   * Drains, for good: ends watch and keepalive streams, stops accepting, answers the requests in
+   * flight, then syncs and closes the log. start() rejects with CLOSED after.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.end(async () => { await this.stopping; await this.down('close'); });
+  }
+
+  /** Aborts, for good: drops every connection now, requests in flight included, then closes the log. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) void this.drain?.destroy();
+    return this.lifecycle.end(async () => { await this.stopping; await this.down('destroy'); });
+  }
+
+  /**
+   * The member goes down as a killed etcd does (every connection dropped now) but is not closed:
+   * start() brings it back on the same port with its store (and its data directory). Idempotent.
+   */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = undefined;
-      this.untrace?.();
-      this.untrace = undefined;
-      this.gateway?.closeStreams();
-      this.store.cancelAllWatches();
-      if (this.server) await closeServer(this.server);
-      this.server = undefined;
-      await this.wal?.close();
-      this.wal = undefined;
-      this.addr = undefined;
-      this.logger.info('stopped');
-    })();
+    this.stopping ??= this.down('destroy');
     return this.stopping;
+  }
+
+  private async down(mode: 'close' | 'destroy'): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.untrace?.();
+    this.untrace = undefined;
+    this.gateway?.closeStreams();
+    this.store.cancelAllWatches();
+    if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
+    this.drain = undefined;
+    this.server = undefined;
+    await this.wal?.close();
+    this.wal = undefined;
+    this.addr = undefined;
+    this.logger.info('stopped');
   }
 }

@@ -35,8 +35,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { TlsCause, Trace } from '../client/trace.js';
-import type { Component } from '../client/common.js';
+import { Lifecycle, type Component } from '../client/common.js';
 import { summarizePem, caName, GO_TLS, GO_TLS12_SUITE_NAMES, type Identity } from '../client/tls.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface EtcdMemberPeer {
   readonly name: string;
@@ -93,14 +94,7 @@ export type EtcdProcessErrorCode =
   | 'EXITED' // etcd exited before it was healthy; the message carries its last log lines
   | 'NOT_HEALTHY'; // /health did not say true in time
 
-export class EtcdProcessError extends Error {
-  readonly code: EtcdProcessErrorCode;
-  constructor(code: EtcdProcessErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EtcdProcessError';
-    this.code = code;
-  }
-}
+export class EtcdProcessError extends KubeSimError<EtcdProcessErrorCode> {}
 
 /** A free TCP port on `host`: listen on 0, read it, close. */
 export function freePort(host: string): Promise<number> {
@@ -164,6 +158,7 @@ export class EtcdProcess implements Component {
   private ports: { client: number; peer: number } | undefined;
   private tempDir: string | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly lifecycle: Lifecycle;
   private readonly tail: string[] = [];
   /** The command line, fixed at the first start so a restart is the same member. */
   private command: { binary: string; args: string[]; clientUrl: string; peerUrl: string } | undefined;
@@ -177,6 +172,7 @@ export class EtcdProcess implements Component {
     this.options = options;
     this.name = options.name ?? 'etcd';
     this.logger = options.logger.child({ component: this.name });
+    this.lifecycle = new Lifecycle(this.name);
   }
 
   get address(): AddressInfo | undefined {
@@ -206,6 +202,7 @@ export class EtcdProcess implements Component {
   }
 
   async start(): Promise<AddressInfo> {
+    this.lifecycle.check('start');
     if (this.addr) return this.addr;
     this.stopping = undefined;
     const o = this.options;
@@ -393,21 +390,36 @@ export class EtcdProcess implements Component {
     });
   }
 
-  private async kill(): Promise<void> {
+  private async kill(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await this.exited;
     clearTimeout(timer);
   }
 
-  /** SIGTERM, then waits for the exit (SIGKILL after 10 s); removes the temporary folder (data and TLS copies). Safe to call twice. */
+  /** Drains: SIGTERM (etcd answers what it has in flight and exits), then waits for the exit (SIGKILL after 10 s); removes the temporary folder (data and TLS copies). Idempotent. */
+  close(): Promise<void> {
+    return this.lifecycle.end(() => this.shutdown('SIGTERM'));
+  }
+
+  /** Aborts: SIGKILL now, then removes the temporary folder. Idempotent. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) this.child?.kill('SIGKILL');
+    return this.lifecycle.end(() => this.shutdown('SIGKILL'));
+  }
+
+  /** An alias of close(). */
   stop(): Promise<void> {
+    return this.close();
+  }
+
+  private shutdown(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     this.stopping ??= (async () => {
       if (this.restartTimer) clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
-      await this.kill();
+      await this.kill(signal);
       this.child = undefined;
       this.addr = undefined;
       this.peerAddr = undefined;

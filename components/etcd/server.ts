@@ -18,6 +18,7 @@ import {
   WireError, boolField, bytesField, compareRequest, deleteRequest, enumField, event, header, int64Field, listField, numField,
   omitDefaults, parseBody, putRequest, rangeRequest, rangeResponse, requestOp, responseOp, kv as responseKv, type HeaderIds, type Json,
 } from './wire.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface GatewayOptions {
   /** The member name, for logs and the trace (`etcd`). */
@@ -68,7 +69,11 @@ export function httpStatusFromCode(code: GrpcCodeValue): number {
   }
 }
 
-class RequestTooLarge extends Error {}
+class RequestTooLarge extends KubeSimError<'REQUEST_TOO_LARGE'> {
+  constructor() {
+    super('REQUEST_TOO_LARGE', 'etcdserver: request is too large');
+  }
+}
 
 interface Call {
   readonly req: IncomingMessage;

@@ -21,6 +21,7 @@
  * happened; `exportState`/`importState` and `replay` are what a snapshot and a recovery need.
  */
 import { randomBytes } from 'node:crypto';
+import { KubeSimError } from '../../pki/errors.js';
 
 /** gRPC status codes that etcd's errors carry (google.golang.org/grpc/codes). */
 export const GrpcCode = {
@@ -53,14 +54,11 @@ const STORE_ERRORS: Record<StoreErrorCode, { message: string; grpc: GrpcCodeValu
 };
 
 /** An error of the store, with etcd's message and gRPC code. */
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export class StoreError extends KubeSimError<StoreErrorCode> {
   readonly grpcCode: GrpcCodeValue;
 
   constructor(code: StoreErrorCode) {
-    super(STORE_ERRORS[code].message);
-    this.name = 'StoreError';
-    this.code = code;
+    super(code, STORE_ERRORS[code].message);
     this.grpcCode = STORE_ERRORS[code].grpc;
   }
 }

@@ -27,16 +27,14 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { JournalRecord, MvccStore, StoreState } from './store.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export type WalErrorCode = 'CORRUPT' | 'IO';
 
-export class WalError extends Error {
-  readonly code: WalErrorCode;
+export class WalError extends KubeSimError<WalErrorCode> {
   readonly file: string;
   constructor(code: WalErrorCode, file: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WalError';
-    this.code = code;
+    super(code, message, options);
     this.file = file;
   }
 }

@@ -13,12 +13,17 @@
  */
 import type { Compare, CompareResult, CompareTarget, KeyValue, MvccEvent, RangeOptions, RequestOp, ResponseOp } from './store.js';
 import { GrpcCode, type GrpcCodeValue } from './store.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export type Json = Record<string, unknown>;
 
 /** A request the gateway cannot decode: gRPC InvalidArgument, as jsonpb's errors are. */
-export class WireError extends Error {
+export class WireError extends KubeSimError<'INVALID_ARGUMENT'> {
   readonly grpcCode: GrpcCodeValue = GrpcCode.InvalidArgument;
+
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
 }
 
 const camel = (name: string): string => name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());

@@ -14,14 +14,15 @@
 import { failure } from '../api/errors.js';
 import { numberLiteral, type JsonRecord } from './json.js';
 import { KINDS, MESSAGES, type FieldSpec, type FieldType } from './protobuf-schema.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
 
 /** A Go decode error (encoding/json's UnmarshalTypeError, base64, Quantity): the first one wins, as in Go. */
-export class DecodeError extends Error {
+/** A value the strict decoder cannot take (Go's json.Unmarshal type errors); the request answers 400. */
+export class DecodeError extends KubeSimError<'DECODE_FAILED'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'DecodeError';
+    super('DECODE_FAILED', message);
   }
 }
 

@@ -12,6 +12,7 @@ import { DecodeError, decodeInto, type FieldValidation } from './decode.js';
 import { ApiStatusError, badRequest, failure } from '../api/errors.js';
 import { JsonSyntaxError, parseJson, stringifyJson, type JsonRecord } from './json.js';
 import { decodeProtobufObject, ProtobufError } from './protobuf.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 /** The apiserver's request body limit (--max-request-bytes' default for writes, 3 MiB). */
 export const MAX_BODY = 3 * 1024 * 1024;
@@ -119,11 +120,10 @@ async function readDecoded(req: IncomingMessage): Promise<Body> {
 }
 
 /** A body that is not JSON (or YAML), with the bytes, for the summary the create handler prints. */
-class BodySyntaxError extends Error {
+class BodySyntaxError extends KubeSimError<'BODY_SYNTAX'> {
   readonly raw: Buffer;
   constructor(message: string, raw: Buffer) {
-    super(message);
-    this.name = 'BodySyntaxError';
+    super('BODY_SYNTAX', message);
     this.raw = raw;
   }
 }

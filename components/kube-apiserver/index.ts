@@ -10,9 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
-import { systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
+import { Lifecycle, ServerDrain, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
 import { EtcdClient, EtcdError } from '../client/etcd-client.js';
-import { closeServer, createTlsServer, listen, type Identity, type TlsReload, type TlsServer } from '../client/tls.js';
+import { createTlsServer, listen, type Identity, type TlsReload, type TlsServer } from '../client/tls.js';
 import type { KubeObject } from '../api/types.js';
 import { AuthChain } from './auth-chain.js';
 import { BadRequestTargetError, parseRequestTarget, requestInfo, type RequestInfo, type RequestTarget } from './auth/request-info.js';
@@ -99,6 +99,8 @@ export class KubeApiserver implements Component {
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
   private compactor: Compactor | undefined;
+  private drain: ServerDrain | undefined;
+  private readonly lifecycle = new Lifecycle('kube-apiserver');
 
   constructor(options: KubeApiserverOptions) {
     this.options = options;
@@ -111,6 +113,11 @@ export class KubeApiserver implements Component {
     return this.addr;
   }
 
+  /** HTTP requests being served now (close() waits for them). */
+  get requestsInFlight(): number {
+    return this.drain?.inFlight ?? 0;
+  }
+
   /** `https://host:port` once started. */
   get url(): string {
     if (!this.addr) throw new Error('kube-apiserver: not started');
@@ -118,6 +125,7 @@ export class KubeApiserver implements Component {
   }
 
   async start(): Promise<AddressInfo> {
+    this.lifecycle.check('start');
     if (this.addr) return this.addr;
     const o = this.options;
     try {
@@ -156,6 +164,7 @@ export class KubeApiserver implements Component {
       this.server = createTlsServer({ name: 'kube-apiserver', identity: o.identity, clientCa: o.clientCa, mode: 'request' }, (req, res) => {
         void this.handle(req, res);
       }, this.trace);
+      this.drain = new ServerDrain(this.server);
       // The port is needed for the `kubernetes` Endpoints, so listen first and serve once bootstrapped.
       const addr = await listen(this.server, o.host, o.port, 'kube-apiserver');
       await bootstrap(store, {
@@ -172,7 +181,7 @@ export class KubeApiserver implements Component {
       this.logger.info({ address: addr }, 'serving');
       return addr;
     } catch (err) {
-      await this.stop();
+      await this.release('destroy');
       throw err;
     }
   }
@@ -183,6 +192,7 @@ export class KubeApiserver implements Component {
    * later handshakes use it, established connections keep theirs.
    */
   reloadTls(material: { serving?: Identity; clientCa?: string; etcd?: TlsReload; kubeletClient?: TlsReload }): void {
+    this.lifecycle.check('reload TLS');
     if (!this.server) throw new Error('kube-apiserver: not started');
     if (material.serving || material.clientCa) {
       this.server.reloadTls({ ...(material.serving ? { identity: material.serving } : {}), ...(material.clientCa ? { ca: material.clientCa } : {}) });
@@ -192,15 +202,35 @@ export class KubeApiserver implements Component {
     this.logger.info({ serving: Boolean(material.serving), clientCa: Boolean(material.clientCa), etcd: Boolean(material.etcd), kubeletClient: Boolean(material.kubeletClient) }, 'reloaded TLS material');
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Drains, as the real server's graceful shutdown does: stops accepting connections, ends open watches,
+   * answers the requests in flight (they still reach etcd and the kubelets), then closes its clients.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.end(() => this.release('close'));
+  }
+
+  /** Aborts: drops every connection now, requests in flight included, then closes its clients. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) void this.drain?.destroy();
+    return this.lifecycle.end(() => this.release('destroy'));
+  }
+
+  /** An alias of close(). */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  private async release(mode: 'close' | 'destroy'): Promise<void> {
     for (const w of [...this.watches]) w.stop();
     this.watches.clear();
+    if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
     await this.compactor?.stop();
     this.compactor = undefined;
     this.chain?.stop();
     this.kubelets?.close();
-    if (this.server) await closeServer(this.server);
     this.etcdClient?.close();
+    this.drain = undefined;
     this.server = undefined;
     this.etcdClient = undefined;
     this.chain = undefined;

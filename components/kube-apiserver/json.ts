@@ -13,6 +13,7 @@
 
 /** A null-prototype object: what request JSON decodes into. */
 export type JsonRecord = { [k: string]: unknown };
+import { KubeSimError } from '../../pki/errors.js';
 
 export const nullObject = (): JsonRecord => Object.create(null) as JsonRecord;
 
@@ -26,10 +27,9 @@ export function numberLiteral(container: object, key: string | number): string |
   return literals.get(container)?.get(String(key));
 }
 
-export class JsonSyntaxError extends Error {
+export class JsonSyntaxError extends KubeSimError<'JSON_SYNTAX'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'JsonSyntaxError';
+    super('JSON_SYNTAX', message);
   }
 }
 

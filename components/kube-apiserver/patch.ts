@@ -13,6 +13,7 @@
  */
 import { failure, unsupportedMediaType } from '../api/errors.js';
 import { copyJson, jsonEqual, nullObject } from './json.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -131,7 +132,11 @@ export interface JsonPatchOp {
  * A JSON patch that does not apply. The message is evanphx/json-patch's; the apiserver does not show it:
  * patch.go answers NewGenericServerResponse(422, ...), whose message is the generic one below.
  */
-class JsonPatchError extends Error {}
+class JsonPatchError extends KubeSimError<'JSON_PATCH'> {
+  constructor(message: string) {
+    super('JSON_PATCH', message);
+  }
+}
 
 /** The most operations one JSON patch may carry (patch.go's maxJSONPatchOperations). */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;

@@ -16,19 +16,22 @@
  */
 import { nullObject, parseJson } from './json.js';
 import { KINDS, MESSAGES, type FieldSpec, type FieldType } from './protobuf-schema.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 
 type Field = { readonly no: number; readonly wire: number; readonly bytes?: Buffer; readonly varint?: bigint };
 
 /** A body this module cannot turn into JSON: not the envelope, malformed, or a kind or field it does not know. */
-export class ProtobufError extends Error {
-  /** True when the body is well formed but holds a kind (or a field) the tables do not cover. */
-  readonly unsupported: boolean;
+/** MALFORMED: a truncated or ill-formed buffer; UNSUPPORTED: well formed, but a kind (or a field) the tables do not cover. */
+export class ProtobufError extends KubeSimError<'MALFORMED' | 'UNSUPPORTED'> {
   constructor(message: string, unsupported = false) {
-    super(message);
-    this.name = 'ProtobufError';
-    this.unsupported = unsupported;
+    super(unsupported ? 'UNSUPPORTED' : 'MALFORMED', message);
+  }
+
+  /** True when the body is well formed but holds a kind (or a field) the tables do not cover. */
+  get unsupported(): boolean {
+    return this.code === 'UNSUPPORTED';
   }
 }
 

@@ -18,6 +18,7 @@ import type { KubeObject } from '../api/types.js';
 import { alreadyExists, conflict, notFound, OBJECT_MODIFIED, expired } from '../api/errors.js';
 import { groupResource, type ResourceDef } from '../api/resources.js';
 import { storageKey } from './routes.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface KeyValue {
   readonly key: string;
@@ -44,13 +45,12 @@ export interface KvWatchHandle {
   cancel(): void;
 }
 
-export class KvCompactedError extends Error {
+export class KvCompactedError extends KubeSimError<'COMPACTED'> {
   readonly compactRevision: number;
   readonly requested: number;
 
   constructor(requested: number, compactRevision: number) {
-    super(`mvcc: required revision has been compacted (requested ${requested}, compacted ${compactRevision})`);
-    this.name = 'KvCompactedError';
+    super('COMPACTED', `mvcc: required revision has been compacted (requested ${requested}, compacted ${compactRevision})`);
     this.requested = requested;
     this.compactRevision = compactRevision;
   }

@@ -223,7 +223,7 @@ export class CsrSigningController {
     try {
       await this.client.update(path, { ...csr, status: { ...csr.status, certificate: Buffer.from(pem).toString('base64') } });
     } catch (err) {
-      if (err instanceof ApiError && err.code === 409) { this.queue.addAfter(key, 50); return; }
+      if (err instanceof ApiError && err.httpStatus === 409) { this.queue.addAfter(key, 50); return; }
       throw err;
     }
     this.logger.info({ csr: name, signer }, 'signed');
@@ -306,7 +306,7 @@ export class BootstrapSigner {
       await this.client.update(resourcePath({ resource: 'configmaps', namespace: 'kube-public', name: CLUSTER_INFO }), { ...cm, data });
       this.logger.info({ signatures: Object.keys(signatures) }, 'cluster-info signed');
     } catch (err) {
-      if (err instanceof ApiError && err.code === 409) { this.queue.addAfter(CLUSTER_INFO, 50); return; }
+      if (err instanceof ApiError && err.httpStatus === 409) { this.queue.addAfter(CLUSTER_INFO, 50); return; }
       throw err;
     }
   }

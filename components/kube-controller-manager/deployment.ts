@@ -272,7 +272,7 @@ export class DeploymentController {
         await this.event(d, 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} to ${want}`);
       } catch (err) {
         // Already there (the informer has not caught up): the RS event syncs this deployment again.
-        if (err instanceof ApiError && err.code === 409) return;
+        if (err instanceof ApiError && err.httpStatus === 409) return;
         throw err;
       }
     } else if (recreate || oldActive.length === 0) {
@@ -311,10 +311,10 @@ export class DeploymentController {
         await this.o.client.update<Deployment>(path, { ...base, apiVersion: 'apps/v1', kind: 'Deployment', status: { ...(base.status ?? {}), ...status } });
         return;
       } catch (err) {
-        if (err instanceof ApiError && err.code === 404) return;
+        if (err instanceof ApiError && err.httpStatus === 404) return;
         // A conflict: read the latest once and write again (its spec may have moved on; the event that
         // moved it queues another sync).
-        if (!(err instanceof ApiError && err.code === 409) || attempt > 0) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 409) || attempt > 0) throw err;
         base = await this.o.client.get<Deployment>(path.replace(/\/status$/, ''));
       }
     }

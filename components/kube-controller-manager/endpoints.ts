@@ -112,7 +112,7 @@ export class EndpointsController {
       try {
         await this.o.client.delete(`${path}/${encodeURIComponent(name)}`);
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
       }
       return;
     }
@@ -138,7 +138,7 @@ export class EndpointsController {
         await this.o.client.create(path, desired);
       } catch (err) {
         // Created meanwhile (the informer lags): the next event brings it and a new sync.
-        if (!(err instanceof ApiError && err.code === 409)) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 409)) throw err;
         throw new Error(`endpoints ${key} already exist; retrying with the current object`);
       }
     }

@@ -338,7 +338,7 @@ export class EndpointSliceController {
       try {
         await this.o.client.delete(`${path}/${encodeURIComponent(s.metadata.name ?? '')}`);
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
       }
       this.tracker.deleted(key, s);
     }

@@ -93,7 +93,7 @@ export class GarbageCollector {
       const live = await this.o.client.get(resourcePath({ group: def.group, resource: def.resource, namespace: ns, name: ref.name }));
       return live.metadata.uid === ref.uid;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return false;
+      if (err instanceof ApiError && err.httpStatus === 404) return false;
       throw err;
     }
   }
@@ -112,7 +112,7 @@ export class GarbageCollector {
     try {
       await this.o.client.delete(path);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
     }
   }
 }

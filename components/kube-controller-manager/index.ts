@@ -11,7 +11,7 @@
  * factory does.
  */
 import type { Logger } from 'pino';
-import { type Clock, type Component, type ComponentDeps, systemClock } from '../client/common.js';
+import { Lifecycle, type Clock, type Component, type ComponentDeps, systemClock } from '../client/common.js';
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import type { Identity } from '../client/tls.js';
 import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
@@ -89,7 +89,7 @@ export class KubeControllerManager implements Component {
   /** The CSR approver, once running (its decisions explain why a CSR stays Pending). */
   csrApprover: CsrApprovingController | undefined;
   private started = false;
-  private stopped = false;
+  private readonly lifecycle = new Lifecycle('kube-controller-manager');
 
   constructor(options: KubeControllerManagerOptions, deps: ComponentDeps) {
     this.options = options;
@@ -157,11 +157,11 @@ export class KubeControllerManager implements Component {
     try {
       await root.get<ServiceAccount>(`${saPath}/${sa}`);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
       try {
         await root.create<ServiceAccount>(saPath, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: ns } });
       } catch (e) {
-        if (!(e instanceof ApiError && e.code === 409)) throw e;
+        if (!(e instanceof ApiError && e.httpStatus === 409)) throw e;
       }
     }
     const tr = await root.create<TokenRequest>(`${saPath}/${sa}/token`, {
@@ -176,12 +176,13 @@ export class KubeControllerManager implements Component {
   }
 
   async start(): Promise<undefined> {
+    this.lifecycle.check('start');
     if (this.started) throw new Error('kube-controller-manager already started');
     this.started = true;
     try {
       await this.run();
     } catch (err) {
-      await this.stop();
+      await this.destroy();
       throw err;
     }
     return undefined;
@@ -257,9 +258,28 @@ export class KubeControllerManager implements Component {
     await Promise.all(this.queues.map((q) => q.idle()));
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Drains: stops the timers, queues and informers (a sync in flight finishes), then closes every client. */
+  close(): Promise<void> {
+    return this.lifecycle.end(() => this.release('close'));
+  }
+
+  /** Aborts: closes every client first, so requests in flight fail, then stops the rest. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) for (const c of this.clients) c.close();
+    return this.lifecycle.end(() => this.release('destroy'));
+  }
+
+  /** An alias of close(). */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  private get stopped(): boolean {
+    return this.lifecycle.closed;
+  }
+
+  private async release(mode: 'close' | 'destroy'): Promise<void> {
+    if (mode === 'destroy') for (const c of this.clients) c.close();
     this.elector?.stop();
     this.bootstrapSigner?.stop();
     for (const t of this.timers) clearTimeout(t);

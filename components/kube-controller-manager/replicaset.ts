@@ -167,7 +167,7 @@ export class ReplicaSetController {
         const adopted = await this.o.client.patch<Pod>(path(p), { metadata: { ownerReferences: [...others(p), ownerRefTo(rs)], uid: p.metadata.uid } });
         mine.push(adopted);
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409))) throw err;
       }
     }
     return mine;
@@ -209,7 +209,7 @@ export class ReplicaSetController {
         const name = victims[i]?.metadata.name ?? '';
         if (r.status === 'fulfilled') { await this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`); continue; }
         this.expectations.deletionObserved(key);
-        if (!(r.reason instanceof ApiError && r.reason.code === 404)) {
+        if (!(r.reason instanceof ApiError && r.reason.httpStatus === 404)) {
           firstError ??= r.reason;
           await this.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
         }
@@ -235,8 +235,8 @@ export class ReplicaSetController {
         await this.o.client.update<ReplicaSet>(path, { ...base, apiVersion: 'apps/v1', kind: 'ReplicaSet', status });
         return;
       } catch (err) {
-        if (err instanceof ApiError && err.code === 404) return;
-        if (!(err instanceof ApiError && err.code === 409) || attempt > 0) throw err;
+        if (err instanceof ApiError && err.httpStatus === 404) return;
+        if (!(err instanceof ApiError && err.httpStatus === 409) || attempt > 0) throw err;
         base = await this.o.client.get<ReplicaSet>(path.replace(/\/status$/, ''));
       }
     }

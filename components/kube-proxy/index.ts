@@ -8,12 +8,13 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
-import { systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
+import { Lifecycle, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
 import { KubeClient } from '../client/kube-client.js';
 import { Informer } from '../client/informer.js';
 import type { Identity } from '../client/tls.js';
 import type { EndpointSlice, KubeObject, Service } from '../api/types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface KubeProxyOptions {
   readonly nodeName: string;
@@ -29,15 +30,7 @@ export interface KubeProxyOptions {
   readonly retryMs?: number;
 }
 
-export class KubeProxyError extends Error {
-  readonly code: 'TIMEOUT' | 'STOPPED';
-
-  constructor(code: KubeProxyError['code'], message: string) {
-    super(message);
-    this.name = 'KubeProxyError';
-    this.code = code;
-  }
-}
+export class KubeProxyError extends KubeSimError<'TIMEOUT' | 'STOPPED'> {}
 
 /**
  * The label selector of kube-proxy's informers (cmd/kube-proxy/app/server.go): nothing that another
@@ -58,13 +51,14 @@ export class KubeProxy implements Component {
   private client: KubeClient | undefined;
   private text = '';
   private synced = false;
-  private stopping: Promise<void> | undefined;
+  private readonly lifecycle: Lifecycle;
   /** Bumped each time the rendered rules change. */
   ruleVersion = 0;
 
   constructor(options: KubeProxyOptions, deps: ComponentDeps) {
     this.options = options;
     this.name = `kube-proxy (${options.nodeName})`;
+    this.lifecycle = new Lifecycle(this.name);
     this.logger = deps.logger.child({ component: 'kube-proxy', node: options.nodeName });
     this.clock = deps.clock ?? systemClock;
     this.trace = deps.trace;
@@ -114,6 +108,7 @@ export class KubeProxy implements Component {
   }
 
   async start(): Promise<undefined> {
+    this.lifecycle.check('start');
     const o = this.options;
     this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, ...(this.trace ? { trace: this.trace } : {}) });
     const retry = o.retryMs !== undefined ? { retryMs: o.retryMs } : {};
@@ -127,7 +122,7 @@ export class KubeProxy implements Component {
     try {
       await Promise.all([this.services.start(), this.endpointSlices.start()]);
     } catch (err) {
-      await this.stop();
+      await this.destroy();
       throw err;
     }
     this.synced = true;
@@ -138,7 +133,7 @@ export class KubeProxy implements Component {
 
   /** syncProxyRules: nothing until both Services and EndpointSlices have been listed once. */
   private sync(): void {
-    if (this.stopping || !this.synced) return;
+    if (this.lifecycle.closed || !this.synced) return;
     const body = renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16' });
     if (body === this.text) return;
     this.text = body;
@@ -152,13 +147,27 @@ export class KubeProxy implements Component {
     return renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16', savedAt: this.clock.now() });
   }
 
+  /** Drains: stops its informers (a list in flight finishes), then closes its client. */
+  close(): Promise<void> {
+    return this.lifecycle.end(() => this.release('close'));
+  }
+
+  /** Aborts: closes its client first, so a list or watch in flight fails, then stops its informers. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) this.client?.close();
+    return this.lifecycle.end(() => this.release('destroy'));
+  }
+
+  /** An alias of close(). */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await Promise.all([this.services?.stop(), this.endpointSlices?.stop()]);
-      this.client?.close();
-      this.events.emit('stop');
-      this.events.removeAllListeners();
-    })();
-    return this.stopping;
+    return this.close();
+  }
+
+  private async release(mode: 'close' | 'destroy'): Promise<void> {
+    if (mode === 'destroy') this.client?.close();
+    await Promise.all([this.services?.stop(), this.endpointSlices?.stop()]);
+    this.client?.close();
+    this.events.emit('stop');
+    this.events.removeAllListeners();
   }
 }

@@ -9,7 +9,7 @@
  * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler).
  */
 import type { Logger } from 'pino';
-import { type Component, type ComponentDeps, systemClock, type Clock } from '../client/common.js';
+import { Lifecycle, type Component, type ComponentDeps, systemClock, type Clock } from '../client/common.js';
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import { recordEvent } from '../client/events.js';
 import { Informer, keyOf } from '../client/informer.js';
@@ -65,7 +65,7 @@ export class KubeScheduler implements Component {
   private readonly listeners = new Set<ScheduleListener>();
   private busy = false;
   private cycle: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly lifecycle = new Lifecycle('kube-scheduler');
   private started = false;
   private elector: LeaderElector | undefined;
 
@@ -97,6 +97,7 @@ export class KubeScheduler implements Component {
   }
 
   async start(): Promise<undefined> {
+    this.lifecycle.check('start');
     if (this.started) throw new Error('kube-scheduler already started');
     this.started = true;
     const client = new KubeClient({
@@ -128,7 +129,7 @@ export class KubeScheduler implements Component {
       });
       await Promise.all([nodes.start(), pods.start()]);
     } catch (err) {
-      await this.stop();
+      await this.destroy();
       throw err;
     }
     this.logger.info({ schedulerName: this.schedulerName }, 'caches synced; scheduling');
@@ -141,9 +142,28 @@ export class KubeScheduler implements Component {
     this.client?.reloadTls({ ...(material.identity ? { identity: material.identity } : {}), ...(material.serverCa ? { ca: material.serverCa } : {}) });
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Drains: stops watching, lets the scheduling cycle in flight finish its binding, then closes the client. */
+  close(): Promise<void> {
+    return this.lifecycle.end(() => this.release('close'));
+  }
+
+  /** Aborts: closes the client first, so a binding in flight fails, then stops the rest. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) this.client?.close();
+    return this.lifecycle.end(() => this.release('destroy'));
+  }
+
+  /** An alias of close(). */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  private get stopped(): boolean {
+    return this.lifecycle.closed;
+  }
+
+  private async release(mode: 'close' | 'destroy'): Promise<void> {
+    if (mode === 'destroy') this.client?.close();
     this.elector?.stop();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.cycle;
@@ -247,7 +267,7 @@ export class KubeScheduler implements Component {
       this.logger.warn({ pod: key, node, err: message }, 'binding rejected');
       this.notify({ pod: key, result: 'error', node, message });
       // A pod that is gone or already bound needs nothing more; anything else is tried again after a change.
-      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) this.unschedulable.add(key);
+      if (!(err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409))) this.unschedulable.add(key);
       return;
     }
     const message = `Successfully assigned ${key} to ${node}`;

@@ -6,12 +6,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseKubeconfig, type KubeconfigData } from '../../pki/kubeconfig.js';
+import { KubeSimError } from '../../pki/errors.js';
 
-export class KubectlConfigError extends Error {
-  readonly code = 'KUBECONFIG_NOT_FOUND';
+export class KubectlConfigError extends KubeSimError<'KUBECONFIG_NOT_FOUND'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'KubectlConfigError';
+    super('KUBECONFIG_NOT_FOUND', message);
   }
 }
 

@@ -19,6 +19,7 @@ import { LAST_APPLIED, threeWayMergePatch, withLastApplied } from './apply.js';
 import { KubectlConfigError, loadKubeconfig, resolveKubeconfigPath } from './config.js';
 import { asList, printJson, printName, printTable, printYaml, RowWriter, tableCells, withKind } from './printers.js';
 import { qualifiedPlural, qualifiedSingular, resolveType, type ResourceDef, typeForKind } from '../api/resources.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface KubectlResult {
   readonly stdout: string;
@@ -62,10 +63,10 @@ class Output {
 }
 
 /** A user error, printed as `error: ...` (cmdutil.CheckErr's fallback). */
-export class KubectlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KubectlError';
+/** INVALID_ARGUMENT: a command line or manifest kubectl refuses before or after asking; TIMEOUT: `wait` gave up. */
+export class KubectlError extends KubeSimError<'INVALID_ARGUMENT' | 'TIMEOUT'> {
+  constructor(message: string, code: 'INVALID_ARGUMENT' | 'TIMEOUT' = 'INVALID_ARGUMENT') {
+    super(code, message);
   }
 }
 
@@ -75,7 +76,7 @@ const TLS_CODES = /^(UNABLE_TO_|CERT_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|I
 export function errorMessage(err: unknown, server?: URL): string {
   if (err instanceof ApiError) {
     const s = err.status;
-    if (err.code === 401 || s?.reason === 'Unauthorized') return `error: You must be logged in to the server (${s?.message ?? 'Unauthorized'})`;
+    if (err.httpStatus === 401 || s?.reason === 'Unauthorized') return `error: You must be logged in to the server (${s?.message ?? 'Unauthorized'})`;
     if (s?.reason) return `Error from server (${s.reason}): ${s.message}`;
     return `Error from server: ${s?.message ?? err.message}`;
   }
@@ -314,7 +315,7 @@ export async function apply(ctx: KubectlContext, files: readonly string[]): Prom
       try {
         current = await ctx.client.get(path);
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
       }
       const modified = withLastApplied(obj);
       if (!current) {
@@ -339,7 +340,7 @@ export async function apply(ctx: KubectlContext, files: readonly string[]): Prom
 }
 
 function describeWriteError(err: unknown, m: ManifestObject, verb: 'apply' | 'create'): string {
-  if (err instanceof ApiError && err.status?.reason && err.code !== 401) {
+  if (err instanceof ApiError && err.status?.reason && err.httpStatus !== 401) {
     const what = verb === 'create' ? 'creating' : 'applying patch to';
     return `Error from server (${err.status.reason}): error when ${what} "${m.source}": ${err.status.message}`;
   }
@@ -367,7 +368,7 @@ async function waitForDeletion(ctx: KubectlContext, type: ResourceDef, namespace
   const list = await ctx.client.list<KubeObject>(collection, { fieldSelector });
   if (list.items.length === 0) return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { w.stop(); reject(new KubectlError(`timed out waiting for the condition on ${type.resource}/${name}`)); }, timeoutMs);
+    const timer = setTimeout(() => { w.stop(); reject(new KubectlError(`timed out waiting for the condition on ${type.resource}/${name}`, 'TIMEOUT')); }, timeoutMs);
     const w = ctx.client.watch<KubeObject>(collection, { fieldSelector, ...(list.metadata.resourceVersion ? { resourceVersion: list.metadata.resourceVersion } : {}) }, (e) => {
       if (e.type === 'DELETED') { clearTimeout(timer); w.stop(); resolve(); }
     });

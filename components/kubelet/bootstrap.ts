@@ -29,6 +29,7 @@ import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, type CertificateSigningRequest } 
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import type { Identity } from '../client/tls.js';
 import type { KubeObject } from '../api/types.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 const generate = promisify(generateKeyPair);
 
@@ -36,15 +37,7 @@ export type JoinErrorCode =
   | 'TOKEN_FORMAT' | 'CA_HASH_FORMAT' | 'CLUSTER_INFO_UNAVAILABLE' | 'JWS_MISSING' | 'JWS_INVALID' | 'CA_NOT_PINNED'
   | 'CLUSTER_INFO_CHANGED' | 'CSR_CREATE' | 'CSR_DENIED' | 'CSR_FAILED' | 'CSR_TIMEOUT';
 
-export class JoinError extends Error {
-  readonly code: JoinErrorCode;
-
-  constructor(code: JoinErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'JoinError';
-    this.code = code;
-  }
-}
+export class JoinError extends KubeSimError<JoinErrorCode> {}
 
 export interface DiscoveryOptions {
   /** `https://host:port`: the apiserver endpoint given to `kubeadm join`. */
@@ -178,7 +171,7 @@ export async function requestCertificate(client: KubeClient, key: { privateKey: 
   try {
     return await client.create<CertificateSigningRequest>(path, body);
   } catch (err) {
-    if (err instanceof ApiError && err.code === 409 && r.name) {
+    if (err instanceof ApiError && err.httpStatus === 409 && r.name) {
       const existing = await client.get<CertificateSigningRequest>(`${path}/${encodeURIComponent(r.name)}`);
       if (existing.spec.request === request) return existing;
       throw new JoinError('CSR_CREATE', `retrieved csr is not compatible: ${r.name}`, { cause: err });

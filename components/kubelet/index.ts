@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
-import { systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
+import { Lifecycle, ServerDrain, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
-import { closeServer, createTlsServer, goReason, listen, type Identity, type TlsServer } from '../client/tls.js';
+import { createTlsServer, goReason, listen, type Identity, type TlsServer } from '../client/tls.js';
 import type { Lease, Node, Pod, ResourceList } from '../api/types.js';
 import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subjectAccessReview, type KubeletAttributes } from './auth.js';
 import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
@@ -96,7 +96,8 @@ export class Kubelet implements Component {
   private nodeUid: string | undefined;
   private readyAt: Date | undefined;
   private address: AddressInfo | undefined;
-  private stopping: Promise<void> | undefined;
+  private drain: ServerDrain | undefined;
+  private readonly lifecycle: Lifecycle;
   private started = false;
   /** The client certificate manager (rotateCertificates). */
   clientCertificates: CertificateManager | undefined;
@@ -110,11 +111,17 @@ export class Kubelet implements Component {
     this.clock = deps.clock ?? systemClock;
     this.trace = deps.trace;
     this.ips = new PodIpAllocator(options.podCIDR);
+    this.lifecycle = new Lifecycle(this.name);
   }
 
   /** The address the kubelet API listens on (after start). */
   get listening(): AddressInfo | undefined {
     return this.address;
+  }
+
+  /** Kubelet API requests being served now (`logs -f` streams included; close() ends those and waits for the rest). */
+  get requestsInFlight(): number {
+    return this.drain?.inFlight ?? 0;
   }
 
   /** How many pod IPs are allocated from the node's pod CIDR. */
@@ -128,6 +135,7 @@ export class Kubelet implements Component {
   }
 
   async start(): Promise<AddressInfo> {
+    this.lifecycle.check('start');
     if (this.started) throw new Error(`${this.name}: already started`);
     this.started = true;
     const o = this.options;
@@ -135,6 +143,7 @@ export class Kubelet implements Component {
       if (!o.servingIdentity && !o.serverTLSBootstrap) throw new Error(`${this.name}: a serving certificate is required unless serverTLSBootstrap is set`);
       this.server = createTlsServer({ name: this.name, ...(o.servingIdentity ? { identity: o.servingIdentity } : {}), clientCa: o.clientCa, mode: 'request' },
         (req, res) => { this.track(this.handle(req, res)); }, this.trace);
+      this.drain = new ServerDrain(this.server);
       this.address = await listen(this.server, o.host ?? o.nodeIP, o.port ?? 10250, this.name);
       this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, ...(this.trace ? { trace: this.trace } : {}) });
       this.startCertificateManagers();
@@ -154,14 +163,28 @@ export class Kubelet implements Component {
       this.logger.info({ address: this.address }, 'kubelet started');
       return this.address;
     } catch (err) {
-      await this.stop();
+      await this.destroy();
       throw err;
     }
   }
 
+  /**
+   * Drains: stops its timers, certificate managers and pod watch, ends `logs -f` streams, stops
+   * accepting kubelet API connections and answers the requests in flight, then closes its client.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.end(() => this.shutdown('close'));
+  }
+
+  /** Aborts: drops every kubelet API connection now, requests in flight included. */
+  destroy(): Promise<void> {
+    if (this.lifecycle.closed) void this.drain?.destroy();
+    return this.lifecycle.end(() => this.shutdown('destroy'));
+  }
+
+  /** An alias of close(). */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
+    return this.close();
   }
 
   /**
@@ -202,22 +225,24 @@ export class Kubelet implements Component {
     }
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(mode: 'close' | 'destroy'): Promise<void> {
+    const server = mode === 'close' ? undefined : this.drain?.destroy();
     await this.clientCertificates?.stop();
     await this.servingCertificates?.stop();
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     await this.reflector?.stop();
-    this.client?.close();
     for (const set of this.followers.values()) for (const res of set) res.end();
     this.followers.clear();
-    if (this.server) await closeServer(this.server);
+    // Requests in flight may still ask the apiserver (webhook authorization): drain before the client goes.
+    await (server ?? this.drain?.close());
+    this.client?.close();
     await Promise.allSettled([...this.inflight]);
     this.logger.info('kubelet stopped');
   }
 
   private get stopped(): boolean {
-    return this.stopping !== undefined;
+    return this.lifecycle.closed;
   }
 
   private track<T>(p: Promise<T>): void {
@@ -254,7 +279,7 @@ export class Kubelet implements Component {
       this.logger.info('node registered');
       return;
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 409)) throw err;
     }
     const path = resourcePath({ resource: 'nodes', name: this.options.nodeName });
     const existing = await this.api().get<Node>(path);
@@ -281,7 +306,7 @@ export class Kubelet implements Component {
         this.lease = await this.api().update<Lease>(path, { ...this.lease, spec: { ...this.lease.spec, holderIdentity: o.nodeName, leaseDurationSeconds: duration, renewTime: rfc3339Micro(now) } });
         return;
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) throw err;
+        if (!(err instanceof ApiError && (err.httpStatus === 409 || err.httpStatus === 404))) throw err;
         this.lease = undefined;
       }
     }
@@ -289,7 +314,7 @@ export class Kubelet implements Component {
     try {
       current = await this.api().get<Lease>(path);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
+      if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
     }
     if (!current) {
       const fresh = nodeLease(o.nodeName, duration, now, this.nodeUid ? { uid: this.nodeUid } : undefined);
@@ -373,7 +398,7 @@ export class Kubelet implements Component {
     const path = resourcePath({ resource: 'pods', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' });
     this.track(this.api().request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } })
       .catch((err: unknown) => {
-        if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+        if (err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409)) return;
         this.deleting.delete(uid);
         throw err;
       }));
@@ -387,7 +412,7 @@ export class Kubelet implements Component {
       const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status }, 'strategic');
       if (this.running.get(running.uid) === running) running.pod = updated;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return; // deleted meanwhile
+      if (err instanceof ApiError && err.httpStatus === 404) return; // deleted meanwhile
       throw err;
     }
   }
@@ -505,6 +530,8 @@ export class Kubelet implements Component {
       // follow: the lines so far, then the stream stays open until the container stops or the client leaves.
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Transfer-Encoding': 'chunked' });
       res.write(body);
+      // Closing (draining): the stream gets the lines so far and ends, as the open ones were ended.
+      if (this.stopped) { res.end(); return 200; }
       const key = `${ns}/${podName}/${containerName}`;
       const set = this.followers.get(key) ?? new Set<ServerResponse>();
       set.add(res);

@@ -6,16 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
+import { KubeSimError } from '../../pki/errors.js';
 
-export class KubeletError extends Error {
-  readonly code: 'BAD_CIDR' | 'IP_EXHAUSTED';
-
-  constructor(code: KubeletError['code'], message: string) {
-    super(message);
-    this.name = 'KubeletError';
-    this.code = code;
-  }
-}
+export class KubeletError extends KubeSimError<'BAD_CIDR' | 'IP_EXHAUSTED'> {}
 
 const ipToInt = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const intToIp = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');

@@ -10,7 +10,7 @@
  */
 import { Etcd } from '../../components/etcd/index.js';
 import { KubeApiserver, type KubeApiserverOptions } from '../../components/kube-apiserver/index.js';
-import { KubeClient } from '../../components/client/kube-client.js';
+import { ApiError, KubeClient } from '../../components/client/kube-client.js';
 import { caPem, credential, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { Trace } from '../../components/client/trace.js';
@@ -94,7 +94,7 @@ export async function startControlPlane(pki: Pki, options: ControlPlaneOptions =
       try {
         await superAdmin.create(resourcePath({ group: 'rbac.authorization.k8s.io', resource }), obj);
       } catch (err) {
-        if (!(err instanceof Error && 'code' in err && (err as { code: number }).code === 409)) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 409)) throw err;
       }
     }
   }

@@ -70,7 +70,7 @@ describe('kube-apiserver authentication and authorization', () => {
       expect(health.status).to.equal(200);
       expect(health.body).to.equal('ok');
       const err = await apiError(anon.list('/api/v1/pods'));
-      expect(err.code).to.equal(403);
+      expect(err.httpStatus).to.equal(403);
       expect(err.status).to.deep.include({
         reason: 'Forbidden',
         message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope',
@@ -97,7 +97,7 @@ describe('kube-apiserver authentication and authorization', () => {
   it('forbids the scheduler to delete a node, with the exact message, and traces the decision', async () => {
     const scheduler = cp.client('scheduler.conf', 'kube-scheduler');
     const err = await apiError(scheduler.delete(resourcePath({ resource: 'nodes', name: 'node-1' })));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.message).to.equal('nodes "node-1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
     expect(err.status?.details).to.deep.equal({ name: 'node-1', kind: 'nodes' });
     const ev = requests().filter((e) => e.user === 'system:kube-scheduler').at(-1)!;
@@ -120,7 +120,7 @@ describe('kube-apiserver authentication and authorization', () => {
     const own = await kubelet.get<Pod>(`${pods}/on-1`);
     expect(own.spec.nodeName).to.equal('node-1');
     const err = await apiError(kubelet.get(`${pods}/on-2`));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.message).to.equal('pods "on-2" is forbidden: User "system:node:node-1" cannot get resource "pods" in API group "" in the namespace "default": no relationship found between node \'node-1\' and this object');
   });
 
@@ -134,10 +134,10 @@ describe('kube-apiserver authentication and authorization', () => {
     const sa = new KubeClient({ name: 'builder', server: cp.url, serverCa: caPem(pki, 'ca'), token: tr.status.token });
     try {
       const err = await apiError(sa.list(resourcePath({ resource: 'secrets', namespace: 'default' })));
-      expect(err.code).to.equal(403);
+      expect(err.httpStatus).to.equal(403);
       expect(err.message).to.contain('User "system:serviceaccount:default:builder" cannot list resource "secrets"');
       const tooShort = await apiError(admin.create(`${sas}/builder/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {}, spec: { expirationSeconds: 60 } } as KubeObject));
-      expect(tooShort.code).to.equal(422);
+      expect(tooShort.httpStatus).to.equal(422);
     } finally {
       sa.close();
     }
@@ -306,7 +306,7 @@ describe('kube-apiserver admission (NodeRestriction)', () => {
     const patched = await kubelet.patch<Node>(resourcePath({ resource: 'nodes', name: 'node-1', subresource: 'status' }), { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, 'strategic');
     expect(patched.status?.conditions?.[0]?.type).to.equal('Ready');
     const err = await apiError(kubelet.patch(resourcePath({ resource: 'nodes', name: 'node-2', subresource: 'status' }), { status: { conditions: [{ type: 'Ready', status: 'False' }] } }, 'strategic'));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.message).to.equal('nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"');
   });
 });

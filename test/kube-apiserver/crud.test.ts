@@ -61,7 +61,7 @@ describe('kube-apiserver REST', () => {
   it('answers 409 AlreadyExists and 404 NotFound as Status objects', async () => {
     await admin.create(pods(), pod('dup'));
     const dup = await apiError(admin.create(pods(), pod('dup')));
-    expect(dup.code).to.equal(409);
+    expect(dup.httpStatus).to.equal(409);
     expect(dup.status).to.deep.include({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'AlreadyExists', message: 'pods "dup" already exists', code: 409 });
     expect(dup.status?.details).to.deep.equal({ name: 'dup', kind: 'pods' });
     const missing = await apiError(admin.get(pods('default', 'nope')));
@@ -78,7 +78,7 @@ describe('kube-apiserver REST', () => {
     const first = await admin.update<Pod>(pods('default', 'cas'), { ...p, metadata: { ...p.metadata, labels: { v: '2' } } });
     expect(Number(first.metadata.resourceVersion)).to.be.greaterThan(Number(p.metadata.resourceVersion));
     const stale = await apiError(admin.update<Pod>(pods('default', 'cas'), { ...p, metadata: { ...p.metadata, labels: { v: '3' } } }));
-    expect(stale.code).to.equal(409);
+    expect(stale.httpStatus).to.equal(409);
     expect(stale.status?.reason).to.equal('Conflict');
     expect(stale.message).to.equal('Operation cannot be fulfilled on pods "cas": the object has been modified; please apply your changes to the latest version and try again');
     expect((await admin.get<Pod>(pods('default', 'cas'))).metadata.labels).to.deep.equal({ v: '2' });
@@ -89,7 +89,7 @@ describe('kube-apiserver REST', () => {
     const writes = await Promise.allSettled(['a', 'b', 'c'].map((v) => admin.update<Pod>(pods('default', 'race'), { ...p, metadata: { ...p.metadata, labels: { v } } })));
     expect(writes.filter((w) => w.status === 'fulfilled')).to.have.length(1);
     for (const w of writes.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
-      expect((w.reason as ApiError).code).to.equal(409);
+      expect((w.reason as ApiError).httpStatus).to.equal(409);
       expect((w.reason as ApiError).reason).to.equal('Conflict');
     }
     // Patches without a resourceVersion are retried by the server against the current object: all land.
@@ -121,7 +121,7 @@ describe('kube-apiserver REST', () => {
     const res = await admin.raw('DELETE', pods('default', 'gone'), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
     expect(res.status).to.equal(200);
     expect(JSON.parse(res.body)).to.deep.include({ kind: 'Pod', apiVersion: 'v1' });
-    expect((await apiError(admin.get(pods('default', 'gone')))).code).to.equal(404);
+    expect((await apiError(admin.get(pods('default', 'gone')))).httpStatus).to.equal(404);
   });
 
   it('binds a pod once with a PodScheduled condition, then refuses with 409', async () => {
@@ -134,7 +134,7 @@ describe('kube-apiserver REST', () => {
     expect(bound.spec.nodeName).to.equal('node-1');
     expect(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).to.equal('True');
     const again = await apiError(admin.create(pods('default', 'bindme', 'binding'), { ...binding, target: { kind: 'Node', name: 'node-2' } }));
-    expect(again.code).to.equal(409);
+    expect(again.httpStatus).to.equal(409);
     expect(again.message).to.equal('Operation cannot be fulfilled on pods/binding "bindme": pod bindme is already assigned to node "node-1"');
   });
 
@@ -186,7 +186,7 @@ describe('kube-apiserver REST', () => {
     const alias = await admin.create<Service>(path, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'docs' }, spec: { type: 'ExternalName', externalName: 'kubernetes.io' } });
     expect(alias.spec).to.deep.equal({ type: 'ExternalName', externalName: 'kubernetes.io', sessionAffinity: 'None' });
     const noName = await admin.create(path, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a1' }, spec: { type: 'ExternalName' } }).catch((e: unknown) => e);
-    expect((noName as ApiError).code).to.equal(422);
+    expect((noName as ApiError).httpStatus).to.equal(422);
     expect((noName as Error).message).to.equal('Service "a1" is invalid: spec.externalName: Required value');
     const withIp = await admin.create(path, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a2' }, spec: { type: 'ExternalName', externalName: 'x.example', clusterIP: '10.96.0.50' } }).catch((e: unknown) => e);
     expect((withIp as Error).message).to.equal('Service "a2" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.50"}: may not be set for ExternalName services');
@@ -244,7 +244,7 @@ describe('kube-apiserver namespace deletion', () => {
     expect(res.metadata.deletionTimestamp).to.be.a('string');
     expect(cp.etcd.store.range(Buffer.from('/registry/pods/tmp/'), Buffer.from('/registry/pods/tmp0')).kvs).to.have.length(0);
     expect(cp.etcd.store.range(Buffer.from('/registry/configmaps/tmp/'), Buffer.from('/registry/configmaps/tmp0')).kvs).to.have.length(0);
-    expect((await apiError(admin.get(resourcePath({ resource: 'namespaces', name: 'tmp' })))).code).to.equal(404);
+    expect((await apiError(admin.get(resourcePath({ resource: 'namespaces', name: 'tmp' })))).httpStatus).to.equal(404);
     const sys = await apiError(admin.delete(resourcePath({ resource: 'namespaces', name: 'kube-system' })));
     expect(sys.status).to.deep.include({ code: 403, reason: 'Forbidden', message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted' });
   });

@@ -78,13 +78,13 @@ describe('kube-apiserver: discovery.k8s.io/v1 endpointslices', function () {
     expect(list.items.map((s) => s.metadata.name)).to.deep.equal([created.metadata.name]);
     await admin.delete(path);
     const gone = await apiError(admin.get(path));
-    expect(gone.code).to.equal(404);
+    expect(gone.httpStatus).to.equal(404);
     expect(gone.message).to.equal(`endpointslices.discovery.k8s.io "${created.metadata.name!}" not found`);
   });
 
   it('refuses invalid slices with 422 and Kubernetes\' messages', async () => {
     const bad = await apiError(admin.create(slices(), { ...slice({ name: 'bad' }), addressType: 'IPv5' as EndpointSlice['addressType'] }));
-    expect(bad.code).to.equal(422);
+    expect(bad.httpStatus).to.equal(422);
     expect(bad.reason).to.equal('Invalid');
     expect(bad.message).to.equal('EndpointSlice.discovery.k8s.io "bad" is invalid: addressType: Unsupported value: "IPv5": supported values: "FQDN", "IPv4", "IPv6"');
     const noAddr = await apiError(admin.create(slices(), slice({ name: 'bad', endpoints: [{ addresses: [] }] })));
@@ -93,7 +93,7 @@ describe('kube-apiserver: discovery.k8s.io/v1 endpointslices', function () {
     expect(notIp.message).to.include('endpoints[0].addresses[0]: Invalid value: "web.example": must be a valid IPv4 address');
     const ok = await admin.create<EndpointSlice>(slices(), slice({ name: 'fixed' }));
     const immutable = await apiError(admin.update(slices('default', 'fixed'), { ...ok, addressType: 'IPv6', endpoints: [{ addresses: ['fd00::1'] }] }));
-    expect(immutable.code).to.equal(422);
+    expect(immutable.httpStatus).to.equal(422);
     expect(immutable.message).to.equal('EndpointSlice.discovery.k8s.io "fixed" is invalid: addressType: Invalid value: "IPv6": field is immutable');
   });
 
@@ -126,7 +126,7 @@ describe('kube-apiserver: discovery.k8s.io/v1 endpointslices', function () {
       w.stop();
     }
     const err = await apiError(proxy.create(slices(), slice({ name: 'sneaky' })));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.reason).to.equal('Forbidden');
     expect(err.message).to.equal('endpointslices.discovery.k8s.io is forbidden: User "system:kube-proxy" cannot create resource "endpointslices" in API group "discovery.k8s.io" in the namespace "default"');
     const denied = cp.recorder.events.find((e): e is RequestEvent => e.type === 'request' && e.user === 'system:kube-proxy' && e.method === 'POST');

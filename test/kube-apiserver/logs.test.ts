@@ -100,7 +100,7 @@ describe('kube-apiserver pods/log through the kubelet', () => {
 
     it('passes the kubelet\'s refusal through as the real apiserver does', async () => {
       const err = await apiError(admin.request('GET', `${resourcePath({ resource: 'pods', namespace: 'logs', name: 'forbidden', subresource: 'log' })}?container=app`));
-      expect(err.code).to.equal(403);
+      expect(err.httpStatus).to.equal(403);
       expect(err.status?.reason).to.equal('Forbidden');
       expect(err.message).to.equal('Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource(s)=[log, proxy]) ( pods/log forbidden)');
     });
@@ -144,7 +144,7 @@ describe('kube-apiserver pods/log through the kubelet', () => {
     it('refuses a kubelet whose serving certificate another CA signed, with Go\'s error', async () => {
       await admin.patch(resourcePath({ resource: 'nodes', name: 'node-1', subresource: 'status' }), { status: { daemonEndpoints: { kubeletEndpoint: { Port: bad.port } } } });
       const err = await apiError(admin.request('GET', `${resourcePath({ resource: 'pods', namespace: 'logs', name: 'web', subresource: 'log' })}?container=app`));
-      expect(err.code).to.equal(500);
+      expect(err.httpStatus).to.equal(500);
       expect(err.message).to.equal(`Get "https://127.0.2.1:${bad.port}/containerLogs/logs/web/app": tls: failed to verify certificate: x509: certificate signed by unknown authority`);
       expect(bad.seen).to.deep.equal([]);
       const hs = cp.recorder.events.filter((e): e is TlsClientEvent => e.type === 'tls-client' && e.server === 'kubelet (node-1)');

@@ -131,7 +131,7 @@ describe('node join (discovery, bootstrap token, CSR approval and signing)', fun
     const c = new KubeClient({ name: 'bootstrap', server: cluster.apiserverUrl, serverCa: caPem(pki, 'ca'), token: 'zzzzzz.0123456789abcdef' });
     try {
       const e = await c.list(CSRS).catch((x: unknown) => x);
-      expect((e as ApiError).code).to.equal(401);
+      expect((e as ApiError).httpStatus).to.equal(401);
     } finally {
       c.close();
     }
@@ -147,7 +147,7 @@ describe('node join (discovery, bootstrap token, CSR approval and signing)', fun
       expect((await c.list(CSRS)).kind).to.equal('CertificateSigningRequestList');
       await waitFor('the JWS to be removed', async () => ((await cm()).data?.[`jws-kubeconfig-${id}`] === undefined ? true : undefined), 5000);
       const e = await c.list(CSRS).catch((x: unknown) => x);
-      expect((e as ApiError).code).to.equal(401);
+      expect((e as ApiError).httpStatus).to.equal(401);
     } finally {
       c.close();
     }

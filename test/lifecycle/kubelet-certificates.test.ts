@@ -164,7 +164,7 @@ describe('kubelet serving certificates by CSR (serverTLSBootstrap)', function ()
     // A node may create and read CSRs but not approve them: the authorizer says no.
     const node = env.cluster.client('nodes/node-1/kubelet.conf');
     const e1 = await node.update(path, approve).catch((e: unknown) => e);
-    expect((e1 as ApiError).code).to.equal(403);
+    expect((e1 as ApiError).httpStatus).to.equal(403);
     expect((e1 as Error).message).to.include('cannot update resource "certificatesigningrequests/approval"');
     // The scheduler given update on /approval (but nothing on signers) passes RBAC and meets CertificateApproval.
     const rbac = (r: string): string => resourcePath({ group: 'rbac.authorization.k8s.io', resource: r });
@@ -172,7 +172,7 @@ describe('kubelet serving certificates by CSR (serverTLSBootstrap)', function ()
     await env.admin.create(rbac('clusterrolebindings'), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'approval-only' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'approval-only' }, subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] });
     const scheduler = env.cluster.client('scheduler.conf');
     const e2 = await scheduler.update(path, approve).catch((e: unknown) => e);
-    expect((e2 as ApiError).code).to.equal(403);
+    expect((e2 as ApiError).httpStatus).to.equal(403);
     expect((e2 as Error).message).to.equal(`certificatesigningrequests.certificates.k8s.io "${csr.metadata.name ?? ''}" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kubelet-serving"`);
   });
 
@@ -195,7 +195,7 @@ describe('kubelet serving certificates by CSR (serverTLSBootstrap)', function ()
     const bob = new KubeClient({ name: 'bob', server: env.cluster.apiserverUrl, serverCa: caPem(pki, 'ca'), identity: { cert: cert.toString(), key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } });
     try {
       const err = await bob.list(resourcePath({ resource: 'pods', namespace: 'default' })).catch((e: unknown) => e);
-      expect((err as ApiError).code).to.equal(403);
+      expect((err as ApiError).httpStatus).to.equal(403);
       expect((err as Error).message).to.equal('pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "default"');
     } finally {
       bob.close();
@@ -217,7 +217,7 @@ describe('kubelet serving certificates by CSR (serverTLSBootstrap)', function ()
       apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'bad' },
       spec: { request: Buffer.from('not a pem').toString('base64'), signerName: 'example', usages: [] },
     }).catch((e: unknown) => e);
-    expect((err as ApiError).code).to.equal(422);
+    expect((err as ApiError).httpStatus).to.equal(422);
     const msg = (err as Error).message;
     expect(msg).to.include('spec.request: Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST');
     expect(msg).to.include('spec.usages: Required value: usages must be provided');

@@ -19,7 +19,7 @@ async function status(p: Promise<unknown>): Promise<number> {
     await p;
     return 200;
   } catch (err) {
-    if (err instanceof ApiError) return err.code;
+    if (err instanceof ApiError) return err.httpStatus;
     throw err;
   }
 }

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { RESOURCES, type ResourceDef } from '../../components/api/resources.js';
-import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
 import type { KubeObject } from '../../components/api/types.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
@@ -386,7 +386,7 @@ describe('security battery (issue 11): every identity × verb × resource × sco
       (s.kind === 'ServiceAccount' ? { kind: s.kind, name: s.name, namespace: s.namespace ?? '' } : { apiGroup: 'rbac.authorization.k8s.io', kind: s.kind, name: s.name });
     const ensure = async (path: string, obj: Record<string, unknown>): Promise<void> => {
       try { await admin.create(path, obj as unknown as KubeObject); } catch (err) {
-        if (!(err instanceof Error && 'code' in err && (err as { code: number }).code === 409)) throw err;
+        if (!(err instanceof ApiError && err.httpStatus === 409)) throw err;
       }
     };
     for (const ns of [NS, TEAM]) await ensure(resourcePath({ resource: 'namespaces' }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });

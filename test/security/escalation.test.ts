@@ -69,19 +69,19 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
   it('refuses a RoleBinding of cluster-admin by a user who may only create rolebindings (403, Kubernetes\' message)', async () => {
     const mallory = await account('mallory', [{ apiGroups: [RBAC], resources: ['rolebindings'], verbs: ['create'] }]);
     const err = await apiError(mallory.create(rbac('rolebindings', NS), binding('RoleBinding', 'pwn', { kind: 'ClusterRole', name: 'cluster-admin' }, [sa('mallory')])));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.status).to.deep.include({
       reason: 'Forbidden',
       message: `rolebindings.${RBAC} "pwn" is forbidden: ${held('mallory')}{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n{NonResourceURLs:["*"], Verbs:["*"]}`,
       details: { name: 'pwn', group: RBAC, kind: 'rolebindings' },
     });
-    await apiError(admin.get(rbac('rolebindings', NS, 'pwn'))).then((e) => expect(e.code, 'nothing was stored').to.equal(404));
+    await apiError(admin.get(rbac('rolebindings', NS, 'pwn'))).then((e) => expect(e.httpStatus, 'nothing was stored').to.equal(404));
     // A dry run is checked the same way (the registry's check runs before the dry-run storage).
     const dry = await apiError(mallory.create(`${rbac('rolebindings', NS)}?dryRun=All`, binding('RoleBinding', 'pwn', { kind: 'ClusterRole', name: 'cluster-admin' }, [sa('mallory')])));
-    expect(dry.code).to.equal(403);
+    expect(dry.httpStatus).to.equal(403);
     expect(dry.status?.message).to.equal(err.status?.message);
     // Still what it was: no secrets.
-    expect((await apiError(mallory.list(resourcePath({ resource: 'secrets', namespace: NS })))).code).to.equal(403);
+    expect((await apiError(mallory.list(resourcePath({ resource: 'secrets', namespace: NS })))).httpStatus).to.equal(403);
   });
 
   it('refuses a `*` Role by a user who may only create roles, and a patch or update that widens a Role', async () => {
@@ -90,7 +90,7 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
     ]);
     const err = await apiError(eve.create(rbac('roles', NS), role('star', [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }])));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.status).to.deep.include({
       reason: 'Forbidden',
       message: `roles.${RBAC} "star" is forbidden: ${held('eve')}{APIGroups:["*"], Resources:["*"], Verbs:["*"]}`,
@@ -100,7 +100,7 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
     await eve.create(rbac('roles', NS), role('reader', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]));
     // Widening it, by merge patch and by update: the missing verbs, compacted per resource.
     const patched = await apiError(eve.patch(rbac('roles', NS, 'reader'), { rules: [{ apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'delete', 'watch'] }] }));
-    expect(patched.code).to.equal(403);
+    expect(patched.httpStatus).to.equal(403);
     expect(patched.status?.message).to.equal(`roles.${RBAC} "reader" is forbidden: ${held('eve')}{APIGroups:[""], Resources:["configmaps"], Verbs:["delete" "watch"]}\n{APIGroups:[""], Resources:["secrets"], Verbs:["get" "delete" "watch"]}`);
     const current = await eve.get<KubeObject & { rules: PolicyRule[] }>(rbac('roles', NS, 'reader'));
     const updated = await apiError(eve.update(rbac('roles', NS, 'reader'), { ...current, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'], resourceNames: ['a', 'b'] }] }));
@@ -113,17 +113,17 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
     const trudy = await account('trudy', [{ apiGroups: [RBAC], resources: ['rolebindings'], verbs: ['get', 'update', 'patch'] }], [{ apiGroups: [RBAC], resources: ['clusterrolebindings'], verbs: ['create'] }]);
     await admin.create(rbac('rolebindings', NS), binding('RoleBinding', 'admins', { kind: 'ClusterRole', name: 'admin' }, [{ kind: 'User', name: 'alice' }]));
     const err = await apiError(trudy.patch(rbac('rolebindings', NS, 'admins'), { subjects: [{ kind: 'User', name: 'alice' }, sa('trudy')] }));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.status?.message.startsWith(`rolebindings.${RBAC} "admins" is forbidden: ${held('trudy')}{APIGroups:`), err.status?.message).to.equal(true);
     const crb = await apiError(trudy.create(rbac('clusterrolebindings'), binding('ClusterRoleBinding', 'pwn', { kind: 'ClusterRole', name: 'cluster-admin' }, [sa('trudy')])));
-    expect(crb.code).to.equal(403);
+    expect(crb.httpStatus).to.equal(403);
     expect(crb.status?.message).to.equal(`clusterrolebindings.${RBAC} "pwn" is forbidden: ${held('trudy')}{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n{NonResourceURLs:["*"], Verbs:["*"]}`);
   });
 
   it('answers 404 for a binding to a role that does not exist, as the registry resolves it', async () => {
     const oscar = await account('oscar', [{ apiGroups: [RBAC], resources: ['rolebindings'], verbs: ['create'] }]);
     const err = await apiError(oscar.create(rbac('rolebindings', NS), binding('RoleBinding', 'ghost', { kind: 'Role', name: 'ghost' }, [sa('oscar')])));
-    expect(err.code).to.equal(404);
+    expect(err.httpStatus).to.equal(404);
     expect(err.status).to.deep.include({ reason: 'NotFound', message: `roles.${RBAC} "ghost" not found` });
   });
 
@@ -135,7 +135,7 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
     const made = await binder.create(rbac('rolebindings', NS), binding('RoleBinding', 'delegated', { kind: 'ClusterRole', name: 'admin' }, [{ kind: 'User', name: 'bob' }]));
     expect(made.metadata.name).to.equal('delegated');
     const err = await apiError(binder.create(rbac('rolebindings', NS), binding('RoleBinding', 'not-delegated', { kind: 'ClusterRole', name: 'cluster-admin' }, [{ kind: 'User', name: 'bob' }])));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
   });
 
   it('lets a user with `escalate` on roles create a Role with more than it holds', async () => {
@@ -154,7 +154,7 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
     await nsadmin.create(rbac('rolebindings', NS), binding('RoleBinding', 'pod-readers', { kind: 'Role', name: 'pod-reader' }, [{ kind: 'User', name: 'carol' }]));
     await nsadmin.create(rbac('rolebindings', NS), binding('RoleBinding', 'editors', { kind: 'ClusterRole', name: 'edit' }, [{ kind: 'User', name: 'carol' }]));
     const err = await apiError(nsadmin.create(rbac('roles', NS), role('nodes', [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }])));
-    expect(err.code).to.equal(403);
+    expect(err.httpStatus).to.equal(403);
     expect(err.status?.message).to.equal(`roles.${RBAC} "nodes" is forbidden: ${held('nsadmin')}{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}`);
   });
 
@@ -167,7 +167,7 @@ describe('RBAC escalation prevention (roles, clusterroles, rolebindings, cluster
   it('requires cluster-admin privileges to set an aggregationRule, and checks a ClusterRole cluster-wide', async () => {
     const crm = await account('crm', [], [{ apiGroups: [RBAC], resources: ['clusterroles'], verbs: ['create'] }, { apiGroups: [''], resources: ['pods'], verbs: ['get'] }]);
     const agg = await apiError(crm.create(rbac('clusterroles'), clusterRole('agg', [], { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } })));
-    expect(agg.code).to.equal(403);
+    expect(agg.httpStatus).to.equal(403);
     expect(agg.status?.message).to.equal(`clusterroles.${RBAC} "agg" is forbidden: must have cluster-admin privileges to use the aggregationRule`);
     await crm.create(rbac('clusterroles'), clusterRole('pod-getter', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]));
     // Rights held only in a namespace do not count for a ClusterRole.

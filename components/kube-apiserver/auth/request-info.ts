@@ -19,6 +19,7 @@
  */
 import { ApiStatusError } from '../../api/errors.js';
 import { parseFieldSelectorTerms, parseLabelSelector, requiresExactMatch, type FieldRequirement, type FieldSelector, type LabelSelector } from '../../api/selectors.js';
+import { KubeSimError } from '../../../pki/errors.js';
 
 /** The Node authorizer reads these (fields.Requirement); the one parser is selectors.ts's. */
 export type FieldSelectorRequirement = FieldRequirement;
@@ -86,10 +87,9 @@ export interface RequestTarget {
 }
 
 /** A request target Go's ParseRequestURI refuses: net/http answers `400 Bad Request` before any handler. */
-export class BadRequestTargetError extends Error {
+export class BadRequestTargetError extends KubeSimError<'BAD_REQUEST_TARGET'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'BadRequestTargetError';
+    super('BAD_REQUEST_TARGET', message);
   }
 }
 
