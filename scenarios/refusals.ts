@@ -1,5 +1,6 @@
 /**
- * What the refusal scenarios share: checking a probe's verdict (layer, decision, OpenSSL code and the
+ * What the refusal scenarios share: their shape (a story on the cluster the runner starts, about the
+ * plan's first node), checking a probe's verdict (layer, decision, OpenSSL code and the
  * reason in Go's words) as expectations, a pod pinned to a node, a certificate made with chosen
  * validity, and a second kube-apiserver on the cluster's etcd configured differently (no kubelet client
  * certificate; kubeadm's default of not verifying kubelets).
@@ -14,8 +15,32 @@ import { caPem, type Pki } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { createLogger } from '../sim/logger.js';
 import type { Decision, Layer, ProbeOutcome } from '../sim/probe.js';
-import type { ScenarioContext } from '../sim/scenario.js';
+import type { Cluster } from '../sim/cluster.js';
+import type { Scenario, ScenarioContext } from '../sim/scenario.js';
 import { waitFor } from '../sim/wait.js';
+
+/** What a refusal's story is told on: the running cluster, its PKI, and the node it is about (the plan's first, node-1). */
+export interface RefusalSetting {
+  readonly pki: Pki;
+  readonly cluster: Cluster;
+  readonly node: string;
+}
+
+export interface RefusalDefinition {
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  run(ctx: ScenarioContext, setting: RefusalSetting): Promise<void>;
+}
+
+/** A refusal scenario: the runner starts a cluster for it, and its story runs with the setting above. */
+export function refusalScenario(definition: RefusalDefinition): Scenario {
+  const { name, title, summary, run } = definition;
+  return {
+    name, title, summary, needsCluster: true,
+    run: (ctx) => run(ctx, { pki: ctx.pki, cluster: ctx.cluster, node: ctx.pki.plan.nodes[0]?.name ?? 'node-1' }),
+  };
+}
 
 export interface Verdict {
   readonly layer: Layer;
