@@ -13,6 +13,7 @@ import { refuseKubeletSecret } from './refuse-kubelet-secret.js';
 import { refuseKubeletToEtcd } from './refuse-kubelet-to-etcd.js';
 import { refuseNodeStatusOther } from './refuse-node-status-other.js';
 import { refuseProxyCreatePod } from './refuse-proxy-create-pod.js';
+import { refuseRbacEscalation } from './refuse-rbac-escalation.js';
 import { refuseSanMismatch } from './refuse-san-mismatch.js';
 import { refuseSchedulerDeleteNode } from './refuse-scheduler-delete-node.js';
 import { refuseServerCertAsClient } from './refuse-server-cert-as-client.js';
@@ -23,7 +24,7 @@ import { pkiTour, tour } from './tour.js';
 
 export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix,
   refuseForeignCa, refuseKubeletToEtcd, refuseSanMismatch, refuseExpiredClient, refuseServerCertAsClient, refuseClientCertAsServer,
-  refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet];
+  refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet, refuseRbacEscalation];
 
 /** The refusal scenarios of issue 4, each asserting the layer and the reason of one refusal. */
 export const REFUSALS: readonly Scenario[] = SCENARIOS.filter((s) => s.name.startsWith('refuse-') || s.name === 'rogue-kubelet');

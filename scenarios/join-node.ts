@@ -23,30 +23,15 @@ import { generateKey, privateKeyPem, selfSignCa, signCsr } from '../pki/issue.js
 import { nodePlan } from '../pki/spec.js';
 import { caPem, issuePki } from '../pki/store.js';
 import { createCsr } from '../pki/x509.js';
-import { Cluster } from '../sim/cluster.js';
 import { caCertHash, createBootstrapToken } from '../sim/join.js';
 import { createLogger } from '../sim/logger.js';
-import type { Scenario, ScenarioContext } from '../sim/scenario.js';
+import type { Scenario } from '../sim/scenario.js';
 import type { RequestEvent, TlsClientEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
-import { tempClusterDir } from './lifecycle.js';
+import { inJoinWorkspace, waitForSignature } from './node-join.js';
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 const DISCOVERY = { timeoutMs: 2000, intervalMs: 200 };
-
-/** A control plane with node join enabled (cluster-info, the certificate controllers), and no worker yet. */
-export async function startJoinCluster(ctx: ScenarioContext, signing: { durationMs?: number; backdateMs?: number } = {}): Promise<{ cluster: Cluster; admin: KubeClient }> {
-  const cluster = await new Cluster({ pki: ctx.pki, trace: ctx.trace, logger: createLogger(), ports: 'ephemeral', nodes: [], clusterSigning: signing }).start();
-  return { cluster, admin: cluster.client('admin.conf', 'kubeadm') };
-}
-
-/** Waits until the bootstrap signer has signed cluster-info for a token id. */
-export async function waitForSignature(admin: KubeClient, id: string, present = true): Promise<Record<string, string>> {
-  return waitFor(`cluster-info ${present ? 'signed' : 'no longer signed'} for token ${id}`, async () => {
-    const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(resourcePath({ resource: 'configmaps', namespace: 'kube-public', name: 'cluster-info' }));
-    return (cm.data?.[`jws-kubeconfig-${id}`] !== undefined) === present ? cm.data ?? {} : undefined;
-  }, 10_000);
-}
 
 const failureOf = async (p: Promise<unknown>): Promise<Error | undefined> => p.then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 
@@ -56,16 +41,13 @@ export const joinNode: Scenario = {
   summary: 'kubeadm join --token --discovery-token-ca-cert-hash: cluster-info JWS, CA pinning, system:bootstrap:<id>, nodeclient CSR; and each failure in kubeadm\'s words.',
   needsCluster: false,
   async run(ctx) {
-    const tmp = await tempClusterDir('k8s-join-');
-    let cluster: Cluster | undefined;
-    let kubelet: Kubelet | undefined;
-    try {
+    await inJoinWorkspace(ctx, 'k8s-join-', async (w) => {
       const started = await ctx.step('kubeadm init, with node join enabled',
         'The controller-manager gets ca.crt/ca.key as --cluster-signing-cert-file/--cluster-signing-key-file and runs\n' +
         'csrapproving, csrsigning and the bootstrap signer; kubeadm writes kube-public/cluster-info (a kubeconfig with\n' +
         'the server and the CA, no credentials) and lets system:anonymous get it; `kubeadm token create` stores a token.',
         async () => {
-          const s = await startJoinCluster(ctx);
+          const s = await w.startCluster();
           const { token, secret } = await createBootstrapToken(s.admin, { now: new Date(), description: 'join-node scenario' });
           const id = token.split('.')[0]!;
           const data = await waitForSignature(s.admin, id);
@@ -76,8 +58,7 @@ export const joinNode: Scenario = {
           ctx.expect(`the bootstrap signer signed cluster-info for token ${id} (jws-kubeconfig-${id})`, data[`jws-kubeconfig-${id}`] !== undefined);
           return { ...s, token, id, hash };
         }, { show: () => false });
-      cluster = started.cluster;
-      const { admin, token, id, hash } = started;
+      const { cluster, admin, token, id, hash } = started;
       const apiserver = cluster.apiserverUrl;
 
       const mark = ctx.events.length;
@@ -103,7 +84,7 @@ export const joinNode: Scenario = {
         'certificatesigningrequests/nodeclient (kubeadm:node-autoapprove-bootstrap grants it to the token\'s group);\n' +
         'csrsigning signs it with ca.key; the kubelet writes kubelet.conf (0600).',
         async () => {
-          const b = await tlsBootstrap({ nodeName: 'node-3', server: found.server, caPem: found.caPem, token, dir: tmp.dir, trace: ctx.trace, waitTimeoutMs: 20_000 });
+          const b = await tlsBootstrap({ nodeName: 'node-3', server: found.server, caPem: found.caPem, token, dir: w.dir, trace: ctx.trace, waitTimeoutMs: 20_000 });
           const csr = await admin.get<CertificateSigningRequest>(`${CSRS}/${b.csrName}`);
           const cert = new X509Certificate(b.identity.cert);
           const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
@@ -114,7 +95,7 @@ export const joinNode: Scenario = {
             approved?.reason === 'AutoApproved' && approved.message === 'Auto approving kubelet client certificate after SubjectAccessReview.');
           ctx.expect('the certificate is CN=system:node:node-3, O=system:nodes, signed by the Kubernetes CA',
             cert.subject === 'O=system:nodes\nCN=system:node:node-3' && cert.verify(new X509Certificate(caPem(ctx.pki, 'ca')).publicKey));
-          const modes = await Promise.all(b.files.map(async (f) => (await fs.stat(path.join(tmp.dir, f))).mode & 0o777));
+          const modes = await Promise.all(b.files.map(async (f) => (await fs.stat(path.join(w.dir, f))).mode & 0o777));
           ctx.expect(`kubelet.conf and pki/kubelet-client-current.pem written 0600`, b.files.length === 2 && modes.every((m) => m === 0o600));
           return b;
         }, { show: (client) => client.includes('bootstrap') });
@@ -129,11 +110,12 @@ export const joinNode: Scenario = {
           const [caKey, key] = await Promise.all([generateKey('ecdsa-p256'), generateKey('ecdsa-p256')]);
           const own = selfSignCa({ name: 'node-3-ca', cn: `node-3-ca@${stamp}` }, caKey, now);
           const serving = signCsr(createCsr({ cn: `node-3@${stamp}`, o: [] }, { dns: ['node-3'], ip: [plan.ip] }, key), own, { usages: ['serverAuth'], now });
-          kubelet = new Kubelet({
+          const kubelet = new Kubelet({
             nodeName: 'node-3', nodeIP: plan.ip, podCIDR: plan.podCIDR, apiserver: found.server, identity: boot.identity, serverCa: found.caPem,
             servingIdentity: { cert: serving.toString() + own.cert.toString(), key: privateKeyPem(key.privateKey) }, clientCa: found.caPem, port: 0,
           }, { logger: createLogger(), trace: ctx.trace });
           await kubelet.start();
+          w.defer(() => kubelet.stop());
           await admin.create(resourcePath({ resource: 'pods', namespace: 'default' }), {
             apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hello', namespace: 'default' }, spec: { containers: [{ name: 'hello', image: 'nginx:1.27' }] },
           } as KubeObject);
@@ -206,9 +188,9 @@ export const joinNode: Scenario = {
             try {
               const csr = await requestCertificate(c, await newKubeletKey(), { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', subject, sans, usages: ['digital signature', 'client auth'] });
               const name = csr.metadata.name ?? '';
-              const approver = cluster!.controllerManager!.csrApprover!;
+              const approver = cluster.controllerManager!.csrApprover!;
               const decision = await waitFor('csrapproving to look at the CSR', () => approver.decisions.get(name), 10_000);
-              await cluster!.controllerManager!.idle();
+              await cluster.controllerManager!.idle();
               const stored = await admin.get<CertificateSigningRequest>(`${CSRS}/${name}`);
               ctx.say(`csrapproving: couldn't validate kubelet client csr: ${decision.outcome === 'not-recognized' ? decision.reason : decision.outcome}`);
               ctx.expect(`not approved: "${reason}"`, decision.outcome === 'not-recognized' && decision.reason === reason);
@@ -218,10 +200,6 @@ export const joinNode: Scenario = {
             }
           }, { show: (client) => client === 'kubelet (bootstrap)' });
       }
-    } finally {
-      await kubelet?.stop();
-      await cluster?.stop();
-      await tmp.remove();
-    }
+    });
   },
 };

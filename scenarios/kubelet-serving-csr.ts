@@ -16,14 +16,11 @@ import type { KubeObject, Pod } from '../components/api/types.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { nodePlan } from '../pki/spec.js';
 import { caPem, credential } from '../pki/store.js';
-import type { Cluster } from '../sim/cluster.js';
-import { caCertHash, createBootstrapToken, joinNode as kubeadmJoin, type JoinedNode } from '../sim/join.js';
-import { createLogger } from '../sim/logger.js';
+import type { JoinedNode } from '../sim/join.js';
 import type { Scenario } from '../sim/scenario.js';
 import type { TlsServerEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
-import { startJoinCluster } from './join-node.js';
-import { tempClusterDir } from './lifecycle.js';
+import { inJoinWorkspace } from './node-join.js';
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 
@@ -33,27 +30,20 @@ export const kubeletServingCsr: Scenario = {
   summary: 'kubernetes.io/kubelet-serving is never auto-approved; the apiserver\'s logs call fails (tls handshake) until an admin approves the CSR.',
   needsCluster: false,
   async run(ctx) {
-    const tmp = await tempClusterDir('k8s-serving-');
-    let cluster: Cluster | undefined;
-    let joined: JoinedNode | undefined;
-    try {
+    await inJoinWorkspace(ctx, 'k8s-serving-', async (w) => {
       const node = 'node-3';
+      let joined: JoinedNode | undefined;
       const plan = nodePlan(node, 2, ctx.pki.plan.loopback);
-      const kubeconfig = path.join(tmp.dir, 'admin.conf');
+      const kubeconfig = path.join(w.dir, 'admin.conf');
       const kubectl = (...args: string[]): ReturnType<typeof runKubectl> => runKubectl(['--kubeconfig', kubeconfig, ...args], { trace: ctx.trace });
       const csrName = await ctx.step('A node joins with serverTLSBootstrap: true',
         'Its client certificate comes by the usual bootstrap; for serving it posts a kubelet-serving CSR and, until that is\n' +
         'signed, has no certificate to present on :10250.',
         async () => {
-          const s = await startJoinCluster(ctx);
-          cluster = s.cluster;
+          const s = await w.startCluster();
           const a = credential(ctx.pki, 'admin.conf');
           await fs.writeFile(kubeconfig, renderKubeconfig({ server: s.cluster.apiserverUrl, clusterName: 'kubernetes', user: 'kubernetes-admin', caPem: caPem(ctx.pki, 'ca'), certPem: a.certPem, keyPem: a.keyPem }), { mode: 0o600 });
-          const { token } = await createBootstrapToken(s.admin, { now: new Date() });
-          joined = await kubeadmJoin({
-            apiserver: s.cluster.apiserverUrl, token, caCertHashes: [caCertHash(caPem(ctx.pki, 'ca'))], nodeName: node, node: plan,
-            trace: ctx.trace, logger: createLogger(), discovery: { timeoutMs: 5000, intervalMs: 100 }, kubelet: { serverTLSBootstrap: true },
-          });
+          joined = await w.join(node, { kubelet: { serverTLSBootstrap: true } });
           const csr = await waitFor('the kubelet-serving CSR', async () => (await s.admin.list<CertificateSigningRequest>(CSRS)).items
             .find((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving' && c.spec.username === `system:node:${node}`), 10_000);
           const name = csr.metadata.name ?? '';
@@ -71,7 +61,7 @@ export const kubeletServingCsr: Scenario = {
         'The apiserver dials the kubelet for the log (apiserver-kubelet-client); the kubelet has nothing to present and the\n' +
         'handshake ends with an alert. (Go\'s kubelet answers "remote error: tls: internal error"; OpenSSL sends handshake_failure.)',
         async () => {
-          const admin = cluster!.client('admin.conf', 'kubectl');
+          const admin = w.cluster.client('admin.conf', 'kubectl');
           await admin.create(resourcePath({ resource: 'pods', namespace: 'default' }), {
             apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
           } as KubeObject);
@@ -109,13 +99,9 @@ export const kubeletServingCsr: Scenario = {
           const r = await kubectl('logs', 'web');
           ctx.say(`$ kubectl logs web\n${r.stdout.trimEnd().split('\n').slice(0, 3).join('\n')}`);
           ctx.expect('kubectl logs web answers', r.code === 0 && r.stdout.length > 0);
-          const raw = await cluster!.client('admin.conf', 'kubectl').raw('GET', logsPath, undefined, undefined, '*/*');
+          const raw = await w.cluster.client('admin.conf', 'kubectl').raw('GET', logsPath, undefined, undefined, '*/*');
           ctx.expect('GET pods/web/log: 200', raw.status === 200);
         }, { show: (_client, server) => server === `kubelet (${node})` });
-    } finally {
-      await joined?.kubelet.stop();
-      await cluster?.stop();
-      await tmp.remove();
-    }
+    });
   },
 };

@@ -1,8 +1,9 @@
 /**
- * What the refusal scenarios share: checking a probe's verdict (layer, decision, OpenSSL code and the
- * reason in Go's words) as expectations, a pod pinned to a node, a certificate made with chosen
- * validity, and a second kube-apiserver on the cluster's etcd configured differently (no kubelet client
- * certificate; kubeadm's default of not verifying kubelets).
+ * What the refusal scenarios share: their shape (a story on the cluster the runner starts, about the
+ * plan's first node), checking a probe's verdict (layer, decision, OpenSSL code and the reason in Go's
+ * words) as expectations, a pod pinned to a node, client certificates from the cluster CA (for any
+ * user, or admin.conf's names with chosen validity), and a second kube-apiserver on the cluster's etcd
+ * configured differently (no kubelet client certificate; kubeadm's default of not verifying kubelets).
  */
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
 import { KubeClient, resourcePath } from '../components/client/kube-client.js';
@@ -14,8 +15,32 @@ import { caPem, type Pki } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { createLogger } from '../sim/logger.js';
 import type { Decision, Layer, ProbeOutcome } from '../sim/probe.js';
-import type { ScenarioContext } from '../sim/scenario.js';
+import type { Cluster } from '../sim/cluster.js';
+import type { Scenario, ScenarioContext } from '../sim/scenario.js';
 import { waitFor } from '../sim/wait.js';
+
+/** What a refusal's story is told on: the running cluster, its PKI, and the node it is about (the plan's first, node-1). */
+export interface RefusalSetting {
+  readonly pki: Pki;
+  readonly cluster: Cluster;
+  readonly node: string;
+}
+
+export interface RefusalDefinition {
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  run(ctx: ScenarioContext, setting: RefusalSetting): Promise<void>;
+}
+
+/** A refusal scenario: the runner starts a cluster for it, and its story runs with the setting above. */
+export function refusalScenario(definition: RefusalDefinition): Scenario {
+  const { name, title, summary, run } = definition;
+  return {
+    name, title, summary, needsCluster: true,
+    run: (ctx) => run(ctx, { pki: ctx.pki, cluster: ctx.cluster, node: ctx.pki.plan.nodes[0]?.name ?? 'node-1' }),
+  };
+}
 
 export interface Verdict {
   readonly layer: Layer;
@@ -54,17 +79,25 @@ export async function runningPodOn(admin: KubeClient, node: string, name: string
 }
 
 /**
- * A client certificate signed by the Kubernetes CA with the given validity window: the names and
- * usages of admin.conf, only the dates differ.
+ * A client certificate (clientAuth) signed by the Kubernetes CA for `subject`: the user is the CN, the
+ * groups the O values. `validity` narrows its dates; by default it is valid now, as kubeadm's leaves are.
  */
-export async function adminCertWithValidity(pki: Pki, notBefore: Date, notAfter: Date): Promise<Identity> {
+export async function clientCertFor(pki: Pki, subject: { cn: string; o: string[] }, validity?: { notBefore: Date; notAfter: Date }): Promise<Identity> {
   const ca = pki.signers.get('ca');
   if (!ca) throw new Error('the PKI has no Kubernetes CA');
   const key = await generateKey(pki.plan.keyAlgorithm);
-  const csr = createCsr({ cn: 'kubernetes-admin', o: ['kubeadm:cluster-admins'] }, { dns: [], ip: [] }, key);
+  const csr = createCsr(subject, { dns: [], ip: [] }, key);
   const now = new Date();
-  const cert = signCsr(csr, ca, { usages: ['clientAuth'], now, notBefore, validityMs: notAfter.getTime() - now.getTime() });
+  const cert = signCsr(csr, ca, { usages: ['clientAuth'], now, ...(validity ? { notBefore: validity.notBefore, validityMs: validity.notAfter.getTime() - now.getTime() } : {}) });
   return { cert: cert.toString(), key: privateKeyPem(key.privateKey) };
+}
+
+/**
+ * A client certificate signed by the Kubernetes CA with the given validity window: the names and
+ * usages of admin.conf, only the dates differ.
+ */
+export function adminCertWithValidity(pki: Pki, notBefore: Date, notAfter: Date): Promise<Identity> {
+  return clientCertFor(pki, { cn: 'kubernetes-admin', o: ['kubeadm:cluster-admins'] }, { notBefore, notAfter });
 }
 
 /**

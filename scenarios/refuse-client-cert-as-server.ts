@@ -4,20 +4,16 @@
  */
 import { kubeletClientName, kubeletServingName } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
-import type { Scenario } from '../sim/scenario.js';
-import { podLogs, runningPodOn } from './refusals.js';
+import { podLogs, refusalScenario, runningPodOn } from './refusals.js';
 
 const REASON = 'x509: certificate specifies an incompatible key usage';
 
-export const refuseClientCertAsServer: Scenario = {
+export const refuseClientCertAsServer = refusalScenario({
   name: 'refuse-client-cert-as-server',
   title: 'Refused: a kubelet serving with its client certificate (the apiserver refuses the server)',
   summary: "A kubelet whose --tls-cert-file points at its client certificate: same names and CA, but clientAuth only.\n" +
     'The apiserver dials it for `kubectl logs`, checks the serving certificate, and refuses it.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { pki, cluster, node }) {
     const kubelet = cluster.kubelets.get(node);
     if (!kubelet) throw new Error(`no kubelet for ${node}`);
     const admin = cluster.client('admin.conf', 'kubectl');
@@ -52,4 +48,4 @@ export const refuseClientCertAsServer: Scenario = {
         ctx.expect('the log comes back again', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
       });
   },
-};
+});

@@ -1,21 +1,18 @@
 /** Refusal: an expired and a not-yet-valid client certificate, both 401 from the apiserver's x509 authenticator. */
 import { caPem } from '../pki/store.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { adminCertWithValidity, expectVerdict } from './refusals.js';
+import { adminCertWithValidity, expectVerdict, refusalScenario } from './refusals.js';
 
 const DAY = 24 * 3600 * 1000;
 const REASON = 'x509: certificate has expired or is not yet valid';
 
-export const refuseExpiredClient: Scenario = {
+export const refuseExpiredClient = refusalScenario({
   name: 'refuse-expired-client',
   title: 'Refused: an expired and a not-yet-valid client certificate (401 from the apiserver)',
   summary: 'Two certificates with admin.conf\'s names, signed by the real Kubernetes CA; only the dates are wrong.\n' +
     "kubeadm's leaves live one year (notBefore backdated five minutes), so this is the most common refusal in real\n" +
     'clusters: "x509: certificate has expired or is not yet valid".',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
+  async run(ctx, { pki, cluster }) {
     const now = Date.now();
     for (const [label, from, to, code, lesson] of [
       ['expired yesterday', now - 366 * DAY, now - DAY, 'CERT_HAS_EXPIRED',
@@ -35,4 +32,4 @@ export const refuseExpiredClient: Scenario = {
       });
     }
   },
-};
+});

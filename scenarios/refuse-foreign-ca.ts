@@ -2,20 +2,17 @@
 import { caPem } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 import { foreignAdmin } from './tour.js';
 
 const LIST_PODS = { method: 'GET', path: '/api/v1/namespaces/default/pods' };
 
-export const refuseForeignCa: Scenario = {
+export const refuseForeignCa = refusalScenario({
   name: 'refuse-foreign-ca',
   title: 'Refused: a client certificate from a foreign CA (401 from the apiserver)',
   summary: 'The same names as admin.conf (CN=kubernetes-admin, O=kubeadm:cluster-admins), signed by a CA named\n' +
     '"kubernetes" that is not this cluster\'s. Names prove nothing: only the signature chain to --client-ca-file does.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
+  async run(ctx, { pki, cluster }) {
     await ctx.step('admin.conf, the real one',
       'For contrast: the certificate kubeadm signed with ca.key. The apiserver verifies the chain to\n' +
       '--client-ca-file (pki/ca.crt), takes the user from the CN and the groups from the O values.',
@@ -39,4 +36,4 @@ export const refuseForeignCa: Scenario = {
         ctx.expect('the body is the Status kubectl turns into "You must be logged in to the server (Unauthorized)"', /"reason":"Unauthorized"/.test(o.body ?? '') && /"message":"Unauthorized"/.test(o.body ?? ''), o.body);
       });
   },
-};
+});

@@ -1,17 +1,13 @@
 /** Refusal: an apiserver without --kubelet-client-certificate calling a kubelet: 401 from the kubelet. */
-import type { Scenario } from '../sim/scenario.js';
-import { extraApiserver, podLogs, runningPodOn } from './refusals.js';
+import { extraApiserver, podLogs, refusalScenario, runningPodOn } from './refusals.js';
 
-export const refuseKubeletNoClientCert: Scenario = {
+export const refuseKubeletNoClientCert = refusalScenario({
   name: 'refuse-kubelet-no-client-cert',
   title: 'Refused: the apiserver calling a kubelet without its client certificate (401 from the kubelet)',
   summary: 'The kubelet API (port 10250) runs logs, exec and port-forward, so kubeadm turns anonymous auth off\n' +
     '(authentication.anonymous.enabled: false) and trusts client certificates from the Kubernetes CA\n' +
     '(clientCAFile). The apiserver proves itself with apiserver-kubelet-client, or not at all.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { cluster, node }) {
     const admin = cluster.client('admin.conf', 'kubectl');
     await ctx.step(`kubectl logs through the cluster's apiserver`,
       'The apiserver presents apiserver-kubelet-client (CN=kube-apiserver-kubelet-client, O=kubeadm:cluster-admins);\n' +
@@ -46,4 +42,4 @@ export const refuseKubeletNoClientCert: Scenario = {
         }
       });
   },
-};
+});

@@ -2,18 +2,14 @@
 import { caPem, kubeletClientName } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict, runningPodOn } from './refusals.js';
+import { expectVerdict, refusalScenario, runningPodOn } from './refusals.js';
 
-export const refuseKubeletSecret: Scenario = {
+export const refuseKubeletSecret = refusalScenario({
   name: 'refuse-kubelet-secret',
   title: 'Refused: a kubelet reading a Secret no pod of its node uses (403 from the Node authorizer)',
   summary: 'The Node authorizer keeps a graph of pods, the node each is bound to, and the secrets, configmaps and\n' +
     'volumes each uses. A kubelet may read a secret only along a path secret → pod → its node.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { pki, cluster, node }) {
     const admin = cluster.client('admin.conf', 'kubectl');
     const as = { client: `kubelet (${node})`, server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, kubeletClientName(node)), serverCa: caPem(pki, 'ca'), method: 'GET', path: '/api/v1/namespaces/default/secrets/db-password' };
     await ctx.step('A Secret that no pod uses',
@@ -34,4 +30,4 @@ export const refuseKubeletSecret: Scenario = {
         expectVerdict(ctx, `${node} reads db-password`, o, { layer: 'none', decision: 'allowed', status: 200, user: `system:node:${node}`, reason: /.*/ });
       });
   },
-};
+});

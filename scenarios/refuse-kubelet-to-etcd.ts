@@ -2,19 +2,15 @@
 import { caPem, kubeletClientName } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
 import { ETCD_REQUEST } from './matrix.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 
-export const refuseKubeletToEtcd: Scenario = {
+export const refuseKubeletToEtcd = refusalScenario({
   name: 'refuse-kubelet-to-etcd',
   title: "Refused: a kubelet's certificate at etcd (handshake refused by etcd)",
   summary: 'etcd runs with --client-cert-auth and --trusted-ca-file=etcd/ca.crt. It has no users or RBAC of its own\n' +
     'here: the etcd CA is the access control, so a certificate from the Kubernetes CA never gets a request in.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { pki, cluster, node }) {
     await ctx.step('The apiserver reads /registry/ with apiserver-etcd-client',
       'The one client etcd is there for: its certificate is signed by the etcd CA, so the handshake completes\n' +
       'and the range request is served.',
@@ -34,4 +30,4 @@ export const refuseKubeletToEtcd: Scenario = {
         ctx.expect('etcd served no request to the kubelet', !ctx.events.some((e) => e.type === 'request' && e.server === 'etcd' && e.user === `system:node:${node}`));
       });
   },
-};
+});

@@ -2,19 +2,16 @@
 import { caPem, kubeletClientName } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 
 const PATCH = JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'set by another node' }] } });
 
-export const refuseNodeStatusOther: Scenario = {
+export const refuseNodeStatusOther = refusalScenario({
   name: 'refuse-node-status-other',
   title: "Refused: node-1's kubelet updating node-2's status (403 from NodeRestriction)",
   summary: 'Every kubelet is in group system:nodes. The Node authorizer allows node status updates by any node (the\n' +
     "verb and resource are in its rules); the NodeRestriction admission plugin then checks whose Node it is.",
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
+  async run(ctx, { pki, cluster }) {
     const [a, b] = pki.plan.nodes.map((n) => n.name);
     if (!a || !b) throw new Error('this scenario needs two nodes');
     const as = { client: `kubelet (${a})`, server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, kubeletClientName(a)), serverCa: caPem(pki, 'ca'), contentType: 'application/strategic-merge-patch+json' };
@@ -34,4 +31,4 @@ export const refuseNodeStatusOther: Scenario = {
           reason: `nodes "${b}" is forbidden: node "${a}" is not allowed to modify node "${b}"` });
       });
   },
-};
+});

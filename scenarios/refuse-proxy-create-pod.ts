@@ -2,17 +2,14 @@
 import { caPem } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 
-export const refuseProxyCreatePod: Scenario = {
+export const refuseProxyCreatePod = refusalScenario({
   name: 'refuse-proxy-create-pod',
   title: 'Refused: kube-proxy creating a pod (403 from RBAC)',
   summary: 'kube-proxy.conf authenticates as system:kube-proxy, which kubeadm\'s ClusterRoleBinding binds (as a user) to\n' +
     'system:node-proxier: list and watch services, endpoints and endpointslices, read nodes, create events.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
+  async run(ctx, { pki, cluster }) {
     const as = { client: 'kube-proxy', server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, 'kube-proxy.conf'), serverCa: caPem(pki, 'ca') };
     await ctx.step('kube-proxy lists services',
       'What kube-proxy needs to program a node\'s rules: allowed by system:node-proxier.',
@@ -31,4 +28,4 @@ export const refuseProxyCreatePod: Scenario = {
           reason: 'pods is forbidden: User "system:kube-proxy" cannot create resource "pods" in API group "" in the namespace "default"' });
       });
   },
-};
+});

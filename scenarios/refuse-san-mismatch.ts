@@ -7,8 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { caPem, credential } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 
 /** A TCP pass-through (a load balancer in TCP mode) on `host`, to the apiserver: TLS stays end to end. */
 async function tcpForwarder(host: string, target: URL): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
@@ -26,15 +25,13 @@ async function tcpForwarder(host: string, target: URL): Promise<{ server: Server
   };
 }
 
-export const refuseSanMismatch: Scenario = {
+export const refuseSanMismatch = refusalScenario({
   name: 'refuse-san-mismatch',
   title: "Refused: the apiserver dialled on an address its certificate does not name (the client refuses)",
   summary: "kubeadm's apiserver certificate names the node, the kubernetes.default names, the first Service IP and the\n" +
     'advertise address. A client that dials anything else, here 127.0.0.1 through a TCP load balancer, refuses\n' +
     'the server: the server is never asked anything.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
+  async run(ctx, { pki, cluster }) {
     const single = pki.plan.loopback === 'single';
     const host = single ? 'localhost' : '127.0.0.1';
     const sans = credential(pki, 'apiserver').cert.subjectAltName ?? '';
@@ -69,4 +66,4 @@ export const refuseSanMismatch: Scenario = {
         }
       });
   },
-};
+});

@@ -2,18 +2,14 @@
 import { caPem } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 
-export const refuseSchedulerDeleteNode: Scenario = {
+export const refuseSchedulerDeleteNode = refusalScenario({
   name: 'refuse-scheduler-delete-node',
   title: 'Refused: the scheduler deleting a Node (403 from RBAC)',
   summary: 'scheduler.conf authenticates as system:kube-scheduler. The bootstrap ClusterRole system:kube-scheduler\n' +
     'lets it read nodes, bind pods and delete pods (preemption), but not delete nodes.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { pki, cluster, node }) {
     const as = { client: 'kube-scheduler', server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, 'scheduler.conf'), serverCa: caPem(pki, 'ca') };
     await ctx.step('The scheduler reads a Node',
       'get on nodes is in system:kube-scheduler: RBAC allows it and says which binding did.',
@@ -34,4 +30,4 @@ export const refuseSchedulerDeleteNode: Scenario = {
         ctx.expect(`${node} is still there`, still.status === 200);
       });
   },
-};
+});

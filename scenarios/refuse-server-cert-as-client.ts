@@ -2,21 +2,17 @@
 import { caPem, kubeletClientName, kubeletServingName } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
-import type { Scenario } from '../sim/scenario.js';
-import { expectVerdict } from './refusals.js';
+import { expectVerdict, refusalScenario } from './refusals.js';
 
 const REASON = 'x509: certificate specifies an incompatible key usage';
 
-export const refuseServerCertAsClient: Scenario = {
+export const refuseServerCertAsClient = refusalScenario({
   name: 'refuse-server-cert-as-client',
   title: 'Refused: a serving certificate used as a client certificate (401, incompatible key usage)',
   summary: "A kubelet has two certificates with the same names (CN=system:node:<node>, O=system:nodes) from the same\n" +
     'CA: kubelet.conf\'s for clientAuth, /var/lib/kubelet/pki/kubelet.crt for serverAuth. The extended key usage\n' +
     'says which side of a handshake a certificate may stand on, and both OpenSSL and Go check it.',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { pki, cluster, node }) {
     const request = { method: 'GET', path: `/api/v1/nodes/${node}` };
     await ctx.step(`${node}'s kubelet with its client certificate`,
       'kubelet.conf carries the clientAuth certificate: the apiserver authenticates system:node:<node> and the\n' +
@@ -46,4 +42,4 @@ export const refuseServerCertAsClient: Scenario = {
         expectVerdict(ctx, 'apiserver.crt as a client of the kubelet', o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'INVALID_PURPOSE', reason: REASON });
       });
   },
-};
+});

@@ -7,19 +7,15 @@ import { kubeletServingName } from '../pki/store.js';
 import { generateKey, issueLeaf, privateKeyPem, selfSignCa } from '../pki/issue.js';
 import type { LeafSpec } from '../pki/spec.js';
 import { identityOf } from '../sim/cluster.js';
-import type { Scenario } from '../sim/scenario.js';
-import { extraApiserver, podLogs, runningPodOn } from './refusals.js';
+import { extraApiserver, podLogs, refusalScenario, runningPodOn } from './refusals.js';
 
-export const rogueKubelet: Scenario = {
+export const rogueKubelet = refusalScenario({
   name: 'rogue-kubelet',
   title: 'A rogue kubelet: accepted without --kubelet-certificate-authority, refused with it',
   summary: "Whoever answers at a node's address on port 10250 receives the apiserver's requests for logs, exec and\n" +
     'port-forward, and the apiserver-kubelet-client certificate\'s handshake. kubeadm does not set\n' +
     '--kubelet-certificate-authority, so by default the apiserver does not check who that is (CIS benchmark 1.2.5).',
-  needsCluster: true,
-  async run(ctx) {
-    const { pki, cluster } = ctx;
-    const node = pki.plan.nodes[0]?.name ?? 'node-1';
+  async run(ctx, { pki, cluster, node }) {
     const kubelet = cluster.kubelets.get(node);
     if (!kubelet) throw new Error(`no kubelet for ${node}`);
     const admin = cluster.client('admin.conf', 'kubectl');
@@ -80,4 +76,4 @@ export const rogueKubelet: Scenario = {
       ctx.expect('the verifying apiserver reads the log again', r.status === 200, `HTTP ${r.status}`);
     });
   },
-};
+});

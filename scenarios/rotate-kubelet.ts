@@ -13,16 +13,11 @@ import { X509Certificate } from 'node:crypto';
 import type { CertificateSigningRequest } from '../components/api/certificates.js';
 import { resourcePath } from '../components/client/kube-client.js';
 import type { KubeObject, Pod } from '../components/api/types.js';
-import { nodePlan } from '../pki/spec.js';
-import { caPem } from '../pki/store.js';
-import { caCertHash, createBootstrapToken, joinNode as kubeadmJoin, type JoinedNode } from '../sim/join.js';
-import { createLogger } from '../sim/logger.js';
+import type { JoinedNode } from '../sim/join.js';
 import type { Scenario } from '../sim/scenario.js';
-import type { Cluster } from '../sim/cluster.js';
 import type { RequestEvent, TlsClientEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
-import { startJoinCluster } from './join-node.js';
-import { tempClusterDir } from './lifecycle.js';
+import { inJoinWorkspace } from './node-join.js';
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 const LIFETIME_MS = 4000;
@@ -34,23 +29,15 @@ export const rotateKubelet: Scenario = {
   summary: 'rotateCertificates: selfnodeclient CSRs auto-approved after a SubjectAccessReview; 4-second certificates so rotation happens within the run.',
   needsCluster: false,
   async run(ctx) {
-    const tmp = await tempClusterDir('k8s-rotate-');
-    let cluster: Cluster | undefined;
-    let joined: JoinedNode | undefined;
-    try {
+    await inJoinWorkspace(ctx, 'k8s-rotate-', async (w) => {
       const node = 'node-3';
+      let joined: JoinedNode | undefined;
       await ctx.step('A control plane whose signer issues 4-second certificates, and a node that joins',
         '--cluster-signing-duration=4s (the signer\'s 5-minute backdate off, so the whole life is in the future); the node\n' +
         'joins with a bootstrap token as in join-node, with rotateCertificates: true.',
         async () => {
-          const s = await startJoinCluster(ctx, { durationMs: LIFETIME_MS, backdateMs: 0 });
-          cluster = s.cluster;
-          const { token } = await createBootstrapToken(s.admin, { now: new Date() });
-          joined = await kubeadmJoin({
-            apiserver: s.cluster.apiserverUrl, token, caCertHashes: [caCertHash(caPem(ctx.pki, 'ca'))], nodeName: node,
-            node: nodePlan(node, 2, ctx.pki.plan.loopback), trace: ctx.trace, logger: createLogger(), dir: tmp.dir,
-            discovery: { timeoutMs: 5000, intervalMs: 100 }, kubelet: { rotateCertificates: true },
-          });
+          await w.startCluster({ durationMs: LIFETIME_MS, backdateMs: 0 });
+          joined = await w.join(node, { kubelet: { rotateCertificates: true }, writeFiles: true });
           const cert = new X509Certificate(joined.bootstrapped.identity.cert);
           const m = joined.kubelet.clientCertificates!;
           const nb = Date.parse(cert.validFrom);
@@ -71,7 +58,7 @@ export const rotateKubelet: Scenario = {
           await waitFor('two rotations', () => (m.rotations.length >= 2 ? true : undefined), 20_000);
           for (const r of m.rotations.slice(0, 2)) {
             ctx.say(`${hhmmss(r.at)}  ${r.csr}: serial ${r.previousSerial ?? '-'} → ${r.serial} (deadline ${hhmmss(r.deadline!)}, new valid to ${hhmmss(r.notAfter)})`);
-            const csr = await cluster!.client('admin.conf', 'kubectl').get<CertificateSigningRequest>(`${CSRS}/${r.csr}`);
+            const csr = await w.cluster.client('admin.conf', 'kubectl').get<CertificateSigningRequest>(`${CSRS}/${r.csr}`);
             const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
             ctx.expect(`${r.csr} was requested by system:node:node-3 and approved: "${approved?.message ?? ''}"`,
               csr.spec.username === 'system:node:node-3' && approved?.reason === 'AutoApproved' && approved.message === 'Auto approving self kubelet client certificate after SubjectAccessReview.');
@@ -88,7 +75,7 @@ export const rotateKubelet: Scenario = {
         'client-go closes idle connections when its certificate rotates but leaves a request in flight alone: the pod\n' +
         'watch opened with the first certificate (long expired now) still delivers.',
         async () => {
-          const admin = cluster!.client('admin.conf', 'kubectl');
+          const admin = w.cluster.client('admin.conf', 'kubectl');
           const watches = ctx.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === `system:node:${node}` && e.path.startsWith('/api/v1/pods?') && e.path.includes('watch=true'));
           await admin.create(resourcePath({ resource: 'pods', namespace: 'default' }), {
             apiVersion: 'v1', kind: 'Pod', metadata: { name: 'after-rotation', namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] },
@@ -101,10 +88,6 @@ export const rotateKubelet: Scenario = {
           ctx.expect('one pod watch, opened before the first rotation', watches.length === 1 && later.length === 1);
           ctx.expect(`a pod created after two rotations reached the kubelet through it and runs (${pod.spec.nodeName ?? ''})`, pod.status?.phase === 'Running' && pod.spec.nodeName === node);
         }, { show: () => false });
-    } finally {
-      await joined?.kubelet.stop();
-      await cluster?.stop();
-      await tmp.remove();
-    }
+    });
   },
 };

@@ -13,41 +13,8 @@ import { foreignAdmin } from '../scenarios/tour.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { loadPki } from '../pki/store.js';
 import { caPem } from '../pki/store.js';
+import { webManifest } from '../test/helpers/manifests.js';
 import { need, run, startSimCluster, table, tools, waitFor, type SimCluster, type Tool } from './helpers.js';
-
-const deployment = (ns: string, replicas: number): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: ${ns}
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.25
-        ports:
-        - containerPort: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: ${ns}
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: 80
-`;
 
 const pod = (ns: string, name: string): string => `apiVersion: v1
 kind: Pod
@@ -115,8 +82,8 @@ describe('real kubectl against npm run cluster', function () {
       it('create namespace, then apply -f a Deployment and a Service: created, unchanged, configured', async () => {
         const c = await kubectl(['create', 'namespace', ns]);
         expect(c.stdout.trim(), c.stderr).to.equal(`namespace/${ns} created`);
-        const two = await file('app.yaml', deployment(ns, 2));
-        const three = await file('app3.yaml', deployment(ns, 3));
+        const two = await file('app.yaml', webManifest({ namespace: ns, replicas: 2, image: 'nginx:1.25' }));
+        const three = await file('app3.yaml', webManifest({ namespace: ns, replicas: 3, image: 'nginx:1.25' }));
         const first = await kubectl(['apply', '-f', two]);
         expect(first.stdout.trim().split('\n'), first.stderr).to.deep.equal(['deployment.apps/web created', 'service/web created']);
         const again = await kubectl(['apply', '-f', two]);

@@ -1,21 +1,12 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import { KubeClient, resourcePath } from '../../components/client/kube-client.js';
 import type { KubeObject, Node, Pod } from '../../components/api/types.js';
 import type { RequestEvent, TlsServerEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
 import { clientFor, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
+import { apiError } from '../helpers/api-error.js';
 
 /** A PKCS#10 request (CN=demo), made once with openssl; its content does not matter here. */
 const SOME_CSR = `-----BEGIN CERTIFICATE REQUEST-----

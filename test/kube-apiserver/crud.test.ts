@@ -3,22 +3,13 @@ import { ApiError, resourcePath, withQuery, type KubeClient } from '../../compon
 import type { KubeList, Pod, Service, Status } from '../../components/api/types.js';
 import { issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { apiError } from '../helpers/api-error.js';
 
 const pod = (name: string, labels: Record<string, string> = {}, extra: Partial<Pod['spec']> = {}): Pod => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }], ...extra },
 });
 
 const pods = (ns = 'default', name?: string, subresource?: string): string => resourcePath({ resource: 'pods', namespace: ns, ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) });
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('kube-apiserver REST', () => {
   let pki: Pki;

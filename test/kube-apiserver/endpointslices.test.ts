@@ -1,22 +1,14 @@
 import { waitFor } from '../../sim/wait.js';
 import { expect } from 'chai';
-import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
 import { resourceByName } from '../../components/api/resources.js';
 import { storageKey } from '../../components/kube-apiserver/routes.js';
 import type { EndpointSlice, KubeList } from '../../components/api/types.js';
-import { issuePki, type Pki } from '../../pki/store.js';
+import type { Pki } from '../../pki/store.js';
 import type { RequestEvent } from '../../components/client/trace.js';
-import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
+import type { ControlPlane } from '../helpers/control-plane.js';
+import { freshControlPlane } from '../helpers/fresh-control-plane.js';
+import { apiError } from '../helpers/api-error.js';
 
 const slices = (ns = 'default', name?: string): string => resourcePath({ group: 'discovery.k8s.io', resource: 'endpointslices', namespace: ns, ...(name ? { name } : {}) });
 
@@ -36,9 +28,7 @@ describe('kube-apiserver: discovery.k8s.io/v1 endpointslices', function () {
   let proxy: KubeClient;
 
   before(async () => {
-    pki = await issuePki();
-    cp = await startControlPlane(pki);
-    admin = cp.client('admin.conf');
+    ({ pki, cp, admin } = await freshControlPlane());
     proxy = cp.client('kube-proxy.conf');
   });
   after(async () => { await cp?.stop(); });

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
 import { closeServer, createTlsServer, listen } from '../../components/client/tls.js';
 import type { Node, Pod } from '../../components/api/types.js';
 import type { TlsClientEvent } from '../../components/client/trace.js';
 import { caPem, credential, issuePki, kubeletServingName, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { apiError } from '../helpers/api-error.js';
 
 /**
  * A kubelet stand-in: the node's serving certificate on the node's address, client certificates
@@ -45,16 +46,6 @@ async function setup(admin: KubeClient, port: number, ns: string): Promise<void>
       apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx' }, { name: 'sidecar', image: 'busybox' }] },
     } as Pod);
   }
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
 }
 
 describe('kube-apiserver pods/log through the kubelet', () => {

@@ -12,41 +12,7 @@ import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { closeServer, createTlsServer, listen } from '../../components/client/tls.js';
-
-const DEPLOY = (replicas: number, image = 'nginx:1.27'): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels:
-    app: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: ${image}
-        ports:
-        - name: http
-          containerPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: http
-`;
+import { webManifest } from '../helpers/manifests.js';
 
 describe('kubectl against the apiserver', function () {
   this.timeout(60_000);
@@ -74,7 +40,7 @@ describe('kubectl against the apiserver', function () {
     // A client certificate from another cluster's CA; and a kubeconfig trusting another CA.
     await write('stranger', 'kubernetes-admin', credential(foreign, 'admin.conf'), caPem(pki, 'ca'));
     await write('wrongca', 'kubernetes-admin', credential(pki, 'admin.conf'), caPem(foreign, 'ca'));
-    await fs.writeFile(path.join(dir, 'web.yaml'), DEPLOY(2));
+    await fs.writeFile(path.join(dir, 'web.yaml'), webManifest({ replicas: 2 }));
   });
 
   after(async () => {
@@ -93,7 +59,7 @@ describe('kubectl against the apiserver', function () {
     expect(again.code).to.equal(0);
     const before = cp.recorder.events.length;
 
-    const changed = await kubectl(['apply', '-f', '-'], DEPLOY(3, 'nginx:1.28'));
+    const changed = await kubectl(['apply', '-f', '-'], webManifest({ replicas: 3, image: 'nginx:1.28' }));
     expect(changed.stdout).to.equal('deployment.apps/web configured\nservice/web unchanged\n');
     const patch = cp.recorder.events.slice(before).find((e) => e.type === 'request' && e.method === 'PATCH');
     expect(patch).to.include({ user: 'kubernetes-admin', path: '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=kubectl-client-side-apply', status: 200 });

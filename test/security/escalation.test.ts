@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
+import { KubeClient, resourcePath } from '../../components/client/kube-client.js';
 import type { KubeObject, PolicyRule } from '../../components/api/types.js';
 import { caPem, issuePki, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { compactRules, compactString, covers, goQuote } from '../../components/kube-apiserver/auth/escalation.js';
+import { apiError } from '../helpers/api-error.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const NS = 'team';
@@ -14,16 +15,6 @@ const clusterRole = (name: string, rules: PolicyRule[], extra: Record<string, un
 const binding = (kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, roleRef: { kind: 'Role' | 'ClusterRole'; name: string }, subjects: { kind: string; name: string; namespace?: string }[]): KubeObject =>
   ({ apiVersion: `${RBAC}/v1`, kind, metadata: { name }, roleRef: { apiGroup: RBAC, ...roleRef }, subjects } as KubeObject);
 const sa = (name: string): { kind: string; name: string; namespace: string } => ({ kind: 'ServiceAccount', name, namespace: NS });
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** Go's %q of a []string, as the escalation message prints the groups. */
 const SA_GROUPS = '["system:serviceaccounts" "system:serviceaccounts:team" "system:authenticated"]';

@@ -26,7 +26,7 @@ describe('the refusal scenarios', function () {
     expect(REFUSALS.map((s) => s.name)).to.have.members([
       'refuse-foreign-ca', 'refuse-kubelet-to-etcd', 'refuse-san-mismatch', 'refuse-expired-client', 'refuse-server-cert-as-client',
       'refuse-client-cert-as-server', 'refuse-scheduler-delete-node', 'refuse-proxy-create-pod', 'refuse-node-status-other',
-      'refuse-kubelet-secret', 'refuse-kubelet-no-client-cert', 'rogue-kubelet',
+      'refuse-kubelet-secret', 'refuse-kubelet-no-client-cert', 'rogue-kubelet', 'refuse-rbac-escalation',
     ]);
   });
 
@@ -44,6 +44,8 @@ describe('the refusal scenarios', function () {
     'refuse-kubelet-secret': ["no relationship found between node 'node-1' and this object"],
     'refuse-kubelet-no-client-cert': [/kubectl logs: HTTP 401 .*"reason":"Unauthorized"/],
     'rogue-kubelet': ['tls: failed to verify certificate: x509: certificate signed by unknown authority', /kubectl logs: HTTP 200/],
+    'refuse-rbac-escalation': ['HTTP 403 (admission) as jane: rolebindings.rbac.authorization.k8s.io "jane-cluster-admin" is forbidden: user "jane" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:',
+      /jane lists clusterrolebindings in team-a: HTTP 404 /, 'User "jane" cannot list resource "clusterrolebindings" in API group "rbac.authorization.k8s.io" at the cluster scope'],
   };
 
   for (const name of Object.keys(shows)) {
