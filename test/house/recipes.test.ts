@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { hostPort, type Component, type ComponentDeps } from '../../components/client/common.js';
-import { closeServer, createTlsAgent, createTlsServer, listen, summarizePeer, type Identity, type TlsServer } from '../../components/client/tls.js';
+import { hostPort, Lifecycle, ServerDrain, type Component, type ComponentDeps } from '../../components/client/common.js';
+import { createTlsAgent, createTlsServer, listen, summarizePeer, type Identity, type TlsServer } from '../../components/client/tls.js';
 import { Trace, type RequestEvent, type TlsServerEvent, type TraceEvent } from '../../components/client/trace.js';
 import { generateKey, privateKeyPem, signCsr } from '../../pki/issue.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
@@ -28,13 +28,18 @@ interface HealthzOptions {
   readonly clientCa: string;
 }
 
-/** Step 2: the class. No I/O in the constructor; `start()` listens, `stop()` closes and may be called twice. */
+/**
+ * Step 2: the class. No I/O in the constructor; `start()` listens; `close()` drains and `destroy()` aborts
+ * (both idempotent, through Lifecycle and ServerDrain), `stop()` is close(); after either, start() fails CLOSED.
+ */
 class Healthz implements Component {
   readonly name = 'healthz';
   private readonly options: HealthzOptions;
   private readonly logger: Logger;
   private readonly trace: Trace | undefined;
   private server: TlsServer | undefined;
+  private drain: ServerDrain | undefined;
+  private readonly lifecycle = new Lifecycle('healthz');
 
   constructor(options: HealthzOptions, deps: ComponentDeps) {
     this.options = options;
@@ -43,19 +48,27 @@ class Healthz implements Component {
   }
 
   async start(): Promise<AddressInfo> {
+    this.lifecycle.check('start');
     // `request`: every handshake completes and the handler decides from the verified certificate, as the
     // apiserver and the kubelet do; createTlsServer traces each handshake (tls-server events).
     const server = createTlsServer({ name: this.name, identity: this.options.identity, clientCa: this.options.clientCa, mode: 'request' }, (req, res) => this.handle(req, res), this.trace);
     this.server = server;
+    this.drain = new ServerDrain(server);
     const address = await listen(server, this.options.host, this.options.port, this.name);
     this.logger.info({ address: hostPort(address) }, 'serving');
     return address;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (server) await closeServer(server);
+  close(): Promise<void> {
+    return this.lifecycle.end(async () => { await this.drain?.close(); });
+  }
+
+  destroy(): Promise<void> {
+    return this.lifecycle.end(async () => { await this.drain?.destroy(); });
+  }
+
+  stop(): Promise<void> {
+    return this.close();
   }
 
   /** Step 3: each request decided and traced (a request event), as the components' handlers do. */
@@ -67,7 +80,7 @@ class Healthz implements Component {
     this.trace?.emit({
       type: 'request', server: this.name, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, method: req.method ?? '?', path: req.url ?? '/',
       user: cert?.cn ?? 'system:anonymous', groups: cert?.o ?? [], verb: 'get', resource: 'healthz',
-      decision: cert ? 'allow' : 'unauthenticated', status,
+      decision: cert ? 'allow' : 'unauthenticated', status, layer: cert ? 'none' : 'authentication',
     });
   }
 }
@@ -130,5 +143,8 @@ describe('README recipe "A new component"', function () {
     } finally {
       after.destroy();
     }
+    const restart = await healthz.start().then(() => undefined, (e: unknown) => e);
+    expect(restart).to.include({ code: 'CLOSED', component: 'healthz' });
+    await healthz.destroy();
   });
 });
