@@ -1,0 +1,34 @@
+/**
+ * Printing columns registered once per kind, as pkg/printers/internalversion declares them: the
+ * apiserver's Table (`kubectl get` asks for `as=Table`) serves them, and kubectl prints the same
+ * columns, upper-cased, priority-1 ones only with `-o wide`. A new resource adds its columns here.
+ * (Kinds printed before this existed keep their own printers in kube-apiserver/table.ts and
+ * kubectl/printers.ts, where the two still differ in small ways.)
+ */
+import type { KubeObject } from './types.js';
+
+export type Cell = string | number;
+
+export interface PrintColumn {
+  /** As the Table names it (`Min Available`); kubectl prints it upper-cased. */
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'date';
+  readonly format?: 'name';
+  /** 1: only with `-o wide`. */
+  readonly priority?: 1;
+  readonly description: string;
+}
+
+export interface Printer {
+  readonly columns: readonly PrintColumn[];
+  cells(o: KubeObject, now: Date): Cell[];
+}
+
+export const NAME_COLUMN: PrintColumn = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names' };
+export const AGE_COLUMN: PrintColumn = { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' };
+
+/** Printers by kind. */
+export const PRINTERS: Readonly<Record<string, Printer>> = {};
+
+/** The registered printer of a kind, if any. */
+export const printerFor = (kind: string): Printer | undefined => PRINTERS[kind];
