@@ -5,6 +5,8 @@
  * (Kinds printed before this existed keep their own printers in kube-apiserver/table.ts and
  * kubectl/printers.ts, where the two still differ in small ways.)
  */
+import { age } from './printing.js';
+import type { PodDisruptionBudget } from './policy.js';
 import type { KubeObject } from './types.js';
 
 export type Cell = string | number;
@@ -27,8 +29,22 @@ export interface Printer {
 export const NAME_COLUMN: PrintColumn = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names' };
 export const AGE_COLUMN: PrintColumn = { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' };
 
+const orNA = (v: number | string | undefined): string => (v === undefined ? 'N/A' : String(v));
+
 /** Printers by kind. */
-export const PRINTERS: Readonly<Record<string, Printer>> = {};
+export const PRINTERS: Readonly<Record<string, Printer>> = {
+  PodDisruptionBudget: {
+    columns: [NAME_COLUMN,
+      { name: 'Min Available', type: 'string', description: 'The minimum number of pods that must be available.' },
+      { name: 'Max Unavailable', type: 'string', description: 'The maximum number of pods that may be unavailable.' },
+      { name: 'Allowed Disruptions', type: 'integer', description: 'Calculated number of pods that may be disrupted at this time.' },
+      AGE_COLUMN],
+    cells: (o, now) => {
+      const p = o as PodDisruptionBudget;
+      return [p.metadata.name ?? '', orNA(p.spec.minAvailable), orNA(p.spec.maxUnavailable), p.status?.disruptionsAllowed ?? 0, age(p.metadata.creationTimestamp, now)];
+    },
+  },
+};
 
 /** The registered printer of a kind, if any. */
 export const printerFor = (kind: string): Printer | undefined => PRINTERS[kind];

@@ -104,6 +104,11 @@ export const RESOURCES: readonly ResourceDef[] = [
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, verbs: CRUD, storage: 'leases', subresources: [] },
   // discovery.k8s.io/v1 (no spec: endpoints, ports and addressType sit at the top level)
   { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, verbs: CRUD, storage: 'endpointslices', subresources: [] },
+  // policy/v1
+  {
+    group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, verbs: CRUD,
+    shortNames: ['pdb'], storage: 'poddisruptionbudgets', subresources: [status('PodDisruptionBudget')],
+  },
   // rbac.authorization.k8s.io/v1
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, verbs: CRUD, storage: 'clusterrolebindings', subresources: [] },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, verbs: CRUD, storage: 'clusterroles', subresources: [] },

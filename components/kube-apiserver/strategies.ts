@@ -11,6 +11,7 @@ import type { Container, KubeObject, PodSpec } from '../api/types.js';
 import { invalid } from '../api/errors.js';
 import { nullObject } from './json.js';
 import { groupResource, type ResourceDef } from '../api/resources.js';
+import { validatePodDisruptionBudget } from './policy.js';
 
 export type Obj = KubeObject & Record<string, unknown>;
 type Rec = Record<string, unknown>;
@@ -240,6 +241,15 @@ export const STRATEGIES: ReadonlyMap<string, ResourceStrategy> = new Map<string,
         throw invalid(groupResource(def), def.kind, next.metadata.name ?? '', [{ field: 'addressType', message: `Invalid value: "${String(next.addressType)}": field is immutable` }]);
       }
     },
+  }],
+  ['policy/poddisruptionbudgets', {
+    generation: 'spec',
+    create(def, obj) {
+      validatePodDisruptionBudget(def, obj);
+      // The disruption controller fills status; a new budget starts with none allowed.
+      obj.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
+    },
+    update: (def, next) => validatePodDisruptionBudget(def, next),
   }],
   ['certificates.k8s.io/certificatesigningrequests', pathSegmentNames],
   ['rbac.authorization.k8s.io/clusterrolebindings', pathSegmentNames],
