@@ -186,7 +186,7 @@ async function authzServer(): Promise<void> {
     import('../components/client/kube-client.js'),
   ]);
   const pki = await issuePki();
-  const id = (name: string): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
+  const id = (name: import('../pki/store.js').LeafName): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
   const logger = silentLogger();
   const host = pki.plan.advertiseAddress;
   const etcd = new Etcd({ host, port: 0, identity: id('etcd/server'), trustedCa: caPem(pki, 'etcd/ca'), logger });

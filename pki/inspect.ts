@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PkiError } from './errors.js';
 import { parseKubeconfig } from './kubeconfig.js';
 import { parseCertificates, parsePrivateKeyPem, pemBlocks } from './pem.js';
-import { certSpecs, clusterPlan, type ClusterPlan, type Use } from './spec.js';
+import { certSpecs, clusterPlan, type CaName, type ClusterPlan, type LeafName, type Use } from './spec.js';
 import { notAfter, notBefore } from './issue.js';
 import { certificateDetails, type CertificateDetails } from './x509.js';
 
@@ -42,8 +42,9 @@ export interface LeafInfo extends CertInfo {
 }
 
 export interface Role {
-  readonly name: string;
-  readonly ca: string;
+  /** The spec table's name for the certificate. */
+  readonly name: LeafName;
+  readonly ca: CaName | 'self';
   readonly usages: readonly ('serverAuth' | 'clientAuth')[];
   readonly requiredDns: readonly string[];
   readonly requiredIp: readonly string[];

@@ -6,7 +6,7 @@
 import { generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { PkiError } from './errors.js';
-import type { CaSpec, KeyAlgorithm, LeafSpec } from './spec.js';
+import type { KeyAlgorithm, LeafSpec } from './spec.js';
 import { createCertificate, createCsr, keyIdentifier, parseCsr, type ExtKeyUsage, type KeyUsage, type Subject } from './x509.js';
 
 const generate = promisify(generateKeyPair);
@@ -86,7 +86,7 @@ export const validAt = (cert: X509Certificate, at: Date): boolean =>
 const caKeyUsage: KeyUsage[] = ['digitalSignature', 'keyEncipherment', 'keyCertSign'];
 
 /** A self-signed CA certificate: CA:TRUE, 10 years, notBefore backdated 5 minutes. */
-export function selfSignCa(spec: Pick<CaSpec, 'cn' | 'name'>, key: KeyPair, now: Date): Signer {
+export function selfSignCa(spec: { readonly name: string; readonly cn: string }, key: KeyPair, now: Date): Signer {
   const spki = key.publicKey.export({ type: 'spki', format: 'der' });
   const subject: Subject = { cn: spec.cn, o: [] };
   const der = createCertificate({

@@ -110,7 +110,7 @@ export type Output =
 
 export interface CaSpec {
   readonly kind: 'ca';
-  readonly name: string;
+  readonly name: CaName;
   readonly cn: string;
   readonly output: Output & { kind: 'files' };
   readonly use: readonly Use[];
@@ -118,9 +118,9 @@ export interface CaSpec {
 
 export interface LeafSpec {
   readonly kind: 'leaf';
-  readonly name: string;
+  readonly name: LeafName;
   /** The CA's spec name, or `self` for a self-signed serving certificate (kubeadm's kubelet default). */
-  readonly ca: string;
+  readonly ca: CaName | 'self';
   readonly cn: string;
   readonly o: readonly string[];
   readonly usages: readonly ExtKeyUsage[];
@@ -151,7 +151,12 @@ const kubeconfig = (file: string, user: string): Output => ({ kind: 'kubeconfig'
 const noSans: SubjectAltNames = { dns: [], ip: [] };
 
 /** Per-node files live under `nodes/<name>/`, as that node's /etc/kubernetes and /var/lib/kubelet/pki would. */
-export const nodeDir = (node: string): string => `nodes/${node}`;
+export const nodeDir = (node: string): `nodes/${string}` => `nodes/${node}`;
+
+/** A node's kubelet.conf (its client certificate towards the apiserver). */
+export const kubeletClientName = (node: string): `nodes/${string}/kubelet.conf` => `${nodeDir(node)}/kubelet.conf`;
+/** A node's kubelet serving pair (pki/kubelet.{crt,key}). */
+export const kubeletServingName = (node: string): `nodes/${string}/kubelet` => `${nodeDir(node)}/kubelet`;
 
 export function apiserverSans(plan: ClusterPlan): SubjectAltNames {
   return {
@@ -164,10 +169,14 @@ export function etcdSans(plan: ClusterPlan): SubjectAltNames {
   return { dns: [plan.controlPlaneName, 'localhost'], ip: [plan.advertiseAddress, '127.0.0.1', '::1'] };
 }
 
-/** The whole table for a cluster plan. A fresh copy every call. */
-export function certSpecs(plan: ClusterPlan): SpecTable {
+/**
+ * The certificates every cluster has, whatever its nodes. Written `as const` so the names stay
+ * literal: `CertName` below is derived from this list, and `certSpecs` checks it against `CertSpec`
+ * (a leaf naming a CA that is not here does not compile).
+ */
+function fixedSpecs(plan: ClusterPlan) {
   const apiserver = 'kube-apiserver';
-  const certs: CertSpec[] = [
+  return [
     { kind: 'ca', name: 'ca', cn: 'kubernetes', output: files('ca'), use: [
       { component: 'kube-apiserver', as: 'signer', towards: 'trusted for client certificates (--client-ca-file)' },
       { component: 'kube-controller-manager', as: 'signer', towards: 'signs approved CSRs (--cluster-signing-cert-file)' },
@@ -207,16 +216,31 @@ export function certSpecs(plan: ClusterPlan): SpecTable {
     { kind: 'leaf', name: 'kube-proxy.conf', ca: 'ca', cn: 'system:kube-proxy', o: ['system:node-proxier'], usages: ['clientAuth'],
       sans: noSans, output: kubeconfig('kube-proxy.conf', 'system:kube-proxy'),
       use: [{ component: 'kube-proxy', as: 'client', towards: 'kube-apiserver (every node)' }] },
-  ];
+  ] as const;
+}
+
+type FixedSpec = ReturnType<typeof fixedSpecs>[number];
+/** The CAs: `ca`, `etcd/ca`, `front-proxy-ca`. */
+export type CaName = Extract<FixedSpec, { kind: 'ca' }>['name'];
+/** Per-node leaves: `nodes/<node>/kubelet.conf` (client) and `nodes/<node>/kubelet` (serving). */
+export type NodeCertName = ReturnType<typeof kubeletClientName> | ReturnType<typeof kubeletServingName>;
+/** Every leaf: `apiserver`, `admin.conf`, `etcd/server`, ..., and the per-node ones. */
+export type LeafName = Extract<FixedSpec, { kind: 'leaf' }>['name'] | NodeCertName;
+/** Every certificate of the spec table, by its kubeadm name. */
+export type CertName = CaName | LeafName;
+
+/** The whole table for a cluster plan. A fresh copy every call. */
+export function certSpecs(plan: ClusterPlan): SpecTable {
+  const certs: CertSpec[] = [...fixedSpecs(plan)];
   for (const node of plan.nodes) {
     const user = `system:node:${node.name}`;
     certs.push({
-      kind: 'leaf', name: `${nodeDir(node.name)}/kubelet.conf`, ca: 'ca', cn: user, o: ['system:nodes'], usages: ['clientAuth'],
+      kind: 'leaf', name: kubeletClientName(node.name), ca: 'ca', cn: user, o: ['system:nodes'], usages: ['clientAuth'],
       sans: noSans, output: kubeconfig(`${nodeDir(node.name)}/kubelet.conf`, user), node: node.name,
       use: [{ component: `kubelet (${node.name})`, as: 'client', towards: 'kube-apiserver' }],
     });
     certs.push({
-      kind: 'leaf', name: `${nodeDir(node.name)}/kubelet`, ca: plan.kubeletServing === 'ca' ? 'ca' : 'self', cn: user,
+      kind: 'leaf', name: kubeletServingName(node.name), ca: plan.kubeletServing === 'ca' ? 'ca' : 'self', cn: user,
       o: ['system:nodes'], usages: ['serverAuth'], sans: { dns: [node.name], ip: [node.ip] },
       output: { kind: 'files', cert: `${nodeDir(node.name)}/pki/kubelet.crt`, key: `${nodeDir(node.name)}/pki/kubelet.key` },
       node: node.name, use: [{ component: `kubelet (${node.name})`, as: 'server', towards: 'the apiserver (port 10250)' }],

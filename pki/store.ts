@@ -21,12 +21,15 @@ import {
 } from './issue.js';
 import { parseKubeconfig, renderKubeconfig } from './kubeconfig.js';
 import { assertKeyMatches, parseCertificates, parsePrivateKeyPem, pemBlocks } from './pem.js';
-import { certSpecs, clusterPlan, validateSpecs, type CaSpec, type ClusterPlan, type LeafSpec, type PlanOptions, type SpecTable } from './spec.js';
+import {
+  certSpecs, clusterPlan, kubeletClientName, kubeletServingName, validateSpecs,
+  type CaName, type CaSpec, type ClusterPlan, type LeafName, type LeafSpec, type PlanOptions, type SpecTable,
+} from './spec.js';
 import { certificateDetails } from './x509.js';
 
 /** A certificate with its private key, ready for `tls.createSecureContext`. */
 export interface Credential {
-  readonly name: string;
+  readonly name: LeafName;
   /** The certificate (and, for a self-signed kubelet pair, its issuer) as PEM. */
   readonly certPem: string;
   readonly keyPem: string;
@@ -44,20 +47,20 @@ export interface Pki {
   readonly serviceAccount: { readonly privateKeyPem: string; readonly publicKeyPem: string };
 }
 
-export function caPem(pki: Pki, name: 'ca' | 'etcd/ca' | 'front-proxy-ca'): string {
+export function caPem(pki: Pki, name: CaName): string {
   const s = pki.signers.get(name);
   if (!s) throw new PkiError('FILE_MISSING', `the PKI has no CA "${name}"`);
   return s.cert.toString();
 }
 
-export function credential(pki: Pki, name: string): Credential {
+export function credential(pki: Pki, name: LeafName): Credential {
   const c = pki.leaves.get(name);
   if (!c) throw new PkiError('FILE_MISSING', `the PKI has no certificate "${name}"`);
   return c;
 }
 
-export const kubeletClientName = (node: string): string => `nodes/${node}/kubelet.conf`;
-export const kubeletServingName = (node: string): string => `nodes/${node}/kubelet`;
+export { kubeletClientName, kubeletServingName };
+export type { CaName, CertName, LeafName, NodeCertName } from './spec.js';
 
 export interface InitResult {
   readonly pki: Pki;

@@ -15,7 +15,7 @@ import { PkiError } from '../pki/errors.js';
 import { createCsr } from '../pki/x509.js';
 import { CA_VALIDITY_MS, generateKey, notAfter, privateKeyPem, signCsr } from '../pki/issue.js';
 import { checkExpiration, renderExpiration, renderRenew, renewCertificates } from '../pki/renew.js';
-import { caPem, initPki, loadPki, type Pki } from '../pki/store.js';
+import { caPem, initPki, loadPki, type LeafName, type Pki } from '../pki/store.js';
 import { Cluster, identityOf } from '../sim/cluster.js';
 import { createLogger } from '../sim/logger.js';
 import type { Scenario, ScenarioContext } from '../sim/scenario.js';
@@ -36,7 +36,7 @@ const newApiserver = (pki: Pki, etcd: Etcd, ctx: ScenarioContext): KubeApiserver
   serviceAccount: pki.serviceAccount, advertiseAddress: pki.plan.advertiseAddress, logger: createLogger(), trace: ctx.trace,
 });
 
-const CLIENTS: readonly { name: string; cred: string }[] = [
+const CLIENTS: readonly { name: string; cred: LeafName }[] = [
   { name: 'kubectl', cred: 'admin.conf' },
   { name: 'kube-controller-manager', cred: 'controller-manager.conf' },
   { name: 'kube-scheduler', cred: 'scheduler.conf' },

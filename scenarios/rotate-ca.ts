@@ -10,7 +10,7 @@
  * presented (by serial) and the bundle it trusted, from the trace.
  */
 import { KubeClient } from '../components/client/kube-client.js';
-import { caPem, type Pki } from '../pki/store.js';
+import { caPem, kubeletClientName, type LeafName, type Pki } from '../pki/store.js';
 import { rotateKubernetesCa } from '../pki/rotate.js';
 import { identityOf } from '../sim/cluster.js';
 import type { Scenario } from '../sim/scenario.js';
@@ -18,11 +18,11 @@ import type { CertSummary, TraceEvent } from '../components/client/trace.js';
 import { deployAndRead, probe } from './lifecycle.js';
 
 /** Every client identity of the cluster and who uses it. */
-const identities = (pki: Pki): { name: string; cred: string }[] => [
+const identities = (pki: Pki): { name: string; cred: LeafName }[] => [
   { name: 'kubectl', cred: 'admin.conf' },
   { name: 'kube-controller-manager', cred: 'controller-manager.conf' },
   { name: 'kube-scheduler', cred: 'scheduler.conf' },
-  ...pki.plan.nodes.map((n) => ({ name: `kubelet (${n.name})`, cred: `nodes/${n.name}/kubelet.conf` })),
+  ...pki.plan.nodes.map((n) => ({ name: `kubelet (${n.name})`, cred: kubeletClientName(n.name) })),
   { name: 'kube-proxy', cred: 'kube-proxy.conf' }, // the same kube-proxy.conf on every node
 ];
 

@@ -10,7 +10,7 @@ import { KubeClient, ApiError, resourcePath } from '../components/client/kube-cl
 import { createTlsAgent } from '../components/client/tls.js';
 import type { Deployment, EndpointSlice, Endpoints, KubeList, Lease, Node, Pod, ReplicaSet, SelfSubjectReview, Service } from '../components/api/types.js';
 import { issueLeaf, privateKeyPem, selfSignCa, generateKey } from '../pki/issue.js';
-import { caPem, credential, kubeletClientName, type Pki } from '../pki/store.js';
+import { caPem, credential, kubeletClientName, kubeletServingName, type LeafName, type Pki } from '../pki/store.js';
 import type { LeafSpec } from '../pki/spec.js';
 import { identityOf } from '../sim/cluster.js';
 import { cert } from '../sim/narrate.js';
@@ -47,7 +47,7 @@ spec:
   ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]
 `;
 
-const describe = (pki: Pki, name: string): string => {
+const describe = (pki: Pki, name: LeafName): string => {
   const c = credential(pki, name).cert;
   const o = c.subject.split('\n').filter((l) => l.startsWith('O=')).map((l) => l.slice(2));
   const cn = /CN=([^\n]*)/.exec(c.subject)?.[1] ?? '';
@@ -89,7 +89,7 @@ async function pkiSteps(ctx: ScenarioContext): Promise<void> {
     'Each server makes its own key and a CSR; the apiserver and the kubelets are signed by the Kubernetes\n' +
     'CA, etcd by the etcd CA. The SANs list the names and IPs clients dial.',
     async () => {
-      const serving = [['apiserver', 'ca'], ['etcd/server', 'etcd/ca'], ...pki.plan.nodes.map((n) => [`nodes/${n.name}/kubelet`, 'ca'])] as const;
+      const serving = [['apiserver', 'ca'], ['etcd/server', 'etcd/ca'], ...pki.plan.nodes.map((n) => [kubeletServingName(n.name), 'ca'] as const)] as const;
       for (const [name, ca] of serving) {
         const c = credential(pki, name).cert;
         ctx.say(`${name}: ${describe(pki, name)}; SANs ${c.subjectAltName ?? '-'}`);
@@ -101,7 +101,7 @@ async function pkiSteps(ctx: ScenarioContext): Promise<void> {
     'reads the user from the CN and the groups from the O values. The kubelet is both a server (above) and\n' +
     'a client (here).',
     async () => {
-      for (const name of ['admin.conf', 'scheduler.conf', 'controller-manager.conf', 'kube-proxy.conf', ...pki.plan.nodes.map((n) => kubeletClientName(n.name))]) {
+      for (const name of ['admin.conf', 'scheduler.conf', 'controller-manager.conf', 'kube-proxy.conf', ...pki.plan.nodes.map((n) => kubeletClientName(n.name))] as const) {
         ctx.say(`${name}: ${describe(pki, name)}`);
         const c = credential(pki, name).cert;
         ctx.expect(`${name} is signed by the Kubernetes CA for clientAuth`, c.verify(pki.signers.get('ca')!.cert.publicKey) && (c.keyUsage ?? []).includes('1.3.6.1.5.5.7.3.2'));

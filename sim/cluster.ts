@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { caPem, credential, kubeletClientName, kubeletServingName, type Pki } from '../pki/store.js';
+import type { LeafName, Pki } from '../pki/store.js';
 import type { Component } from '../components/client/common.js';
 import { Etcd } from '../components/etcd/index.js';
 import { EtcdProcess } from '../components/etcd/process.js';
@@ -19,9 +19,9 @@ import { KubeControllerManager } from '../components/kube-controller-manager/ind
 import { KubeProxy } from '../components/kube-proxy/index.js';
 import { KubeScheduler } from '../components/kube-scheduler/index.js';
 import { Kubelet } from '../components/kubelet/index.js';
-import type { Identity } from '../components/client/tls.js';
 import type { Trace } from '../components/client/trace.js';
 import { uploadClusterInfo } from './join.js';
+import { clusterTls, type ClusterTls, type Trust } from './wiring.js';
 import { privateKeyPem } from '../pki/issue.js';
 
 export interface ClusterOptions {
@@ -73,10 +73,7 @@ export type EtcdChoice =
   | { readonly kind: 'process'; readonly binary?: string; readonly dataDir?: string }
   | { readonly kind: 'external'; readonly endpoints: readonly string[] };
 
-export const identityOf = (pki: Pki, name: string): Identity => {
-  const c = credential(pki, name);
-  return { cert: c.certPem, key: c.keyPem };
-};
+export { identityOf } from './wiring.js';
 
 export interface Endpoints {
   readonly etcd: string;
@@ -142,11 +139,15 @@ export class Cluster {
     return component;
   }
 
+  /** Every component's certificates and trusted CAs from `pki` (sim/wiring.ts), with this cluster's choices. */
+  private tls(pki: Pki, bundles: Partial<Trust> = {}): ClusterTls {
+    return clusterTls(pki, { kubeletCertificateAuthority: this.options.kubeletCertificateAuthority ?? true, bundles });
+  }
+
   async start(): Promise<this> {
     const { pki, trace, logger } = this.options;
     const plan = pki.plan;
-    const k8sCa = caPem(pki, 'ca');
-    const etcdCa = caPem(pki, 'etcd/ca');
+    const tls = this.tls(pki);
     try {
       const running = this.options.running;
       const choice = this.options.etcd ?? { kind: 'embedded' };
@@ -160,8 +161,7 @@ export class Cluster {
         const etcdPki = stateDir ? path.join(stateDir, 'pki', 'etcd') : undefined;
         const etcd = running?.etcd ? { component: running.etcd, address: running.etcd.address! } : choice.kind === 'process'
           ? await this.startOn((port) => new EtcdProcess({
-            host: plan.advertiseAddress, clientPort: port, peerPort: 0, identity: identityOf(pki, 'etcd/server'),
-            peerIdentity: identityOf(pki, 'etcd/peer'), trustedCa: etcdCa, healthcheckIdentity: identityOf(pki, 'etcd/healthcheck-client'),
+            host: plan.advertiseAddress, clientPort: port, peerPort: 0, ...tls.etcdMember,
             ...(choice.binary ? { binary: choice.binary } : {}), ...(dataDir ? { dataDir } : {}), logger, trace,
             ...(etcdPki ? {
               tlsFiles: {
@@ -171,7 +171,7 @@ export class Cluster {
             } : {}),
           }), 2379)
           : await this.startOn((port) => new Etcd({
-            host: plan.advertiseAddress, port, identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa, logger, trace, ...(dataDir ? { dataDir } : {}),
+            host: plan.advertiseAddress, port, ...tls.etcd, logger, trace, ...(dataDir ? { dataDir } : {}),
           }), 2379);
         this.etcd = etcd.component;
         etcdEndpoints = [`https://${plan.advertiseAddress}:${etcd.address.port}`];
@@ -179,9 +179,7 @@ export class Cluster {
       this.addresses.etcd = etcdEndpoints[0]!;
 
       const api = running?.apiserver ? { component: running.apiserver, address: running.apiserver.address! } : await this.startOn((port) => new KubeApiserver({
-        host: plan.advertiseAddress, port, identity: identityOf(pki, 'apiserver'), clientCa: k8sCa,
-        etcd: { endpoints: etcdEndpoints, identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
-        kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ...(this.options.kubeletCertificateAuthority === false ? {} : { ca: k8sCa }) },
+        host: plan.advertiseAddress, port, ...tls.apiserver, etcd: { endpoints: etcdEndpoints, ...tls.apiserver.etcd },
         serviceAccount: pki.serviceAccount,
         advertiseAddress: plan.advertiseAddress,
         logger, trace,
@@ -195,22 +193,20 @@ export class Cluster {
       const signing = this.options.clusterSigning ?? {};
       const caSigner = pki.signers.get('ca');
       this.controllerManager = await this.startClient(new KubeControllerManager({
-        apiserver: url, identity: identityOf(pki, 'controller-manager.conf'), serverCa: k8sCa,
-        ...(signing && caSigner ? { clusterSigning: { certPem: k8sCa, keyPem: privateKeyPem(caSigner.key), ...signing } } : {}),
+        apiserver: url, ...tls.controllerManager,
+        ...(signing && caSigner ? { clusterSigning: { certPem: caSigner.cert.toString(), keyPem: privateKeyPem(caSigner.key), ...signing } } : {}),
       }, { logger, trace }));
       this.scheduler = await this.startClient(new KubeScheduler({
-        apiserver: url, identity: identityOf(pki, 'scheduler.conf'), serverCa: k8sCa,
+        apiserver: url, ...tls.scheduler,
       }, { logger, trace }));
       for (const node of plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true)) {
         const kubelet = await this.startOn((port) => new Kubelet({
-          nodeName: node.name, nodeIP: node.ip, podCIDR: node.podCIDR, apiserver: url,
-          identity: identityOf(pki, kubeletClientName(node.name)), serverCa: k8sCa,
-          servingIdentity: identityOf(pki, kubeletServingName(node.name)), clientCa: k8sCa, port,
+          nodeName: node.name, nodeIP: node.ip, podCIDR: node.podCIDR, apiserver: url, ...tls.kubelet(node.name), port,
         }, { logger, trace }), 10250);
         this.kubelets.set(node.name, kubelet.component);
         this.addresses.kubelets[node.name] = `https://${node.ip}:${kubelet.address.port}`;
         this.proxies.set(node.name, await this.startClient(new KubeProxy({
-          nodeName: node.name, apiserver: url, identity: identityOf(pki, 'kube-proxy.conf'), serverCa: k8sCa,
+          nodeName: node.name, apiserver: url, ...tls.kubeProxy,
         }, { logger, trace })));
       }
       return this;
@@ -227,7 +223,7 @@ export class Cluster {
    * node-join roles and bindings.
    */
   private async kubeadmInit(url: string): Promise<void> {
-    const superAdmin = new KubeClient({ name: 'kubeadm init', server: url, identity: identityOf(this.pki, 'super-admin.conf'), serverCa: caPem(this.pki, 'ca'), trace: this.trace });
+    const superAdmin = new KubeClient({ name: 'kubeadm init', server: url, ...this.tls(this.pki).client('super-admin.conf'), trace: this.trace });
     try {
       for (const obj of kubeadmInitObjects()) {
         const path = `/apis/rbac.authorization.k8s.io/v1/${obj.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
@@ -237,15 +233,15 @@ export class Cluster {
           if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
         }
       }
-      if (this.options.clusterSigning !== false) await uploadClusterInfo(superAdmin, url, caPem(this.pki, 'ca'));
+      if (this.options.clusterSigning !== false) await uploadClusterInfo(superAdmin, url, this.tls(this.pki).trust.ca);
     } finally {
       superAdmin.close();
     }
   }
 
   /** A client of the apiserver with one of the PKI's identities (closed when the cluster stops). */
-  client(credentialName: string, name = credentialName): KubeClient {
-    const c = new KubeClient({ name, server: this.apiserverUrl, identity: identityOf(this.pki, credentialName), serverCa: caPem(this.pki, 'ca'), trace: this.trace });
+  client(credentialName: LeafName, name: string = credentialName): KubeClient {
+    const c = new KubeClient({ name, server: this.apiserverUrl, ...this.tls(this.pki).client(credentialName), trace: this.trace });
     this.clients.push(c);
     return c;
   }
@@ -256,22 +252,16 @@ export class Cluster {
    * Servers (etcd, the apiserver, kubelets) swap their secure context; clients use the new
    * certificate and bundle for every later connection. Clients from `client()` made before keep theirs.
    */
-  reloadPki(pki: Pki, bundles: { readonly ca?: string; readonly etcdCa?: string } = {}): void {
-    const ca = bundles.ca ?? caPem(pki, 'ca');
-    const etcdCa = bundles.etcdCa ?? caPem(pki, 'etcd/ca');
+  reloadPki(pki: Pki, bundles: Partial<Trust> = {}): void {
+    const tls = this.tls(pki, bundles);
     this.pki = pki;
-    if (this.etcd instanceof Etcd) this.etcd.reloadTls({ identity: identityOf(pki, 'etcd/server'), trustedCa: etcdCa });
-    this.apiserver?.reloadTls({
-      serving: identityOf(pki, 'apiserver'), clientCa: ca,
-      etcd: { identity: identityOf(pki, 'apiserver-etcd-client'), ca: etcdCa },
-      kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ca },
-    });
-    this.controllerManager?.reloadTls({ identity: identityOf(pki, 'controller-manager.conf'), serverCa: ca });
-    this.scheduler?.reloadTls({ identity: identityOf(pki, 'scheduler.conf'), serverCa: ca });
-    for (const [node, kubelet] of this.kubelets) {
-      kubelet.reloadTls({ identity: identityOf(pki, kubeletClientName(node)), serverCa: ca, servingIdentity: identityOf(pki, kubeletServingName(node)), clientCa: ca });
-    }
-    for (const proxy of this.proxies.values()) proxy.reloadTls({ identity: identityOf(pki, 'kube-proxy.conf'), serverCa: ca });
+    if (this.etcd instanceof Etcd) this.etcd.reloadTls(tls.etcd);
+    const { identity: serving, ...apiserver } = tls.apiserver;
+    this.apiserver?.reloadTls({ serving, ...apiserver });
+    this.controllerManager?.reloadTls(tls.controllerManager);
+    this.scheduler?.reloadTls(tls.scheduler);
+    for (const [node, kubelet] of this.kubelets) kubelet.reloadTls(tls.kubelet(node));
+    for (const proxy of this.proxies.values()) proxy.reloadTls(tls.kubeProxy);
   }
 
   /** Stops everything in reverse start order; safe to call twice. */

@@ -1,5 +1,6 @@
 /**
- * The resource table: one row per served resource, the one place a REST resource is registered.
+ * The resource table: one row per served resource, where a REST resource is registered (its
+ * per-resource rules are its entry in kube-apiserver/strategies.ts, its columns in columns.ts).
  * The apiserver's routing, storage keys, discovery documents and selector validation read it, and
  * kubectl resolves what the user types (`po`, `deploy.apps`) against it, as real kubectl does against
  * discovery; nothing else lists resources by name.
@@ -34,8 +35,6 @@ export interface ResourceDef {
   /** Key prefix under /registry/; absent for virtual resources (reviews, bindings) that are never stored. */
   readonly storage?: string;
   readonly subresources: readonly SubresourceDef[];
-  /** metadata.generation counts changes to .spec (Deployments, ReplicaSets). */
-  readonly generation?: boolean;
   /** Field selectors this resource accepts besides metadata.name and metadata.namespace. */
   readonly fieldLabels?: readonly string[];
 }
@@ -83,11 +82,11 @@ export const RESOURCES: readonly ResourceDef[] = [
   // apps/v1
   {
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, verbs: CRUD, shortNames: ['deploy'], categories: ['all'],
-    storage: 'deployments', subresources: [scale, status('Deployment')], generation: true,
+    storage: 'deployments', subresources: [scale, status('Deployment')],
   },
   {
     group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, verbs: CRUD, shortNames: ['rs'], categories: ['all'],
-    storage: 'replicasets', subresources: [scale, status('ReplicaSet')], generation: true, fieldLabels: ['status.replicas'],
+    storage: 'replicasets', subresources: [scale, status('ReplicaSet')], fieldLabels: ['status.replicas'],
   },
   // authentication.k8s.io/v1
   { group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'], subresources: [] },
@@ -103,8 +102,13 @@ export const RESOURCES: readonly ResourceDef[] = [
   },
   // coordination.k8s.io/v1
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, verbs: CRUD, storage: 'leases', subresources: [] },
-  // discovery.k8s.io/v1 (no spec: endpoints, ports and addressType sit at the top level; generation counts their changes)
+  // discovery.k8s.io/v1 (no spec: endpoints, ports and addressType sit at the top level)
   { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, verbs: CRUD, storage: 'endpointslices', subresources: [] },
+  // policy/v1
+  {
+    group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, verbs: CRUD,
+    shortNames: ['pdb'], storage: 'poddisruptionbudgets', subresources: [status('PodDisruptionBudget')],
+  },
   // rbac.authorization.k8s.io/v1
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, verbs: CRUD, storage: 'clusterrolebindings', subresources: [] },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, verbs: CRUD, storage: 'clusterroles', subresources: [] },

@@ -1,21 +1,19 @@
 /**
- * Per-resource create/update rules, a small part of each real REST strategy (PrepareForCreate,
- * PrepareForUpdate, defaulting and validation): what the apiserver fills in, what it keeps from the
- * stored object, which objects it refuses.
+ * The create/update steps every resource shares, a small part of each real REST strategy
+ * (PrepareForCreate, PrepareForUpdate, ValidateObjectMeta): what the apiserver fills in, what it keeps
+ * from the stored object, which objects it refuses. Each resource's own rules (defaults, validation,
+ * status on create, how generation counts) are its entry in strategies.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../client/common.js';
-import type { Container, KubeObject, PodSpec } from '../api/types.js';
 import { badRequest, invalid } from '../api/errors.js';
-import { nullObject } from './json.js';
 import { groupResource, type ResourceDef } from '../api/resources.js';
+import { strategyFor, type Obj, type StrategyContext } from './strategies.js';
 
-type Obj = KubeObject & Record<string, unknown>;
+export type { StrategyContext } from './strategies.js';
+
 type Rec = Record<string, unknown>;
 
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** A record, or a new null-prototype one (its keys may come from a request). */
-const rec = (v: unknown): Rec => (isRec(v) ? v : nullObject());
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -29,9 +27,7 @@ export function generateName(base: string): string {
 
 export function validateName(def: ResourceDef, name: string): void {
   if (name === '') throw invalid(groupResource(def), def.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
-  // CertificateSigningRequests: "We don't care what you call your certificate requests" (ValidateCertificateRequestName).
-  if (def.group === 'rbac.authorization.k8s.io' || def.resource === 'certificatesigningrequests') {
-    // RBAC objects only need to be a valid path segment (ValidateRBACName = path.IsValidPathSegmentName).
+  if (strategyFor(def).names === 'path-segment') {
     if (name === '.' || name === '..' || name.includes('/') || name.includes('%')) {
       throw invalid(groupResource(def), def.kind, name, [{ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%'` }]);
     }
@@ -129,175 +125,18 @@ export function validateTokenRequest(name: string, expirationSeconds: number): v
   if (errs.length) throw invalid(gr, 'TokenRequest', name, errs);
 }
 
-function defaultContainer(c: Container & Rec): void {
-  const image = c.image ?? '';
-  const tagged = /:[^/]+$/.test(image) || image.includes('@');
-  c.imagePullPolicy ??= !tagged || image.endsWith(':latest') ? 'Always' : 'IfNotPresent';
-  c.terminationMessagePath ??= '/dev/termination-log';
-  c.terminationMessagePolicy ??= 'File';
-  for (const p of c.ports ?? []) p.protocol ??= 'TCP';
-}
-
-/** SetDefaults_PodSpec, the parts a reader of the simulation meets. */
-export function defaultPodSpec(spec: PodSpec & Rec): void {
-  spec.restartPolicy ??= 'Always';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.securityContext ??= {};
-  spec.serviceAccountName ??= 'default';
-  spec.serviceAccount ??= spec.serviceAccountName;
-  spec.enableServiceLinks ??= true;
-  spec.preemptionPolicy ??= 'PreemptLowerPriority';
-  spec.priority ??= 0;
-  for (const c of spec.containers ?? []) defaultContainer(c as Container & Rec);
-}
-
-export interface StrategyContext {
-  readonly clock: Clock;
-  /** Allocates a ClusterIP from the service range (10.96.0.0/12). */
-  allocateClusterIP(): Promise<string>;
-  /** Allocates a NodePort from 30000-32767. */
-  allocateNodePort(): Promise<number>;
-  /** The same context for one `?dryRun=All` request: its allocators reserve nothing. */
-  forDryRun(): StrategyContext;
-}
-
-const specOf = (o: Obj): Rec => rec(o.spec);
-
-/** Everything the apiserver stamps on a new object before it is stored. */
+/** Everything the apiserver stamps on a new object before it is stored, then the resource's own defaults and checks. */
 export async function prepareForCreate(def: ResourceDef, obj: Obj, ctx: StrategyContext): Promise<void> {
+  const strategy = strategyFor(def);
   validateObjectMeta(def, obj);
   const now = ctx.clock.now();
   const md = obj.metadata;
   md.uid = randomUUID();
   md.creationTimestamp = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   delete md.deletionTimestamp;
-  if (def.generation) md.generation = 1;
-  switch (def.resource) {
-    case 'pods': {
-      const spec = specOf(obj) as PodSpec & Rec;
-      if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
-        throw invalid(groupResource(def), def.kind, md.name ?? '', [{ field: 'spec.containers', message: 'Required value' }]);
-      }
-      defaultPodSpec(spec);
-      obj.spec = spec;
-      const qosClass = spec.containers.some((c) => c.resources?.requests || c.resources?.limits) ? 'Burstable' : 'BestEffort';
-      obj.status = { phase: 'Pending', qosClass };
-      break;
-    }
-    case 'namespaces':
-      md.labels = { ...md.labels, 'kubernetes.io/metadata.name': md.name ?? '' };
-      obj.spec = { finalizers: ['kubernetes'] };
-      obj.status = { phase: 'Active' };
-      break;
-    case 'services': await prepareService(obj, undefined, ctx); break;
-    case 'deployments': case 'replicasets':
-      defaultWorkloadSpec(def, obj);
-      obj.status = {};
-      break;
-    case 'endpointslices':
-      md.generation = 1;
-      validateEndpointSlice(def, obj);
-      break;
-    case 'secrets': {
-      obj.type ??= 'Opaque';
-      if (isRec(obj.stringData)) {
-        const data = rec(obj.data);
-        for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
-        obj.data = data;
-        delete obj.stringData;
-      }
-      break;
-    }
-    default: break;
-  }
-}
-
-/**
- * Defaults of a Deployment or ReplicaSet spec and its pod template. The real apiserver defaults every
- * write (create and update alike) before the strategy runs, so a template applied again compares equal
- * to the one its ReplicaSet was made from.
- */
-function defaultWorkloadSpec(def: ResourceDef, obj: Obj): void {
-  const spec = specOf(obj);
-  spec.replicas ??= 1;
-  spec.revisionHistoryLimit ??= 10;
-  if (def.resource === 'deployments') {
-    spec.progressDeadlineSeconds ??= 600;
-    spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
-  }
-  const template = rec(spec.template);
-  if (isRec(template.spec)) defaultPodSpec(template.spec as PodSpec & Rec);
-  obj.spec = spec;
-}
-
-async function prepareService(obj: Obj, old: Obj | undefined, ctx: StrategyContext): Promise<void> {
-  const spec = specOf(obj);
-  const oldSpec = old ? specOf(old) : undefined;
-  spec.type ??= 'ClusterIP';
-  spec.sessionAffinity ??= 'None';
-  if (spec.type === 'ExternalName') {
-    // A DNS alias (a CNAME in cluster DNS): no ClusterIP, no IP families, nothing for kube-proxy.
-    const causes: { field: string; message: string }[] = [];
-    if (typeof spec.externalName !== 'string' || spec.externalName === '') causes.push({ field: 'spec.externalName', message: 'Required value' });
-    if (spec.clusterIP !== undefined && spec.clusterIP !== '') causes.push({ field: 'spec.clusterIPs', message: 'Invalid value: []string{' + JSON.stringify(String(spec.clusterIP)) + '}: may not be set for ExternalName services' });
-    if (causes.length) throw invalid({ group: '', resource: 'services' }, 'Service', obj.metadata.name ?? '', causes);
-    obj.spec = spec;
-    obj.status = old?.status ?? { loadBalancer: {} };
-    return;
-  }
-  spec.internalTrafficPolicy ??= 'Cluster';
-  spec.ipFamilies ??= ['IPv4'];
-  spec.ipFamilyPolicy ??= 'SingleStack';
-  if (spec.clusterIP === undefined || spec.clusterIP === '') {
-    spec.clusterIP = oldSpec?.clusterIP ?? await ctx.allocateClusterIP();
-  } else if (oldSpec && oldSpec.clusterIP !== spec.clusterIP) {
-    throw invalid({ group: '', resource: 'services' }, 'Service', obj.metadata.name ?? '', [{ field: 'spec.clusterIP', message: `Invalid value: "${String(spec.clusterIP)}": field is immutable` }]);
-  }
-  spec.clusterIPs = spec.clusterIP === 'None' ? ['None'] : [spec.clusterIP];
-  const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRec) : [];
-  const oldPorts = Array.isArray(oldSpec?.ports) ? oldSpec.ports.filter(isRec) : [];
-  for (const p of ports) {
-    p.protocol ??= 'TCP';
-    p.targetPort ??= p.port;
-    if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort === undefined) {
-      p.nodePort = oldPorts.find((o) => o.port === p.port)?.nodePort ?? await ctx.allocateNodePort();
-    }
-  }
-  obj.spec = spec;
-  obj.status = old?.status ?? { loadBalancer: {} };
-}
-
-const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-/** ValidateEndpointSlice (pkg/apis/discovery/validation), the checks a hand-written slice meets first. */
-function validateEndpointSlice(def: ResourceDef, obj: Obj): void {
-  const causes: { field: string; message: string }[] = [];
-  const addressType = obj.addressType;
-  if (addressType === undefined || addressType === '') causes.push({ field: 'addressType', message: 'Required value' });
-  else if (typeof addressType !== 'string' || !ADDRESS_TYPES.includes(addressType)) {
-    causes.push({ field: 'addressType', message: `Unsupported value: "${String(addressType)}": supported values: ${ADDRESS_TYPES.map((t) => `"${t}"`).join(', ')}` });
-  }
-  const endpoints = Array.isArray(obj.endpoints) ? obj.endpoints : [];
-  endpoints.forEach((e, i) => {
-    const addresses = isRec(e) && Array.isArray(e.addresses) ? e.addresses : [];
-    if (addresses.length === 0) causes.push({ field: `endpoints[${i}].addresses`, message: 'Required value: must contain at least 1 address' });
-    addresses.forEach((a, j) => {
-      if (addressType === 'IPv4' && !(typeof a === 'string' && IPV4.test(a))) {
-        causes.push({ field: `endpoints[${i}].addresses[${j}]`, message: `Invalid value: "${String(a)}": must be a valid IPv4 address` });
-      }
-    });
-  });
-  const ports = Array.isArray(obj.ports) ? obj.ports : [];
-  ports.forEach((p, i) => {
-    const port = isRec(p) ? p.port : undefined;
-    if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) {
-      causes.push({ field: `ports[${i}].port`, message: `Invalid value: ${String(port)}: must be between 1 and 65535, inclusive` });
-    }
-  });
-  if (causes.length) throw invalid(groupResource(def), def.kind, obj.metadata.name ?? '', causes);
+  if (strategy.generation) md.generation = 1;
+  strategy.defaults?.(def, obj);
+  await strategy.create?.(def, obj, ctx);
 }
 
 /** The subresource that an update writes: the main resource keeps the stored status, `status` keeps everything else. */
@@ -319,41 +158,23 @@ export async function prepareForUpdate(def: ResourceDef, obj: Obj, old: Obj, sub
     validateObjectMeta(def, updated);
     return updated;
   }
+  const strategy = strategyFor(def);
   const next: Obj = { ...obj, metadata: md };
   validateObjectMeta(def, next);
-  if (def.resource === 'deployments' || def.resource === 'replicasets') defaultWorkloadSpec(def, next);
+  strategy.defaults?.(def, next);
   const hasStatus = def.subresources.some((s) => s.name === 'status');
   if (hasStatus) {
     if (old.status === undefined) delete next.status;
     else next.status = old.status;
   }
-  if (def.resource === 'endpointslices') {
-    validateEndpointSlice(def, next);
-    if (next.addressType !== old.addressType) {
-      throw invalid(groupResource(def), def.kind, md.name ?? '', [{ field: 'addressType', message: `Invalid value: "${String(next.addressType)}": field is immutable` }]);
-    }
-    // The real strategy: any change outside metadata, or to the labels, is a new generation.
-    const body = (o: Obj): string => JSON.stringify({ ...o, metadata: undefined, kind: undefined, apiVersion: undefined, labels: o.metadata.labels ?? {} }, (_k, v: unknown) =>
-      (isRec(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
-    md.generation = (old.metadata.generation ?? 1) + (body(next) !== body(old) ? 1 : 0);
-  } else if (def.generation) {
-    const changed = JSON.stringify(next.spec) !== JSON.stringify(old.spec);
+  const { generation } = strategy;
+  if (generation) {
+    const changed = generation === 'spec' ? JSON.stringify(next.spec) !== JSON.stringify(old.spec) : generation(next, old);
     md.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
   } else if (old.metadata.generation !== undefined) {
     md.generation = old.metadata.generation;
   }
-  if (def.resource === 'services') await prepareService(next, old, ctx);
-  if (def.resource === 'pods') {
-    const spec = specOf(next) as PodSpec & Rec;
-    const oldSpec = specOf(old);
-    defaultPodSpec(spec);
-    if (oldSpec.nodeName && spec.nodeName !== oldSpec.nodeName) {
-      throw invalid(groupResource(def), def.kind, md.name ?? '', [{ field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' }]);
-    }
-  }
-  if (def.resource === 'namespaces') {
-    md.labels = { ...md.labels, 'kubernetes.io/metadata.name': md.name ?? '' };
-  }
+  await strategy.update?.(def, next, old, ctx);
   return next;
 }
 

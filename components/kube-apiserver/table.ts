@@ -2,30 +2,14 @@
  * Server-side printing: the meta.k8s.io/v1 Table a client gets when it asks with
  * `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (what `kubectl get` sends). Columns are those
  * of k8s.io/kubernetes pkg/printers/internalversion; priority-1 columns are what `-o wide` adds.
- * Resources without a printer get the default table: Name and Created At.
+ * Kinds registered in components/api/columns.ts (new resources) print from there, as kubectl does;
+ * resources without a printer get the default table: Name and Created At.
  */
 import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Lease, Node, Pod, ReplicaSet, Service } from '../api/types.js';
 import { age, formatDiscoveryEndpoints, formatDiscoveryPorts, formatEndpoints, humanDuration, podStatus } from '../api/printing.js';
 import type { ResourceDef } from '../api/resources.js';
 import { csrCondition, type CertificateSigningRequest } from '../api/certificates.js';
-
-interface Column {
-  readonly name: string;
-  readonly type: 'string' | 'integer' | 'date';
-  readonly format?: 'name';
-  readonly priority?: 1;
-  readonly description: string;
-}
-
-type Cell = string | number;
-
-interface Printer {
-  readonly columns: readonly Column[];
-  cells(o: KubeObject, now: Date): Cell[];
-}
-
-const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names' };
-const AGE: Column = { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' };
+import { AGE_COLUMN as AGE, NAME_COLUMN as NAME, printerFor, type PrintColumn as Column, type Printer } from '../api/columns.js';
 const col = (name: string, description: string, wide = false, type: Column['type'] = 'string'): Column => ({ name, type, description, ...(wide ? { priority: 1 as const } : {}) });
 const none = (s: string | undefined): string => (s === undefined || s === '' ? '<none>' : s);
 const selector = (s: { matchLabels?: Record<string, string> } | undefined): string => none(Object.entries(s?.matchLabels ?? {}).sort().map(([k, v]) => `${k}=${v}`).join(','));
@@ -193,7 +177,7 @@ export function includeObjectOf(q: string | null): IncludeObject {
 
 /** The Table of some objects of one resource. */
 export function toTable(def: ResourceDef, objects: readonly KubeObject[], now: Date, include: IncludeObject, listMeta: Record<string, unknown> = {}): object {
-  const printer = PRINTERS[def.kind] ?? DEFAULT;
+  const printer = PRINTERS[def.kind] ?? printerFor(def.kind) ?? DEFAULT;
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta,
     columnDefinitions: printer.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority ?? 0 })),

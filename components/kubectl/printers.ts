@@ -10,6 +10,7 @@ import { age, humanDuration, formatDiscoveryEndpoints, formatDiscoveryPorts, for
 import type { Deployment, EndpointSlice, Endpoints, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service } from '../api/types.js';
 import { selectorString } from '../api/labels.js';
 import { qualifiedSingular, type ResourceDef } from '../api/resources.js';
+import { printerFor, type Printer } from '../api/columns.js';
 
 /**
  * text/tabwriter as printers.GetNewTabWriter sets it up (minwidth 6, tabwidth 4, padding 3, padchar ' '):
@@ -152,9 +153,22 @@ const generic: Columns<KubeObject> = {
   wideRow: () => [],
 };
 
+/** A registered printer (components/api/columns.ts) as kubectl prints it: names upper-cased, priority 1 only with -o wide. */
+function fromPrinter(p: Printer): Columns<KubeObject> {
+  const wideAt = p.columns.map((c) => c.priority === 1);
+  const pick = (cells: (string | number)[], wide: boolean): string[] => cells.filter((_c, i) => wideAt[i] === wide).map(String);
+  return {
+    headers: p.columns.filter((c) => c.priority !== 1).map((c) => c.name.toUpperCase()),
+    wide: p.columns.filter((c) => c.priority === 1).map((c) => c.name.toUpperCase()),
+    row: (o, now) => pick(p.cells(o, now), false),
+    wideRow: (o, now) => pick(p.cells(o, now), true),
+  };
+}
+
 function columnsFor(kind: string): Columns<KubeObject> {
   const table: Record<string, Columns<never>> = { Pod: pods, Node: nodes, Service: services, Deployment: deployments, ReplicaSet: replicaSets, Endpoints: endpoints, EndpointSlice: endpointSlices, Namespace: namespaces, Event: events, CertificateSigningRequest: csrs };
-  return (table[kind] ?? generic) as unknown as Columns<KubeObject>;
+  const registered = printerFor(kind);
+  return (table[kind] ?? (registered ? fromPrinter(registered) : generic)) as unknown as Columns<KubeObject>;
 }
 
 export interface TableOptions {

@@ -6,10 +6,10 @@ import type { TLSSocket } from 'node:tls';
 import { authenticate, authenticationInputFrom, type AuthenticationOptions, type AuthenticationResult } from '../../components/kube-apiserver/auth/authenticate.js';
 import { keyIdFor, signServiceAccountToken, verifyServiceAccountToken } from '../../components/kube-apiserver/auth/serviceaccount-token.js';
 import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../../components/client/tls.js';
-import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, type LeafName, type Pki } from '../../pki/store.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
-const identity = (pki: Pki, name: string): Identity => {
+const identity = (pki: Pki, name: LeafName): Identity => {
   const c = credential(pki, name);
   return { cert: c.certPem, key: c.keyPem };
 };
@@ -123,7 +123,7 @@ describe('authenticate over real TLS (apiserver-style `request` mode)', function
 
   beforeEach(() => { options = { serviceAccountPublicKeyPem: pki.serviceAccount.publicKeyPem, now: NOW }; });
   /** user.CredentialIDKey as CommonNameUserConversion sets it, computed here by node:crypto on its own. */
-  const credentialId = (name: string): Record<string, string[]> =>
+  const credentialId = (name: LeafName): Record<string, string[]> =>
     ({ 'authentication.kubernetes.io/credential-id': [`X509SHA256=${new X509Certificate(credential(pki, name).certPem).fingerprint256.replace(/:/g, '').toLowerCase()}`] });
 
   it('a verified client certificate: user = CN, groups = O values + system:authenticated, credential ID = the certificate\'s SHA-256', async () => {

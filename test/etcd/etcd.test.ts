@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { caPem, credential, issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, kubeletClientName, type LeafName, type Pki } from '../../pki/store.js';
 import { Etcd } from '../../components/etcd/index.js';
 import { EtcdClient, EtcdError, prefixRangeEnd, type EtcdWatchEvent } from '../../components/client/etcd-client.js';
 import type { Identity } from '../../components/client/tls.js';
@@ -13,7 +13,7 @@ import { Trace, type TlsServerEvent, type TraceEvent } from '../../components/cl
 type Json = Record<string, unknown>;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: unknown): string => Buffer.from(String(s), 'base64').toString('utf8');
-const identity = (pki: Pki, name: string): Identity => {
+const identity = (pki: Pki, name: LeafName): Identity => {
   const c = credential(pki, name);
   return { cert: c.certPem, key: c.keyPem };
 };
@@ -418,7 +418,7 @@ describe('etcd (embedded, over mTLS) and the apiserver etcd client', () => {
       expect(await request).to.include({ user: 'kube-apiserver-etcd-client', method: 'GET', path: '/health', decision: 'allow', status: 200 });
     });
 
-    for (const name of [kubeletClientName('node-1'), 'admin.conf']) {
+    for (const name of [kubeletClientName('node-1'), 'admin.conf'] as const) {
       it(`refuses a Kubernetes-CA certificate (${name}) in the handshake: unknown authority`, async () => {
         const refused = nextEvent(trace, (e): e is TlsServerEvent => isServerEvent(e) && e.handshake === 'refused');
         const wrong = new EtcdClient({ endpoints: [url], identity: identity(pki, name), ca: caPem(pki, 'etcd/ca'), name: 'intruder', trace });

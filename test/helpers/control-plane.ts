@@ -11,7 +11,8 @@
 import { Etcd } from '../../components/etcd/index.js';
 import { KubeApiserver, type KubeApiserverOptions } from '../../components/kube-apiserver/index.js';
 import { ApiError, KubeClient } from '../../components/client/kube-client.js';
-import { caPem, credential, type Pki } from '../../pki/store.js';
+import type { LeafName, Pki } from '../../pki/store.js';
+import { clusterTls } from '../../sim/wiring.js';
 import { silentLogger } from '../../sim/logger.js';
 import { Trace } from '../../components/client/trace.js';
 import { TraceRecorder } from '../../sim/trace.js';
@@ -40,18 +41,14 @@ export interface ControlPlane {
   /** Records every trace event from start. */
   readonly recorder: TraceRecorder;
   /** A client with one of the PKI's identities (`admin.conf`, `scheduler.conf`, `nodes/node-1/kubelet.conf`), closed by stop(). */
-  client(credentialName: string, name?: string): KubeClient;
+  client(credentialName: LeafName, name?: string): KubeClient;
   stop(): Promise<void>;
 }
 
-const identityOf = (pki: Pki, name: string): { cert: string; key: string } => {
-  const c = credential(pki, name);
-  return { cert: c.certPem, key: c.keyPem };
-};
-
 /** A KubeClient with a PKI identity against `url`. */
-export function clientFor(pki: Pki, credentialName: string, url: string, trace?: Trace, name = credentialName): KubeClient {
-  return new KubeClient({ name, server: url, identity: identityOf(pki, credentialName), serverCa: caPem(pki, 'ca'), ...(trace ? { trace } : {}) });
+export function clientFor(pki: Pki, credentialName: LeafName, url: string, trace?: Trace, name: string = credentialName): KubeClient {
+  const tls = clusterTls(pki, { kubeletCertificateAuthority: false }).client(credentialName);
+  return new KubeClient({ name, server: url, ...tls, ...(trace ? { trace } : {}) });
 }
 
 export async function startControlPlane(pki: Pki, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -60,12 +57,11 @@ export async function startControlPlane(pki: Pki, options: ControlPlaneOptions =
   const logger = silentLogger();
   const host = pki.plan.advertiseAddress;
   const clock = options.clock ? { clock: options.clock } : {};
-  const etcd = new Etcd({ host, port: 0, identity: identityOf(pki, 'etcd/server'), trustedCa: caPem(pki, 'etcd/ca'), logger, trace, ...clock });
+  const tls = clusterTls(pki, { kubeletCertificateAuthority: options.kubeletCertificateAuthority ?? false });
+  const etcd = new Etcd({ host, port: 0, ...tls.etcd, logger, trace, ...clock });
   await etcd.start();
   const apiserver = new KubeApiserver({
-    host, port: 0, identity: identityOf(pki, 'apiserver'), clientCa: caPem(pki, 'ca'),
-    etcd: { endpoints: [etcd.clientUrl], identity: identityOf(pki, 'apiserver-etcd-client'), ca: caPem(pki, 'etcd/ca') },
-    kubeletClient: { identity: identityOf(pki, 'apiserver-kubelet-client'), ...(options.kubeletCertificateAuthority ? { ca: caPem(pki, 'ca') } : {}) },
+    host, port: 0, ...tls.apiserver, etcd: { endpoints: [etcd.clientUrl], ...tls.apiserver.etcd },
     serviceAccount: pki.serviceAccount,
     advertiseAddress: host,
     ...(options.anonymousAuth === undefined ? {} : { anonymousAuth: options.anonymousAuth }),
@@ -81,7 +77,7 @@ export async function startControlPlane(pki: Pki, options: ControlPlaneOptions =
   }
   const url = apiserver.url;
   const clients: KubeClient[] = [];
-  const client = (credentialName: string, name = credentialName): KubeClient => {
+  const client = (credentialName: LeafName, name: string = credentialName): KubeClient => {
     const c = clientFor(pki, credentialName, url, trace, name);
     clients.push(c);
     return c;

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { decodeProtobufObject, ProtobufError } from '../../components/kube-apiserver/protobuf.js';
-import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, type LeafName, type Pki } from '../../pki/store.js';
 import type { Pod } from '../../components/api/types.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
@@ -134,7 +134,7 @@ describe('kube-apiserver protobuf bodies', () => {
       await cp?.stop();
     });
 
-    const post = (credName: string, path: string, hex: string, method = 'POST'): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+    const post = (credName: LeafName, path: string, hex: string, method = 'POST'): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
       const url = new URL(cp.url);
       const c = credential(pki, credName);
       const body = Buffer.from(hex, 'hex');
@@ -150,7 +150,7 @@ describe('kube-apiserver protobuf bodies', () => {
     });
 
     type Stored = { subjects?: unknown; spec?: { ports?: unknown[] } };
-    const get = (credName: string, path: string): Promise<Stored> => new Promise((resolve, reject) => {
+    const get = (credName: LeafName, path: string): Promise<Stored> => new Promise((resolve, reject) => {
       const url = new URL(cp.url);
       const c = credential(pki, credName);
       https.get({ host: url.hostname, port: url.port, path, ca: caPem(pki, 'ca'), cert: c.certPem, key: c.keyPem }, (res) => {

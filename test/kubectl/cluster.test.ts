@@ -10,7 +10,7 @@ import { Kubelet } from '../../components/kubelet/index.js';
 import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
 import type { Deployment, Endpoints, Pod, ReplicaSet } from '../../components/api/types.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
-import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type LeafName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
@@ -52,7 +52,7 @@ describe('kubectl with a whole cluster (scheduler, controller-manager, kubelet)'
   const stops: (() => Promise<void>)[] = [];
   const kubectl = (args: string[], stdin?: string): Promise<KubectlResult> =>
     runKubectl(['--kubeconfig', kubeconfig, ...args], { cwd: dir, env: {}, ...(stdin !== undefined ? { stdin } : {}) });
-  const identity = (name: string): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
+  const identity = (name: LeafName): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
 
   before(async () => {
     pki = await issuePki();

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ApiError, KubeClient, resourcePath } from '../../components/client/kube-client.js';
 import type { KubeObject, Pod } from '../../components/api/types.js';
 import type { RequestEvent } from '../../components/client/trace.js';
-import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, type LeafName, type Pki } from '../../pki/store.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { Etcd } from '../../components/etcd/index.js';
 import { EtcdClient } from '../../components/client/etcd-client.js';
@@ -100,7 +100,7 @@ describe('kube-apiserver authorization when its caches lag behind its own writes
   let apiserver: KubeApiserver;
   const timers = new Set<NodeJS.Timeout>();
   const clients: KubeClient[] = [];
-  const id = (name: string): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
+  const id = (name: LeafName): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
   const kube = (name: string, extra: { token?: string; identity?: { cert: string; key: string } } = {}): KubeClient => {
     const c = new KubeClient({ name, server: apiserver.url, serverCa: caPem(pki, 'ca'), ...extra });
     clients.push(c);

@@ -14,14 +14,14 @@ import tls from 'node:tls';
 import { EtcdProcess, findBinary } from '../../components/etcd/process.js';
 import { Kubelet } from '../../components/kubelet/index.js';
 import { closeServer, createTlsAgent, GO_TLS, goReason, listen, tlsCause } from '../../components/client/tls.js';
-import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type LeafName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { Trace, type TlsClientEvent, type TlsServerEvent } from '../../components/client/trace.js';
 import { TraceRecorder } from '../../sim/trace.js';
 import { waitFor } from '../../sim/wait.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
-const identity = (pki: Pki, name: string): { cert: string; key: string } => {
+const identity = (pki: Pki, name: LeafName): { cert: string; key: string } => {
   const c = credential(pki, name);
   return { cert: c.certPem, key: c.keyPem };
 };

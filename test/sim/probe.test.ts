@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { Etcd } from '../../components/etcd/index.js';
-import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, type LeafName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { probe } from '../../sim/probe.js';
 import { Trace } from '../../components/client/trace.js';
 import { ETCD_REQUEST } from '../../scenarios/matrix.js';
 
-const identity = (pki: Pki, name: string): { cert: string; key: string } => {
+const identity = (pki: Pki, name: LeafName): { cert: string; key: string } => {
   const c = credential(pki, name);
   return { cert: c.certPem, key: c.keyPem };
 };

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { Kubelet } from '../../components/kubelet/index.js';
-import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type LeafName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { probe, statusMessage } from '../../sim/probe.js';
 import { foreignAdmin } from '../../scenarios/tour.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
-const identity = (pki: Pki, name: string): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
+const identity = (pki: Pki, name: LeafName): { cert: string; key: string } => ({ cert: credential(pki, name).certPem, key: credential(pki, name).keyPem });
 
 describe('kubelet authentication (fail-on-error union, as DelegatingAuthenticatorConfig)', function () {
   this.timeout(60_000);
