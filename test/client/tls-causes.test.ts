@@ -8,7 +8,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { closeServer, createTlsAgent, createTlsServer, listen, tlsCause, type Identity, type TlsServer } from '../../components/client/tls.js';
 import { CERTIFICATE_CAUSES, Trace, type TlsClientEvent, type TlsServerEvent } from '../../components/client/trace.js';
-import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, type LeafName, type Pki } from '../../pki/store.js';
 import { TraceRecorder } from '../../sim/trace.js';
 import { waitFor } from '../../sim/wait.js';
 import { adminCertWithValidity } from '../../scenarios/refusals.js';
@@ -24,7 +24,7 @@ describe('TLS causes in the trace', function () {
   let recorder: TraceRecorder;
   const servers: { require: TlsServer; request: TlsServer; bare: TlsServer; ports: Record<'require' | 'request' | 'bare', number> } = {} as never;
 
-  const identity = (name: string): Identity => { const c = credential(pki, name); return { cert: c.certPem, key: c.keyPem }; };
+  const identity = (name: LeafName): Identity => { const c = credential(pki, name); return { cert: c.certPem, key: c.keyPem }; };
 
   before(async function () {
     pki = await issuePki({ nodes: ['node-1'] });

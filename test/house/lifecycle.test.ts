@@ -5,12 +5,12 @@ import { KubeClient } from '../../components/client/kube-client.js';
 import { KubeApiserver } from '../../components/kube-apiserver/index.js';
 import { Kubelet } from '../../components/kubelet/index.js';
 import type { Pod } from '../../components/api/types.js';
-import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type Pki } from '../../pki/store.js';
+import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, type LeafName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { waitFor } from '../../sim/wait.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 
-const identity = (pki: Pki, name: string): { cert: string; key: string } => {
+const identity = (pki: Pki, name: LeafName): { cert: string; key: string } => {
   const c = credential(pki, name);
   return { cert: c.certPem, key: c.keyPem };
 };
