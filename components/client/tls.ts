@@ -111,128 +111,76 @@ export function summarizePem(pem: string): CertSummary {
   return { cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '', serial: x.serialNumber.toUpperCase() };
 }
 
-/**
- * OpenSSL's verify codes and Node's TLS errors, in the words Go's crypto/x509 and crypto/tls print,
- * which is what users meet in kubectl, kubelet and etcd logs.
- */
-export function goReason(code: string | undefined, message = ''): string {
-  switch (code) {
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'CERT_SIGNATURE_FAILURE':
-      return 'x509: certificate signed by unknown authority';
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-      return 'x509: certificate has expired or is not yet valid';
-    case 'INVALID_PURPOSE':
-      return 'x509: certificate specifies an incompatible key usage';
-    case 'ERR_TLS_CERT_ALTNAME_INVALID': {
-      // Node: "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: 10.96.0.1, 127.0.1.1"
-      const ip = /IP: (\S+) is not in the cert's list: (.*)$/.exec(message);
-      if (ip) return `x509: certificate is valid for ${ip[2]}, not ${ip[1]}`;
-      const host = /Host: (\S+)\. is not in the cert's altnames: (.*)$/.exec(message);
-      if (host) return `x509: certificate is valid for ${host[2]!.replace(/DNS:/g, '')}, not ${host[1]}`;
-      return `x509: ${message}`;
-    }
-    case 'NO_CLIENT_CERT':
-    case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
-      return "tls: client didn't provide a certificate";
-    case 'ECONNRESET':
-      return 'connection reset by peer: the server refused the handshake';
-    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-      return 'remote error: tls: certificate required';
-    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-      return 'remote error: tls: unknown certificate authority';
-    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-      return 'remote error: tls: bad certificate';
-    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
-      return 'remote error: tls: error decrypting message';
-    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
-      return 'remote error: tls: handshake failure';
-    case 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION':
-      return 'remote error: tls: protocol version not supported';
-    case 'ERR_SSL_NO_RENEGOTIATION':
-      return 'remote error: tls: no renegotiation';
-    case 'EPROTO':
-      // A write during the handshake met the peer's alert: OpenSSL's text names it.
-      if (/alert handshake failure/.test(message)) return 'remote error: tls: handshake failure';
-      // The server answered a renegotiation with the no_renegotiation alert, as a Go server does.
-      if (/no renegotiation/.test(message)) return 'remote error: tls: no renegotiation';
-      return message || code;
-    case 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM':
-      return 'tls: no certificates configured';
-    case 'ERR_SSL_NO_SHARED_CIPHER':
-      return 'tls: no cipher suite supported by both client and server';
-    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
-      // A client's view: the server chose a version below TLS 1.2.
-      return 'tls: server selected unsupported protocol version';
-    default:
-      return message || code || 'unknown TLS error';
-  }
+interface TlsFault {
+  readonly cause: TlsCause;
+  /** Go's words; absent: the error's own message (or code) is the best there is. */
+  readonly reason?: string;
 }
 
+const UNKNOWN_AUTHORITY: TlsFault = { cause: 'unknown-authority', reason: 'x509: certificate signed by unknown authority' };
+const EXPIRED_OR_NOT_YET = 'x509: certificate has expired or is not yet valid';
+
 /**
- * The same codes as a closed set (trace.ts TlsCause): computed here once, beside `goReason`, so that
- * nobody downstream classifies a failure by its words. `message` is read only where OpenSSL gives one
- * code for several faults (EPROTO: the alert's name is in its text).
+ * OpenSSL's verify codes and Node's TLS errors: each one's closed-set cause (trace.ts TlsCause) and the
+ * words Go's crypto/x509 and crypto/tls print for it, which is what users meet in kubectl, kubelet and
+ * etcd logs. One table, so that the cause and the words can never disagree.
  */
-export function tlsCause(code: string | undefined, message = ''): TlsCause {
-  switch (code) {
-    case undefined:
-      return 'none';
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'CERT_SIGNATURE_FAILURE':
-      return 'unknown-authority';
-    case 'CERT_HAS_EXPIRED':
-      return 'expired';
-    case 'CERT_NOT_YET_VALID':
-      return 'not-yet-valid';
-    case 'INVALID_PURPOSE':
-      return 'wrong-usage';
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return 'name-mismatch';
-    case 'NO_CLIENT_CERT':
-    case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
-      return 'no-certificate';
-    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-      return 'peer-required-certificate';
-    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
-      return 'peer-refused-certificate';
-    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
-      return 'handshake-failure';
-    case 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION':
-    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
-      return 'protocol-version';
-    case 'ERR_SSL_NO_RENEGOTIATION':
-      return 'renegotiation';
-    case 'EPROTO':
-      if (/alert handshake failure/.test(message)) return 'handshake-failure';
-      if (/no renegotiation/.test(message)) return 'renegotiation';
-      return 'other';
-    case 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM':
-      return 'no-server-certificate';
-    case 'ERR_SSL_NO_SHARED_CIPHER':
-      return 'no-shared-cipher';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'reset';
-    case 'ERR_TLS_HANDSHAKE_TIMEOUT':
-      return 'handshake-timeout';
-    case 'ECONNREFUSED':
-      return 'connection-refused';
-    default:
-      return 'other';
+const TLS_FAULTS: ReadonlyMap<string, TlsFault> = new Map<string, TlsFault>([
+  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', UNKNOWN_AUTHORITY],
+  ['UNABLE_TO_GET_ISSUER_CERT', UNKNOWN_AUTHORITY],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', UNKNOWN_AUTHORITY],
+  ['SELF_SIGNED_CERT_IN_CHAIN', UNKNOWN_AUTHORITY],
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', UNKNOWN_AUTHORITY],
+  ['CERT_SIGNATURE_FAILURE', UNKNOWN_AUTHORITY],
+  ['CERT_HAS_EXPIRED', { cause: 'expired', reason: EXPIRED_OR_NOT_YET }],
+  ['CERT_NOT_YET_VALID', { cause: 'not-yet-valid', reason: EXPIRED_OR_NOT_YET }],
+  ['INVALID_PURPOSE', { cause: 'wrong-usage', reason: 'x509: certificate specifies an incompatible key usage' }],
+  ['NO_CLIENT_CERT', { cause: 'no-certificate', reason: "tls: client didn't provide a certificate" }],
+  ['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', { cause: 'no-certificate', reason: "tls: client didn't provide a certificate" }],
+  ['ECONNRESET', { cause: 'reset', reason: 'connection reset by peer: the server refused the handshake' }],
+  ['EPIPE', { cause: 'reset' }],
+  ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', { cause: 'peer-required-certificate', reason: 'remote error: tls: certificate required' }],
+  ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', { cause: 'peer-refused-certificate', reason: 'remote error: tls: unknown certificate authority' }],
+  ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', { cause: 'peer-refused-certificate', reason: 'remote error: tls: bad certificate' }],
+  ['ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR', { cause: 'peer-refused-certificate', reason: 'remote error: tls: error decrypting message' }],
+  ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', { cause: 'handshake-failure', reason: 'remote error: tls: handshake failure' }],
+  ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', { cause: 'protocol-version', reason: 'remote error: tls: protocol version not supported' }],
+  // A client's view: the server chose a version below TLS 1.2.
+  ['ERR_SSL_UNSUPPORTED_PROTOCOL', { cause: 'protocol-version', reason: 'tls: server selected unsupported protocol version' }],
+  ['ERR_SSL_NO_RENEGOTIATION', { cause: 'renegotiation', reason: 'remote error: tls: no renegotiation' }],
+  ['ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', { cause: 'no-server-certificate', reason: 'tls: no certificates configured' }],
+  ['ERR_SSL_NO_SHARED_CIPHER', { cause: 'no-shared-cipher', reason: 'tls: no cipher suite supported by both client and server' }],
+  ['ERR_TLS_HANDSHAKE_TIMEOUT', { cause: 'handshake-timeout' }],
+  ['ECONNREFUSED', { cause: 'connection-refused' }],
+]);
+
+/** A failure's cause and Go's words for it; `message` is read only where one code stands for several faults. */
+function tlsFault(code: string | undefined, message: string): { cause: TlsCause; reason: string } {
+  if (code === undefined) return { cause: 'none', reason: message || 'unknown TLS error' };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // Node: "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: 10.96.0.1, 127.0.1.1"
+    const ip = /IP: (\S+) is not in the cert's list: (.*)$/.exec(message);
+    if (ip) return { cause: 'name-mismatch', reason: `x509: certificate is valid for ${ip[2]}, not ${ip[1]}` };
+    const host = /Host: (\S+)\. is not in the cert's altnames: (.*)$/.exec(message);
+    if (host) return { cause: 'name-mismatch', reason: `x509: certificate is valid for ${host[2]!.replace(/DNS:/g, '')}, not ${host[1]}` };
+    return { cause: 'name-mismatch', reason: `x509: ${message}` };
   }
+  if (code === 'EPROTO') {
+    // A write during the handshake met the peer's alert: OpenSSL's text names it.
+    if (/alert handshake failure/.test(message)) return { cause: 'handshake-failure', reason: 'remote error: tls: handshake failure' };
+    // The server answered a renegotiation with the no_renegotiation alert, as a Go server does.
+    if (/no renegotiation/.test(message)) return { cause: 'renegotiation', reason: 'remote error: tls: no renegotiation' };
+    return { cause: 'other', reason: message || code };
+  }
+  const fault = TLS_FAULTS.get(code);
+  return { cause: fault?.cause ?? 'other', reason: fault?.reason ?? (message || code) };
 }
+
+/** Go's words for a TLS failure (OpenSSL's verify code or Node's error code, and its message). */
+export const goReason = (code: string | undefined, message = ''): string => tlsFault(code, message).reason;
+
+/** The same failure as a closed set (trace.ts TlsCause), so that nobody downstream classifies it by its words. */
+export const tlsCause = (code: string | undefined, message = ''): TlsCause => tlsFault(code, message).cause;
 
 const addr = (ip: string | undefined, port: number | undefined): string => `${ip ?? '?'}:${port ?? '?'}`;
 

@@ -1,21 +1,12 @@
 import { expect } from 'chai';
-import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { resourcePath, type ApiError, type KubeClient } from '../../components/client/kube-client.js';
 import { resolveType, resourceByName } from '../../components/api/resources.js';
 import type { PodDisruptionBudget } from '../../components/api/policy.js';
 import { storageKey } from '../../components/kube-apiserver/routes.js';
 import { printTable } from '../../components/kubectl/printers.js';
 import { issuePki, type Pki } from '../../pki/store.js';
+import { apiError } from '../helpers/api-error.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
 
 const pdbs = (name?: string, subresource?: string): string =>
   resourcePath({ group: 'policy', resource: 'poddisruptionbudgets', namespace: 'default', ...(name ? { name } : {}), ...(subresource ? { subresource } : {}) });
