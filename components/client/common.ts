@@ -35,8 +35,9 @@ export interface Component {
   /** Aborts: drops every connection and request now, then releases everything. Idempotent. */
   destroy(): Promise<void>;
   /**
-   * An alias of close(), kept for callers; except the embedded etcd's, which is a restartable kill
-   * (the member goes down and start() brings it back on its port, as the outage tests need).
+   * An alias of close(), kept for callers; except etcd's (embedded or a real etcd process), which is a
+   * restartable stop (the member goes down and start() brings it back on its port, as the outage and
+   * member-restart tests need).
    */
   stop(): Promise<void>;
 }

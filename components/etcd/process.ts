@@ -410,9 +410,12 @@ export class EtcdProcess implements Component {
     return this.lifecycle.end(() => this.shutdown('SIGKILL'));
   }
 
-  /** An alias of close(). */
+  /**
+   * The member goes down as `systemctl stop etcd` does (SIGTERM, then the exit) but is not closed:
+   * start() brings it back on the same ports and data directory, as a member of its cluster. Idempotent.
+   */
   stop(): Promise<void> {
-    return this.close();
+    return this.shutdown('SIGTERM');
   }
 
   private shutdown(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
