@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseKubeconfig } from '../../pki/kubeconfig.js';
@@ -81,7 +82,8 @@ describe('key material never appears in an error', function () {
   });
 
   it('parseKubeconfig errors name the file, the line and the fault; the yaml library writes no warning', function () {
-    const secret = Buffer.from('-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n').toString('base64');
+    // A real key made now (no key material lives in the repository), base64'd as client-key-data holds it.
+    const secret = Buffer.from(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).toString('base64');
     const base = (v: string): string => [
       'apiVersion: v1', 'kind: Config', 'current-context: a@k', 'clusters:', '- name: k', '  cluster:', '    server: https://127.0.1.1:6443',
       '    certificate-authority-data: QQ==', 'contexts:', '- name: a@k', '  context: {cluster: k, user: a}', 'users:', '- name: a', '  user:',
