@@ -21,6 +21,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Trace } from './trace.js';
+import { onLines } from './lines.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import { KubeSimError } from '../../pki/errors.js';
 
@@ -372,29 +373,22 @@ export class EtcdClient {
           readAll(res).then((text) => fail(errorFrom(res.statusCode ?? 0, text)), (e: unknown) => fail(unavailable(url, e)));
           return;
         }
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0 && !stopped) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (!line) continue;
-            let msg: Json;
-            try {
-              msg = JSON.parse(line) as Json;
-            } catch {
-              fail(new EtcdError('BAD_RESPONSE', `etcd watch: not JSON: ${line.slice(0, 200)}`));
-              return;
-            }
-            if (msg['error'] !== undefined) {
-              const err = msg['error'] as Json;
-              fail(new EtcdError('SERVER_ERROR', `etcd watch: ${String(err['message'] ?? JSON.stringify(err))}`, { grpcCode: num(err['grpc_code']) }));
-              return;
-            }
-            onResult((msg['result'] ?? {}) as Json);
+        onLines(res, (line) => {
+          if (stopped) return false;
+          let msg: Json;
+          try {
+            msg = JSON.parse(line) as Json;
+          } catch {
+            fail(new EtcdError('BAD_RESPONSE', `etcd watch: not JSON: ${line.slice(0, 200)}`));
+            return false;
           }
+          if (msg['error'] !== undefined) {
+            const err = msg['error'] as Json;
+            fail(new EtcdError('SERVER_ERROR', `etcd watch: ${String(err['message'] ?? JSON.stringify(err))}`, { grpcCode: num(err['grpc_code']) }));
+            return false;
+          }
+          onResult((msg['result'] ?? {}) as Json);
+          return true;
         });
         res.on('end', () => fail(new EtcdError('UNAVAILABLE', `etcd watch on ${url.origin}: the stream ended`)));
         res.on('error', (e) => fail(unavailable(url, e)));

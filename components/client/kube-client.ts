@@ -6,6 +6,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Trace } from './trace.js';
+import { onLines } from './lines.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { userAgent } from '../api/version.js';
@@ -222,17 +223,7 @@ export class KubeClient {
         });
         return;
       }
-      let buffered = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line && !stopped) onEvent(JSON.parse(line) as WatchEvent<T>);
-        }
-      });
+      onLines(res, (line) => { if (!stopped) onEvent(JSON.parse(line) as WatchEvent<T>); });
       res.on('end', () => resolveDone());
       res.on('error', (e) => (stopped ? resolveDone() : rejectDone(e)));
     });
