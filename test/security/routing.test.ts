@@ -138,6 +138,19 @@ describe('security: routing, the query string and selectors (issue 11)', functio
       expect((await send(cp, adminId, ca, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin')).status).to.equal(200);
     });
 
+    it('the deprecated /watch/ paths keep the scope too: a cluster-scoped resource under /watch/namespaces/<ns>/ is 404, and nothing streams', async () => {
+      for (const path of [
+        '/apis/rbac.authorization.k8s.io/v1/watch/namespaces/team/clusterrolebindings',
+        '/apis/rbac.authorization.k8s.io/v1/watch/namespaces/team/clusterroles/cluster-admin',
+        '/api/v1/watch/namespaces/team/nodes',
+        '/api/v1/watch/namespaces/team/nodes/node-1',
+      ]) {
+        const r = await send(cp, nsAdmin, ca, 'GET', `${path}?timeoutSeconds=1`);
+        expect(r.status, path).to.equal(404);
+        expect(statusOf(r), path).to.deep.include(NOT_FOUND);
+      }
+    });
+
     it('authorizes before routing, as Kubernetes\' handler chain does: an anonymous caller gets 403, an authorized one the 404', async () => {
       const r = await send(cp, {}, ca, 'GET', '/api/v1/namespaces/team/nodes');
       expect(r.status).to.equal(403);
