@@ -24,6 +24,7 @@ import { PkiError } from '../pki/errors.js';
 import { pkiFromDirectory } from '../pki/import.js';
 import { renderKubeconfig } from '../pki/kubeconfig.js';
 import { caPem, credential, initPki, type Pki } from '../pki/store.js';
+import { MAX_NODES } from '../pki/spec.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { Etcd } from '../components/etcd/index.js';
 import { Cluster, type EtcdChoice } from '../sim/cluster.js';
@@ -142,7 +143,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
-  if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0 || nodes > 254)) throw new UsageError(`--nodes "${values.nodes}": a number from 0 to 254`);
+  if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0 || nodes > MAX_NODES)) throw new UsageError(`--nodes "${values.nodes}": a number from 0 to ${MAX_NODES}`);
   const dir = path.resolve(values['pki-dir'] ?? DEFAULT_DIR);
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   const pki = await obtainPki(dir, nodes, say);

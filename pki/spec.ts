@@ -36,6 +36,8 @@ export interface ClusterPlan {
   readonly serviceIP: string;
   readonly dnsDomain: string;
   readonly nodes: readonly NodePlan[];
+  /** kubeadm's networking.podSubnet (the controller-manager's and kube-proxy's --cluster-cidr). */
+  readonly podSubnet: string;
   readonly keyAlgorithm: KeyAlgorithm;
   readonly kubeletServing: KubeletServingMode;
   /**
@@ -49,13 +51,46 @@ export type LoopbackMode = 'aliases' | 'single';
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** The node plan for `node-1..node-N`: node-k on 127.0.2.k with pods in 10.244.k.0/24. */
-export function nodePlan(name: string, index: number, loopback: LoopbackMode = 'aliases'): NodePlan {
+/** The most worker nodes a plan holds (loopback has room for 64,516; the pod subnet /10 for 16,383). */
+export const MAX_NODES = 10_000;
+
+/**
+ * kubeadm's networking.podSubnet for a cluster of `nodeCount` workers, each given a /24 (the
+ * controller-manager's --node-cidr-mask-size): kubeadm's usual 10.244.0.0/16 has room for 255 nodes
+ * after the first /24; larger clusters get 10.64.0.0/10, as large real clusters widen --cluster-cidr.
+ */
+export function podSubnetFor(nodeCount: number): string {
+  return nodeCount <= 255 ? '10.244.0.0/16' : '10.64.0.0/10';
+}
+
+/**
+ * The node plan for the node at `index` (node-k is index k-1): its own loopback address, 127.0.2.1 to
+ * 127.0.2.254 for the first 254 nodes, then 127.0.3.1 and on (254 to a /24: .0 and .255 are skipped);
+ * its pods in the (index+1)-th /24 of the pod subnet (10.244.k.0/24 in the usual /16).
+ */
+export function nodePlan(name: string, index: number, loopback: LoopbackMode = 'aliases', podSubnet = '10.244.0.0/16'): NodePlan {
   if (!NODE_NAME.test(name) || name.length > 63) {
     throw new PkiError('BAD_ARGUMENT', `node name "${name}" is not a valid DNS label (lower-case letters, digits and '-')`);
   }
-  if (index < 0 || index > 253) throw new PkiError('BAD_ARGUMENT', `at most 254 nodes are supported, got node #${index + 1}`);
-  return { name, ip: loopback === 'single' ? '127.0.0.1' : `127.0.2.${index + 1}`, podCIDR: `10.244.${index + 1}.0/24` };
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_NODES) {
+    throw new PkiError('BAD_ARGUMENT', `at most ${MAX_NODES} nodes are supported, got node #${index + 1}`);
+  }
+  const ip = loopback === 'single' ? '127.0.0.1' : `127.0.${2 + Math.floor(index / 254)}.${(index % 254) + 1}`;
+  return { name, ip, podCIDR: nthSlash24(podSubnet, index + 1) };
+}
+
+/** The n-th /24 inside `subnet` (an IPv4 CIDR of /24 or wider). */
+function nthSlash24(subnet: string, n: number): string {
+  const [base, bits] = subnet.split('/');
+  const octets = (base ?? '').split('.').map(Number);
+  const prefix = Number(bits);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255) || !(prefix >= 8 && prefix <= 24)) {
+    throw new PkiError('BAD_ARGUMENT', `pod subnet "${subnet}" is not an IPv4 CIDR from /8 to /24`);
+  }
+  if (n >= 2 ** (24 - prefix)) throw new PkiError('BAD_ARGUMENT', `pod subnet ${subnet} has no room for a /24 number ${n}`);
+  const start = ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8);
+  const net = start + n * 256;
+  return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.0/24`;
 }
 
 export interface PlanOptions {
@@ -74,6 +109,8 @@ export function clusterPlan(options: PlanOptions = {}): ClusterPlan {
     if (seen.has(n)) throw new PkiError('BAD_ARGUMENT', `node "${n}" is named twice`);
     seen.add(n);
   }
+  if (names.length > MAX_NODES) throw new PkiError('BAD_ARGUMENT', `at most ${MAX_NODES} nodes are supported, got ${names.length}`);
+  const podSubnet = podSubnetFor(names.length);
   if (seen.has('cp-1')) throw new PkiError('BAD_ARGUMENT', 'node name "cp-1" is taken by the control-plane node');
   const loopback = options.loopback ?? 'aliases';
   const advertiseAddress = options.advertiseAddress ?? (loopback === 'single' ? '127.0.0.1' : '127.0.1.1');
@@ -89,7 +126,8 @@ export function clusterPlan(options: PlanOptions = {}): ClusterPlan {
     apiserverPort: 6443,
     serviceIP: '10.96.0.1',
     dnsDomain: 'cluster.local',
-    nodes: names.map((n, i) => nodePlan(n, i, loopback)),
+    nodes: names.map((n, i) => nodePlan(n, i, loopback, podSubnet)),
+    podSubnet,
     keyAlgorithm,
     kubeletServing: options.kubeletServing ?? 'ca',
     loopback,

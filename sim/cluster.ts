@@ -206,7 +206,7 @@ export class Cluster {
         this.kubelets.set(node.name, kubelet.component);
         this.addresses.kubelets[node.name] = `https://${node.ip}:${kubelet.address.port}`;
         this.proxies.set(node.name, await this.startClient(new KubeProxy({
-          nodeName: node.name, apiserver: url, ...tls.kubeProxy,
+          nodeName: node.name, apiserver: url, clusterCIDR: plan.podSubnet, ...tls.kubeProxy,
         }, { logger, trace })));
       }
       return this;

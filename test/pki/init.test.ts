@@ -66,6 +66,23 @@ describe('the spec table', function () {
     expect(apiserver.kind === 'leaf' && apiserver.sans.ip).to.include('127.0.0.1');
     expect(clusterPlan().nodes.map((n) => n.ip)).to.deep.equal(['127.0.2.1', '127.0.2.2']);
   });
+  it('plans thousands of nodes, each with its own loopback address and pod /24', function () {
+    const names = Array.from({ length: 3000 }, (_, i) => `node-${i + 1}`);
+    const plan = clusterPlan({ nodes: names });
+    const ips = plan.nodes.map((n) => n.ip);
+    expect(new Set(ips).size).to.equal(3000);
+    expect(new Set(plan.nodes.map((n) => n.podCIDR)).size).to.equal(3000);
+    expect(ips.slice(252, 256)).to.deep.equal(['127.0.2.253', '127.0.2.254', '127.0.3.1', '127.0.3.2']);
+    expect(ips.every((ip) => !/\.(0|255)$/.test(ip) && !ip.startsWith('127.0.1.'))).to.equal(true);
+    expect(plan.podSubnet).to.equal('10.64.0.0/10');
+    expect(plan.nodes[0]!.podCIDR).to.equal('10.64.1.0/24');
+    expect(plan.nodes[2999]!.podCIDR).to.equal('10.75.184.0/24');
+    // kubeadm's usual /16 up to 255 nodes, where node-k keeps 10.244.k.0/24
+    const small = clusterPlan({ nodes: names.slice(0, 255) });
+    expect(small.podSubnet).to.equal('10.244.0.0/16');
+    expect(small.nodes[254]!.podCIDR).to.equal('10.244.255.0/24');
+    expect(() => clusterPlan({ nodes: Array.from({ length: 10_001 }, (_, i) => `n-${i}`) })).to.throw(PkiError, /at most 10000 nodes/);
+  });
   it('rejects a bad node name', function () {
     expect(() => clusterPlan({ nodes: ['Node_1'] })).to.throw(PkiError, /node name "Node_1" is not a valid DNS label/);
     expect(() => clusterPlan({ nodes: ['a', 'a'] })).to.throw(PkiError, /node "a" is named twice/);
