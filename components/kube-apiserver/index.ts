@@ -32,11 +32,23 @@ import { Store, type KvBackend } from './storage.js';
 import type { StrategyContext } from './strategy.js';
 import type { ActiveWatch } from './watch.js';
 import { Compactor } from './compactor.js';
+import { WatchCaches } from './cacher.js';
+import { revisionTrackingBackend } from './cache.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
   /** 6443 in the plan; 0 in tests. */
   readonly port: number;
+  /**
+   * --watch-cache (default true): watches are served from one etcd watch per resource (cacher.ts);
+   * false: every watch is its own etcd watch.
+   */
+  readonly watchCache?: boolean;
+  /**
+   * The most events a resource's watch cache keeps (--default-watch-cache-size); events also leave it
+   * after 75 s (eventFreshDuration). Default 100,000.
+   */
+  readonly watchCacheSize?: number;
   /** apiserver.crt/.key (serverAuth; SANs: kubernetes.default..., 10.96.0.1, the advertise address). */
   readonly identity: Identity;
   /** --client-ca-file: the Kubernetes CA. */
@@ -99,6 +111,7 @@ export class KubeApiserver implements Component {
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
   private compactor: Compactor | undefined;
+  private watchCaches: WatchCaches | undefined;
   private drain: ServerDrain | undefined;
   private readonly lifecycle = new Lifecycle('kube-apiserver');
 
@@ -124,6 +137,11 @@ export class KubeApiserver implements Component {
     return `https://${this.addr.family === 'IPv6' ? `[${this.addr.address}]` : this.addr.address}:${this.addr.port}`;
   }
 
+  /** How many watchers each resource's watch cache serves (each holds one etcd watch). */
+  watchCacheStats(): { resource: string; watchers: number }[] {
+    return this.watchCaches?.stats() ?? [];
+  }
+
   async start(): Promise<AddressInfo> {
     this.lifecycle.check('start');
     if (this.addr) return this.addr;
@@ -144,7 +162,10 @@ export class KubeApiserver implements Component {
       }, this.logger);
       this.chain = chain;
       // Writes go through the chain's backend, so its caches know which revision reflects them.
-      const store = new Store(chain.kv);
+      // ...and so do the watch caches (admission reads namespaces from theirs).
+      if (o.watchCache !== false) this.watchCaches = new WatchCaches(chain.kv, this.logger, o.watchCacheSize === undefined ? {} : { maxEvents: o.watchCacheSize });
+      const caches = this.watchCaches;
+      const store = caches ? new Store(revisionTrackingBackend(chain.kv, () => caches.all()), { cached: (def, key) => caches.peek(def, key) }) : new Store(chain.kv);
       this.store = store;
       const allocator = new IpAllocator(o.serviceClusterIPRange ?? '10.96.0.0/12', store);
       const strategy: StrategyContext = {
@@ -159,6 +180,7 @@ export class KubeApiserver implements Component {
         store, gate: chain, clock: this.clock, kubelets: this.kubelets, strategy,
         apiAudiences: [o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'],
         trackWatch: (w) => { this.watches.add(w); return () => this.watches.delete(w); },
+        ...(o.watchCache === false ? {} : { watchCache: (def) => this.watchCaches?.for(def) }),
       });
 
       this.server = createTlsServer({ name: 'kube-apiserver', identity: o.identity, clientCa: o.clientCa, mode: 'request' }, (req, res) => {
@@ -224,6 +246,8 @@ export class KubeApiserver implements Component {
   private async release(mode: 'close' | 'destroy'): Promise<void> {
     for (const w of [...this.watches]) w.stop();
     this.watches.clear();
+    this.watchCaches?.stop();
+    this.watchCaches = undefined;
     if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
     await this.compactor?.stop();
     this.compactor = undefined;

@@ -31,7 +31,8 @@ import { checkBody, generateName, prepareForCreate, prepareForUpdate, validateNa
 import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
 import { deleteDryRun, queryDryRun } from './dry-run.js';
-import { serveWatch, type ActiveWatch } from './watch.js';
+import { serveWatch, type ActiveWatch, type WatchOptions } from './watch.js';
+import type { WatchCache } from './cacher.js';
 import { decodeContinue, parseListOptions, watchTimeoutMs } from './list-options.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -59,6 +60,8 @@ export interface RestDeps {
   readonly apiAudiences: readonly string[];
   /** Registers a running watch so that stop() can end it; returns the unregister function. */
   trackWatch(w: ActiveWatch): () => void;
+  /** The watch cache serving a resource's watches (--watch-cache); undefined: each watch is its own etcd watch. */
+  watchCache?(def: ResourceDef): WatchCache | undefined;
 }
 
 /** Namespaces the real NamespaceLifecycle admission refuses to delete. */
@@ -167,12 +170,14 @@ export class Rest {
 
   private async watch(ctx: RestContext, def: ResourceDef, ns: string | undefined): Promise<void> {
     const opts = parseListOptions(ctx.query);
-    const w = await serveWatch(this.d.store.kv, ctx.res, {
+    const options: WatchOptions = {
       def, namespace: ns, selection: this.selection(ctx, def),
       resourceVersion: opts.resourceVersion,
       timeoutMs: watchTimeoutMs(opts.timeoutSeconds),
       ...(this.table(ctx) ? { transform: (o: KubeObject) => toTable(def, [o], this.d.clock.now(), includeObjectOf(ctx.query.get('includeObject')), { resourceVersion: o.metadata.resourceVersion }) as KubeObject } : {}),
-    });
+    };
+    const cache = this.d.watchCache?.(def);
+    const w = cache ? await cache.serve(ctx.res, options) : await serveWatch(this.d.store.kv, ctx.res, options);
     const untrack = this.d.trackWatch(w);
     ctx.res.once('close', untrack);
   }
@@ -203,7 +208,9 @@ export class Rest {
       if (md.namespace && md.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       md.namespace = ns!;
       // NamespaceLifecycle: no objects in a namespace that does not exist or is being deleted.
-      const namespace = await this.d.store.tryGet(NAMESPACES, undefined, ns!);
+      // As the real plugin: its informer's copy, and a live read when the informer does not have it.
+      const cached = await this.d.watchCache?.(NAMESPACES)?.lookup(undefined, ns!);
+      const namespace = cached && cached !== 'stale' ? cached : await this.d.store.tryGet(NAMESPACES, undefined, ns!);
       if (!namespace) throw decidedBy('admission', notFound(groupResource(NAMESPACES), ns!));
       if (namespace.metadata.deletionTimestamp) {
         throw forbidden(`${groupResource(def).resource} "${md.name ?? md.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns!} because it is being terminated`, groupResource(def), md.name ?? '', 'admission');

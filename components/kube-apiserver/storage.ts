@@ -97,11 +97,21 @@ export interface DryRunOption {
   readonly dryRun?: boolean;
 }
 
+export interface StoreOptions {
+  /**
+   * Where update() takes its first guess at an object's current state (the watch cache), instead of an
+   * etcd read: the compare-and-swap confirms it, and a guess that turns out stale is re-read from etcd.
+   */
+  readonly cached?: (def: ResourceDef, key: string) => KeyValue | undefined;
+}
+
 export class Store {
   readonly kv: KvBackend;
+  private readonly cached: ((def: ResourceDef, key: string) => KeyValue | undefined) | undefined;
 
-  constructor(kv: KvBackend) {
+  constructor(kv: KvBackend, options: StoreOptions = {}) {
     this.kv = kv;
+    this.cached = options.cached;
   }
 
   async get<T extends KubeObject>(def: ResourceDef, namespace: string | undefined, name: string): Promise<T> {
@@ -147,18 +157,36 @@ export class Store {
   async update<T extends KubeObject>(def: ResourceDef, namespace: string | undefined, name: string, mutate: (current: T) => T | Promise<T>, options: { expectedRv?: string } & DryRunOption = {}): Promise<{ object: T; previous: T }> {
     const key = storageKey(def, namespace, name);
     const gr = groupResource(def);
-    let { kv } = await this.kv.get(key);
+    // As etcd3's GuaranteedUpdate: start from the cached state when there is one (origStateIsCurrent
+    // false); anything decided on it that is not a successful swap (NotFound aside, a failed
+    // precondition, an error from mutate, "nothing changed", a dry run) is decided again on etcd's state.
+    let kv = this.cached?.(def, key);
+    let fresh = kv === undefined;
+    if (fresh) kv = (await this.kv.get(key)).kv;
+    const refresh = async (): Promise<void> => { kv = (await this.kv.get(key)).kv; fresh = true; };
     for (let i = 0; i < MAX_RETRIES; i++) {
       if (!kv) throw notFound(gr, name);
       const current = decode<T>(kv);
-      if (options.expectedRv !== undefined && options.expectedRv !== String(kv.modRevision)) throw conflict(gr, name, OBJECT_MODIFIED);
-      const next = await mutate(current);
+      if (options.expectedRv !== undefined && options.expectedRv !== String(kv.modRevision)) {
+        if (!fresh) { await refresh(); continue; }
+        throw conflict(gr, name, OBJECT_MODIFIED);
+      }
+      let next: T;
+      try {
+        next = await mutate(current);
+      } catch (err) {
+        if (!fresh) { await refresh(); continue; }
+        throw err;
+      }
       const value = encode(next);
-      if (value === encode(current)) return { object: current, previous: current };
-      if (options.dryRun) return { object: next, previous: current };
+      if (value === encode(current) || options.dryRun) {
+        if (!fresh) { await refresh(); continue; }
+        return value === encode(current) ? { object: current, previous: current } : { object: next, previous: current };
+      }
       const r = await this.kv.update(key, value, kv.modRevision);
       if (r.succeeded) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(r.revision) } }, previous: current };
       kv = r.current;
+      fresh = true;
     }
     throw conflict(gr, name, OBJECT_MODIFIED);
   }

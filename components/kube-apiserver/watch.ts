@@ -141,10 +141,10 @@ export function tooLargeResourceVersion(minimum: number, current: number): ApiSt
   });
 }
 
-interface LongTimer { clear(): void }
+export interface LongTimer { clear(): void }
 
 /** setTimeout beyond its 2^31-1 ms limit (Node fires an overflowing timer at once), unref'd. */
-function longTimer(ms: number, fire: () => void): LongTimer {
+export function longTimer(ms: number, fire: () => void): LongTimer {
   const MAX = 2 ** 31 - 1;
   let t: NodeJS.Timeout | undefined;
   const arm = (left: number): void => {

@@ -136,20 +136,75 @@ describe('kube-apiserver watch', () => {
     expect(got).to.deep.equal({ status: 200, type: 'application/json' });
   });
 
-  it('sends an ERROR event with a 410 Expired Status for a compacted resourceVersion', async () => {
-    const p = await admin.create<Pod>(pods, pod('old'));
-    const oldRv = Number(p.metadata.resourceVersion);
-    await admin.patch(`${pods}/old`, { metadata: { labels: { a: '1' } } });
-    const latest = await admin.patch<Pod>(`${pods}/old`, { metadata: { labels: { a: '2' } } });
+  it('sends an ERROR event with a 410 Expired Status for a resourceVersion older than the watch cache and compacted in etcd', async () => {
+    // A control plane of its own whose watch cache holds one event (--default-watch-cache-size).
+    const own = await startControlPlane(pki, { apiserver: { watchCacheSize: 1 } });
+    try {
+      const c0 = own.client('admin.conf');
+      await c0.create(resourcePath({ resource: 'namespaces' }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      const warm = c0.watch(pods, {}, () => undefined); // the cache follows pods from here on
+      const p = await c0.create<Pod>(pods, pod('old'));
+      const oldRv = Number(p.metadata.resourceVersion);
+      await c0.patch(`${pods}/old`, { metadata: { labels: { a: '1' } } });
+      const latest = await c0.patch<Pod>(`${pods}/old`, { metadata: { labels: { a: '2' } } });
+      own.etcd.store.compact(Number(latest.metadata.resourceVersion));
+      const c = new Collector();
+      const w = c0.watch(pods, { resourceVersion: String(oldRv) }, c.push);
+      const [err] = await c.until(1);
+      await w.done;
+      warm.stop();
+      expect(err!.type).to.equal('ERROR');
+      const status = err!.object as unknown as Status;
+      expect(status).to.deep.include({ kind: 'Status', status: 'Failure', code: 410, reason: 'Expired' });
+      expect(status.message).to.match(/^too old resource version: \d+ \(\d+\)$/);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('serves a resourceVersion inside the watch cache window even after etcd compacted it, as the real cacher does', async () => {
+    const warm = admin.watch(pods, {}, () => undefined);
+    const p = await admin.create<Pod>(pods, pod('windowed'));
+    const rv = p.metadata.resourceVersion!;
+    const latest = await admin.patch<Pod>(`${pods}/windowed`, { metadata: { labels: { a: '1' } } });
     cp.etcd.store.compact(Number(latest.metadata.resourceVersion));
     const c = new Collector();
-    const w = admin.watch(pods, { resourceVersion: String(oldRv) }, c.push);
-    const [err] = await c.until(1);
-    await w.done;
-    expect(err!.type).to.equal('ERROR');
-    const status = err!.object as unknown as Status;
-    expect(status).to.deep.include({ kind: 'Status', status: 'Failure', code: 410, reason: 'Expired' });
-    expect(status.message).to.match(/^too old resource version: \d+ \(\d+\)$/);
+    const w = admin.watch(pods, { resourceVersion: rv }, c.push);
+    const [e] = await c.until(1);
+    w.stop();
+    warm.stop();
+    expect(e!.type).to.equal('MODIFIED');
+    expect(e!.object.metadata.name).to.equal('windowed');
+    expect(e!.object.metadata.resourceVersion).to.equal(latest.metadata.resourceVersion);
+  });
+
+  it('serves every watcher of a resource from one etcd watch, and routes a pod only to its own node\'s kubelet watch', async () => {
+    const served = (): number => cp.apiserver.watchCacheStats().find((x) => x.resource === '/pods')?.watchers ?? 0;
+    const warm = admin.watch(pods, {}, () => undefined);
+    await waitFor('the pods watch cache', () => served() > 0 || undefined);
+    const base = cp.etcd.store.watcherCount;
+    const before = served();
+    const nodes = Array.from({ length: 20 }, (_, i) => `fan-${i}`);
+    const collectors = nodes.map(() => new Collector());
+    const all = new Collector();
+    const watches = [
+      warm,
+      ...nodes.map((n, i) => admin.watch(pods, { fieldSelector: `spec.nodeName=${n}` }, collectors[i]!.push)),
+      admin.watch(pods, { labelSelector: 'fan=yes' }, all.push),
+    ];
+    try {
+      await waitFor('21 more watchers', () => served() >= before + 21 || undefined);
+      // Twenty-one more watchers, and not one more etcd watch than before they came.
+      expect(cp.etcd.store.watcherCount).to.equal(base);
+      const created = await admin.create<Pod>(pods, { ...pod('fan-pod', { fan: 'yes' }), spec: { ...pod('x').spec, nodeName: 'fan-3' } });
+      const [e] = await collectors[3]!.until(1);
+      expect(e).to.deep.include({ type: 'ADDED' });
+      expect(e!.object.metadata.resourceVersion).to.equal(created.metadata.resourceVersion);
+      await all.until(1);
+      expect(collectors.filter((c, i) => i !== 3 && c.events.length > 0)).to.have.length(0);
+    } finally {
+      for (const w of watches) w.stop();
+    }
   });
 
   it('ends open watches when the apiserver stops: each stream is ended whole, not cut with its connection', async () => {
