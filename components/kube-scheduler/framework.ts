@@ -43,7 +43,17 @@ export const MAX_NODE_SCORE = 100;
 const tolerationsOf = (pod: Pod): Toleration[] => (pod.spec as { tolerations?: Toleration[] }).tolerations ?? [];
 
 /** The pod's summed container requests (init containers take the max, as the real one does). */
+const requestsOf = new WeakMap<Pod, { requested: Resources; nonZero: Resources }>();
+const allocatableOf = new WeakMap<Node, Resources>();
+
+/** A pod's requests, computed once per pod object (informers replace objects, never change them). */
 export function podRequests(pod: Pod): { requested: Resources; nonZero: Resources } {
+  let r = requestsOf.get(pod);
+  if (!r) { r = computeRequests(pod); requestsOf.set(pod, r); }
+  return r;
+}
+
+function computeRequests(pod: Pod): { requested: Resources; nonZero: Resources } {
   const requested: Resources = { milliCpu: 0, memory: 0, pods: 1 };
   const nonZero: Resources = { milliCpu: 0, memory: 0, pods: 1 };
   for (const c of pod.spec.containers) {
@@ -65,6 +75,12 @@ export function podRequests(pod: Pod): { requested: Resources; nonZero: Resource
 }
 
 export function allocatable(node: Node): Resources {
+  let r = allocatableOf.get(node);
+  if (!r) { r = computeAllocatable(node); allocatableOf.set(node, r); }
+  return r;
+}
+
+function computeAllocatable(node: Node): Resources {
   const a = node.status?.allocatable ?? {};
   return {
     milliCpu: a.cpu === undefined ? 0 : milliValue(a.cpu),
@@ -86,6 +102,16 @@ export function addUsage(u: NodeUsage, pod: Pod): void {
 }
 
 /** v1helper.TolerationsTolerateTaint. */
+export function subUsage(u: NodeUsage, pod: Pod): void {
+  const r = podRequests(pod);
+  u.requested.milliCpu -= r.requested.milliCpu;
+  u.requested.memory -= r.requested.memory;
+  u.requested.pods -= 1;
+  u.nonZero.milliCpu -= r.nonZero.milliCpu;
+  u.nonZero.memory -= r.nonZero.memory;
+  u.nonZero.pods -= 1;
+}
+
 export function tolerates(tolerations: Toleration[], taint: Taint): boolean {
   return tolerations.some((t) => {
     if (t.effect && t.effect !== taint.effect) return false;
@@ -155,13 +181,29 @@ export interface ScheduleResult {
 }
 
 /**
- * Filters, scores and picks: the highest score wins, ties go to the node whose name sorts first
- * (the real scheduler picks among ties at random; a simulation wants to be reproducible).
+ * schedule_one.go numFeasibleNodesToFind with the default percentageOfNodesToScore (adaptive): every
+ * node below 100, else 50% less 1% per 125 nodes (at least 5%), and never fewer than 100.
  */
-export function schedulePod(pod: Pod, nodes: readonly Node[], usageOf: (node: string) => NodeUsage): ScheduleResult {
+export function numFeasibleNodesToFind(numAllNodes: number): number {
+  const MIN = 100;
+  if (numAllNodes < MIN) return numAllNodes;
+  const percentage = Math.max(5, 50 - Math.floor(numAllNodes / 125));
+  return Math.max(MIN, Math.floor((numAllNodes * percentage) / 100));
+}
+
+/**
+ * Filters, scores and picks: the highest score wins, ties go to the node whose name sorts first
+ * (the real scheduler picks among ties at random; a simulation wants to be reproducible). As the real
+ * findNodesThatPassFilters, filtering starts at `start` and stops once numFeasibleNodesToFind nodes
+ * fit; `processed` says how many nodes were looked at (the next cycle starts after them).
+ */
+export function schedulePod(pod: Pod, nodes: readonly Node[], usageOf: (node: string) => NodeUsage, start = 0): ScheduleResult & { processed: number } {
   const scores = new Map<string, number>();
   const failures = new Map<string, string[]>();
-  for (const node of nodes) {
+  const wanted = numFeasibleNodesToFind(nodes.length);
+  let processed = 0;
+  for (; processed < nodes.length && scores.size < wanted; processed++) {
+    const node = nodes[(start + processed) % nodes.length]!;
     const name = node.metadata.name ?? '';
     const usage = usageOf(name);
     const reasons = filterNode(pod, node, usage);
@@ -169,11 +211,12 @@ export function schedulePod(pod: Pod, nodes: readonly Node[], usageOf: (node: st
     else scores.set(name, leastAllocatedScore(pod, node, usage));
   }
   let best: string | undefined;
-  for (const [name, score] of [...scores].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    if (best === undefined || score > (scores.get(best) ?? -1)) best = name;
+  let bestScore = -1;
+  for (const [name, score] of scores) {
+    if (score > bestScore || (score === bestScore && best !== undefined && name < best)) { best = name; bestScore = score; }
   }
-  if (best !== undefined) return { node: best, scores, failures };
-  return { scores, failures, message: fitErrorMessage(nodes.length, failures) };
+  if (best !== undefined) return { node: best, scores, failures, processed };
+  return { scores, failures, message: fitErrorMessage(nodes.length, failures), processed };
 }
 
 /** framework.FitError.Error(): `0/N nodes are available: <count> <reason>, ... .`, reasons sorted as strings. */

@@ -16,7 +16,7 @@ import { Informer, keyOf } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
 import type { Identity } from '../client/tls.js';
 import type { Binding, Node, Pod } from '../api/types.js';
-import { addUsage, emptyUsage, schedulePod, type NodeUsage } from './framework.js';
+import { addUsage, emptyUsage, schedulePod, subUsage, type NodeUsage } from './framework.js';
 
 export interface KubeSchedulerOptions {
   /** `https://host:port` of the apiserver. */
@@ -55,8 +55,17 @@ export class KubeScheduler implements Component {
   private client: KubeClient | undefined;
   private pods: Informer<Pod> | undefined;
   private nodes: Informer<Node> | undefined;
-  /** activeQ (FIFO) and the unschedulable pods, by key. */
+  /** activeQ (FIFO, with a set of what it holds) and the unschedulable pods, by key. */
   private readonly active: string[] = [];
+  private readonly queued = new Set<string>();
+  /** The scheduler cache's NodeInfo: what each node's bound and assumed pods request, kept as pods change. */
+  private readonly usage = new Map<string, NodeUsage>();
+  private readonly counted = new Map<string, { node: string; pod: Pod }>();
+  /** The nodes in name order, made again when a node changes; where the next cycle's filtering starts. */
+  private sortedNodes: Node[] | undefined;
+  private nextStartNodeIndex = 0;
+  /** Binding cycles in flight (they run beside the next scheduling cycles, as the real binding goroutines). */
+  private readonly binding = new Set<Promise<void>>();
   private readonly unschedulable = new Set<string>();
   /** Pods bound by us and not yet seen bound in the watch: key → node. */
   private readonly assumed = new Map<string, { node: string; pod: Pod }>();
@@ -121,7 +130,11 @@ export class KubeScheduler implements Component {
       });
       this.nodes = nodes;
       this.pods = pods;
-      nodes.addHandlers({ add: () => this.moveAllToActive(), update: () => this.moveAllToActive() });
+      nodes.addHandlers({
+        add: () => { this.sortedNodes = undefined; this.moveAllToActive(); },
+        update: () => { this.sortedNodes = undefined; this.moveAllToActive(); },
+        delete: () => { this.sortedNodes = undefined; },
+      });
       pods.addHandlers({
         add: (p) => this.onPod(p),
         update: (_old, p) => this.onPod(p),
@@ -167,6 +180,7 @@ export class KubeScheduler implements Component {
     this.elector?.stop();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.cycle;
+    await Promise.all([...this.binding]);
     this.client?.close();
     this.listeners.clear();
   }
@@ -175,8 +189,21 @@ export class KubeScheduler implements Component {
     return !p.spec.nodeName && (p.spec.schedulerName ?? 'default-scheduler') === this.schedulerName && !p.metadata.deletionTimestamp && !isTerminal(p);
   }
 
+  /** Counts `pod` on `node` in the node's usage (undefined: counts it nowhere), replacing what it counted before. */
+  private count(key: string, node: string | undefined, pod: Pod | undefined): void {
+    const old = this.counted.get(key);
+    if (old) subUsage(this.usage.get(old.node)!, old.pod);
+    if (node === undefined || pod === undefined) { this.counted.delete(key); return; }
+    let u = this.usage.get(node);
+    if (!u) { u = emptyUsage(); this.usage.set(node, u); }
+    addUsage(u, pod);
+    this.counted.set(key, { node, pod });
+  }
+
   private onPod(p: Pod): void {
     const key = keyOf(p);
+    if (p.spec.nodeName && !isTerminal(p)) this.count(key, p.spec.nodeName, p);
+    else if (!this.assumed.has(key)) this.count(key, undefined, undefined);
     if (p.spec.nodeName) {
       // Bound (by us or anyone): the assumption is confirmed; its resources now count from the informer.
       this.assumed.delete(key);
@@ -192,6 +219,7 @@ export class KubeScheduler implements Component {
 
   private onPodDeleted(p: Pod): void {
     const key = keyOf(p);
+    this.count(key, undefined, undefined);
     this.assumed.delete(key);
     this.unschedulable.delete(key);
     this.lastFailure.delete(key);
@@ -206,7 +234,7 @@ export class KubeScheduler implements Component {
 
   private enqueue(key: string): void {
     if (this.stopped) return;
-    if (!this.active.includes(key)) this.active.push(key);
+    if (!this.queued.has(key)) { this.queued.add(key); this.active.push(key); }
     this.pump();
   }
 
@@ -214,32 +242,31 @@ export class KubeScheduler implements Component {
     if (this.busy || this.stopped || !this.pods) return;
     const key = this.active.shift();
     if (key === undefined) return;
+    this.queued.delete(key);
     this.busy = true;
     this.cycle = this.scheduleOne(key)
       .catch((err: unknown) => this.logger.error({ err, pod: key }, 'scheduling cycle failed'))
       .finally(() => { this.busy = false; this.pump(); });
   }
 
-  /** What is bound or assumed on each node. */
-  private usageOf(): (node: string) => NodeUsage {
-    const usage = new Map<string, NodeUsage>();
-    const add = (node: string, p: Pod): void => {
-      let u = usage.get(node);
-      if (!u) { u = emptyUsage(); usage.set(node, u); }
-      addUsage(u, p);
-    };
-    for (const p of this.pods?.list() ?? []) if (p.spec.nodeName && !isTerminal(p)) add(p.spec.nodeName, p);
-    for (const [key, a] of this.assumed) if (!this.pods?.get(key)?.spec.nodeName) add(a.node, a.pod);
-    return (node) => usage.get(node) ?? emptyUsage();
+  private nodesInOrder(): Node[] {
+    this.sortedNodes ??= [...(this.nodes?.list() ?? [])].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    return this.sortedNodes;
   }
 
+  /**
+   * The scheduling cycle (synchronous, one pod at a time), then the binding cycle started beside the
+   * next scheduling cycles: the pod is assumed on its node at once, so the next decision counts it.
+   */
   private async scheduleOne(key: string): Promise<void> {
     const pod = this.pods?.get(key);
     if (!pod || !this.responsibleFor(pod) || this.assumed.has(key)) return;
-    const nodes = (this.nodes?.list() ?? []).sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    const nodes = this.nodesInOrder();
+    const usageOf = (node: string): NodeUsage => this.usage.get(node) ?? emptyUsage();
     const result = nodes.length === 0
-      ? { message: 'no nodes available to schedule pods' }
-      : schedulePod(pod, nodes, this.usageOf());
+      ? { message: 'no nodes available to schedule pods', processed: 0 }
+      : schedulePod(pod, nodes, usageOf, this.nextStartNodeIndex);
+    if (nodes.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + result.processed) % nodes.length;
     if (!('node' in result) || result.node === undefined) {
       const message = result.message ?? 'no fit';
       this.unschedulable.add(key);
@@ -254,6 +281,13 @@ export class KubeScheduler implements Component {
     }
     const node = result.node;
     this.assumed.set(key, { node, pod });
+    this.count(key, node, pod);
+    const scores = result.scores;
+    const bind = this.bind(key, pod, node, scores).finally(() => this.binding.delete(bind));
+    this.binding.add(bind);
+  }
+
+  private async bind(key: string, pod: Pod, node: string, scores: ReadonlyMap<string, number>): Promise<void> {
     const binding: Binding = {
       apiVersion: 'v1', kind: 'Binding',
       metadata: { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? 'default', ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
@@ -262,7 +296,9 @@ export class KubeScheduler implements Component {
     try {
       await this.client?.create(resourcePath({ resource: 'pods', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', subresource: 'binding' }), binding);
     } catch (err) {
+      // ForgetPod: the assumed pod no longer counts on its node.
       this.assumed.delete(key);
+      if (!this.pods?.get(key)?.spec.nodeName) this.count(key, undefined, undefined);
       const message = err instanceof Error ? err.message : String(err);
       this.logger.warn({ pod: key, node, err: message }, 'binding rejected');
       this.notify({ pod: key, result: 'error', node, message });
@@ -271,7 +307,7 @@ export class KubeScheduler implements Component {
       return;
     }
     const message = `Successfully assigned ${key} to ${node}`;
-    this.logger.info({ pod: key, node, scores: Object.fromEntries(result.scores) }, 'bound');
+    if (this.logger.isLevelEnabled('info')) this.logger.info({ pod: key, node, scores: Object.fromEntries(scores) }, 'bound');
     this.lastFailure.delete(key);
     this.notify({ pod: key, result: 'bound', node, message });
     await this.recordEvent(pod, 'Normal', 'Scheduled', message);

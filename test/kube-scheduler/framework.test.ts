@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { filterNode, fitErrorMessage, leastAllocatedScore, schedulePod, emptyUsage, addUsage, type NodeUsage } from '../../components/kube-scheduler/framework.js';
+import { filterNode, fitErrorMessage, leastAllocatedScore, numFeasibleNodesToFind, schedulePod, emptyUsage, addUsage, subUsage, type NodeUsage } from '../../components/kube-scheduler/framework.js';
 import { milliValue, parseQuantity, QuantityError, value } from '../../components/api/quantity.js';
 import type { Node, Pod } from '../../components/api/types.js';
 
@@ -104,5 +104,29 @@ describe('kube-scheduler scoring', () => {
     expect(r.message).to.equal('0/2 nodes are available: 2 Insufficient cpu.');
     const mixed = new Map([['a', ['Insufficient memory', 'Insufficient cpu']], ['b', ['node(s) were unschedulable']], ['c', ['Insufficient cpu']]]);
     expect(fitErrorMessage(3, mixed)).to.equal('0/3 nodes are available: 1 Insufficient memory, 1 node(s) were unschedulable, 2 Insufficient cpu.');
+  });
+});
+
+describe('kube-scheduler at scale (percentageOfNodesToScore, the NodeInfo cache)', () => {
+  it('looks for as many feasible nodes as schedule_one.go numFeasibleNodesToFind says', () => {
+    expect([50, 99, 100, 300, 1000, 5000, 10_000].map(numFeasibleNodesToFind)).to.deep.equal([50, 99, 100, 144, 420, 500, 500]);
+  });
+  it('stops filtering once enough nodes fit, starting where the previous cycle stopped, and says how many it looked at', () => {
+    const nodes = Array.from({ length: 300 }, (_, i) => node(`n-${String(i).padStart(3, '0')}`, '4', '8Gi'));
+    const first = schedulePod(pod('a'), nodes, () => emptyUsage(), 0);
+    expect(first.processed).to.equal(144);
+    expect(first.scores.size).to.equal(144);
+    expect(first.node).to.equal('n-000');
+    const second = schedulePod(pod('b'), nodes, () => emptyUsage(), first.processed);
+    expect(second.node).to.equal('n-144');
+    // No node fits: all 300 are looked at, and FitError counts them all.
+    const none = schedulePod(pod('c', '64'), nodes, () => emptyUsage(), 17);
+    expect(none.processed).to.equal(300);
+    expect(none.message).to.equal('0/300 nodes are available: 300 Insufficient cpu.');
+  });
+  it('takes a pod off a node\'s usage exactly as it was added', () => {
+    const u = usageWith(pod('x', '250m', '64Mi'), pod('y'));
+    subUsage(u, pod('x', '250m', '64Mi'));
+    expect(u).to.deep.equal(usageWith(pod('y')));
   });
 });
