@@ -61,10 +61,12 @@ export interface KubeletOptions {
   readonly capacity?: ResourceList;
   /** Default 40 (nodeLeaseDurationSeconds). */
   readonly leaseDurationSeconds?: number;
-  /** How often the Lease is renewed (ms). The real kubelet renews every 10 s; the sim default is 2 s. */
+  /** How often the Lease is renewed (ms): 10 s, a quarter of its 40 s duration, as the real kubelet does. */
   readonly leaseRenewIntervalMs?: number;
-  /** How often the node status heartbeat is patched (ms); default 10 s (nodeStatusUpdateFrequency). */
+  /** How often the node status is computed (ms); default 10 s (nodeStatusUpdateFrequency). */
   readonly statusUpdateIntervalMs?: number;
+  /** How often an unchanged node status is still sent (ms); default 5 min (nodeStatusReportFrequency). */
+  readonly statusReportIntervalMs?: number;
   /** Pause before retrying a failed list/watch or write (ms); default 500. */
   readonly retryMs?: number;
 }
@@ -95,6 +97,8 @@ export class Kubelet implements Component {
   private lease: Lease | undefined;
   private nodeUid: string | undefined;
   private readyAt: Date | undefined;
+  /** The last node status sent (its content without heartbeat times) and when. */
+  private lastStatusReport: { readonly key: string; readonly at: number } | undefined;
   private address: AddressInfo | undefined;
   private drain: ServerDrain | undefined;
   private readonly lifecycle: Lifecycle;
@@ -289,10 +293,21 @@ export class Kubelet implements Component {
     this.logger.info('node already registered; status updated');
   }
 
+  /**
+   * pkg/kubelet/kubelet_node_status.go: the status is computed every --node-status-update-frequency but
+   * sent only when it changed (heartbeat times aside) or --node-status-report-frequency (5 min) passed;
+   * the Lease, not the status, is the heartbeat.
+   */
   private async patchNodeStatus(): Promise<void> {
     const now = this.clock.now();
+    const conditions = nodeConditions(now, this.readyAt ?? now);
+    const port = this.address?.port ?? 0;
+    const key = JSON.stringify([conditions.map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime]), port]);
+    const last = this.lastStatusReport;
+    if (last && last.key === key && now.getTime() - last.at < (this.options.statusReportIntervalMs ?? 5 * 60_000)) return;
     const path = resourcePath({ resource: 'nodes', name: this.options.nodeName, subresource: 'status' });
-    await this.api().patch<Node>(path, { status: { conditions: nodeConditions(now, this.readyAt ?? now), daemonEndpoints: { kubeletEndpoint: { Port: this.address?.port ?? 0 } } } }, 'strategic');
+    await this.api().patch<Node>(path, { status: { conditions, daemonEndpoints: { kubeletEndpoint: { Port: port } } } }, 'strategic');
+    this.lastStatusReport = { key, at: now.getTime() };
   }
 
   /** pkg/kubelet/nodelease: get-or-create once, then update the cached Lease; re-read on conflict. */
@@ -328,7 +343,7 @@ export class Kubelet implements Component {
     if (this.stopped) return;
     this.leaseTimer = setTimeout(() => {
       this.track(this.renewLease().finally(() => this.scheduleLease()));
-    }, this.options.leaseRenewIntervalMs ?? 2000);
+    }, this.options.leaseRenewIntervalMs ?? 10_000);
   }
 
   private scheduleStatus(): void {
