@@ -33,12 +33,31 @@ export interface Connection {
 }
 
 /** Collects events and joins them into connections. */
+export interface TraceRecorderOptions {
+  /**
+   * Keep only the most recent events (a ring, for a long-running cluster): older ones are dropped in
+   * blocks and counted in `dropped`. Default: every event (a scenario is bounded).
+   */
+  readonly maxEvents?: number;
+}
+
 export class TraceRecorder {
   readonly events: TraceEvent[] = [];
+  /** Events dropped from the front under `maxEvents`. */
+  dropped = 0;
   private readonly unsubscribe: () => void;
 
-  constructor(trace: Trace) {
-    this.unsubscribe = trace.on((e) => this.events.push(e));
+  constructor(trace: Trace, options: TraceRecorderOptions = {}) {
+    const max = options.maxEvents;
+    this.unsubscribe = trace.on(max === undefined ? (e) => this.events.push(e) : (e) => {
+      this.events.push(e);
+      // Trimmed a quarter at a time, so the copy is paid once per max/4 events.
+      if (this.events.length > max + Math.ceil(max / 4)) {
+        const drop = this.events.length - max;
+        this.events.splice(0, drop);
+        this.dropped += drop;
+      }
+    });
   }
 
   stop(): void {
@@ -62,7 +81,10 @@ export function joinConnections(events: readonly TraceEvent[]): Connection[] {
   const requests = new Map<string, RequestEvent[]>();
   for (const e of events) {
     if (e.type === 'tls-server') servers.set(`${e.peer}>${e.local}`, e);
-    if (e.type === 'request') requests.set(e.peer, [...(requests.get(e.peer) ?? []), e]);
+    if (e.type === 'request') {
+      const l = requests.get(e.peer);
+      if (l) l.push(e); else requests.set(e.peer, [e]);
+    }
   }
   const out: Connection[] = [];
   const joined = new Set<TlsServerEvent>();

@@ -240,6 +240,7 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     base = { ...base, serverCert, trusts };
   };
   server.on('secureConnection', (socket: TLSSocket) => {
+    if (!trace?.active) return;
     const code = socket.authorizationError === null ? undefined : String(socket.authorizationError);
     const clientCert = summarizePeer(socket.getPeerCertificate());
     trace?.emit({
@@ -339,6 +340,12 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   // to the pool when its request ends (it still presents the old certificate).
   let generation = 0;
   const madeWith = new WeakMap<Socket, number>();
+  // One secure context per material, made once: without it every new connection parses the key, the
+  // certificate and the CA bundle again (tls.connect's createSecureContext per call).
+  const contextOf = (m: typeof material): tls.SecureContext => tls.createSecureContext({
+    ...GO_TLS, ca: m.ca, ...(m.identity ? { cert: m.identity.cert, key: m.identity.key } : {}),
+  });
+  let context = contextOf(material);
   const agent = new https.Agent({
     keepAlive: true,
     ca: options.serverCa,
@@ -349,11 +356,9 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   });
   const create = agent.createConnection.bind(agent) as unknown as (o: tls.ConnectionOptions, cb?: () => void) => Socket;
   (agent as unknown as { createConnection: typeof create }).createConnection = (o, cb) => {
-    if (reloaded) {
-      // The pool key still names the first material; what is presented and trusted is the current one.
-      // `session: undefined` overrides the cached session, so nothing is resumed from before the reload.
-      o = { ...o, ca: material.ca, session: undefined, ...(material.identity ? { cert: material.identity.cert, key: material.identity.key } : {}) };
-    }
+    // The pool key still names the first material; what is presented and trusted is the current one.
+    // After a reload `session: undefined` overrides the cached session, so nothing is resumed from before it.
+    o = reloaded ? { ...o, secureContext: context, session: undefined } : { ...o, secureContext: context };
     const socket = create(o, cb) as TLSSocket;
     madeWith.set(socket, generation);
     let reported = false;
@@ -363,7 +368,8 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
     const base = { type: 'tls-client' as const, client: options.name, server: options.target, clientCert, trusts };
     socket.once('secureConnect', () => {
       reported = true;
-      trace?.emit({
+      if (!trace?.active) return;
+      trace.emit({
         ...base, local: addr(socket.localAddress, socket.localPort), peer: addr(socket.remoteAddress, socket.remotePort),
         serverCert: summarizePeer(socket.getPeerCertificate()), handshake: 'ok', cause: 'none',
       });
@@ -393,6 +399,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   };
   const reloadTls = (m: TlsReload): void => {
     material = { identity: m.identity ?? material.identity, ca: m.ca ?? material.ca };
+    context = contextOf(material);
     reloaded = true;
     generation++;
     trusts = options.verifyServer === false ? 'none' : caName(material.ca);

@@ -154,6 +154,11 @@ export class Trace {
     this.now = now;
   }
 
+  /** Whether anyone listens: callers skip building costly events (peer certificates) when nobody does. */
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
   emit(event: TraceInput): void {
     if (this.listeners.size === 0) return;
     const full = { ...event, at: this.now().toISOString() } as TraceEvent;

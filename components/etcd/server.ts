@@ -417,7 +417,7 @@ export class Gateway {
 
   private traceRequest(call: Call, status: number, layer: RequestLayer): void {
     const trace = this.options.trace;
-    if (!trace) return;
+    if (!trace?.active) return;
     const socket = call.req.socket as TLSSocket;
     const cert = summarizePeer(socket.getPeerCertificate?.());
     trace.emit({

@@ -186,10 +186,10 @@ export class ReplicaSetController {
       let batch = Math.min(toCreate, SLOW_START_INITIAL_BATCH);
       while (toCreate > 0) {
         const results = await Promise.allSettled(Array.from({ length: batch }, () => this.o.client.create<Pod>(podsPath, podFromTemplate(rs))));
-        for (const r of results) {
-          if (r.status === 'fulfilled') await this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`);
-          else await this.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-        }
+        // The event recorder does not hold the controller back: a batch's events are sent together.
+        await Promise.all(results.map((r) => (r.status === 'fulfilled'
+          ? this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
+          : this.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`))));
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         toCreate -= batch;
         if (failed.length > 0) {
