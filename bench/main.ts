@@ -308,6 +308,11 @@ async function benchAuthz(runs: number, profileDir: string | undefined): Promise
   }
 }
 
+if (process.argv[2] === 'scale') {
+  const { benchScale } = await import('./scale.js');
+  await benchScale(process.argv.slice(3));
+  process.exit(0);
+}
 const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' } } });
 const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
 const runs = Number(values.runs ?? 5);

@@ -1,0 +1,89 @@
+/**
+ * One size of the scale bench (bench/scale.ts forks it): `scale-run.ts NODES PODS_PER_NODE IDLE_SECONDS [WORKERS]`.
+ * Sends its ScaleResult to the parent over IPC; progress goes to stderr.
+ */
+import type { KubeObject } from '../components/api/types.js';
+import { resourcePath, type Watch } from '../components/client/kube-client.js';
+import { Trace } from '../components/client/trace.js';
+import { issuePki } from '../pki/store.js';
+import { Cluster } from '../sim/cluster.js';
+import { silentLogger } from '../sim/logger.js';
+import type { ScaleResult } from './scale.js';
+
+const [nodes, podsPerNode, idleSeconds] = process.argv.slice(2, 5).map(Number) as [number, number, number];
+const ms = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+const say = (s: string): void => { process.stderr.write(`  [${nodes} nodes] ${s}\n`); };
+
+interface Condition { type: string; status: string }
+type NodeObj = KubeObject & { status?: { conditions?: Condition[] } };
+type PodObj = KubeObject & { status?: { phase?: string } };
+
+/** Resolves once `done(state)` holds, watching `path` (list + watch from its resourceVersion). */
+function waitFor<T extends KubeObject>(cluster: Cluster, path: string, query: Record<string, string>, count: (items: Map<string, T>) => boolean): Promise<void> {
+  const client = cluster.client('admin.conf', 'bench');
+  const items = new Map<string, T>();
+  return new Promise((resolve, reject) => {
+    let w: Watch | undefined;
+    const check = (): void => { if (count(items)) { w?.stop(); resolve(); } };
+    client.list<T>(path, query).then((list) => {
+      for (const i of list.items) items.set(i.metadata.name!, i);
+      check();
+      w = client.watch<T>(path, { ...query, resourceVersion: list.metadata.resourceVersion! }, (e) => {
+        if (e.type === 'DELETED') items.delete(e.object.metadata.name!);
+        else if (e.type === 'ADDED' || e.type === 'MODIFIED') items.set(e.object.metadata.name!, e.object);
+        check();
+      });
+    }, reject);
+  });
+}
+
+const names = Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
+let t = process.hrtime.bigint();
+const pki = await issuePki({ nodes: names, keyAlgorithm: 'ecdsa-p256' });
+const pkiMs = ms(t);
+say(`PKI in ${(pkiMs / 1000).toFixed(1)} s`);
+const trace = new Trace();
+const counts = new Map<string, number>();
+if (process.env.BENCH_COUNT) trace.on((e) => { const k = e.type === "request" ? `${e.server} ${e.user.replace(/node-\d+/, "node-N")} ${e.verb} ${e.resource}` : `${e.type} ${(e as {client?: string}).client ?? ""} -> ${e.server}`; counts.set(k, (counts.get(k) ?? 0) + 1); });
+const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral' });
+t = process.hrtime.bigint();
+let c0 = process.cpuUsage();
+const cpuMs = (): number => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; };
+await cluster.start();
+await waitFor<NodeObj>(cluster, '/api/v1/nodes', {}, (m) => [...m.values()].filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodes);
+const readyMs = ms(t);
+const readyCpuMs = cpuMs();
+say(`all ${nodes} Ready after ${(readyMs / 1000).toFixed(1)} s (CPU ${(readyCpuMs / 1000).toFixed(1)} s)`);
+
+const replicas = nodes * podsPerNode;
+const admin = cluster.client('admin.conf', 'bench');
+t = process.hrtime.bigint();
+c0 = process.cpuUsage();
+await admin.create(resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default' }), {
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scale', labels: { app: 'scale' } },
+  spec: {
+    replicas, selector: { matchLabels: { app: 'scale' } },
+    template: { metadata: { labels: { app: 'scale' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+  },
+} as KubeObject);
+await waitFor<PodObj>(cluster, '/api/v1/namespaces/default/pods', { labelSelector: 'app=scale' }, (m) => {
+  let running = 0;
+  for (const p of m.values()) if (p.status?.phase === 'Running') running++;
+  return running === replicas;
+});
+const podsMs = ms(t);
+const podsCpuMs = cpuMs();
+say(`${replicas} pods Running after ${(podsMs / 1000).toFixed(1)} s (CPU ${(podsCpuMs / 1000).toFixed(1)} s)`);
+
+const cpu0 = process.cpuUsage();
+const wall0 = process.hrtime.bigint();
+await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+const cpu = process.cpuUsage(cpu0);
+const idleCpuPercent = ((cpu.user + cpu.system) / 1000) / ms(wall0) * 100;
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB`);
+await cluster.stop();
+if (process.env.BENCH_COUNT) for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 30)) say(`${v} ${k}`);
+const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, workers: 0 };
+process.send!(result);
+process.disconnect();
