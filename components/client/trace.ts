@@ -154,9 +154,15 @@ export class Trace {
     this.now = now;
   }
 
-  /** Whether anyone listens: callers skip building costly events (peer certificates) when nobody does. */
+  /** Listeners that do not make the trace active (see `on`). */
+  private passive = 0;
+
+  /**
+   * Whether anyone (not passive) listens: callers skip building costly events (a successful
+   * handshake's peer certificate, each request) when nobody does.
+   */
   get active(): boolean {
-    return this.listeners.size > 0;
+    return this.listeners.size > this.passive;
   }
 
   emit(event: TraceInput): void {
@@ -165,9 +171,21 @@ export class Trace {
     for (const l of this.listeners) l(full);
   }
 
-  /** Subscribes; returns the unsubscribe function. */
-  on(listener: TraceListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * Subscribes; returns the unsubscribe function. A `passive` listener (a component logging its own
+   * refusals) does not make the trace active: it gets refused handshakes, and other events only
+   * while someone else listens.
+   */
+  on(listener: TraceListener, options: { passive?: boolean } = {}): () => void {
+    const wrapped: TraceListener = (e) => listener(e);
+    this.listeners.add(wrapped);
+    if (options.passive) this.passive++;
+    let off = false;
+    return () => {
+      if (off) return;
+      off = true;
+      this.listeners.delete(wrapped);
+      if (options.passive) this.passive--;
+    };
   }
 }

@@ -130,7 +130,7 @@ export class Etcd implements Component {
       const reason = e.reason ?? e.code ?? 'unknown';
       const error = reason.startsWith('tls:') ? reason : `tls: failed to verify client certificate: ${reason}`;
       this.logger.warn({ remote: e.peer, error, serverName: '' }, 'rejected connection');
-    });
+    }, { passive: true });
     this.server = server;
     this.gateway = gateway;
     try {

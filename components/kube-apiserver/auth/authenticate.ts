@@ -216,6 +216,15 @@ export function keyIdentifiers(der: Buffer): { subjectKeyId: string; authorityKe
  * handler sees it: the verdict, OpenSSL's reason, and the client certificate's subject.
  */
 export function authenticationInputFrom(socket: TLSSocket, authorizationHeader?: string): AuthenticationInput {
+  // A connection's client certificate cannot change (renegotiation is off): read it once per connection.
+  let tlsPart = fromSocket.get(socket);
+  if (!tlsPart) { tlsPart = tlsInputOf(socket); fromSocket.set(socket, tlsPart); }
+  return { ...tlsPart, authorizationHeader };
+}
+
+const fromSocket = new WeakMap<TLSSocket, Omit<AuthenticationInput, 'authorizationHeader'>>();
+
+function tlsInputOf(socket: TLSSocket): Omit<AuthenticationInput, 'authorizationHeader'> {
   const peer = socket.getPeerCertificate();
   const presented = peer !== null && typeof peer === 'object' && Object.keys(peer).length > 0 && peer.raw !== undefined;
   let peerCert: PeerCert | null = null;
@@ -232,6 +241,5 @@ export function authenticationInputFrom(socket: TLSSocket, authorizationHeader?:
     authorized: socket.authorized,
     authorizationError: error === null || error === undefined ? null : String(error),
     peerCert,
-    authorizationHeader,
   };
 }
