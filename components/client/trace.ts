@@ -160,6 +160,14 @@ export class Trace {
     for (const l of this.listeners) l(full);
   }
 
+  /**
+   * Passes on an event stamped elsewhere, keeping its `at`: what a node worker process emitted on its
+   * own bus and sent over IPC (sim/workers.ts), recorded here in the order it arrived.
+   */
+  record(event: TraceEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
   /** Subscribes; returns the unsubscribe function. */
   on(listener: TraceListener): () => void {
     this.listeners.add(listener);
