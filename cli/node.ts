@@ -21,11 +21,14 @@ import { KubeProxy } from '../components/kube-proxy/index.js';
 import { PkiError } from '../pki/errors.js';
 import { parseKubeconfig } from '../pki/kubeconfig.js';
 import { nodePlan } from '../pki/spec.js';
-import { joinNode, type JoinedNode } from '../sim/join.js';
+import { KubeClient } from '../components/client/kube-client.js';
+import { loadKubeconfig, resolveKubeconfigPath } from '../components/kubectl/config.js';
+import { caCertHash, createBootstrapToken, joinNode, type JoinedNode } from '../sim/join.js';
 import { createLogger } from '../sim/logger.js';
 import { tolerateClosedStdout } from './stdio.js';
 
-const USAGE = `usage: npm run node -- join <apiserver> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hex> --nodes node-101,node-102
+const USAGE = `usage: npm run node -- token create [--kubeconfig FILE]   (kubeadm token create --print-join-command)
+       npm run node -- join <apiserver> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hex> --nodes node-101,node-102
   <apiserver>                         https://host:port or host:port, as kubeadm join takes it
   --token                             a bootstrap token (kubeadm token create; npm run kubectl -- create token is not one)
   --discovery-token-ca-cert-hash      sha256 of the CA's SubjectPublicKeyInfo (repeatable)
@@ -119,12 +122,31 @@ async function join(args: string[], say: (s: string) => void): Promise<number> {
   return 0;
 }
 
+/**
+ * `kubeadm token create --print-join-command`: a bootstrap token (24 h) in kube-system, and the join line
+ * with the CA's hash. The kubeconfig as kubectl finds it (--kubeconfig, $KUBECONFIG, .cluster/cluster.json).
+ */
+async function tokenCreate(args: string[], say: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { kubeconfig: { type: 'string' } } });
+  const file = await resolveKubeconfigPath(values.kubeconfig, process.env, process.env.INIT_CWD ?? process.cwd());
+  const k = await loadKubeconfig(file);
+  const client = new KubeClient({ name: 'kubeadm token create', server: k.server, identity: { cert: k.certPem, key: k.keyPem }, serverCa: k.caPem });
+  try {
+    const { token } = await createBootstrapToken(client, { now: new Date() });
+    say(`npm run node -- join ${k.server} --token ${token} --discovery-token-ca-cert-hash ${caCertHash(k.caPem)} --nodes node-101`);
+  } finally {
+    client.close();
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   if (command === 'join') return join(rest, say);
+  if (command === 'token' && rest[0] === 'create') return tokenCreate(rest.slice(1), say);
   if (command === undefined || command === '--help' || command === '-h') { say(USAGE); return command === undefined ? 2 : 0; }
-  throw new UsageError(`unknown command "${command}" (join)`);
+  throw new UsageError(`unknown command "${command}" (join, token create)`);
 }
 
 tolerateClosedStdout();

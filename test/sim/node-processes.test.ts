@@ -12,7 +12,7 @@ import { Trace, type RequestEvent, type TlsClientEvent, type TlsServerEvent } fr
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { caPem, credential, issuePki, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
-import { caCertHash, createBootstrapToken } from '../../sim/join.js';
+import { caCertHash } from '../../sim/join.js';
 import { silentLogger } from '../../sim/logger.js';
 import { TraceRecorder } from '../../sim/trace.js';
 import { waitFor } from '../../sim/wait.js';
@@ -89,12 +89,22 @@ describe('node processes', function () {
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
-    it('joins node-3 with a bootstrap token and the CA hash: TLS bootstrap, the Node Ready, its kube-proxy reading services; SIGTERM stops it', async () => {
-      const { token } = await createBootstrapToken(admin, { now: new Date() });
-      const proxyConf = path.join(dir, 'kube-proxy.conf');
-      const c = credential(pki, 'kube-proxy.conf');
-      await writeFile(proxyConf, renderKubeconfig({ server: cluster.apiserverUrl, clusterName: pki.plan.clusterName, user: 'system:kube-proxy', caPem: caPem(pki, 'ca'), certPem: c.certPem, keyPem: c.keyPem }), { mode: 0o600 });
-      const p = start(['cli/node.ts', 'join', cluster.apiserverUrl, '--token', token, '--discovery-token-ca-cert-hash', caCertHash(caPem(pki, 'ca')),
+    it('token create prints the join line; joins node-3 with it: TLS bootstrap, the Node Ready, its kube-proxy reading services; SIGTERM stops it', async () => {
+      const kubeconfig = async (name: 'admin.conf' | 'kube-proxy.conf', user: string): Promise<string> => {
+        const c = credential(pki, name);
+        const file = path.join(dir, name);
+        await writeFile(file, renderKubeconfig({ server: cluster.apiserverUrl, clusterName: pki.plan.clusterName, user, caPem: caPem(pki, 'ca'), certPem: c.certPem, keyPem: c.keyPem }), { mode: 0o600 });
+        return file;
+      };
+      const proxyConf = await kubeconfig('kube-proxy.conf', 'system:kube-proxy');
+      // kubeadm token create --print-join-command, then the join it prints, each its own process.
+      const create = start(['cli/node.ts', 'token', 'create', '--kubeconfig', await kubeconfig('admin.conf', 'kubernetes-admin')]);
+      expect(await create.exited, create.output()).to.equal(0);
+      const printed = /^npm run node -- join (\S+) --token ([a-z0-9]{6}\.[a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64}) --nodes node-101$/m.exec(create.output());
+      expect(printed, create.output()).to.not.equal(null);
+      expect(printed![1]).to.equal(cluster.apiserverUrl);
+      expect(printed![3]).to.equal(caCertHash(caPem(pki, 'ca')));
+      const p = start(['cli/node.ts', 'join', printed![1]!, '--token', printed![2]!, '--discovery-token-ca-cert-hash', printed![3]!,
         '--nodes', 'node-3', '--kube-proxy-kubeconfig', proxyConf, '--kubelet-port', '0']);
       try {
         const joined = await p.line(/^node-3: joined/);
