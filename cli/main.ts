@@ -10,7 +10,8 @@
  *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json. etcd's data lives in
  *       DIR/etcd and the next run starts where this one stopped; --ephemeral keeps it in memory (a real etcd:
  *       a temporary folder removed on stop). Scenarios are always ephemeral.
- *   Both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
+ *   Both take --workers K|auto: the nodes' kubelets and kube-proxies in K node worker processes (sim/workers.ts);
+ *   auto (the default) keeps them in this process below 50 nodes. And both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
  *   certificates) or --etcd-endpoints URL,... (an etcd the user runs, trusting the generated etcd CA).
  *
  * The PKI lives in DIR (default `.cluster/` in the repository): made on the first run, reused after.
@@ -37,8 +38,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
-  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--etcd embedded|real] [--etcd-endpoints URL,...]
-  npm run cluster [-- --pki-dir DIR] [--nodes N] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
+  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
 
 class UsageError extends KubeSimError<'USAGE'> {
   constructor(message: string) {
@@ -46,7 +47,15 @@ class UsageError extends KubeSimError<'USAGE'> {
   }
 }
 
-const ETCD_OPTIONS = { etcd: { type: 'string' }, 'etcd-endpoints': { type: 'string' } } as const;
+const ETCD_OPTIONS = { etcd: { type: 'string' }, 'etcd-endpoints': { type: 'string' }, workers: { type: 'string' } } as const;
+
+/** --workers K|auto: how many node worker processes (0: the nodes in this process; auto: by the cluster's size). */
+function workersChoice(value: string | undefined): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n)) throw new UsageError(`--workers "${value}": a number of processes (0 for none), or auto`);
+  return n;
+}
 
 /** --etcd embedded|real and --etcd-endpoints URL,... → the Cluster's etcd choice. */
 function etcdChoice(values: { etcd?: string | undefined; 'etcd-endpoints'?: string | undefined }): EtcdChoice {
@@ -125,11 +134,12 @@ async function scenarioCommand(args: string[]): Promise<number> {
   const pki = foreign ? await pkiFromDirectory(dir) : await obtainPki(dir, undefined, values.quiet || json ? () => undefined : write);
   if (foreign && !values.quiet) write(`PKI: read the certificates under ${dir} by role (nothing written): nodes ${pki.plan.nodes.map((n) => n.name).join(', ') || '(none)'}, apiserver on ${pki.plan.advertiseAddress}`);
   const logger = createLogger();
+  const workers = workersChoice(values.workers);
   let ok = true;
   for (const scenario of chosen) {
     const result = await runScenario(scenario, {
       pki, write, quiet: values.quiet === true || json,
-      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd }).start(),
+      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd, workers }).start(),
       ...(events ? { onEvent: (e) => events.info(e) } : {}),
     });
     ok &&= result.ok;
@@ -149,8 +159,13 @@ async function clusterCommand(args: string[]): Promise<number> {
   const pki = await obtainPki(dir, nodes, say);
   const { Trace } = await import('../components/client/trace.js');
   const persistent = values.ephemeral !== true && etcd.kind !== 'external';
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, ...(persistent ? { stateDir: dir } : {}) });
+  const workers = workersChoice(values.workers);
+  const startedAt = performance.now();
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...(persistent ? { stateDir: dir } : {}) });
   await cluster.start();
+  const nodeCount = cluster.kubelets.size;
+  const where = cluster.nodeWorkers ? `in ${cluster.nodeWorkers.pids.length} node worker process${cluster.nodeWorkers.pids.length === 1 ? '' : 'es'} (${cluster.nodeWorkers.pids.join(', ')})` : 'in this process';
+  say(`${nodeCount} node${nodeCount === 1 ? '' : 's'} started ${where} after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
   if (persistent) {
     const recovered = cluster.etcd instanceof Etcd ? cluster.etcd.recovery : undefined;
     const at = recovered ? (recovered.revision > 1 ? `, resumed at revision ${recovered.revision}` : ', new') : '';
@@ -171,7 +186,7 @@ async function clusterCommand(args: string[]): Promise<number> {
     kubeconfigs[key] = file;
     if (key === 'admin') admin = file;
   }
-  const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs };
+  const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs, ...(cluster.nodeWorkers ? { nodeWorkers: cluster.nodeWorkers.pids } : {}) };
   await fs.writeFile(path.join(dir, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`);
   say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}${etcd.kind === 'process' ? ' (the etcd binary)' : etcd.kind === 'external' ? ' (external)' : ''}, ${Object.entries(ep.kubelets).map(([n, u]) => `kubelet ${n} ${u}`).join(', ')}`);
   say(`Endpoints and kubeconfigs: ${path.join(dir, 'cluster.json')}`);

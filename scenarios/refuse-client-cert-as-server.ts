@@ -29,7 +29,7 @@ export const refuseClientCertAsServer = refusalScenario({
       'serverAuth purpose and reports INVALID_PURPOSE; Go prints "x509: certificate specifies an incompatible key\n' +
       'usage". The apiserver never sends the request: kubectl gets a 500 whose message names the URL and reason.',
       async () => {
-        kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletClientName(node)) });
+        await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletClientName(node)) });
         const mark = ctx.events.length;
         const r = await podLogs(admin, 'logs-demo');
         ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`);
@@ -43,7 +43,7 @@ export const refuseClientCertAsServer = refusalScenario({
     await ctx.step('Back to the serving certificate',
       'With kubelet.crt (serverAuth) installed again, new connections verify and the log comes back.',
       async () => {
-        kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
+        await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
         const r = await podLogs(admin, 'logs-demo');
         ctx.expect('the log comes back again', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
       });

@@ -31,7 +31,7 @@ export const rogueKubelet = refusalScenario({
         const now = new Date();
         const rogueCa = selfSignCa({ name: 'rogue-ca', cn: 'rogue-ca' }, await generateKey('ecdsa-p256'), now);
         const leaf = await issueLeaf(spec, rogueCa, 'ecdsa-p256', now);
-        kubelet.reloadTls({ servingIdentity: { cert: leaf.certPem, key: privateKeyPem(leaf.key.privateKey) } });
+        await kubelet.reloadTls({ servingIdentity: { cert: leaf.certPem, key: privateKeyPem(leaf.key.privateKey) } });
         ctx.expect('the serving certificate is signed by rogue-ca', leaf.cert.issuer.includes('CN=rogue-ca'));
       });
     await ctx.step('The cluster\'s apiserver, with --kubelet-certificate-authority=ca.crt',
@@ -71,7 +71,7 @@ export const rogueKubelet = refusalScenario({
         }
       });
     await ctx.step('The real serving certificate again', 'Put back, so the cluster is as it was.', async () => {
-      kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
+      await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
       const r = await podLogs(admin, 'payroll');
       ctx.expect('the verifying apiserver reads the log again', r.status === 200, `HTTP ${r.status}`);
     });

@@ -87,7 +87,7 @@ export const rotateCa: Scenario = {
       'client CA file, each kubelet\'s clientCAFile, the CA data of every kubeconfig, the apiserver\'s\n' +
       '--kubelet-certificate-authority. Leaves are still the old ones; they verify against the bundle.',
       async () => {
-        cluster.reloadPki(before, { ca: rotation.bundle });
+        await cluster.reloadPki(before, { ca: rotation.bundle });
         const mark = ctx.events.length;
         await work(1, before, rotation.bundle);
         record('phase 1, trust both', bundleName.both, ctx.since(mark));
@@ -98,7 +98,7 @@ export const rotateCa: Scenario = {
       'handed to the running components; the bundle is still old + new, so old and new leaves both verify\n' +
       'while the switch is in progress.',
       async () => {
-        cluster.reloadPki(rotation.pki, { ca: rotation.bundle });
+        await cluster.reloadPki(rotation.pki, { ca: rotation.bundle });
         const mark = ctx.events.length;
         await work(2, rotation.pki, rotation.bundle);
         const events = ctx.since(mark);
@@ -115,7 +115,7 @@ export const rotateCa: Scenario = {
       'Every bundle now holds only the new CA. Everything still works; a certificate from the old CA is\n' +
       'now refused by the apiserver (401), which shows the old CA is really gone.',
       async () => {
-        cluster.reloadPki(rotation.pki);
+        await cluster.reloadPki(rotation.pki);
         const mark = ctx.events.length;
         await work(3, rotation.pki, caPem(rotation.pki, 'ca'));
         record('phase 3, old CA dropped', bundleName.new, ctx.since(mark));

@@ -186,6 +186,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       const list = pods.status === 200 ? JSON.parse(pods.body) as KubeList<Pod> : undefined;
       ctx.say(`kubectl get --raw /api/v1/nodes/${node}/proxy/pods: ${list ? `a PodList of ${list.items.length} (kubectl sends the first pods next)` : `HTTP ${pods.status}`}`);
       ctx.expect(`the kubelet of ${node} answered /spec and /pods through the apiserver`, spec.status === 200 && list?.kind === 'PodList', `HTTP ${spec.status}, ${pods.status}`);
+      await cluster.settleTrace(); // the kubelet's half of the handshake, from its node worker if it runs in one
       const hop = ctx.events.some((e) => e.type === 'tls-server' && e.server === `kubelet (${node})` && e.clientCert?.cn === 'kube-apiserver-kubelet-client' && e.verified);
       ctx.expect('the kubelet verified apiserver-kubelet-client against the Kubernetes CA', hop);
       const review = ctx.events.find((e) => e.type === 'request' && e.resource === 'subjectaccessreviews' && e.user === `system:node:${node}`);
@@ -300,8 +301,8 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       const node = nodeNames[0]!;
       const proxy = cluster.proxies.get(node)!;
       const svc = await admin.get<Service>('/api/v1/namespaces/default/services/web');
-      const rules = await waitFor(`kube-proxy on ${node} to program default/web`, () => {
-        const r = proxy.rules();
+      const rules = await waitFor(`kube-proxy on ${node} to program default/web`, async () => {
+        const r = await proxy.rules();
         return (r.match(/-A KUBE-SEP-\S+ .*DNAT --to-destination/g) ?? []).length >= 4 && r.includes('default/web:http') ? r : undefined;
       });
       const lines = rules.split('\n').filter((l) => l.includes('default/web'));
@@ -327,6 +328,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.say(`kubectl logs ${pod.metadata.name} (on ${pod.spec.nodeName}):`);
       for (const l of res.body.trim().split('\n').slice(0, 3)) ctx.say(`  ${l}`);
       ctx.expect('the log came back through the apiserver from the kubelet', res.status === 200 && res.body.length > 0, `HTTP ${res.status} ${res.body.slice(0, 120)}`);
+      await cluster.settleTrace();
       const hop = ctx.events.some((e) => e.type === 'tls-server' && e.server.startsWith('kubelet') && e.clientCert?.cn === 'kube-apiserver-kubelet-client' && e.verified);
       ctx.expect('the kubelet verified apiserver-kubelet-client against the Kubernetes CA', hop);
     }, { show: (client, server) => client === 'kubectl' || server.startsWith('kubelet') || client.startsWith('kube-apiserver') });

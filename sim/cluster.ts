@@ -16,12 +16,12 @@ import { KubeApiserver } from '../components/kube-apiserver/index.js';
 import { ApiError, KubeClient } from '../components/client/kube-client.js';
 import { kubeadmInitObjects } from '../components/kube-apiserver/bootstrap.js';
 import { KubeControllerManager } from '../components/kube-controller-manager/index.js';
-import { KubeProxy } from '../components/kube-proxy/index.js';
 import { KubeScheduler } from '../components/kube-scheduler/index.js';
-import { Kubelet } from '../components/kubelet/index.js';
 import type { Trace } from '../components/client/trace.js';
 import { uploadClusterInfo } from './join.js';
 import { clusterTls, type ClusterTls, type Trust } from './wiring.js';
+import { startNode, stopNode, type NodeCommon, type NodeKubelet, type NodeProxy, type NodeSpec } from './nodes.js';
+import { NodeWorkers, workerCount } from './workers.js';
 import { privateKeyPem } from '../pki/issue.js';
 
 export interface ClusterOptions {
@@ -66,6 +66,13 @@ export interface ClusterOptions {
    * temporary folder removed on stop.
    */
   readonly stateDir?: string;
+  /**
+   * Where the nodes' kubelets and kube-proxies run: in this process (0, the default), in that many node
+   * worker processes (sim/workers.ts; nodes spread across them, each dialling the apiserver over real
+   * TCP and mTLS with its own certificates), or `auto`: in this process below 50 nodes, else in
+   * min(cores, nodes/100 rounded up) workers.
+   */
+  readonly workers?: number | 'auto';
 }
 
 export type EtcdChoice =
@@ -93,8 +100,11 @@ export class Cluster {
   apiserver: KubeApiserver | undefined;
   scheduler: KubeScheduler | undefined;
   controllerManager: KubeControllerManager | undefined;
-  readonly kubelets = new Map<string, Kubelet>();
-  readonly proxies = new Map<string, KubeProxy>();
+  /** Each node's kubelet and kube-proxy: the objects themselves, or handles on them in a node worker. */
+  readonly kubelets = new Map<string, NodeKubelet>();
+  readonly proxies = new Map<string, NodeProxy>();
+  /** The node worker processes, when the nodes run in workers. */
+  nodeWorkers: NodeWorkers | undefined;
   private addresses: { etcd?: string; apiserver?: string; kubelets: Record<string, string> } = { kubelets: {} };
   private stopping: Promise<void> | undefined;
 
@@ -199,21 +209,48 @@ export class Cluster {
       this.scheduler = await this.startClient(new KubeScheduler({
         apiserver: url, ...tls.scheduler,
       }, { logger, trace }));
-      for (const node of plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true)) {
-        const kubelet = await this.startOn((port) => new Kubelet({
-          nodeName: node.name, nodeIP: node.ip, podCIDR: node.podCIDR, apiserver: url, ...tls.kubelet(node.name), port,
-        }, { logger, trace }), 10250);
-        this.kubelets.set(node.name, kubelet.component);
-        this.addresses.kubelets[node.name] = `https://${node.ip}:${kubelet.address.port}`;
-        this.proxies.set(node.name, await this.startClient(new KubeProxy({
-          nodeName: node.name, apiserver: url, clusterCIDR: plan.podSubnet, ...tls.kubeProxy,
-        }, { logger, trace })));
-      }
+      await this.startNodes(url, tls);
       return this;
     } catch (err) {
       const failed = err instanceof Error ? err.message : String(err);
       await this.stop();
       throw new Error(`cluster start failed (everything started was stopped again): ${failed}`, { cause: err });
+    }
+  }
+
+  /** The nodes: in this process one after the other, or spread across node worker processes. */
+  private async startNodes(url: string, tls: ClusterTls): Promise<void> {
+    const { pki, trace, logger } = this.options;
+    const specs: NodeSpec[] = pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true)
+      .map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, kubelet: tls.kubelet(n.name) }));
+    const common: NodeCommon = { apiserver: url, kubeProxy: tls.kubeProxy, clusterCIDR: this.pki.plan.podSubnet, ports: this.options.ports ?? 'ephemeral' };
+    const count = workerCount(this.options.workers, specs.length);
+    if (count === 0) {
+      // A handful of nodes start one by one (the tour's trace keeps its order); many start 32 at a time.
+      const batch = specs.length > 16 ? 32 : 1;
+      for (let i = 0; i < specs.length; i += batch) {
+        const settled = await Promise.allSettled(specs.slice(i, i + batch).map((spec) => startNode(spec, common, { logger, trace })));
+        for (const r of settled) {
+          if (r.status === 'rejected') continue;
+          const node = r.value;
+          this.started.push({ name: `node ${node.name}`, start: async () => undefined, close: () => stopNode(node), destroy: () => stopNode(node, 'destroy'), stop: () => stopNode(node) });
+          this.kubelets.set(node.name, node.kubelet);
+          this.proxies.set(node.name, node.proxy);
+          this.addresses.kubelets[node.name] = node.url;
+        }
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      return;
+    }
+    const workers = new NodeWorkers({ count, nodes: specs, common, trace, logger });
+    this.nodeWorkers = workers;
+    this.started.push(workers);
+    await workers.start();
+    for (const spec of specs) {
+      this.kubelets.set(spec.name, workers.kubelets.get(spec.name)!);
+      this.proxies.set(spec.name, workers.proxies.get(spec.name)!);
+      this.addresses.kubelets[spec.name] = workers.urls.get(spec.name)!;
     }
   }
 
@@ -251,8 +288,9 @@ export class Cluster {
    * CA bundles each side trusts (default: `pki`'s own CAs; a CA rotation passes old+new bundles).
    * Servers (etcd, the apiserver, kubelets) swap their secure context; clients use the new
    * certificate and bundle for every later connection. Clients from `client()` made before keep theirs.
+   * Resolves once every node has it too (nodes in worker processes get theirs over IPC).
    */
-  reloadPki(pki: Pki, bundles: Partial<Trust> = {}): void {
+  async reloadPki(pki: Pki, bundles: Partial<Trust> = {}): Promise<void> {
     const tls = this.tls(pki, bundles);
     this.pki = pki;
     if (this.etcd instanceof Etcd) this.etcd.reloadTls(tls.etcd);
@@ -260,8 +298,25 @@ export class Cluster {
     this.apiserver?.reloadTls({ serving, ...apiserver });
     this.controllerManager?.reloadTls(tls.controllerManager);
     this.scheduler?.reloadTls(tls.scheduler);
-    for (const [node, kubelet] of this.kubelets) kubelet.reloadTls(tls.kubelet(node));
-    for (const proxy of this.proxies.values()) proxy.reloadTls(tls.kubeProxy);
+    const workers = this.nodeWorkers;
+    if (workers) {
+      await Promise.all([...this.kubelets.keys()].map((node) => workers.reload(node, { kubelet: tls.kubelet(node), proxy: tls.kubeProxy })));
+      return;
+    }
+    // In this process the nodes take it at once, as the control plane did above.
+    const pending: Promise<void>[] = [];
+    for (const [node, kubelet] of this.kubelets) { const r = kubelet.reloadTls(tls.kubelet(node)); if (r) pending.push(r); }
+    for (const proxy of this.proxies.values()) { const r = proxy.reloadTls(tls.kubeProxy); if (r) pending.push(r); }
+    await Promise.all(pending);
+  }
+
+  /**
+   * Resolves once every trace event the nodes emitted before now is in the cluster's trace: at once when
+   * the nodes run in this process; with node workers, after each worker has answered a message sent
+   * behind its events on the same IPC channel.
+   */
+  async settleTrace(): Promise<void> {
+    await this.nodeWorkers?.flush();
   }
 
   /** Stops everything in reverse start order; safe to call twice. */

@@ -119,6 +119,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         try {
           return await run();
         } finally {
+          // What nodes in worker processes emitted during the step, before it is narrated.
+          await cluster?.settleTrace().catch(() => undefined);
           const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');

@@ -172,6 +172,14 @@ export class Trace {
   }
 
   /**
+   * Passes on an event stamped elsewhere, keeping its `at`: what a node worker process emitted on its
+   * own bus and sent over IPC (sim/workers.ts), recorded here in the order it arrived.
+   */
+  record(event: TraceEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  /**
    * Subscribes; returns the unsubscribe function. A `passive` listener (a component logging its own
    * refusals) does not make the trace active: it gets refused handshakes, and other events only
    * while someone else listens.

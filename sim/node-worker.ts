@@ -1,0 +1,119 @@
+/**
+ * A node worker process, like kubemark's hollow nodes: forked by the cluster (sim/workers.ts) with an
+ * IPC channel, it runs the kubelet and kube-proxy of the nodes it is given, each with its own
+ * certificates and its own connections to the apiserver over real TCP and mutual TLS. Everything its
+ * components emit on their trace bus goes to the parent, which records it into the cluster's trace.
+ *
+ * It ends when told to stop (the nodes drain, then the process exits), on SIGTERM, and when the IPC
+ * channel disconnects (the parent died): then its nodes are destroyed and it exits, so no worker
+ * outlives the cluster.
+ */
+import { createLogger } from './logger.js';
+import { Trace } from '../components/client/trace.js';
+import { startNode, stopNode, type RunningNode } from './nodes.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+if (!process.send) {
+  process.stderr.write('node-worker: must be started by the cluster with an IPC channel (child_process.fork)\n');
+  process.exit(2);
+}
+
+const send = (m: FromWorker): void => {
+  if (process.connected) process.send!(m);
+};
+
+// Each trace event goes to the parent as it is emitted, before whatever the component writes next on
+// its sockets: the parent records it no later than it could see what followed it on the wire, in most
+// cases; `flush` (a reply after every event emitted before it) makes it certain.
+const trace = new Trace();
+trace.on((e) => send({ type: 'trace', events: [e] }));
+const reply = (id: number, result: { value?: unknown; error?: string }): void => {
+  send({ type: 'reply', id, ...result });
+};
+
+const nodes = new Map<string, RunningNode>();
+let stopping: Promise<void> | undefined;
+
+function stopAll(mode: 'close' | 'destroy'): Promise<void> {
+  stopping ??= Promise.all([...nodes.values()].map((n) => stopNode(n, mode).catch(() => undefined))).then(() => undefined);
+  return stopping;
+}
+
+/** Starts `specs` with at most `concurrency` nodes starting at once; on a failure, stops what started. */
+async function startAll(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  const logger = createLogger({ level: message.logLevel, name: `node-worker ${process.pid}` });
+  const queue = [...message.nodes];
+  let failed: unknown;
+  const lane = async (): Promise<void> => {
+    for (let spec = queue.shift(); spec && failed === undefined; spec = queue.shift()) {
+      try {
+        nodes.set(spec.name, await startNode(spec, message.common, { logger, trace }));
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, message.concurrency) }, lane));
+  if (failed !== undefined) {
+    await stopAll('destroy');
+    throw failed;
+  }
+}
+
+function node(name: string): RunningNode {
+  const n = nodes.get(name);
+  if (!n) throw new Error(`node-worker ${process.pid}: no node ${name} here`);
+  return n;
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'start':
+      try {
+        await startAll(m);
+        send({ type: 'started', nodes: [...nodes.values()].map((n) => ({ name: n.name, url: n.url })) });
+      } catch (err) {
+        send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+      }
+      return;
+    case 'rules':
+      reply(m.id, { value: node(m.node).proxy.rules() });
+      return;
+    case 'reload': {
+      const n = node(m.node);
+      if (m.kubelet) n.kubelet.reloadTls(m.kubelet);
+      if (m.proxy) n.proxy.reloadTls(m.proxy);
+      reply(m.id, {});
+      return;
+    }
+    case 'usage': {
+      const cpu = process.cpuUsage();
+      reply(m.id, { value: { pid: process.pid, user: cpu.user, system: cpu.system, rss: process.memoryUsage().rss } });
+      return;
+    }
+    case 'flush':
+      reply(m.id, {});
+      return;
+    case 'stop':
+      await stopAll('close');
+      reply(m.id, {});
+      process.disconnect();
+      return;
+  }
+}
+
+process.on('message', (m: ToWorker) => {
+  handle(m).catch((err: unknown) => {
+    if ('id' in m) reply(m.id, { error: err instanceof Error ? err.message : String(err) });
+  });
+});
+
+// The parent is gone (or let go of us): nothing may outlive the cluster.
+process.once('disconnect', () => {
+  void stopAll(stopping ? 'close' : 'destroy').finally(() => process.exit(0));
+});
+process.once('SIGTERM', () => {
+  void stopAll('destroy').finally(() => process.exit(0));
+});
+// Ctrl-C in a terminal reaches the whole process group: the parent decides when its workers stop.
+process.on('SIGINT', () => undefined);

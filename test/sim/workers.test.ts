@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { Kubelet } from '../../components/kubelet/index.js';
+import type { TlsClientEvent, TlsServerEvent, TraceEvent } from '../../components/client/trace.js';
+import { issuePki, type Pki } from '../../pki/store.js';
+import { Cluster } from '../../sim/cluster.js';
+import { silentLogger } from '../../sim/logger.js';
+import { runScenario } from '../../sim/scenario.js';
+import { workerCount } from '../../sim/workers.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+import { waitFor } from '../../sim/wait.js';
+
+/** Whether a process with this id still exists (signal 0 checks without sending anything). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+describe('nodes in worker processes (sim/workers.ts)', function () {
+  this.timeout(180_000);
+  let pki: Pki;
+  before(async function () { pki = await issuePki({ nodes: ['node-1', 'node-2', 'node-3'] }); });
+
+  it('chooses in-process below 50 nodes with auto, and never more workers than nodes', () => {
+    expect(workerCount(undefined, 500)).to.equal(0);
+    expect(workerCount('auto', 49)).to.equal(0);
+    expect(workerCount('auto', 50)).to.be.at.least(1);
+    expect(workerCount(2, 1)).to.equal(1);
+    expect(workerCount(4, 0)).to.equal(0);
+    expect(() => workerCount(-1, 3)).to.throw(/not a number of processes/);
+  });
+
+  it('plays the tour with 3 nodes in 2 worker processes: every expectation holds, the workers\' handshakes are in the trace, no worker is left', async function () {
+    const lines: string[] = [];
+    const events: TraceEvent[] = [];
+    let cluster: Cluster | undefined;
+    const result = await runScenario(SCENARIOS.find((s) => s.name === 'tour')!, {
+      pki, write: (l) => lines.push(l), onEvent: (e) => events.push(e),
+      startCluster: async (p, trace) => {
+        cluster = await new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral', workers: 2 }).start();
+        return cluster;
+      },
+    });
+    expect(result.expectations.filter((e) => !e.ok), lines.join('\n')).to.deep.equal([]);
+    expect(result.ok).to.equal(true);
+    const pids = cluster!.nodeWorkers!.pids;
+    expect(pids).to.have.length(2);
+    expect(pids).to.not.include(process.pid);
+    expect([...cluster!.kubelets.values()].some((k) => k instanceof Kubelet)).to.equal(false);
+    // Each node's kubelet and kube-proxy dialled the apiserver from its worker, with its own certificate.
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      const kubelet = events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === `kubelet (${node})` && e.server === 'kube-apiserver' && e.handshake === 'ok');
+      expect(kubelet?.clientCert?.cn, node).to.equal(`system:node:${node}`);
+      const proxy = events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === `kube-proxy (${node})` && e.handshake === 'ok');
+      expect(proxy?.clientCert?.cn, node).to.equal('system:kube-proxy');
+      // Both halves joined on the socket address pair: the apiserver's side is in this process.
+      const server = events.find((e): e is TlsServerEvent => e.type === 'tls-server' && e.server === 'kube-apiserver' && e.peer === kubelet?.local);
+      expect(server?.verified, node).to.equal(true);
+    }
+    // The apiserver → kubelet hop (logs, nodes/proxy) was verified by a kubelet in a worker.
+    const hop = events.find((e): e is TlsServerEvent => e.type === 'tls-server' && e.server.startsWith('kubelet') && e.clientCert?.cn === 'kube-apiserver-kubelet-client');
+    expect(hop?.verified).to.equal(true);
+    expect(result.connections.some((c) => c.client === 'kube-apiserver' && c.server.startsWith('kubelet') && c.result === 'ok' && c.serverTrusts === 'kubernetes')).to.equal(true);
+    // Stopped with the cluster: every worker process has exited.
+    for (const pid of pids) expect(alive(pid), `worker ${pid}`).to.equal(false);
+  });
+});
