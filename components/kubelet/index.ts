@@ -17,7 +17,7 @@ import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import { createTlsServer, goReason, listen, type Identity, type TlsServer } from '../client/tls.js';
 import type { Lease, Node, Pod, ResourceList } from '../api/types.js';
 import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subjectAccessReview, type KubeletAttributes } from './auth.js';
-import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
+import { initialNode, machineIds, nodeConditions, nodeStatus, nodeLease, quantityBytes, type MachineIds, type NodeFacts } from './node-status.js';
 import { formatLogs, PodIpAllocator, rfc3339, rfc3339Micro, runningPodStatus, startPod, type RunningPod } from './pod-runtime.js';
 import { Reflector } from '../client/reflector.js';
 import { CertificateManager } from './certificate-manager.js';
@@ -95,6 +95,8 @@ export class Kubelet implements Component {
   private lease: Lease | undefined;
   private nodeUid: string | undefined;
   private readyAt: Date | undefined;
+  /** This boot's machine identity (a new boot ID at every start). */
+  private machine: MachineIds | undefined;
   private address: AddressInfo | undefined;
   private drain: ServerDrain | undefined;
   private readonly lifecycle: Lifecycle;
@@ -265,6 +267,7 @@ export class Kubelet implements Component {
     return {
       nodeName: this.options.nodeName, nodeIP: this.options.nodeIP, podCIDR: this.ips.cidr, port: this.address?.port ?? 0,
       capacity: { cpu: c.cpu ?? '2', memory: c.memory ?? '4Gi', pods: c.pods ?? '110' },
+      machine: this.machine ??= machineIds(this.options.nodeName),
     };
   }
 
