@@ -412,7 +412,9 @@ export class Kubelet implements Component {
     const path = resourcePath({ resource: 'pods', namespace: running.namespace, name: running.name, subresource: 'status' });
     const status = runningPodStatus(running, this.options.nodeIP);
     try {
-      const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status }, 'strategic');
+      // As the status manager's two-way merge patch does, the patch names the order of its conditions.
+      const order = { '$setElementOrder/conditions': (status.conditions ?? []).map((c) => ({ type: c.type })) };
+      const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status: { ...order, ...status } }, 'strategic');
       if (this.running.get(running.uid) === running) running.pod = updated;
     } catch (err) {
       if (err instanceof ApiError && err.httpStatus === 404) return; // deleted meanwhile
