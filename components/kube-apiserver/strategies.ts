@@ -209,9 +209,10 @@ const namespaceLabel = (obj: Obj): void => {
 const replicaSets: ResourceStrategy = {
   generation: 'spec',
   defaults: (_def, obj) => defaultWorkloadSpec(obj, false),
-  create(_def, obj) { obj.status = {}; },
+  // PrepareForCreate: `rs.Status = apps.ReplicaSetStatus{}`, whose replicas is not omitempty.
+  create(_def, obj) { obj.status = { replicas: 0 }; },
 };
-const deployments: ResourceStrategy = { ...replicaSets, defaults: (_def, obj) => defaultWorkloadSpec(obj, true) };
+const deployments: ResourceStrategy = { ...replicaSets, defaults: (_def, obj) => defaultWorkloadSpec(obj, true), create(_def, obj) { obj.status = {}; } };
 
 const pathSegmentNames: ResourceStrategy = { names: 'path-segment' };
 
