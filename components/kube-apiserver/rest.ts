@@ -15,7 +15,7 @@ import type { Clock } from '../client/common.js';
 import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
 import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
-  ApiStatusError, badRequest, conflict, decidedBy, forbidden, internalError, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
+  ApiStatusError, badRequest, conflict, decidedBy, forbidden, internalError, invalid, methodNotAllowed, methodNotSupported, notFound, OBJECT_MODIFIED, pathNotFound,
 } from '../api/errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
 import { addWarnings, decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
@@ -99,6 +99,8 @@ export class Rest {
     const { def, sub: subDef } = ctx.route ?? resolveRoute(ctx.req.method ?? 'GET', info);
     const sub = subDef?.name;
     const verbs: readonly string[] = subDef ? subDef.verbs : def.verbs;
+    // ComponentStatus storage is no Watcher: the list route takes `?watch=true` and its handler refuses it (ListResource).
+    if (def.resource === 'componentstatuses' && def.group === '' && info.verb === 'watch' && !info.name && ctx.req.method === 'GET') throw methodNotSupported(groupResource(def), 'watch');
     if (!verbs.includes(info.verb as Verb)) throw methodNotAllowed();
     const ns = def.namespaced ? (info.namespace || undefined) : undefined;
     const name = info.name;
