@@ -65,6 +65,8 @@ export interface RunOptions {
   readonly quiet?: boolean;
   /** Receives every trace event (for --json). */
   readonly onEvent?: (e: TraceEvent) => void;
+  /** Runs after the scenario, before the runner stops its cluster (a test inspecting what the scenario left). */
+  readonly beforeStop?: (cluster: Cluster) => Promise<void>;
 }
 
 export interface RunResult {
@@ -90,6 +92,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let cluster: Cluster | undefined;
   let error: string | undefined;
   let report: unknown;
+  let hookError: Error | undefined;
 
   w(`\n=== ${scenario.title} ===`);
   w(indent(scenario.summary, ''));
@@ -135,10 +138,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     expectations.push({ step: current, what: 'the step ran to the end', ok: false, detail: error });
     w(`    ✘ ${current} failed: ${error}`);
   } finally {
+    if (cluster && options.beforeStop) {
+      try { await options.beforeStop(cluster); } catch (err) { hookError = err instanceof Error ? err : new Error(String(err)); }
+    }
     if (cluster) await cluster.stop();
     unsubscribe?.();
     recorder.stop();
   }
+  if (hookError) throw hookError;
   const connections = joinConnections(recorder.events);
   const ok = error === undefined && expectations.every((e) => e.ok);
   if (connections.length > 0) {

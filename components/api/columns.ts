@@ -44,6 +44,17 @@ export const PRINTERS: Readonly<Record<string, Printer>> = {
       return [p.metadata.name ?? '', orNA(p.spec.minAvailable), orNA(p.spec.maxUnavailable), p.status?.disruptionsAllowed ?? 0, age(p.metadata.creationTimestamp, now)];
     },
   },
+  // printComponentStatus: the Healthy condition's status (Healthy / Unhealthy; Unknown without one), message and error.
+  ComponentStatus: {
+    columns: [NAME_COLUMN,
+      { name: 'Status', type: 'string', description: 'Status of the component conditions' },
+      { name: 'Message', type: 'string', description: 'Message of the component conditions' },
+      { name: 'Error', type: 'string', description: 'Error of the component conditions' }],
+    cells: (o) => {
+      const healthy = (o as KubeObject & { conditions?: { type: string; status: string; message?: string; error?: string }[] }).conditions?.find((c) => c.type === 'Healthy');
+      return [o.metadata.name ?? '', healthy ? (healthy.status === 'True' ? 'Healthy' : 'Unhealthy') : 'Unknown', healthy?.message ?? '', healthy?.error ?? ''];
+    },
+  },
 };
 
 /** The registered printer of a kind, if any. */

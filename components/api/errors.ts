@@ -99,6 +99,10 @@ export const invalid = (gr: GroupResource, kind: string, name: string, causes: {
     causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
   });
 
+/** errors.NewMethodNotSupported: a handler's 405 for an action its storage does not implement (a watch of componentstatuses). */
+export const methodNotSupported = (gr: GroupResource, action: string): ApiStatusError =>
+  failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind ${JSON.stringify(qualified(gr))}`, { group: gr.group, kind: gr.resource });
+
 export const methodNotAllowed = (): ApiStatusError =>
   failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 

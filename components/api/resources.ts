@@ -47,6 +47,8 @@ const scale: SubresourceDef = { name: 'scale', kind: 'Scale', verbs: ['get', 'pa
 export const RESOURCES: readonly ResourceDef[] = [
   // core/v1
   { group: '', version: 'v1', resource: 'bindings', singular: 'binding', kind: 'Binding', namespaced: true, verbs: ['create'], subresources: [] },
+  // Deprecated in 1.19 and still served: probed on each read, never stored (kube-apiserver/componentstatus.ts).
+  { group: '', version: 'v1', resource: 'componentstatuses', singular: 'componentstatus', kind: 'ComponentStatus', namespaced: false, verbs: ['get', 'list'], shortNames: ['cs'], subresources: [] },
   { group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: CRUD, shortNames: ['cm'], storage: 'configmaps', subresources: [] },
   { group: '', version: 'v1', resource: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true, verbs: CRUD, shortNames: ['ep'], storage: 'services/endpoints', subresources: [] },
   {

@@ -137,7 +137,7 @@ export interface NodeStatus {
   conditions?: NodeCondition[];
   addresses?: { type: 'InternalIP' | 'Hostname' | 'ExternalIP'; address: string }[];
   daemonEndpoints?: { kubeletEndpoint: { Port: number } };
-  nodeInfo?: { kubeletVersion: string; kubeProxyVersion?: string; osImage?: string; containerRuntimeVersion?: string; operatingSystem?: string; architecture?: string; kernelVersion?: string };
+  nodeInfo?: { machineID?: string; systemUUID?: string; bootID?: string; kubeletVersion: string; kubeProxyVersion?: string; osImage?: string; containerRuntimeVersion?: string; operatingSystem?: string; architecture?: string; kernelVersion?: string };
 }
 
 export interface Node extends KubeObject {
@@ -214,14 +214,37 @@ export interface PodTemplate {
   spec: PodSpec;
 }
 
+/** apps/v1 ReplicaSetCondition: ReplicaFailure is the one the controller writes. */
+export interface ReplicaSetCondition { type: 'ReplicaFailure'; status: 'True' | 'False' | 'Unknown'; lastTransitionTime?: string; reason?: string; message?: string }
+
 export interface ReplicaSet extends KubeObject {
-  spec: { replicas?: number; selector: LabelSelector; template: PodTemplate };
-  status?: { replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number };
+  spec: { replicas?: number; selector: LabelSelector; template: PodTemplate; minReadySeconds?: number };
+  status?: {
+    replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number;
+    conditions?: ReplicaSetCondition[];
+  };
+}
+
+export interface DeploymentCondition {
+  type: 'Available' | 'Progressing' | 'ReplicaFailure';
+  status: 'True' | 'False' | 'Unknown';
+  lastUpdateTime: string;
+  lastTransitionTime: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface DeploymentStatus {
+  observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number; unavailableReplicas?: number;
+  conditions?: DeploymentCondition[]; collisionCount?: number;
 }
 
 export interface Deployment extends KubeObject {
-  spec: { replicas?: number; selector: LabelSelector; template: PodTemplate; strategy?: { type?: string } };
-  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
+  spec: {
+    replicas?: number; selector: LabelSelector; template: PodTemplate; strategy?: { type?: string }; progressDeadlineSeconds?: number;
+    minReadySeconds?: number; revisionHistoryLimit?: number; paused?: boolean;
+  };
+  status?: DeploymentStatus;
 }
 
 export interface Lease extends KubeObject {

@@ -194,11 +194,15 @@ export class AuthChain implements Gate {
   }
 
   /** The union's RulesFor: everything for system:masters; the Node authorizer cannot enumerate; RBAC's rules. */
+  /**
+   * The union authorizer's RulesFor over the rule resolvers (Node, RBAC): the Node authorizer lists
+   * nothing for a node (incomplete, "node authorizer does not support user rule resolution"); RBAC
+   * lists the rules of every binding that names the user, as stored — system:masters included, through
+   * the cluster-admin binding — and reports what it could not resolve as the evaluation error without
+   * marking the answer incomplete. The errors join as utilerrors.NewAggregate does.
+   */
   rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; incomplete: boolean; evaluationError?: string } {
     const u = { name: user.name, groups: [...user.groups] };
-    if (u.groups.includes('system:masters')) {
-      return { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
-    }
     const errors: string[] = [];
     let incomplete = false;
     if (nodeIdentity(u)) {
@@ -206,8 +210,9 @@ export class AuthChain implements Gate {
       errors.push('node authorizer does not support user rule resolution');
     }
     const rbac = rulesFor(this.rbac, u, namespace);
-    if (rbac.errors.length) { incomplete = true; errors.push(...rbac.errors); }
-    return { rules: rbac.rules, incomplete, ...(errors.length ? { evaluationError: errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]` } : {}) };
+    errors.push(...rbac.errors);
+    const unique = [...new Set(errors)];
+    return { rules: rbac.rules, incomplete, ...(unique.length ? { evaluationError: unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]` } : {}) };
   }
 
   /**

@@ -20,6 +20,7 @@ import { apiserverBootstrapPolicy, bootstrap } from './bootstrap.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.js';
 import { forbidden, pathNotFound, toStatusError, unauthorized, type StatusLayer } from '../api/errors.js';
 import { etcdBackend } from './etcd-backend.js';
+import { DEFAULT_COMPONENTS, type HttpComponent } from './componentstatus.js';
 import type { Gate, UserInfo } from './gate.js';
 import { sendJson, sendStatus, sendText } from './http.js';
 import { impersonate } from './impersonation.js';
@@ -89,6 +90,8 @@ export interface KubeApiserverOptions extends ComponentDeps {
   readonly kv?: KvBackend;
   /** --etcd-compaction-interval (ms): how often the compactor runs; default 5 minutes, 0 turns it off. */
   readonly etcdCompactionIntervalMs?: number;
+  /** What v1 ComponentStatus probes besides etcd; default the real apiserver's (127.0.0.1:10257 and :10259). */
+  readonly componentStatusServers?: readonly HttpComponent[];
   /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
   readonly etcdHealthcheckTimeoutMs?: number;
 }
@@ -181,6 +184,11 @@ export class KubeApiserver implements Component {
         apiAudiences: [o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'],
         trackWatch: (w) => { this.watches.add(w); return () => this.watches.delete(w); },
         ...(o.watchCache === false ? {} : { watchCache: (def) => this.watchCaches?.for(def) }),
+        componentStatus: {
+          components: o.componentStatusServers ?? DEFAULT_COMPONENTS,
+          // The etcd3 prober's read of `health`, through this apiserver's own etcd client.
+          etcd: [() => this.etcdHealth()],
+        },
       });
 
       this.server = createTlsServer({ name: 'kube-apiserver', identity: o.identity, clientCa: o.clientCa, mode: 'request' }, (req, res) => {
@@ -338,14 +346,17 @@ export class KubeApiserver implements Component {
    * /healthz, /livez, /readyz and their per-check paths: `ping` and `etcd` (a read through the etcd
    * client). `?verbose` lists the checks as the real server does; a failed check is a 500.
    */
+  /** etcd answers a read (the etcd3 prober's `Get(ctx, "health")`), within --etcd-healthcheck-timeout. */
+  private async etcdHealth(): Promise<void> {
+    if (this.etcdClient) await this.etcdClient.get('/registry/health', { timeoutMs: this.options.etcdHealthcheckTimeoutMs ?? 2000 });
+    else await this.storage.kv.get('/registry/health');
+  }
+
   private async health(path: string, target: RequestTarget, res: ServerResponse): Promise<void> {
     const [, kind, sub] = HEALTH_PATHS.exec(path) ?? [];
     const checks: [string, () => Promise<void>][] = [
       ['ping', () => Promise.resolve()],
-      ['etcd', async () => {
-        if (this.etcdClient) await this.etcdClient.get('/registry/health', { timeoutMs: this.options.etcdHealthcheckTimeoutMs ?? 2000 });
-        else await this.storage.kv.get('/registry/health');
-      }],
+      ['etcd', () => this.etcdHealth()],
     ];
     const selected = sub ? checks.filter(([n]) => `/${n}` === sub) : checks;
     if (selected.length === 0) throw pathNotFound();

@@ -4,7 +4,7 @@
  * - application/strategic-merge-patch+json: as merge, but lists of objects with a patch merge key
  *   (containers by name, conditions by type, ...) merge element by element, and the `$patch`,
  *   `$setElementOrder/...`, `$retainKeys`, `$deleteFromPrimitiveList/...` directives kubectl sends are
- *   understood (ordering directives are accepted and ignored);
+ *   understood (`$setElementOrder` orders a merged list as strategicpatch's normalizeElementOrder does);
  * - application/json-patch+json (RFC 6902): add, remove, replace, move, copy, test.
  *
  * Every walker reads own members only (Object.hasOwn) and builds null-prototype objects, so a patch
@@ -118,6 +118,39 @@ export function strategicMergePatch(target: Json, patch: Json, depth = 0): Json 
     else out[k] = strategicMergePatch(own(out, k) ?? null, v, depth + 1);
   }
   if (retain) for (const k of Object.keys(out)) if (!retain.has(k)) delete out[k];
+  for (const [k, order] of Object.entries(patch)) {
+    if (!k.startsWith('$setElementOrder/') || !Array.isArray(order)) continue;
+    const field = k.slice('$setElementOrder/'.length);
+    const merged = own(out, field);
+    const live = own(shallow(target), field);
+    if (Array.isArray(merged)) out[field] = orderElements(field, merged, order, Array.isArray(live) ? live : []);
+  }
+  return out;
+}
+
+/**
+ * strategicpatch normalizeElementOrder + mergeSortedSlice: the items the order names, in its order;
+ * the live object's other items interleaved by their live positions (a patch item goes first unless
+ * both are live and the server-only one came before it).
+ */
+function orderElements(field: string, merged: Json[], order: Json[], live: Json[]): Json[] {
+  const key = mergeKeyFor(field, [...merged, ...order]);
+  const id = (x: Json): Json | undefined => (key === undefined ? x : isObject(x) ? own(x, key) : undefined);
+  const orderIds = order.map(id);
+  const liveIds = live.map(id);
+  const inOrder = merged.filter((m) => orderIds.includes(id(m))).sort((a, b) => orderIds.indexOf(id(a)) - orderIds.indexOf(id(b)));
+  const serverOnly = merged.filter((m) => !orderIds.includes(id(m))).sort((a, b) => liveIds.indexOf(id(a)) - liveIds.indexOf(id(b)));
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < inOrder.length) {
+    if (j >= inOrder.length) { out.push(serverOnly[i++]!); continue; }
+    if (i >= serverOnly.length) { out.push(inOrder[j++]!); continue; }
+    const li = liveIds.indexOf(id(serverOnly[i]!));
+    const ri = liveIds.indexOf(id(inOrder[j]!));
+    if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]!);
+    else out.push(inOrder[j++]!);
+  }
   return out;
 }
 

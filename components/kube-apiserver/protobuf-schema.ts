@@ -804,6 +804,31 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     2: { name: 'reason', type: 'string' },
     3: { name: 'evaluationError', type: 'string' },
   },
+  /** `kubectl auth can-i --list` sends this one. */
+  [AUTHZ + 'SelfSubjectRulesReview']: {
+    1: OBJECT_META,
+    2: { name: 'spec', type: { message: AUTHZ + 'SelfSubjectRulesReviewSpec' } },
+    3: { name: 'status', type: { message: AUTHZ + 'SubjectRulesReviewStatus' } },
+  },
+  [AUTHZ + 'SelfSubjectRulesReviewSpec']: {
+    1: { name: 'namespace', type: 'string' },
+  },
+  [AUTHZ + 'SubjectRulesReviewStatus']: {
+    1: { name: 'resourceRules', type: { message: AUTHZ + 'ResourceRule' }, repeated: true },
+    2: { name: 'nonResourceRules', type: { message: AUTHZ + 'NonResourceRule' }, repeated: true },
+    3: { name: 'incomplete', type: 'bool' },
+    4: { name: 'evaluationError', type: 'string' },
+  },
+  [AUTHZ + 'ResourceRule']: {
+    1: { name: 'verbs', type: 'string', repeated: true },
+    2: { name: 'apiGroups', type: 'string', repeated: true },
+    3: { name: 'resources', type: 'string', repeated: true },
+    4: { name: 'resourceNames', type: 'string', repeated: true },
+  },
+  [AUTHZ + 'NonResourceRule']: {
+    1: { name: 'verbs', type: 'string', repeated: true },
+    2: { name: 'nonResourceURLs', type: 'string', repeated: true },
+  },
   /** Go: `type ExtraValue []string`, so its JSON form is a plain array of the `items`, not {items: [...]}. */
   [AUTHZ + 'ExtraValue']: {
     1: { name: 'items', type: 'string', repeated: true },
@@ -835,6 +860,7 @@ export const KINDS: Readonly<Record<string, string>> = {
   'authorization.k8s.io/v1 SelfSubjectAccessReview': AUTHZ + 'SelfSubjectAccessReview',
   'authorization.k8s.io/v1 SubjectAccessReview': AUTHZ + 'SubjectAccessReview',
   'authorization.k8s.io/v1 LocalSubjectAccessReview': AUTHZ + 'LocalSubjectAccessReview',
+  'authorization.k8s.io/v1 SelfSubjectRulesReview': AUTHZ + 'SelfSubjectRulesReview',
   'meta.k8s.io/v1 DeleteOptions': META + 'DeleteOptions',
   'policy/v1 Eviction': POLICY + 'Eviction',
 };

@@ -15,10 +15,10 @@ import type { Clock } from '../client/common.js';
 import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
 import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
-  ApiStatusError, badRequest, conflict, decidedBy, forbidden, invalid, methodNotAllowed, notFound, OBJECT_MODIFIED, pathNotFound,
+  ApiStatusError, badRequest, conflict, decidedBy, forbidden, internalError, invalid, methodNotAllowed, methodNotSupported, notFound, OBJECT_MODIFIED, pathNotFound,
 } from '../api/errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
-import { decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
+import { addWarnings, decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
 import { fieldValidationOf } from './decode.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { escapeGoPath, logContainer } from './kubelet-client.js';
@@ -33,6 +33,7 @@ import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrU
 import { deleteDryRun, queryDryRun } from './dry-run.js';
 import { serveWatch, type ActiveWatch, type WatchOptions } from './watch.js';
 import type { WatchCache } from './cacher.js';
+import { COMPONENT_STATUS_DEPRECATION, componentStatusByName, componentStatuses, type ComponentStatusSources } from './componentstatus.js';
 import { decodeContinue, parseListOptions, watchTimeoutMs } from './list-options.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -62,6 +63,8 @@ export interface RestDeps {
   trackWatch(w: ActiveWatch): () => void;
   /** The watch cache serving a resource's watches (--watch-cache); undefined: each watch is its own etcd watch. */
   watchCache?(def: ResourceDef): WatchCache | undefined;
+  /** What v1 ComponentStatus probes (the controller-manager, the scheduler, etcd). */
+  readonly componentStatus?: ComponentStatusSources;
 }
 
 /** Namespaces the real NamespaceLifecycle admission refuses to delete. */
@@ -99,12 +102,15 @@ export class Rest {
     const { def, sub: subDef } = ctx.route ?? resolveRoute(ctx.req.method ?? 'GET', info);
     const sub = subDef?.name;
     const verbs: readonly string[] = subDef ? subDef.verbs : def.verbs;
+    // ComponentStatus storage is no Watcher: the list route takes `?watch=true` and its handler refuses it (ListResource).
+    if (def.resource === 'componentstatuses' && def.group === '' && info.verb === 'watch' && !info.name && ctx.req.method === 'GET') throw methodNotSupported(groupResource(def), 'watch');
     if (!verbs.includes(info.verb as Verb)) throw methodNotAllowed();
     const ns = def.namespaced ? (info.namespace || undefined) : undefined;
     const name = info.name;
     if (def.namespaced && ns === undefined && !['list', 'watch'].includes(info.verb)) throw pathNotFound();
 
     if (def.resource === 'nodes' && def.group === '' && sub === 'proxy') { await this.nodeProxy(ctx, name); return { watching: false }; }
+    if (def.resource === 'componentstatuses' && def.group === '') { await this.componentStatus(ctx, def, name); return { watching: false }; }
     switch (info.verb) {
       case 'get':
         if (sub === 'log') { await this.log(ctx, ns, name); return { watching: false }; }
@@ -123,6 +129,26 @@ export class Rest {
       case 'deletecollection': await this.deleteCollection(ctx, def, ns); return { watching: false };
       default: throw methodNotAllowed();
     }
+  }
+
+  /**
+   * GET / LIST v1 ComponentStatus: probed now, never stored; the deprecation warning on every answer,
+   * as the apiserver adds it for a deprecated API. An unknown name is REST.Get's plain error (a 500).
+   */
+  private async componentStatus(ctx: RestContext, def: ResourceDef, name: string): Promise<void> {
+    addWarnings(ctx.res, [COMPONENT_STATUS_DEPRECATION]);
+    const sources = this.d.componentStatus ?? { components: [], etcd: [] };
+    const now = this.d.clock.now();
+    if (name) {
+      const one = await componentStatusByName(sources, name);
+      if (!one) throw internalError(new Error(`Component not found: ${name}`));
+      sendJson(ctx.res, 200, this.table(ctx) ? toTable(def, [one], now, includeObjectOf(ctx.query.get('includeObject')), {}) : one);
+      return;
+    }
+    const sel = this.selection(ctx, def);
+    const items = (await componentStatuses(sources)).filter((o) => selects(sel, o));
+    if (this.table(ctx)) { sendJson(ctx.res, 200, toTable(def, items, now, includeObjectOf(ctx.query.get('includeObject')), {})); return; }
+    sendJson(ctx.res, 200, { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items: items.map(listItem) });
   }
 
   /** `kubectl get` asks for a server-printed Table. */
@@ -511,7 +537,10 @@ export class Rest {
     sendJson(ctx.res, 201, {
       kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: { namespace },
       status: {
-        resourceRules: r.rules.filter((x) => !x.nonResourceURLs?.length).map((x) => ({ verbs: x.verbs, apiGroups: x.apiGroups ?? [], resources: x.resources ?? [], ...(x.resourceNames?.length ? { resourceNames: x.resourceNames } : {}) })),
+        // RBACAuthorizer.RulesFor: a rule with resources is a resource rule, one with URLs a non-resource rule (omitempty lists left out).
+        resourceRules: r.rules.filter((x) => x.resources?.length).map((x) => ({
+          verbs: x.verbs, ...(x.apiGroups?.length ? { apiGroups: x.apiGroups } : {}), resources: x.resources, ...(x.resourceNames?.length ? { resourceNames: x.resourceNames } : {}),
+        })),
         nonResourceRules: r.rules.filter((x) => x.nonResourceURLs?.length).map((x) => ({ verbs: x.verbs, nonResourceURLs: x.nonResourceURLs })),
         incomplete: r.incomplete, ...(r.evaluationError ? { evaluationError: r.evaluationError } : {}),
       },

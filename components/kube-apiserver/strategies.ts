@@ -37,6 +37,8 @@ function defaultContainer(c: Container & Rec): void {
   c.imagePullPolicy ??= !tagged || image.endsWith(':latest') ? 'Always' : 'IfNotPresent';
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
+  // ResourceRequirements is a struct, not a pointer: Kubernetes always writes `resources: {}`.
+  c.resources ??= {};
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
 }
 
@@ -66,7 +68,16 @@ function defaultWorkloadSpec(obj: Obj, deployment: boolean): void {
   spec.revisionHistoryLimit ??= 10;
   if (deployment) {
     spec.progressDeadlineSeconds ??= 600;
-    spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+    // SetDefaults_Deployment: an empty strategy (protobuf bodies carry `strategy: {}`) is RollingUpdate 25%/25%.
+    const strategy = rec(spec.strategy);
+    if (strategy.type === undefined || strategy.type === '') strategy.type = 'RollingUpdate';
+    if (strategy.type === 'RollingUpdate') {
+      const ru = rec(strategy.rollingUpdate);
+      ru.maxUnavailable ??= '25%';
+      ru.maxSurge ??= '25%';
+      strategy.rollingUpdate = ru;
+    }
+    spec.strategy = strategy;
   }
   const template = rec(spec.template);
   if (isRec(template.spec)) defaultPodSpec(template.spec as PodSpec & Rec);
@@ -198,9 +209,10 @@ const namespaceLabel = (obj: Obj): void => {
 const replicaSets: ResourceStrategy = {
   generation: 'spec',
   defaults: (_def, obj) => defaultWorkloadSpec(obj, false),
-  create(_def, obj) { obj.status = {}; },
+  // PrepareForCreate: `rs.Status = apps.ReplicaSetStatus{}`, whose replicas is not omitempty.
+  create(_def, obj) { obj.status = { replicas: 0 }; },
 };
-const deployments: ResourceStrategy = { ...replicaSets, defaults: (_def, obj) => defaultWorkloadSpec(obj, true) };
+const deployments: ResourceStrategy = { ...replicaSets, defaults: (_def, obj) => defaultWorkloadSpec(obj, true), create(_def, obj) { obj.status = {}; } };
 
 const pathSegmentNames: ResourceStrategy = { names: 'path-segment' };
 

@@ -9,7 +9,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../client/common.js';
 import { recordEvent } from '../client/events.js';
 import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
-import type { Deployment, Pod, PodTemplate, ReplicaSet } from '../api/types.js';
+import type { Deployment, DeploymentStatus, Pod, PodTemplate, ReplicaSet } from '../api/types.js';
+import {
+  FOUND_NEW_REPLICA_SET, NEW_REPLICA_SET_CREATED, getCondition, hasProgressDeadline, maxUnavailable, newCondition, rolloutStatus, setCondition, stuckRecheckMs,
+} from './deployment-status.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { controllerRef } from './replicaset.js';
 import { WorkQueue } from '../client/workqueue.js';
@@ -74,6 +77,7 @@ function defaulted(t: PodTemplate): PodTemplate {
     c.imagePullPolicy ??= !tagged || image.endsWith(':latest') ? 'Always' : 'IfNotPresent';
     c.terminationMessagePath ??= '/dev/termination-log';
     c.terminationMessagePolicy ??= 'File';
+    c.resources ??= {};
     for (const port of (c.ports ?? []) as Rec[]) port.protocol ??= 'TCP';
   }
   return copy;
@@ -241,8 +245,9 @@ export class DeploymentController {
   }
 
   private async sync(key: string): Promise<void> {
-    const d = this.o.deployments.get(key);
-    if (!d || d.metadata.deletionTimestamp) return;
+    const cached = this.o.deployments.get(key);
+    if (!cached || cached.metadata.deletionTimestamp) return;
+    let d = cached;
     const { namespace = 'default' } = splitKey(key);
     const owned = this.o.replicaSets.list().filter((rs) => rs.metadata.namespace === namespace && controllerRef(rs)?.uid === d.metadata.uid);
     const collisionCount = (d.status as { collisionCount?: number } | undefined)?.collisionCount;
@@ -270,14 +275,17 @@ export class DeploymentController {
       try {
         newRs = await this.o.client.create<ReplicaSet>(this.rsPath(namespace), rs);
         await this.event(d, 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} to ${want}`);
+        d = await this.noteNewReplicaSet(d, newRs, true);
       } catch (err) {
         // Already there (the informer has not caught up): the RS event syncs this deployment again.
         if (err instanceof ApiError && err.httpStatus === 409) return;
         throw err;
       }
     } else if (recreate || oldActive.length === 0) {
+      d = await this.noteNewReplicaSet(d, newRs, false);
       await this.scale(newRs, replicas, d);
     } else {
+      d = await this.noteNewReplicaSet(d, newRs, false);
       await this.scale(newRs, newReplicasForRolling(d, owned, newRs), d);
     }
 
@@ -291,32 +299,59 @@ export class DeploymentController {
     await this.updateStatus(d, [...oldRs, newRs], newRs);
   }
 
+  /**
+   * syncRolloutStatus: counts, Available and Progressing as the rollout stands; written only when
+   * something changed. A rollout with no progress is checked again at its deadline (requeueStuckDeployment).
+   */
   private async updateStatus(d: Deployment, all: readonly ReplicaSet[], newRs: ReplicaSet | undefined): Promise<void> {
-    const replicas = d.spec.replicas ?? 1;
-    const availableReplicas = sum(all, available);
-    const status = {
-      ...(d.metadata.generation !== undefined ? { observedGeneration: d.metadata.generation } : {}),
-      replicas: sum(all, (rs) => rs.status?.replicas ?? 0),
-      updatedReplicas: newRs?.status?.replicas ?? 0,
-      readyReplicas: sum(all, (rs) => rs.status?.readyReplicas ?? 0),
-      availableReplicas,
-      unavailableReplicas: Math.max(0, replicas - availableReplicas),
-    };
-    const cur = d.status as Record<string, unknown> | undefined;
-    if (cur && Object.entries(status).every(([k, v]) => (cur[k] ?? 0) === v)) return;
+    const now = this.o.clock.now();
+    const status = rolloutStatus(all, newRs, d, maxUnavailable(d, resolveFenceposts(d).maxUnavailable), now);
+    if (canonicalJson(status) === canonicalJson(d.status ?? {})) {
+      const after = stuckRecheckMs(d, status, now);
+      if (after !== undefined) this.queue.addAfter(keyOf(d), after);
+      return;
+    }
+    await this.writeStatus(d, status);
+  }
+
+  /** UpdateStatus (annotations travel with it, as the revision does); on a conflict, read the latest once and write again. */
+  private async writeStatus(d: Deployment, status: DeploymentStatus): Promise<Deployment | undefined> {
     const path = resourcePath({ group: 'apps', resource: 'deployments', namespace: d.metadata.namespace ?? 'default', name: d.metadata.name ?? '', subresource: 'status' });
     let base = d;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.o.client.update<Deployment>(path, { ...base, apiVersion: 'apps/v1', kind: 'Deployment', status: { ...(base.status ?? {}), ...status } });
-        return;
+        return await this.o.client.update<Deployment>(path, { ...base, metadata: { ...base.metadata, ...(d.metadata.annotations ? { annotations: d.metadata.annotations } : {}) }, apiVersion: 'apps/v1', kind: 'Deployment', status });
       } catch (err) {
-        if (err instanceof ApiError && err.httpStatus === 404) return;
-        // A conflict: read the latest once and write again (its spec may have moved on; the event that
-        // moved it queues another sync).
+        if (err instanceof ApiError && err.httpStatus === 404) return undefined;
+        // Its spec may have moved on: the event that moved it queues another sync.
         if (!(err instanceof ApiError && err.httpStatus === 409) || attempt > 0) throw err;
         base = await this.o.client.get<Deployment>(path.replace(/\/status$/, ''));
       }
     }
+  }
+
+  /**
+   * getNewReplicaSet's bookkeeping: the Deployment carries its new ReplicaSet's revision, and a
+   * Progressing condition from the moment the ReplicaSet is created (NewReplicaSetCreated) or first
+   * found (FoundNewReplicaSet). Returns the Deployment as written, or as it was when nothing changed.
+   */
+  private async noteNewReplicaSet(d: Deployment, rs: ReplicaSet, created: boolean): Promise<Deployment> {
+    const revision = rs.metadata.annotations?.[REVISION];
+    const next: Deployment = structuredClone(d);
+    let changed = false;
+    if (revision !== undefined && next.metadata.annotations?.[REVISION] !== revision) {
+      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: revision };
+      changed = true;
+    }
+    const status: DeploymentStatus = { ...(next.status ?? {}) };
+    const name = rs.metadata.name ?? '';
+    if (hasProgressDeadline(d) && (created || !getCondition(d.status, 'Progressing'))) {
+      setCondition(status, created
+        ? newCondition('Progressing', 'True', NEW_REPLICA_SET_CREATED, `Created new replica set "${name}"`, this.o.clock.now())
+        : newCondition('Progressing', 'True', FOUND_NEW_REPLICA_SET, `Found new replica set "${name}"`, this.o.clock.now()));
+      changed = true;
+    }
+    if (!changed) return d;
+    return (await this.writeStatus(next, status)) ?? d;
   }
 }

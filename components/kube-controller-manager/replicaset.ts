@@ -64,15 +64,31 @@ export function podsToDelete(pods: readonly Pod[], n: number): Pod[] {
   return [...pods].sort(cmp).slice(0, Math.max(0, n));
 }
 
-export function replicaSetStatus(rs: ReplicaSet, pods: readonly Pod[]): NonNullable<ReplicaSet['status']> {
+/**
+ * replica_set_utils.go calculateStatus: the counts (replicas always, the others omitted at zero as
+ * omitempty does), and ReplicaFailure while manageReplicas fails — FailedCreate or FailedDelete,
+ * the error as message — removed once it succeeds.
+ */
+export function replicaSetStatus(rs: ReplicaSet, pods: readonly Pod[], manageError?: Error, now?: Date): NonNullable<ReplicaSet['status']> {
   const labels = rs.spec.template.metadata?.labels ?? {};
   const ready = pods.filter(isPodReady).length;
+  const fullyLabeled = pods.filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v)).length;
+  let conditions = rs.status?.conditions;
+  const failure = conditions?.find((c) => c.type === 'ReplicaFailure');
+  if (manageError && !failure) {
+    const diff = pods.length - (rs.spec.replicas ?? 1);
+    const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
+    const at = `${(now ?? new Date()).toISOString().slice(0, 19)}Z`;
+    conditions = [...(conditions ?? []), { type: 'ReplicaFailure', status: 'True', lastTransitionTime: at, ...(reason ? { reason } : {}), message: manageError.message }];
+  } else if (!manageError && failure) {
+    conditions = conditions?.filter((c) => c.type !== 'ReplicaFailure');
+  }
   return {
     replicas: pods.length,
-    fullyLabeledReplicas: pods.filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
-    readyReplicas: ready,
-    availableReplicas: ready,
+    ...(fullyLabeled ? { fullyLabeledReplicas: fullyLabeled } : {}),
+    ...(ready ? { readyReplicas: ready, availableReplicas: ready } : {}),
     ...(rs.metadata.generation !== undefined ? { observedGeneration: rs.metadata.generation } : {}),
+    ...(conditions && conditions.length > 0 ? { conditions } : {}),
   };
 }
 
@@ -139,8 +155,17 @@ export class ReplicaSetController {
     if (!rs) { this.expectations.forget(key); return; }
     const { namespace = 'default' } = splitKey(key);
     const pods = await this.claimPods(rs, this.o.pods.list().filter((p) => p.metadata.namespace === namespace && isActivePod(p)));
-    if (this.expectations.satisfied(key) && !rs.metadata.deletionTimestamp) await this.manageReplicas(key, rs, pods);
-    await this.updateStatus(rs, pods);
+    let manageError: Error | undefined;
+    if (this.expectations.satisfied(key) && !rs.metadata.deletionTimestamp) {
+      try {
+        await this.manageReplicas(key, rs, pods);
+      } catch (err) {
+        manageError = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    await this.updateStatus(rs, pods, manageError);
+    // The work queue retries it with backoff, as the real sync returns manageReplicasErr.
+    if (manageError) throw manageError;
   }
 
   /**
@@ -222,11 +247,9 @@ export class ReplicaSetController {
     return recordEvent(this.o.client, this.o.clock, this.o.logger, this.name, { kind: 'ReplicaSet', apiVersion: 'apps/v1', object: rs }, type, reason, message);
   }
 
-  private async updateStatus(rs: ReplicaSet, pods: Pod[]): Promise<void> {
-    const status = replicaSetStatus(rs, pods);
-    const cur = rs.status;
-    if (cur && cur.replicas === status.replicas && (cur.readyReplicas ?? 0) === status.readyReplicas && (cur.availableReplicas ?? 0) === status.availableReplicas
-      && (cur.fullyLabeledReplicas ?? 0) === status.fullyLabeledReplicas && cur.observedGeneration === status.observedGeneration) return;
+  private async updateStatus(rs: ReplicaSet, pods: Pod[], manageError: Error | undefined): Promise<void> {
+    const status = replicaSetStatus(rs, pods, manageError, this.o.clock.now());
+    if (rs.status && JSON.stringify(rs.status) === JSON.stringify(status)) return;
     const path = resourcePath({ group: 'apps', resource: 'replicasets', namespace: rs.metadata.namespace ?? 'default', name: rs.metadata.name ?? '', subresource: 'status' });
     // updateReplicaSetStatus: on a conflict, read the latest and write once more.
     let base = rs;

@@ -17,7 +17,7 @@ import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import { createTlsServer, goReason, listen, type Identity, type TlsServer } from '../client/tls.js';
 import type { Lease, Node, Pod, ResourceList } from '../api/types.js';
 import { authorizationErrorMessage, forbiddenMessage, requestAttributes, subjectAccessReview, type KubeletAttributes } from './auth.js';
-import { initialNode, nodeConditions, nodeStatus, nodeLease, quantityBytes, type NodeFacts } from './node-status.js';
+import { initialNode, machineIds, nodeConditions, nodeStatus, nodeLease, quantityBytes, type MachineIds, type NodeFacts } from './node-status.js';
 import { formatLogs, PodIpAllocator, rfc3339, rfc3339Micro, runningPodStatus, startPod, type RunningPod } from './pod-runtime.js';
 import { Reflector } from '../client/reflector.js';
 import { CertificateManager } from './certificate-manager.js';
@@ -99,6 +99,8 @@ export class Kubelet implements Component {
   private readyAt: Date | undefined;
   /** The last node status sent (its content without heartbeat times) and when. */
   private lastStatusReport: { readonly key: string; readonly at: number } | undefined;
+  /** This boot's machine identity (a new boot ID at every start). */
+  private machine: MachineIds | undefined;
   private address: AddressInfo | undefined;
   private drain: ServerDrain | undefined;
   private readonly lifecycle: Lifecycle;
@@ -269,6 +271,7 @@ export class Kubelet implements Component {
     return {
       nodeName: this.options.nodeName, nodeIP: this.options.nodeIP, podCIDR: this.ips.cidr, port: this.address?.port ?? 0,
       capacity: { cpu: c.cpu ?? '2', memory: c.memory ?? '4Gi', pods: c.pods ?? '110' },
+      machine: this.machine ??= machineIds(this.options.nodeName),
     };
   }
 
@@ -424,7 +427,9 @@ export class Kubelet implements Component {
     const path = resourcePath({ resource: 'pods', namespace: running.namespace, name: running.name, subresource: 'status' });
     const status = runningPodStatus(running, this.options.nodeIP);
     try {
-      const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status }, 'strategic');
+      // As the status manager's two-way merge patch does, the patch names the order of its conditions.
+      const order = { '$setElementOrder/conditions': (status.conditions ?? []).map((c) => ({ type: c.type })) };
+      const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status: { ...order, ...status } }, 'strategic');
       if (this.running.get(running.uid) === running) running.pod = updated;
     } catch (err) {
       if (err instanceof ApiError && err.httpStatus === 404) return; // deleted meanwhile

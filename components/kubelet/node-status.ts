@@ -3,6 +3,7 @@
  * `initialNode` and the status setters in pkg/kubelet/nodestatus), and its heartbeat Lease in
  * kube-node-lease (pkg/kubelet/nodelease). Pure: the clock's reading is passed in.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import type { Lease, Node, NodeCondition, NodeStatus, ResourceList } from '../api/types.js';
 import { rfc3339, rfc3339Micro } from './pod-runtime.js';
 import { KUBERNETES_VERSION } from '../api/version.js';
@@ -16,6 +17,22 @@ export interface NodeFacts {
   readonly capacity: Required<ResourceList>;
   /** The port the kubelet API really listens on (daemonEndpoints.kubeletEndpoint.Port). */
   readonly port: number;
+  /** What cAdvisor reads of the machine: /etc/machine-id, the DMI product_uuid, this boot's /proc/sys/kernel/random/boot_id. */
+  readonly machine: MachineIds;
+}
+
+export interface MachineIds { readonly machineID: string; readonly systemUUID: string; readonly bootID: string }
+
+const hex = (seed: string): string => createHash('sha256').update(seed).digest('hex');
+const uuidOf = (h: string): string => `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+
+/**
+ * A simulated node's machine: the machine-id (32 hex digits, as systemd writes it at install) and the
+ * DMI product UUID are the node's own, so they are the same at every start; the boot ID is new at
+ * every boot (here: every kubelet start), as the kernel makes it.
+ */
+export function machineIds(nodeName: string): MachineIds {
+  return { machineID: hex(`machine-id/${nodeName}`).slice(0, 32), systemUUID: uuidOf(hex(`product_uuid/${nodeName}`)), bootID: randomUUID() };
 }
 
 const UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9 };
@@ -59,6 +76,7 @@ export function nodeStatus(facts: NodeFacts, now: Date, since: Date): NodeStatus
     addresses: [{ type: 'InternalIP', address: facts.nodeIP }, { type: 'Hostname', address: facts.nodeName }],
     daemonEndpoints: { kubeletEndpoint: { Port: facts.port } },
     nodeInfo: {
+      ...facts.machine,
       kubeletVersion: KUBERNETES_VERSION,
       kubeProxyVersion: KUBERNETES_VERSION,
       osImage: 'Debian GNU/Linux 12 (bookworm)',

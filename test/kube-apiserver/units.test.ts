@@ -76,6 +76,15 @@ describe('kube-apiserver patches', () => {
     expect(out.status.conditions).to.deep.equal([{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }]);
   });
 
+  it('strategic merge: $setElementOrder orders the merged list, server-only items kept at their live places', () => {
+    const live: Json = { status: { conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Custom', status: 'True' }, { type: 'Ready', status: 'False' }] } };
+    const out = strategicMergePatch(live, {
+      status: { '$setElementOrder/conditions': [{ type: 'Initialized' }, { type: 'Ready' }, { type: 'PodScheduled' }], conditions: [{ type: 'Initialized', status: 'True' }, { type: 'Ready', status: 'True' }] },
+    }) as { status: { conditions: { type: string; status: string }[] } };
+    // As the kubelet's status patch leaves a real pod: its own order, PodScheduled last; Custom (live only) before Ready, as it was live.
+    expect(out.status.conditions.map((c) => `${c.type}=${c.status}`)).to.deep.equal(['Initialized=True', 'Custom=True', 'Ready=True', 'PodScheduled=True']);
+  });
+
   it('JSON patch: applies operations in order and fails a test with 422', () => {
     const out = jsonPatch(pod, [
       { op: 'replace', path: '/spec/containers/0/image', value: 'a:3' },

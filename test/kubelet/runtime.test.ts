@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { forbiddenMessage, requestAttributes, subjectAccessReview } from '../../components/kubelet/auth.js';
-import { initialNode, nodeCapacity, nodeLease } from '../../components/kubelet/node-status.js';
+import { initialNode, machineIds, nodeCapacity, nodeLease } from '../../components/kubelet/node-status.js';
 import {
   formatLogs, imageID, KubeletError, normalizeImage, PodIpAllocator, qosClass, rfc3339Micro, runningPodStatus, startPod,
 } from '../../components/kubelet/pod-runtime.js';
@@ -95,12 +95,20 @@ describe('kubelet node object and lease', () => {
   const now = new Date('2024-05-01T10:00:00.123456Z');
 
   it('registers a Ready node with its labels, pod CIDR, addresses, real kubelet port and capacity', () => {
-    const node = initialNode({ nodeName: 'node-1', nodeIP: '127.0.2.1', podCIDR: '10.244.1.0/24', port: 41234, capacity: { cpu: '2', memory: '4Gi', pods: '110' } }, now, now);
+    const node = initialNode({ nodeName: 'node-1', nodeIP: '127.0.2.1', podCIDR: '10.244.1.0/24', port: 41234, capacity: { cpu: '2', memory: '4Gi', pods: '110' }, machine: machineIds('node-1') }, now, now);
     expect(node.metadata.labels).to.include({ 'kubernetes.io/hostname': 'node-1', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' });
     expect(node.spec).to.deep.equal({ podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] });
     expect(node.status?.addresses).to.deep.equal([{ type: 'InternalIP', address: '127.0.2.1' }, { type: 'Hostname', address: 'node-1' }]);
     expect(node.status?.daemonEndpoints?.kubeletEndpoint.Port).to.equal(41234);
     expect(node.status?.nodeInfo?.kubeletVersion).to.match(/^v1\.32\./);
+    // cAdvisor's machine facts, which the OpenAPI schema requires: the machine's own IDs stay, the boot ID is new at every boot.
+    expect(node.status?.nodeInfo?.machineID).to.match(/^[0-9a-f]{32}$/);
+    expect(node.status?.nodeInfo?.systemUUID).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const again = machineIds('node-1');
+    expect(again.machineID).to.equal(node.status?.nodeInfo?.machineID);
+    expect(again.systemUUID).to.equal(node.status?.nodeInfo?.systemUUID);
+    expect(again.bootID).to.not.equal(node.status?.nodeInfo?.bootID);
+    expect(machineIds('node-2').machineID).to.not.equal(again.machineID);
     expect(node.status?.capacity).to.deep.equal({ cpu: '2', memory: '4194304Ki', pods: '110' });
     expect(node.status?.allocatable?.memory, 'minus the 100Mi hard eviction threshold').to.equal('4091904Ki');
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');

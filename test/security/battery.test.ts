@@ -222,8 +222,10 @@ function classify(status: number, body: string): Omit<Outcome, 'pods'> {
   const layer: Outcome['layer'] = status === 401 ? 'unauthenticated'
     : status === 403 && AUTHZ_FORBIDDEN.test(message) ? 'forbidden'
       : status === 404 && message === 'the server could not find the requested resource' && JSON.stringify(details ?? {}) === '{}' ? 'route-404'
-        : status === 405 ? 'route-405'
-          : status >= 500 ? 'server-error' : 'handler';
+        // The router's 405 has its fixed words; a handler's own 405 (MethodNotSupported: a watch of componentstatuses) is the handler's answer.
+        : status === 405 && message === 'the server does not allow this method on the requested resource' ? 'route-405'
+          // ComponentStatus REST.Get answers a name it does not probe with a plain error, which the apiserver serves as a 500.
+          : status >= 500 && !/^Internal error occurred: Component not found: /.test(message) ? 'server-error' : 'handler';
   return { status, layer, message };
 }
 
