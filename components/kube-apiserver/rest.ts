@@ -32,6 +32,7 @@ import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { csrAdmissionCheck, csrAdmissionForbidden, prepareCsrCreate, prepareCsrUpdate } from './certificates.js';
 import { deleteDryRun, queryDryRun } from './dry-run.js';
 import { serveWatch, type ActiveWatch } from './watch.js';
+import { checkEviction, evict } from './eviction.js';
 import { decodeContinue, parseListOptions, watchTimeoutMs } from './list-options.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -191,6 +192,7 @@ export class Rest {
     const body = await readObject(ctx.req, ctx.res, targetOf(def, sub), fieldValidationOf(ctx.query, 'CreateOptions'));
     if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body, dryRun);
     if (sub === 'binding') return this.bind(ctx, ns, name, body, dryRun);
+    if (sub === 'eviction') return this.evict(ctx, ns!, name, body, dryRun);
     // TokenRequests and the reviews store nothing: a dry run answers as a real request (TokenREST.Create does not read it).
     if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
@@ -363,6 +365,15 @@ export class Rest {
         status: { ...pod.status, conditions },
       };
     }, { dryRun });
+    sendJson(ctx.res, 201, success(201));
+  }
+
+  /** POST pods/<name>/eviction (eviction.ts): 201 Success, or the budget's 429. */
+  private async evict(ctx: RestContext, ns: string, name: string, body: unknown, queryDry: boolean): Promise<void> {
+    const { dryRunInBody } = checkEviction(body, name);
+    const dryRun = queryDry || (dryRunInBody ?? []).includes('All');
+    await this.admit(ctx, body as KubeObject, undefined);
+    await evict({ store: this.d.store, clock: this.d.clock }, ns, name, dryRun);
     sendJson(ctx.res, 201, success(201));
   }
 
