@@ -189,29 +189,27 @@ async function checkAndDecrement(d: EvictionDeps, pdb: Budget, pod: Pod, dryRun:
   const now = d.clock.now();
   const { items: all } = await d.store.list<Pod>(PODS, ns);
   const selected = all.filter((p) => matchesSelector(pdb.spec.selector, p.metadata.labels));
-  const status = await currentStatus(d.store, pdb, selected, now);
   if (!isReady(pod)) {
     // An unready pod does not count as healthy: evicting it takes nothing from the budget.
     if (pdb.spec.unhealthyPodEvictionPolicy === 'AlwaysAllow') return;
+    const status = await currentStatus(d.store, pdb, selected, now);
     if (status.currentHealthy >= status.desiredHealthy && status.desiredHealthy > 0) return;
   }
-  if (status.disruptionsAllowed < 0) throw forbidden(`poddisruptionbudget.policy "${pdb.metadata.name ?? ''}" is forbidden: pdb disruptions allowed is negative`, { group: 'policy', resource: 'poddisruptionbudget' }, pdb.metadata.name ?? '', 'admission');
-  if (status.disruptionsAllowed === 0) {
-    await writeStatus(d, pdb, status, now, dryRun);
+  // The read-check-decrement is one compare-and-swap on the budget (the store retries it on a
+  // conflict, as eviction.go's RetryOnConflict does), so concurrent evictions never both spend the
+  // last allowed disruption.
+  let refused: NonNullable<Budget['status']> | undefined;
+  await d.store.update<Budget>(PDBS, ns, pdb.metadata.name ?? '', async (cur) => {
+    refused = undefined;
+    const status = await currentStatus(d.store, cur, selected, now);
+    if (status.disruptionsAllowed < 0) throw forbidden(`poddisruptionbudget.policy "${cur.metadata.name ?? ''}" is forbidden: pdb disruptions allowed is negative`, { group: 'policy', resource: 'poddisruptionbudget' }, cur.metadata.name ?? '', 'admission');
+    let next = status;
+    if (status.disruptionsAllowed === 0) refused = status;
+    else next = { ...status, disruptionsAllowed: status.disruptionsAllowed - 1, disruptedPods: { ...status.disruptedPods, [pod.metadata.name ?? '']: rfc3339(now) } };
+    return { ...cur, status: { ...next, conditions: withAllowedCondition(next, cur.status?.conditions, now) } };
+  }, { dryRun });
+  if (refused) {
     throw tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0,
-      `The disruption budget ${pdb.metadata.name ?? ''} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`);
+      `The disruption budget ${pdb.metadata.name ?? ''} needs ${refused.desiredHealthy} healthy pods and has ${refused.currentHealthy} currently`);
   }
-  const next = { ...status, disruptionsAllowed: status.disruptionsAllowed - 1, disruptedPods: { ...status.disruptedPods, [pod.metadata.name ?? '']: rfc3339(now) } };
-  await writeStatus(d, pdb, next, now, dryRun);
-}
-
-/** UpdateStatus of the budget (what the disruption controller and checkAndDecrement write); nothing on a dry run. */
-async function writeStatus(d: EvictionDeps, pdb: Budget, status: NonNullable<Budget['status']>, now: Date, dryRun: boolean): Promise<void> {
-  if (dryRun) return;
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  const { conditions: _c, ...was } = pdb.status ?? {};
-  if (same(was, status)) return;
-  await d.store.update<Budget>(PDBS, pdb.metadata.namespace, pdb.metadata.name ?? '', (cur) => ({
-    ...cur, status: { ...status, conditions: withAllowedCondition(status, cur.status?.conditions, now) },
-  }), { ...(pdb.metadata.resourceVersion ? { expectedRv: pdb.metadata.resourceVersion } : {}) });
 }

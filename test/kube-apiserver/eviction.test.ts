@@ -12,7 +12,7 @@ const pdbs = (name?: string): string => resourcePath({ group: 'policy', resource
 const eviction = (name: string, apiVersion = 'policy/v1'): object => ({ apiVersion, kind: 'Eviction', metadata: { name, namespace: 'default' } });
 
 describe('kube-apiserver: pods/eviction (EvictionREST) honouring PodDisruptionBudgets', function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
   let pki: Pki;
   let cp: ControlPlane;
   let admin: KubeClient;

@@ -27,7 +27,7 @@ spec:
 `;
 
 describe('kube-apiserver: server-side apply and managedFields', function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
   let pki: Pki;
   let cp: ControlPlane;
   let admin: KubeClient;
