@@ -120,12 +120,11 @@ export const forbidden = (message: string, gr: GroupResource | undefined, name: 
 export const expired = (message: string): ApiStatusError => failure(410, 'Expired', message);
 
 /**
- * A PATCH body type the apiserver does not take. Server-side apply (application/apply-patch+yaml) is
- * not served here, so it is not listed, and asking for it says so (kubectl prints
- * "Server-side apply not available on the server: (...)"; client-side `kubectl apply` works).
+ * A PATCH body type the apiserver does not take: NewUnsupportedMediaTypeError over patch.go's list for
+ * built-in types (JSON patch, merge patch, strategic merge patch, server-side apply), with the type sent.
  */
 export const unsupportedMediaType = (contentType: string): ApiStatusError =>
-  failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType}${contentType === 'application/apply-patch+yaml' ? ': server-side apply is not served by this simulation' : ''})`);
+  failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${contentType})`);
 
 export const internalError = (err: unknown): ApiStatusError => {
   const message = err instanceof Error ? err.message : String(err);

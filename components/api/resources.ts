@@ -13,7 +13,7 @@
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 export interface SubresourceDef {
-  readonly name: 'status' | 'binding' | 'log' | 'scale' | 'token' | 'approval' | 'proxy';
+  readonly name: 'status' | 'binding' | 'eviction' | 'log' | 'scale' | 'token' | 'approval' | 'proxy';
   readonly kind: string;
   readonly verbs: readonly Verb[];
   /** Group and version of the subresource's kind when it differs (Scale is autoscaling/v1). */
@@ -67,6 +67,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, verbs: CRUD, shortNames: ['po'], categories: ['all'], storage: 'pods',
     subresources: [
       { name: 'binding', kind: 'Binding', verbs: ['create'] },
+      { name: 'eviction', kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
       { name: 'log', kind: 'Pod', verbs: ['get'] },
       status('Pod'),
     ],

@@ -87,7 +87,7 @@ export interface PodSpec {
 }
 
 export interface PodCondition {
-  type: 'PodScheduled' | 'Initialized' | 'ContainersReady' | 'Ready' | 'PodReadyToStartContainers';
+  type: 'PodScheduled' | 'Initialized' | 'ContainersReady' | 'Ready' | 'PodReadyToStartContainers' | 'DisruptionTarget';
   status: 'True' | 'False' | 'Unknown';
   lastTransitionTime?: string;
   reason?: string;
@@ -278,7 +278,7 @@ export interface Status {
   metadata: Record<string, never>;
   status: 'Success' | 'Failure';
   message: string;
-  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | 'Timeout' | 'RequestEntityTooLarge' | '';
+  reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'BadRequest' | 'Invalid' | 'MethodNotAllowed' | 'InternalError' | 'Gone' | 'UnsupportedMediaType' | 'ServiceUnavailable' | 'Expired' | 'Timeout' | 'RequestEntityTooLarge' | 'TooManyRequests' | '';
   details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[]; retryAfterSeconds?: number };
   code: number;
 }

@@ -220,6 +220,24 @@ export async function readPatchBody(req: IncomingMessage, strategic: boolean): P
   }
 }
 
+/**
+ * A server-side apply body (application/apply-patch+yaml): YAML or JSON, decoded as every body is (null
+ * prototypes, depth-bounded). Malformed: 400 `error decoding YAML: ...`; not an object: 400.
+ */
+export async function readApplyBody(req: IncomingMessage): Promise<JsonRecord> {
+  const text = (await readRawBody(req)).toString('utf8');
+  if (text.trim() === '') throw badRequest('the body of the request was empty');
+  let v: unknown;
+  try {
+    v = yamlToJson(text);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw badRequest(`error decoding YAML: ${err.message}`);
+    throw err;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('error decoding YAML: the applied configuration is not an object');
+  return v as JsonRecord;
+}
+
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   if (res.headersSent) { res.end(); return; }
   const text = JSON.stringify(body);

@@ -15,10 +15,11 @@ import type { Clock } from '../client/common.js';
 import type { Binding, KubeList, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
 import { parseSelection, type RequestInfo } from './auth/request-info.js';
 import {
-  ApiStatusError, badRequest, conflict, decidedBy, forbidden, internalError, invalid, methodNotAllowed, methodNotSupported, notFound, OBJECT_MODIFIED, pathNotFound,
+  ApiStatusError, badRequest, conflict, decidedBy, failure, forbidden, internalError, invalid, methodNotAllowed, methodNotSupported, notFound, OBJECT_MODIFIED, pathNotFound,
 } from '../api/errors.js';
 import type { Gate, TokenRequestInput, UserInfo } from './gate.js';
-import { addWarnings, decodePatched, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
+import { addWarnings, decodePatched, readApplyBody, readJson, readObject, readPatchBody, sendJson, targetOf } from './http.js';
+import { applyConfiguration, trackUpdate, updateManagerOf } from './managed-fields.js';
 import { fieldValidationOf } from './decode.js';
 import type { KubeletClient } from './kubelet-client.js';
 import { escapeGoPath, logContainer } from './kubelet-client.js';
@@ -34,6 +35,7 @@ import { deleteDryRun, queryDryRun } from './dry-run.js';
 import { serveWatch, type ActiveWatch, type WatchOptions } from './watch.js';
 import type { WatchCache } from './cacher.js';
 import { COMPONENT_STATUS_DEPRECATION, componentStatusByName, componentStatuses, type ComponentStatusSources } from './componentstatus.js';
+import { checkEviction, evict } from './eviction.js';
 import { decodeContinue, parseListOptions, watchTimeoutMs } from './list-options.js';
 
 type Obj = KubeObject & Record<string, unknown>;
@@ -75,6 +77,14 @@ const PODS = resourceByName('pods');
 const NODES = resourceByName('nodes');
 const SERVICE_ACCOUNTS = resourceByName('serviceaccounts');
 const SECRETS = resourceByName('secrets');
+
+const mediaType = (ct: string | undefined): string => (ct ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** A 422 on PatchOptions (ValidatePatchOptions). */
+const invalidPatchOptions = (field: string, message: string): Error =>
+  failure(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: ${field}: ${message}`, {
+    group: 'meta.k8s.io', kind: 'PatchOptions', name: '', causes: [{ reason: message.startsWith('Required') ? 'FieldValueRequired' : 'FieldValueForbidden', message, field }],
+  });
 
 const withType = <T extends KubeObject>(def: ResourceDef, o: T): T => ({ ...o, kind: def.kind, apiVersion: apiVersionOf(def) });
 
@@ -222,6 +232,7 @@ export class Rest {
     const body = await readObject(ctx.req, ctx.res, targetOf(def, sub), fieldValidationOf(ctx.query, 'CreateOptions'));
     if (def.resource === 'bindings') return this.bind(ctx, ns, isRec(body) && isRec(body.metadata) ? String(body.metadata.name ?? '') : '', body, dryRun);
     if (sub === 'binding') return this.bind(ctx, ns, name, body, dryRun);
+    if (sub === 'eviction') return this.evict(ctx, ns!, name, body, dryRun);
     // TokenRequests and the reviews store nothing: a dry run answers as a real request (TokenREST.Create does not read it).
     if (sub === 'token') return this.tokenRequest(ctx, ns, name, body);
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
@@ -249,6 +260,7 @@ export class Rest {
     delete md.resourceVersion;
     if (def.resource === 'certificatesigningrequests') prepareCsrCreate(obj, ctx.user);
     await prepareForCreate(def, obj, this.strategy(dryRun));
+    this.track(ctx, def, undefined, obj, sub);
     await this.admit(ctx, obj, undefined);
     const created = await this.d.store.create(def, obj, { dryRun });
     sendJson(ctx.res, 201, withType(def, created));
@@ -264,6 +276,7 @@ export class Rest {
     const rv = obj.metadata.resourceVersion;
     const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
       const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, obj, old, sub, this.strategy(dryRun)), old, sub, obj);
+      this.track(ctx, def, old, next, sub);
       await this.admit(ctx, next, old);
       return next;
     }, { ...(rv ? { expectedRv: rv } : {}), dryRun });
@@ -271,6 +284,8 @@ export class Rest {
   }
 
   private async patch(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    if (mediaType(ctx.req.headers['content-type']) === 'application/apply-patch+yaml') return this.apply(ctx, def, ns, name, sub);
+    if (ctx.query.has('force')) throw invalidPatchOptions('force', 'Forbidden: may not be specified for non-apply patch');
     const type = patchTypeOf(ctx.req.headers['content-type']);
     const dryRun = queryDryRun('PatchOptions', ctx.query);
     const validation = fieldValidationOf(ctx.query, 'PatchOptions');
@@ -283,10 +298,76 @@ export class Rest {
       const prv = patched.metadata.resourceVersion;
       if (prv !== undefined && prv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
       const next = await this.csrUpdate(ctx, def, await prepareForUpdate(def, { ...(patched as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.strategy(dryRun)), old, sub, patched as Obj);
+      this.track(ctx, def, old, next, sub);
       await this.admit(ctx, next, old);
       return next;
     }, { dryRun });
     sendJson(ctx.res, 200, withType(def, object));
+  }
+
+  /** managedFields for a non-apply write (managed-fields.ts): an Update entry for the request's manager. */
+  private track(ctx: RestContext, def: ResourceDef, old: Obj | undefined, next: Obj, sub: string | undefined): void {
+    trackUpdate(old, next, {
+      manager: updateManagerOf(ctx.query, ctx.req.headers['user-agent']), apiVersion: apiVersionOf(def), now: this.d.clock.now(),
+      ...(sub ? { subresource: sub } : {}),
+    });
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml): `fieldManager` is required, `force=true`
+   * takes conflicting fields over. The object is created when it does not exist (201).
+   */
+  private async apply(ctx: RestContext, def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined): Promise<void> {
+    const manager = ctx.query.get('fieldManager') ?? '';
+    if (manager === '') throw invalidPatchOptions('fieldManager', 'Required value: is required for apply patch');
+    const forceText = ctx.query.get('force');
+    const force = forceText === 'true' || forceText === '1' || forceText === 'True';
+    const dryRun = queryDryRun('PatchOptions', ctx.query);
+    const validation = fieldValidationOf(ctx.query, 'PatchOptions');
+    const config = await readApplyBody(ctx.req);
+    const target = targetOf(def, sub);
+    if (typeof config.apiVersion !== 'string' || config.apiVersion === '') throw badRequest('apiVersion must be set');
+    if (typeof config.kind !== 'string' || config.kind === '') throw badRequest('Object \'Kind\' is missing in \'' + JSON.stringify(config) + '\'');
+    if (config.apiVersion !== target.apiVersion || config.kind !== target.kind) {
+      throw badRequest(`the API version in the data (${config.apiVersion}) does not match the expected API version (${target.apiVersion})`);
+    }
+    const md = isRec(config.metadata) ? config.metadata : {};
+    if (md.name !== undefined && md.name !== name) throw badRequest(`the name of the object (${String(md.name)}) does not match the name on the URL (${name})`);
+    // The main resource's apply leaves status alone (ResetFields), the status subresource's everything but status.
+    const hasStatus = def.subresources.some((s) => s.name === 'status');
+    if (hasStatus && sub === undefined) delete config.status;
+    const w = { manager, apiVersion: target.apiVersion, now: this.d.clock.now(), force, ...(sub ? { subresource: sub } : {}) };
+    const existing = await this.d.store.tryGet<Obj>(def, ns, name);
+    if (!existing) {
+      if (sub) throw notFound(groupResource(def), name);
+      const merged = applyConfiguration(undefined, config, w);
+      decodePatched(ctx.res, target, merged, validation);
+      const obj = checkBody(def, { ...merged, metadata: { ...(isRec(merged.metadata) ? merged.metadata : {}), name, ...(ns ? { namespace: ns } : {}) } });
+      await this.admitNamespace(def, ns, name);
+      validateName(def, name);
+      await prepareForCreate(def, obj, this.strategy(dryRun));
+      await this.admit(ctx, obj, undefined);
+      sendJson(ctx.res, 201, withType(def, await this.d.store.create(def, obj, { dryRun })));
+      return;
+    }
+    const { object } = await this.d.store.update<Obj>(def, ns, name, async (old) => {
+      const merged = applyConfiguration(old, config, w);
+      decodePatched(ctx.res, target, merged, validation);
+      const next = await prepareForUpdate(def, { ...(merged as Obj), kind: def.kind, apiVersion: apiVersionOf(def) }, old, sub, this.strategy(dryRun));
+      await this.admit(ctx, next, old);
+      return next;
+    }, { dryRun });
+    sendJson(ctx.res, 200, withType(def, object));
+  }
+
+  /** NamespaceLifecycle for a create: the namespace exists and is not terminating. */
+  private async admitNamespace(def: ResourceDef, ns: string | undefined, name: string): Promise<void> {
+    if (!def.namespaced) return;
+    const namespace = await this.d.store.tryGet(NAMESPACES, undefined, ns!);
+    if (!namespace) throw decidedBy('admission', notFound(groupResource(NAMESPACES), ns!));
+    if (namespace.metadata.deletionTimestamp) {
+      throw forbidden(`${groupResource(def).resource} "${name}" is forbidden: unable to create new content in namespace ${ns!} because it is being terminated`, groupResource(def), name, 'admission');
+    }
   }
 
   /**
@@ -396,6 +477,15 @@ export class Rest {
         status: { ...pod.status, conditions },
       };
     }, { dryRun });
+    sendJson(ctx.res, 201, success(201));
+  }
+
+  /** POST pods/<name>/eviction (eviction.ts): 201 Success, or the budget's 429. */
+  private async evict(ctx: RestContext, ns: string, name: string, body: unknown, queryDry: boolean): Promise<void> {
+    const { dryRunInBody } = checkEviction(body, name);
+    const dryRun = queryDry || (dryRunInBody ?? []).includes('All');
+    await this.admit(ctx, body as KubeObject, undefined);
+    await evict({ store: this.d.store, clock: this.d.clock }, ns, name, dryRun);
     sendJson(ctx.res, 201, success(201));
   }
 
@@ -557,6 +647,7 @@ export class Rest {
       const rv = isRec(scale.metadata) ? scale.metadata.resourceVersion : undefined;
       if (typeof rv === 'string' && rv !== '' && rv !== old.metadata.resourceVersion) throw conflict(groupResource(def), name, OBJECT_MODIFIED);
       const next = await prepareForUpdate(def, { ...old, spec: { ...(isRec(old.spec) ? old.spec : {}), replicas: scale.spec.replicas } }, old, undefined, this.strategy(dryRun));
+      this.track(ctx, def, old, next, 'scale');
       await this.admit(ctx, next, old);
       return next;
     }, { dryRun });

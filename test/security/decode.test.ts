@@ -154,6 +154,34 @@ describe('request bodies against a running control plane', () => {
     expect(json(y.body).data).to.deep.equal(JSON.parse('{"__proto__":"x"}'));
   });
 
+  it('decodes YAML bodies (create and update) into null-prototype objects: __proto__ and constructor keys are data, aliases and depth are bounded', async () => {
+    const body = [
+      'apiVersion: v1', 'kind: ConfigMap', '__proto__: {polluted: "yes"}', 'constructor: {prototype: {polluted: "yes"}}',
+      'metadata:', '  name: yaml-proto', '  labels: {constructor: "x", prototype: "y"}',
+      'data:', '  __proto__: "p"', '  constructor: "c"', '  polluted: &a "z"', '  prototype: *a', '',
+    ].join('\n');
+    const c = await admin.raw('POST', cms(), body, 'application/yaml');
+    expect(c.status, c.body).to.equal(201);
+    expect(c.headers.warning).to.include('unknown field \\"__proto__\\"');
+    const created = json(c.body);
+    expect(created.data).to.deep.equal(JSON.parse('{"__proto__":"p","constructor":"c","polluted":"z","prototype":"z"}'));
+    expect((created.metadata as Record<string, unknown>).labels).to.deep.equal({ constructor: 'x', prototype: 'y' });
+    const rv = String((created.metadata as Record<string, unknown>).resourceVersion);
+    const put = await admin.raw('PUT', cms('yaml-proto'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: yaml-proto, resourceVersion: "${rv}"}\ndata: {__proto__: {polluted: "yes"}}\n`, 'application/yaml');
+    expect(put.status, put.body).to.equal(400);
+    expect(json(put.body).message).to.equal('ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal object into Go struct field ConfigMap.data of type string');
+    const put2 = await admin.raw('PUT', cms('yaml-proto'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: yaml-proto, resourceVersion: "${rv}"}\ndata: {__proto__: "q"}\n`, 'application/yaml');
+    expect(put2.status, put2.body).to.equal(200);
+    expect(json(put2.body).data).to.deep.equal(JSON.parse('{"__proto__":"q"}'));
+    // A billion-laughs document (aliases of aliases) and a very deep one: 400, and the server keeps serving.
+    const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_v, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`), 'metadata: {name: laughs}'].join('\n');
+    const bomb = await admin.raw('POST', cms(), laughs, 'application/yaml');
+    expect(bomb.status, bomb.body.slice(0, 200)).to.equal(400);
+    const deep = await admin.raw('POST', cms(), `metadata: {name: deep-yaml}\ndata: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, 'application/yaml');
+    expect(deep.status, deep.body.slice(0, 200)).to.equal(400);
+    expect((await admin.raw('GET', cms('yaml-proto'))).status).to.equal(200);
+  });
+
   it('decodes JSON nested 5,000 deep without a 500: a type error where it lands in a typed field, Go\'s depth limit beyond 10,000', async () => {
     const deep = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
     const typed = await admin.raw('POST', cms(), `{"metadata":{"name":"deep"},"data":${deep(5000)}}`);
