@@ -32,6 +32,8 @@ import { Store, type KvBackend } from './storage.js';
 import type { StrategyContext } from './strategy.js';
 import type { ActiveWatch } from './watch.js';
 import { Compactor } from './compactor.js';
+import { Aggregator } from './aggregator/index.js';
+import type { AggregationOptions } from './aggregator/options.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
@@ -77,6 +79,11 @@ export interface KubeApiserverOptions extends ComponentDeps {
   readonly kv?: KvBackend;
   /** --etcd-compaction-interval (ms): how often the compactor runs; default 5 minutes, 0 turns it off. */
   readonly etcdCompactionIntervalMs?: number;
+  /**
+   * The aggregation layer: --requestheader-* (published in kube-system/extension-apiserver-authentication)
+   * and --proxy-client-cert-file/--proxy-client-key-file. Absent: no APIServices, nothing proxied.
+   */
+  readonly aggregation?: AggregationOptions;
   /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
   readonly etcdHealthcheckTimeoutMs?: number;
 }
@@ -99,6 +106,7 @@ export class KubeApiserver implements Component {
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
   private compactor: Compactor | undefined;
+  private aggregatorLayer: Aggregator | undefined;
   private drain: ServerDrain | undefined;
   private readonly lifecycle = new Lifecycle('kube-apiserver');
 
@@ -172,6 +180,12 @@ export class KubeApiserver implements Component {
         policy: o.bootstrapPolicy ?? apiserverBootstrapPolicy(),
       }, strategy);
       await chain.start();
+      if (o.aggregation) {
+        const aggregator = new Aggregator(chain.kv, store, o.aggregation, { logger: this.logger, clock: this.clock, trace: this.trace });
+        this.aggregatorLayer = aggregator;
+        await aggregator.bootstrap(o.clientCa);
+        await aggregator.start();
+      }
       const interval = o.etcdCompactionIntervalMs ?? 5 * 60_000;
       if (this.etcdClient && interval > 0) {
         this.compactor = new Compactor(this.etcdClient, interval, this.logger);
@@ -228,6 +242,8 @@ export class KubeApiserver implements Component {
     await this.compactor?.stop();
     this.compactor = undefined;
     this.chain?.stop();
+    this.aggregatorLayer?.stop();
+    this.aggregatorLayer = undefined;
     this.kubelets?.close();
     this.etcdClient?.close();
     this.drain = undefined;
@@ -289,6 +305,13 @@ export class KubeApiserver implements Component {
       if (!d.allowed) {
         throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined, 'authorization');
       }
+      // kube-aggregator sits in front of the apiserver's own handlers: a group/version an extension
+      // apiserver serves is proxied there, after the same authentication and authorization.
+      const aggregated = this.aggregatorLayer?.apiServiceFor(target.path);
+      if (aggregated) {
+        await this.aggregatorLayer!.proxy(aggregated, req, res, user);
+        return;
+      }
       // Then the mux, as Kubernetes orders its handler chain (WithAuthorization wraps the router): routes
       // come from the resource table, so a path it gives no route (a cluster-scoped resource under
       // /namespaces/{ns}/, a POST on a named object) is a 404/405 before any handler or storage runs,
@@ -342,7 +365,7 @@ export class KubeApiserver implements Component {
     if (info.verb !== 'get' && info.verb !== 'head') throw pathNotFound();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
     if (path === '/api') { sendJson(res, 200, apiVersions(`${this.options.advertiseAddress ?? this.options.host}:${this.addr?.port ?? 0}`)); return; }
-    if (path === '/apis') { sendJson(res, 200, apiGroupList()); return; }
+    if (path === '/apis') { sendJson(res, 200, apiGroupList(this.aggregatorLayer?.remoteGroupVersions() ?? [])); return; }
     if (path === '/openapi/v2') {
       // An empty protobuf document: enough for kubectl apply's client-side validation to proceed.
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
@@ -356,6 +379,11 @@ export class KubeApiserver implements Component {
         : undefined;
     if (!doc) throw pathNotFound();
     sendJson(res, 200, doc);
+  }
+
+  /** The aggregation layer (its availability controller), when configured. */
+  get aggregator(): Aggregator | undefined {
+    return this.aggregatorLayer;
   }
 
   /** The store (tests and the sim's narration read etcd through it). */
