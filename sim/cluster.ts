@@ -23,6 +23,8 @@ import type { Trace } from '../components/client/trace.js';
 import { uploadClusterInfo } from './join.js';
 import { clusterTls, type ClusterTls, type Trust } from './wiring.js';
 import { privateKeyPem } from '../pki/issue.js';
+import type { MetricsServer } from '../components/metrics-server/index.js';
+import { installMetricsServer, type MetricsServerInstall } from './metrics-server.js';
 
 export interface ClusterOptions {
   readonly pki: Pki;
@@ -66,6 +68,11 @@ export interface ClusterOptions {
    * temporary folder removed on stop.
    */
   readonly stateDir?: string;
+  /**
+   * metrics-server behind the aggregator, installed as its manifest does once the nodes are up
+   * (sim/metrics-server.ts), on 127.0.4.1 (its "pod IP"). `npm run cluster` turns it on; default off.
+   */
+  readonly metricsServer?: Partial<Omit<MetricsServerInstall, 'port'>> | false;
 }
 
 export type EtcdChoice =
@@ -95,6 +102,7 @@ export class Cluster {
   controllerManager: KubeControllerManager | undefined;
   readonly kubelets = new Map<string, Kubelet>();
   readonly proxies = new Map<string, KubeProxy>();
+  metricsServer: MetricsServer | undefined;
   private addresses: { etcd?: string; apiserver?: string; kubelets: Record<string, string> } = { kubelets: {} };
   private stopping: Promise<void> | undefined;
 
@@ -209,11 +217,31 @@ export class Cluster {
           nodeName: node.name, apiserver: url, ...tls.kubeProxy,
         }, { logger, trace })));
       }
+      if (this.options.metricsServer) await this.startMetricsServer(url, this.options.metricsServer);
       return this;
     } catch (err) {
       const failed = err instanceof Error ? err.message : String(err);
       await this.stop();
       throw new Error(`cluster start failed (everything started was stopped again): ${failed}`, { cause: err });
+    }
+  }
+
+  private async startMetricsServer(url: string, choice: Partial<Omit<MetricsServerInstall, 'port'>>): Promise<void> {
+    const { logger, trace } = this.options;
+    const admin = new KubeClient({ name: 'kubectl apply (metrics-server)', server: url, ...this.tls(this.pki).client('admin.conf'), trace });
+    try {
+      const ports = this.options.ports === 'real' ? [10250, 0] : [0];
+      for (const port of ports) {
+        try {
+          this.metricsServer = await installMetricsServer(admin, url, this.tls(this.pki).trust.ca, { host: '127.0.4.1', metricResolutionMs: 2000, ...choice, port }, { logger, trace });
+          this.started.push(this.metricsServer);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
+        }
+      }
+    } finally {
+      admin.close();
     }
   }
 
