@@ -81,7 +81,12 @@ export class DelegatedAuthenticator {
     if (presented) {
       const leaf = new X509Certificate(peer.raw);
       const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1] ?? '';
-      const unverified = socket.authorized ? undefined : goReason(String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'));
+      const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      const issuerCn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.issuer)?.[1] ?? '';
+      // A CA of the same name with another key (a regenerated front-proxy-ca): Go names the candidate it tried.
+      const unverified = socket.authorized ? undefined : code === 'CERT_SIGNATURE_FAILURE'
+        ? `x509: certificate signed by unknown authority (possibly because of "${leaf.publicKey.asymmetricKeyType === 'ec' ? 'x509: ECDSA verification failure' : 'crypto/rsa: verification error'}" while trying to verify candidate authority certificate "${issuerCn}")`
+        : goReason(code);
       // 1. request header
       if (this.rh) {
         if (unverified) errors.push(unverified);

@@ -182,9 +182,10 @@ export class MetricsServer implements Component {
     this.timer = undefined;
     const server = this.server;
     this.server = undefined;
-    if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
+    // Scrapes in flight are abandoned first, then the API drains.
     this.scraper?.close();
     await this.scraping;
+    if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
     this.api?.close();
     for (const l of this.scrapeListeners) l();
     this.scrapeListeners.clear();

@@ -73,6 +73,7 @@ export class Scraper {
   private readonly logger: Logger;
   private readonly agent: TlsAgent;
   private readonly open = new Set<ReturnType<typeof https.request>>();
+  private closed = false;
 
   constructor(options: ScraperOptions, logger: Logger, trace: Trace | undefined) {
     this.options = options;
@@ -81,6 +82,7 @@ export class Scraper {
   }
 
   async scrapeAll(nodes: readonly Node[]): Promise<void> {
+    if (this.closed) return;
     const live = new Set<string>();
     await Promise.all(nodes.map(async (n) => {
       const name = n.metadata.name ?? '';
@@ -89,6 +91,7 @@ export class Scraper {
         this.store(name, samples, live);
         this.lastError.set(name, '');
       } catch (err) {
+        if (this.closed) return;
         const why = (err as Error).message;
         this.lastError.set(name, why);
         this.logger.error({ err: why, node: name }, 'Failed to scrape node');
@@ -149,6 +152,7 @@ export class Scraper {
   }
 
   close(): void {
+    this.closed = true;
     for (const r of this.open) r.destroy();
     this.agent.destroy();
   }
