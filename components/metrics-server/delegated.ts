@@ -83,9 +83,11 @@ export class DelegatedAuthenticator {
       const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1] ?? '';
       const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
       const issuerCn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.issuer)?.[1] ?? '';
-      // A CA of the same name with another key (a regenerated front-proxy-ca): Go names the candidate it tried.
-      const unverified = socket.authorized ? undefined : code === 'CERT_SIGNATURE_FAILURE'
-        ? `x509: certificate signed by unknown authority (possibly because of "${leaf.publicKey.asymmetricKeyType === 'ec' ? 'x509: ECDSA verification failure' : 'crypto/rsa: verification error'}" while trying to verify candidate authority certificate "${issuerCn}")`
+      // A trusted CA of the same name with another key (a regenerated front-proxy-ca): Go's pool offers it as a
+      // candidate by name and names it when the signature does not check out.
+      const candidate = [...this.clientCas, ...this.rhCas].find((ca) => ca.subject === leaf.issuer);
+      const unverified = socket.authorized ? undefined : candidate && /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_SIGNATURE_FAILURE/.test(code)
+        ? `x509: certificate signed by unknown authority (possibly because of "${candidate.publicKey.asymmetricKeyType === 'ec' ? 'x509: ECDSA verification failure' : 'crypto/rsa: verification error'}" while trying to verify candidate authority certificate "${issuerCn}")`
         : goReason(code);
       // 1. request header
       if (this.rh) {
