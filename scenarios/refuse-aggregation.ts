@@ -55,6 +55,12 @@ export const refuseRequestheaderName = refusalScenario({
         const o = await probe(ctx.trace, { client: 'aggregator-impostor', server: 'metrics-server', url: msUrl(ms.address!), serverCa: ms.caBundle, identity, method: 'GET', path: NODE_METRICS, headers: ADMIN_HEADERS });
         expectVerdict(ctx, 'aggregator-impostor', o, { layer: 'authentication', decision: 'unauthenticated', status: 401, reason: /subject with cn=aggregator-impostor is not in the allowed list/ });
       });
+      await ctx.step('The same CA with the allowed name: front-proxy-client', 'Its headers are believed: this is the aggregator\'s own certificate.', async () => {
+        const o = await probe(ctx.trace, { client: 'front-proxy-client', server: 'metrics-server', url: msUrl(ms.address!), serverCa: ms.caBundle, identity: identityOf(pki, 'front-proxy-client'), method: 'GET', path: NODE_METRICS,
+          headers: { 'X-Remote-User': 'kubernetes-admin', 'X-Remote-Group': ['kubeadm:cluster-admins'] } });
+        ctx.say(`front-proxy-client: HTTP ${o.status ?? '?'} as ${o.user ?? '?'} (${o.reason})`);
+        ctx.expect('front-proxy-client\'s headers are taken: allowed as kubernetes-admin', o.decision === 'allowed' && o.user === 'kubernetes-admin' && o.reason === 'authenticated by requestheader', JSON.stringify(o));
+      });
     } finally { await stop(); }
   },
 });
