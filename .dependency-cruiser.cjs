@@ -6,7 +6,7 @@
  *
  * Type-only imports count (tsPreCompilationDeps): a type is a dependency too.
  */
-const COMPONENTS = '(etcd|kube-apiserver|kubelet|kube-scheduler|kube-controller-manager|kube-proxy|kubectl)';
+const COMPONENTS = '(etcd|kube-apiserver|kubelet|kube-scheduler|kube-controller-manager|kube-proxy|kubectl|metrics-server)';
 
 module.exports = {
   forbidden: [

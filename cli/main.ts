@@ -39,7 +39,7 @@ export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
-  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...]`;
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server]`;
 
 class UsageError extends KubeSimError<'USAGE'> {
   constructor(message: string) {
@@ -149,7 +149,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
 }
 
 async function clusterCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
+  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
   const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
@@ -161,7 +161,9 @@ async function clusterCommand(args: string[]): Promise<number> {
   const persistent = values.ephemeral !== true && etcd.kind !== 'external';
   const workers = workersChoice(values.workers);
   const startedAt = performance.now();
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...(persistent ? { stateDir: dir } : {}) });
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...(persistent ? { stateDir: dir } : {}),
+    metricsServer: values['no-metrics-server'] === true ? false : {},
+  });
   await cluster.start();
   const nodeCount = cluster.kubelets.size;
   const where = cluster.nodeWorkers ? `in ${cluster.nodeWorkers.pids.length} node worker process${cluster.nodeWorkers.pids.length === 1 ? '' : 'es'} (${cluster.nodeWorkers.pids.join(', ')})` : 'in this process';
@@ -189,6 +191,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs, ...(cluster.nodeWorkers ? { nodeWorkers: cluster.nodeWorkers.pids } : {}) };
   await fs.writeFile(path.join(dir, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`);
   say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}${etcd.kind === 'process' ? ' (the etcd binary)' : etcd.kind === 'external' ? ' (external)' : ''}, ${Object.entries(ep.kubelets).map(([n, u]) => `kubelet ${n} ${u}`).join(', ')}`);
+  if (cluster.metricsServer?.address) say(`metrics-server ${cluster.metricsServer.address.address}:${cluster.metricsServer.address.port} behind APIService v1beta1.metrics.k8s.io (kubectl top nodes, kubectl get apiservices)`);
   say(`Endpoints and kubeconfigs: ${path.join(dir, 'cluster.json')}`);
   say('\nFrom another terminal:');
   say('  npm run kubectl -- get pods -A');

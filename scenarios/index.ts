@@ -5,6 +5,8 @@ import { joinControlPlane } from './join-control-plane.js';
 import { joinNode } from './join-node.js';
 import { kubeletServingCsr } from './kubelet-serving-csr.js';
 import { matrix } from './matrix.js';
+import { aggregation } from './aggregation.js';
+import { refuseFrontProxyWrongCa, refuseKubeletSelfSigned, refuseRemoteUserSpoof, refuseRequestheaderName } from './refuse-aggregation.js';
 import { refuseClientCertAsServer } from './refuse-client-cert-as-server.js';
 import { refuseExpiredClient } from './refuse-expired-client.js';
 import { refuseForeignCa } from './refuse-foreign-ca.js';
@@ -22,9 +24,10 @@ import { rotateKubelet } from './rotate-kubelet.js';
 import { rotateCa } from './rotate-ca.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix,
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix, aggregation,
   refuseForeignCa, refuseKubeletToEtcd, refuseSanMismatch, refuseExpiredClient, refuseServerCertAsClient, refuseClientCertAsServer,
-  refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet, refuseRbacEscalation];
+  refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet, refuseRbacEscalation,
+  refuseFrontProxyWrongCa, refuseRequestheaderName, refuseRemoteUserSpoof, refuseKubeletSelfSigned];
 
 /** The refusal scenarios of issue 4, each asserting the layer and the reason of one refusal. */
 export const REFUSALS: readonly Scenario[] = SCENARIOS.filter((s) => s.name.startsWith('refuse-') || s.name === 'rogue-kubelet');

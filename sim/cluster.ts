@@ -23,6 +23,8 @@ import { clusterTls, type ClusterTls, type Trust } from './wiring.js';
 import { startNode, stopNode, type NodeCommon, type NodeKubelet, type NodeProxy, type NodeSpec } from './nodes.js';
 import { NodeWorkers, workerCount } from './workers.js';
 import { privateKeyPem } from '../pki/issue.js';
+import type { MetricsServer } from '../components/metrics-server/index.js';
+import { installMetricsServer, type MetricsServerInstall } from './metrics-server.js';
 
 export interface ClusterOptions {
   readonly pki: Pki;
@@ -73,6 +75,12 @@ export interface ClusterOptions {
    * min(cores, nodes/100 rounded up) workers.
    */
   readonly workers?: number | 'auto';
+  /**
+   * metrics-server behind the aggregator, installed as its manifest does once the nodes are up
+   * (sim/metrics-server.ts), on 127.0.1.4 (its "pod IP", beside the control plane: 127.0.2.0 and on
+   * belong to the nodes). `npm run cluster` turns it on; default off.
+   */
+  readonly metricsServer?: Partial<Omit<MetricsServerInstall, 'port'>> | false;
 }
 
 export type EtcdChoice =
@@ -105,6 +113,7 @@ export class Cluster {
   readonly proxies = new Map<string, NodeProxy>();
   /** The node worker processes, when the nodes run in workers. */
   nodeWorkers: NodeWorkers | undefined;
+  metricsServer: MetricsServer | undefined;
   private addresses: { etcd?: string; apiserver?: string; kubelets: Record<string, string> } = { kubelets: {} };
   private stopping: Promise<void> | undefined;
 
@@ -210,6 +219,7 @@ export class Cluster {
         apiserver: url, ...tls.scheduler,
       }, { logger, trace }));
       await this.startNodes(url, tls);
+      if (this.options.metricsServer) await this.startMetricsServer(url, this.options.metricsServer);
       return this;
     } catch (err) {
       const failed = err instanceof Error ? err.message : String(err);
@@ -251,6 +261,25 @@ export class Cluster {
       this.kubelets.set(spec.name, workers.kubelets.get(spec.name)!);
       this.proxies.set(spec.name, workers.proxies.get(spec.name)!);
       this.addresses.kubelets[spec.name] = workers.urls.get(spec.name)!;
+    }
+  }
+
+  private async startMetricsServer(url: string, choice: Partial<Omit<MetricsServerInstall, 'port'>>): Promise<void> {
+    const { logger, trace } = this.options;
+    const admin = new KubeClient({ name: 'kubectl apply (metrics-server)', server: url, ...this.tls(this.pki).client('admin.conf'), trace });
+    try {
+      const ports = this.options.ports === 'real' ? [10250, 0] : [0];
+      for (const port of ports) {
+        try {
+          this.metricsServer = await installMetricsServer(admin, url, this.tls(this.pki).trust.ca, { host: '127.0.1.4', metricResolutionMs: 2000, ...choice, port }, { logger, trace });
+          this.started.push(this.metricsServer);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
+        }
+      }
+    } finally {
+      admin.close();
     }
   }
 

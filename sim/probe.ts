@@ -37,6 +37,8 @@ export interface ProbeRequest {
   readonly method: string;
   readonly path: string;
   readonly body?: string;
+  /** Extra request headers (an identity claim such as X-Remote-User, a bearer token). */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
   /** The body's Content-Type (default application/json). */
   readonly contentType?: string;
   /**
@@ -81,7 +83,7 @@ export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_
     const response = await new Promise<{ status: number; body: string } | { error: NodeJS.ErrnoException }>((resolve) => {
       const req = https.request({
         host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: request.path, method: request.method, agent,
-        headers: { Accept: 'application/json', ...(request.body === undefined ? {} : { 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(request.body) }) },
+        headers: { Accept: 'application/json', ...(request.headers as Record<string, string | string[]> | undefined), ...(request.body === undefined ? {} : { 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(request.body) }) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -4,7 +4,8 @@
  * wiring cannot drift between them. The names are the spec table's (`LeafName`): a typo does not compile.
  *
  *   etcd               etcd/server (serving), etcd/peer, etcd/healthcheck-client; trusts etcd/ca
- *   kube-apiserver     apiserver (serving), trusts ca for clients; apiserver-etcd-client towards etcd
+ *   kube-apiserver     apiserver (serving), trusts ca for clients, front-proxy-ca for request headers;
+ *                      front-proxy-client towards extension apiservers; apiserver-etcd-client towards etcd
  *                      (trusts etcd/ca); apiserver-kubelet-client towards kubelets (trusts ca when
  *                      --kubelet-certificate-authority is set)
  *   controller-manager, scheduler, kube-proxy, kubectl: <name>.conf, trust ca for the apiserver
@@ -12,6 +13,8 @@
  *                      trusts ca both ways
  */
 import type { Identity } from '../components/client/tls.js';
+import { kubeadmRequestHeader } from '../components/api/requestheader.js';
+import type { AggregationOptions } from '../components/kube-apiserver/aggregator/options.js';
 import { caPem, credential, kubeletClientName, kubeletServingName, type LeafName, type Pki } from '../pki/store.js';
 
 /** A certificate of the PKI as the components take it. */
@@ -46,6 +49,8 @@ export interface ApiserverTls {
   readonly etcd: { readonly identity: Identity; readonly ca: string };
   /** --kubelet-client-certificate and, when set, --kubelet-certificate-authority. */
   readonly kubeletClient: { readonly identity: Identity; readonly ca?: string };
+  /** --requestheader-* (the front-proxy CA, front-proxy-client allowed) and --proxy-client-cert-file (front-proxy-client). */
+  readonly aggregation: AggregationOptions;
 }
 
 export interface KubeletTls extends ApiClientTls {
@@ -91,6 +96,7 @@ export function clusterTls(pki: Pki, options: ClusterTlsOptions): ClusterTls {
       identity: id('apiserver'), clientCa: trust.ca,
       etcd: { identity: id('apiserver-etcd-client'), ca: trust.etcdCa },
       kubeletClient: { identity: id('apiserver-kubelet-client'), ...(options.kubeletCertificateAuthority ? { ca: trust.ca } : {}) },
+      aggregation: { requestHeader: kubeadmRequestHeader(caPem(pki, 'front-proxy-ca')), proxyClient: id('front-proxy-client') },
     },
     controllerManager: client('controller-manager.conf'),
     scheduler: client('scheduler.conf'),

@@ -8,6 +8,7 @@
 import { age } from './printing.js';
 import type { PodDisruptionBudget } from './policy.js';
 import type { KubeObject } from './types.js';
+import { availableCell, type APIService } from './apiregistration.js';
 
 export type Cell = string | number;
 
@@ -33,6 +34,18 @@ const orNA = (v: number | string | undefined): string => (v === undefined ? 'N/A
 
 /** Printers by kind. */
 export const PRINTERS: Readonly<Record<string, Printer>> = {
+  // kube-aggregator's apiservice TableConvertor.
+  APIService: {
+    columns: [NAME_COLUMN,
+      { name: 'Service', type: 'string', description: 'The reference to the service that hosts this API endpoint.' },
+      { name: 'Available', type: 'string', description: 'Whether this service is available.' },
+      AGE_COLUMN],
+    cells: (o, now) => {
+      const s = o as APIService;
+      const svc = s.spec.service ? `${s.spec.service.namespace}/${s.spec.service.name}` : 'Local';
+      return [s.metadata.name ?? '', svc, availableCell(s), age(s.metadata.creationTimestamp, now)];
+    },
+  },
   PodDisruptionBudget: {
     columns: [NAME_COLUMN,
       { name: 'Min Available', type: 'string', description: 'The minimum number of pods that must be available.' },

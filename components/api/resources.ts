@@ -82,6 +82,11 @@ export const RESOURCES: readonly ResourceDef[] = [
     group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
     shortNames: ['svc'], categories: ['all'], storage: 'services/specs', subresources: [status('Service')],
   },
+  // apiregistration.k8s.io/v1 (kube-aggregator's: where each group/version is served, and whether it is Available)
+  {
+    group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices', singular: 'apiservice', kind: 'APIService', namespaced: false, verbs: CRUD,
+    categories: ['api-extensions'], storage: 'apiregistration.k8s.io/apiservices', subresources: [status('APIService')],
+  },
   // apps/v1
   {
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, verbs: CRUD, shortNames: ['deploy'], categories: ['all'],
@@ -92,6 +97,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     storage: 'replicasets', subresources: [scale, status('ReplicaSet')], fieldLabels: ['status.replicas'],
   },
   // authentication.k8s.io/v1
+  { group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview', namespaced: false, verbs: ['create'], subresources: [] },
   { group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'], subresources: [] },
   // authorization.k8s.io/v1
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'], subresources: [] },

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../api/types.js';
 import { ApiStatusError, decidedBy } from '../api/errors.js';
 import { attributesFor, type Attributes } from './auth/attributes.js';
-import { authenticate, authenticationInputFrom } from './auth/authenticate.js';
+import { authenticate, authenticationInputFrom, type AuthenticationInput } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage, type AuthorizationDecision } from './auth/authorizer.js';
 import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
 import { checkEscalation, isPolicyResource } from './auth/escalation.js';
@@ -112,7 +112,15 @@ export class AuthChain implements Gate {
   }
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
-    const socket = req.socket as TLSSocket;
+    return this.authenticateInput(authenticationInputFrom(req.socket as TLSSocket, req.headers.authorization));
+  }
+
+  /** TokenReview: the token as if it came in an Authorization header on a connection without a client certificate. */
+  authenticateToken(token: string): Promise<AuthnResult> {
+    return this.authenticateInput({ authorized: false, authorizationError: null, peerCert: null, authorizationHeader: `Bearer ${token}` });
+  }
+
+  private async authenticateInput(input: AuthenticationInput): Promise<AuthnResult> {
     // The ServiceAccount and the bound Pod, Secret or Node of a service-account token come from the
     // watch-fed caches. When a lookup of a token that verified misses its cache, those objects are
     // read once from etcd and the token checked again: a client that has just made them and asked for
@@ -130,7 +138,7 @@ export class AuthChain implements Gate {
     };
     // --enable-bootstrap-token-auth (kubeadm sets it): a bearer token of the bootstrap form is looked up
     // as kube-system/bootstrap-token-<id>, likewise from the cache.
-    const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
+    const bearer = /^bearer\s+(\S+)$/i.exec(input.authorizationHeader?.trim() ?? '')?.[1];
     const bootstrapId = bearer ? BOOTSTRAP_TOKEN_PATTERN.exec(bearer)?.[1] : undefined;
     let bootstrapSecret: BootstrapTokenSecret | undefined;
     if (bootstrapId) {
@@ -139,7 +147,6 @@ export class AuthChain implements Gate {
       bootstrapSecret = this.secrets.get('kube-system', name);
     }
     const now = this.options.now();
-    const input = authenticationInputFrom(socket, req.headers.authorization);
     const attempt = (): ReturnType<typeof authenticate> => authenticate(input, {
       anonymous: this.options.anonymousAuth,
       serviceAccountPublicKeyPem: this.options.serviceAccount.publicKeyPem,

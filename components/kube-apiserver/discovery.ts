@@ -26,9 +26,9 @@ export function apiVersions(serverAddress: string): object {
 }
 
 /** GET /apis: APIGroupList (one version per group here, so it is also the preferred one). */
-export function apiGroupList(): object {
+export function apiGroupList(remote: readonly { group: string; version: string }[] = []): object {
   const groups = new Map<string, string[]>();
-  for (const gv of groupVersions()) {
+  for (const gv of [...groupVersions(), ...remote]) {
     if (gv.group === '') continue;
     groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
   }
@@ -44,8 +44,8 @@ function apiGroup(name: string, versions: string[]): object {
 }
 
 /** GET /apis/<group>: APIGroup, or undefined for a group not served. */
-export function apiGroupDoc(group: string): object | undefined {
-  const versions = groupVersions().filter((gv) => gv.group === group).map((gv) => gv.version);
+export function apiGroupDoc(group: string, remote: readonly { group: string; version: string }[] = []): object | undefined {
+  const versions = [...groupVersions(), ...remote].filter((gv) => gv.group === group).map((gv) => gv.version);
   return group !== '' && versions.length ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, versions) } : undefined;
 }
 

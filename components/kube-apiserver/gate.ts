@@ -52,6 +52,8 @@ export interface TokenRequestInput {
 
 export interface Gate {
   authenticate(req: IncomingMessage): Promise<AuthnResult>;
+  /** A bearer token alone through the token authenticators (TokenReview). */
+  authenticateToken(token: string): Promise<AuthnResult>;
   authorize(user: UserInfo, info: RequestInfo): Decision | Promise<Decision>;
   /** Throws an ApiStatusError (403 Forbidden) to refuse. */
   admit(request: AdmissionRequest): void | Promise<void>;

@@ -35,6 +35,8 @@ import type { ActiveWatch } from './watch.js';
 import { Compactor } from './compactor.js';
 import { WatchCaches } from './cacher.js';
 import { revisionTrackingBackend } from './cache.js';
+import { Aggregator } from './aggregator/index.js';
+import type { AggregationOptions } from './aggregator/options.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
@@ -92,6 +94,11 @@ export interface KubeApiserverOptions extends ComponentDeps {
   readonly etcdCompactionIntervalMs?: number;
   /** What v1 ComponentStatus probes besides etcd; default the real apiserver's (127.0.0.1:10257 and :10259). */
   readonly componentStatusServers?: readonly HttpComponent[];
+  /**
+   * The aggregation layer: --requestheader-* (published in kube-system/extension-apiserver-authentication)
+   * and --proxy-client-cert-file/--proxy-client-key-file. Absent: no APIServices, nothing proxied.
+   */
+  readonly aggregation?: AggregationOptions;
   /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
   readonly etcdHealthcheckTimeoutMs?: number;
 }
@@ -115,6 +122,7 @@ export class KubeApiserver implements Component {
   private store: Store | undefined;
   private compactor: Compactor | undefined;
   private watchCaches: WatchCaches | undefined;
+  private aggregatorLayer: Aggregator | undefined;
   private drain: ServerDrain | undefined;
   private readonly lifecycle = new Lifecycle('kube-apiserver');
 
@@ -202,6 +210,12 @@ export class KubeApiserver implements Component {
         policy: o.bootstrapPolicy ?? apiserverBootstrapPolicy(),
       }, strategy);
       await chain.start();
+      if (o.aggregation) {
+        const aggregator = new Aggregator(chain.kv, store, o.aggregation, { logger: this.logger, clock: this.clock, trace: this.trace });
+        this.aggregatorLayer = aggregator;
+        await aggregator.bootstrap(o.clientCa);
+        await aggregator.start();
+      }
       const interval = o.etcdCompactionIntervalMs ?? 5 * 60_000;
       if (this.etcdClient && interval > 0) {
         this.compactor = new Compactor(this.etcdClient, interval, this.logger);
@@ -260,6 +274,8 @@ export class KubeApiserver implements Component {
     await this.compactor?.stop();
     this.compactor = undefined;
     this.chain?.stop();
+    this.aggregatorLayer?.stop();
+    this.aggregatorLayer = undefined;
     this.kubelets?.close();
     this.etcdClient?.close();
     this.drain = undefined;
@@ -321,6 +337,13 @@ export class KubeApiserver implements Component {
       if (!d.allowed) {
         throw forbidden(d.message, info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined, info.name || undefined, 'authorization');
       }
+      // kube-aggregator sits in front of the apiserver's own handlers: a group/version an extension
+      // apiserver serves is proxied there, after the same authentication and authorization.
+      const aggregated = this.aggregatorLayer?.apiServiceFor(target.path);
+      if (aggregated) {
+        await this.aggregatorLayer!.proxy(aggregated, req, res, user);
+        return;
+      }
       // Then the mux, as Kubernetes orders its handler chain (WithAuthorization wraps the router): routes
       // come from the resource table, so a path it gives no route (a cluster-scoped resource under
       // /namespaces/{ns}/, a POST on a named object) is a 404/405 before any handler or storage runs,
@@ -377,7 +400,7 @@ export class KubeApiserver implements Component {
     if (info.verb !== 'get' && info.verb !== 'head') throw pathNotFound();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
     if (path === '/api') { sendJson(res, 200, apiVersions(`${this.options.advertiseAddress ?? this.options.host}:${this.addr?.port ?? 0}`)); return; }
-    if (path === '/apis') { sendJson(res, 200, apiGroupList()); return; }
+    if (path === '/apis') { sendJson(res, 200, apiGroupList(this.aggregatorLayer?.remoteGroupVersions() ?? [])); return; }
     if (path === '/openapi/v2') {
       // An empty protobuf document: enough for kubectl apply's client-side validation to proceed.
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
@@ -391,6 +414,11 @@ export class KubeApiserver implements Component {
         : undefined;
     if (!doc) throw pathNotFound();
     sendJson(res, 200, doc);
+  }
+
+  /** The aggregation layer (its availability controller), when configured. */
+  get aggregator(): Aggregator | undefined {
+    return this.aggregatorLayer;
   }
 
   /** The store (tests and the sim's narration read etcd through it). */

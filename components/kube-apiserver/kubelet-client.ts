@@ -191,7 +191,7 @@ function relay(kres: IncomingMessage, res: ServerResponse, done: () => void): vo
 }
 
 /** A failed dial or handshake in the words Go's net/http and crypto/tls use. */
-function transportMessage(err: NodeJS.ErrnoException, host: string, port: number): string {
+export function transportMessage(err: NodeJS.ErrnoException, host: string, port: number): string {
   switch (err.code) {
     case 'ECONNREFUSED': return `dial tcp ${host}:${port}: connect: connection refused`;
     case 'ECONNRESET': return 'read: connection reset by peer';

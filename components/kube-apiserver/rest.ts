@@ -238,6 +238,7 @@ export class Rest {
     if (def.resource === 'subjectaccessreviews' || def.resource === 'selfsubjectaccessreviews') return this.review(ctx, def, body);
     if (def.resource === 'selfsubjectrulesreviews') return this.rulesReview(ctx, def, body);
     if (def.resource === 'selfsubjectreviews') return this.selfReview(ctx, def, body);
+    if (def.resource === 'tokenreviews') return this.tokenReview(ctx, def, body);
 
     const obj = checkBody(def, body);
     const md = obj.metadata;
@@ -603,6 +604,29 @@ export class Rest {
       kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: outSpec,
       status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
     });
+  }
+
+  /**
+   * TokenReview (webhook token authentication: the kubelet's, an extension apiserver's delegated
+   * authentication): the bearer token of spec.token through this apiserver's token authenticators
+   * (service-account and bootstrap tokens). An empty token is a 422; a token that does not
+   * authenticate is a 201 with `authenticated: false` and the authenticators' error.
+   */
+  private async tokenReview(ctx: RestContext, def: ResourceDef, body: unknown): Promise<void> {
+    const obj = checkBody(def, body);
+    const spec = isRec(obj.spec) ? obj.spec : {};
+    const token = typeof spec.token === 'string' ? spec.token : '';
+    if (token === '') throw invalid(groupResource(def), def.kind, '', [{ field: 'spec.token', message: 'Required value' }]);
+    const audiences = Array.isArray(spec.audiences) ? spec.audiences.map(String) : [];
+    const r = await this.d.gate.authenticateToken(token);
+    const status = r.ok
+      ? {
+        authenticated: true,
+        user: { username: r.user.name, ...(r.user.uid ? { uid: r.user.uid } : {}), groups: [...r.user.groups], ...(r.user.extra && Object.keys(r.user.extra).length ? { extra: r.user.extra } : {}) },
+        audiences: audiences.length ? audiences : this.d.apiAudiences,
+      }
+      : { user: {}, error: r.reason };
+    sendJson(ctx.res, 201, { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: { ...spec }, status });
   }
 
   /**

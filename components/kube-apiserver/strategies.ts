@@ -12,6 +12,7 @@ import { invalid } from '../api/errors.js';
 import { nullObject } from './json.js';
 import { groupResource, type ResourceDef } from '../api/resources.js';
 import { validatePodDisruptionBudget } from './policy.js';
+import { prepareAPIService } from './aggregator/validation.js';
 
 export type Obj = KubeObject & Record<string, unknown>;
 type Rec = Record<string, unknown>;
@@ -262,6 +263,12 @@ export const STRATEGIES: ReadonlyMap<string, ResourceStrategy> = new Map<string,
       obj.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
     },
     update: (def, next) => validatePodDisruptionBudget(def, next),
+  }],
+  ['apiregistration.k8s.io/apiservices', {
+    names: 'path-segment',
+    generation: 'spec',
+    create: (def, obj) => prepareAPIService(def, obj, true),
+    update: (def, next) => prepareAPIService(def, next, false),
   }],
   ['certificates.k8s.io/certificatesigningrequests', pathSegmentNames],
   ['rbac.authorization.k8s.io/clusterrolebindings', pathSegmentNames],

@@ -21,6 +21,7 @@ import { initialNode, machineIds, nodeConditions, nodeStatus, nodeLease, quantit
 import { formatLogs, PodIpAllocator, rfc3339, rfc3339Micro, runningPodStatus, startPod, type RunningPod } from './pod-runtime.js';
 import { Reflector } from '../client/reflector.js';
 import { CertificateManager } from './certificate-manager.js';
+import { resourceMetrics } from './resource-metrics.js';
 import { writeKubeletCredentials } from './bootstrap.js';
 import { writeAtomically } from '../../pki/store.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../api/certificates.js';
@@ -56,6 +57,8 @@ export interface KubeletOptions {
   readonly port?: number;
   /** Default: nodeIP. */
   readonly host?: string;
+  /** `authentication.webhook.enabled`: bearer tokens checked by TokenReview; default true (kubeadm's). */
+  readonly webhookAuthentication?: boolean;
   /** `authentication.anonymous.enabled`; kubeadm sets false. */
   readonly anonymousAuth?: boolean;
   readonly capacity?: ResourceList;
@@ -444,17 +447,32 @@ export class Kubelet implements Component {
    * anonymous in a fail-on-error union: a certificate that fails verification is a 401 even with
    * anonymous auth on; a verified certificate with no CN has no opinion and falls through to anonymous.
    */
-  private authenticate(socket: TLSSocket): User | undefined {
+  private async authenticate(socket: TLSSocket, authorization: string | undefined): Promise<User | undefined> {
     const cert = socket.getPeerCertificate();
     const presented = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
     if (socket.authorized && presented) {
       const cn = asList(cert.subject?.CN)[0] ?? '';
       if (cn) return { name: cn, groups: [...asList(cert.subject?.O), 'system:authenticated'] };
-    } else if (presented) {
-      return undefined;
     }
+    // authentication.webhook.enabled (kubeadm sets it): a bearer token is sent to the apiserver as a TokenReview.
+    const token = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+    if (token && this.options.webhookAuthentication !== false) return this.reviewToken(token);
+    if (presented && !socket.authorized) return undefined;
     if (this.options.anonymousAuth) return { name: 'system:anonymous', groups: ['system:unauthenticated'] };
     return undefined;
+  }
+
+  /** The webhook token authenticator: POST a TokenReview with the kubelet's own credentials. */
+  private async reviewToken(token: string): Promise<User | undefined> {
+    try {
+      const review = await this.api().create<{ metadata: Record<string, never>; status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] }; error?: string } }>(
+        '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: {}, spec: { token } } as never);
+      if (review.status?.authenticated !== true || !review.status.user?.username) return undefined;
+      return { name: review.status.user.username, groups: review.status.user.groups ?? [] };
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'TokenReview failed');
+      return undefined;
+    }
   }
 
   private async authorize(user: User, attrs: KubeletAttributes): Promise<boolean> {
@@ -476,11 +494,11 @@ export class Kubelet implements Component {
       res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     };
-    const user = this.authenticate(socket);
+    const user = await this.authenticate(socket, req.headers.authorization);
     if (!user) {
       const code = socket.authorizationError === null ? undefined : String(socket.authorizationError);
       const certShown = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
-      this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: certShown ? goReason(code) : 'no client certificate' });
+      this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: /^bearer\s/i.test(req.headers.authorization ?? '') && this.options.webhookAuthentication !== false ? 'token not authenticated by TokenReview' : certShown ? goReason(code) : 'no client certificate' });
       text(401, 'Unauthorized');
       return;
     }
@@ -515,6 +533,7 @@ export class Kubelet implements Component {
     const path = url.pathname;
     if (method !== 'GET') return send(405, 'Method Not Allowed');
     if (path === '/healthz') return send(200, 'ok');
+    if (path === '/metrics/resource') return send(200, resourceMetrics(this.runningPods(), this.readyAt ?? this.clock.now(), this.clock.now()), 'text/plain; version=0.0.4; charset=utf-8');
     if (path === '/pods' || path === '/pods/') {
       return json({
         kind: 'PodList', apiVersion: 'v1', metadata: {},

@@ -24,7 +24,7 @@ describe('the floors (dependency-cruiser)', function () {
     expect(result.summary.totalCruised).to.be.greaterThan(100);
     const seen = (prefix: string): boolean => result.modules.some((m) => m.source.startsWith(prefix));
     for (const p of ['pki/', 'components/api/', 'components/client/', 'components/etcd/', 'components/kube-apiserver/', 'components/kubelet/',
-      'components/kube-scheduler/', 'components/kube-controller-manager/', 'components/kube-proxy/', 'components/kubectl/', 'sim/', 'scenarios/', 'cli/']) {
+      'components/kube-scheduler/', 'components/kube-controller-manager/', 'components/kube-proxy/', 'components/kubectl/', 'components/metrics-server/', 'sim/', 'scenarios/', 'cli/']) {
       expect(seen(p), p).to.equal(true);
     }
   });

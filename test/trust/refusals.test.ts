@@ -27,6 +27,7 @@ describe('the refusal scenarios', function () {
       'refuse-foreign-ca', 'refuse-kubelet-to-etcd', 'refuse-san-mismatch', 'refuse-expired-client', 'refuse-server-cert-as-client',
       'refuse-client-cert-as-server', 'refuse-scheduler-delete-node', 'refuse-proxy-create-pod', 'refuse-node-status-other',
       'refuse-kubelet-secret', 'refuse-kubelet-no-client-cert', 'rogue-kubelet', 'refuse-rbac-escalation',
+      'refuse-front-proxy-wrong-ca', 'refuse-requestheader-name', 'refuse-remote-user-spoof', 'refuse-kubelet-self-signed',
     ]);
   });
 
@@ -46,6 +47,11 @@ describe('the refusal scenarios', function () {
     'rogue-kubelet': ['tls: failed to verify certificate: x509: certificate signed by unknown authority', /kubectl logs: HTTP 200/],
     'refuse-rbac-escalation': ['HTTP 403 (admission) as jane: rolebindings.rbac.authorization.k8s.io "jane-cluster-admin" is forbidden: user "jane" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:',
       /jane lists clusterrolebindings in team-a: HTTP 404 /, 'User "jane" cannot list resource "clusterrolebindings" in API group "rbac.authorization.k8s.io" at the cluster scope'],
+    'refuse-front-proxy-wrong-ca': ['front proxy (wrong CA): HTTP 401 (authentication) [UNABLE_TO_VERIFY_LEAF_SIGNATURE]: x509: certificate signed by unknown authority'],
+    'refuse-requestheader-name': ['aggregator-impostor: HTTP 401 (authentication): [x509: subject with cn=aggregator-impostor is not in the allowed list, x509: certificate signed by unknown authority]'],
+    'refuse-remote-user-spoof': ['mallory: HTTP 403 (authorization) as mallory: nodes.metrics.k8s.io is forbidden: User "mallory" cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope'],
+    'refuse-kubelet-self-signed': [/"Failed to scrape node" err="Get \\"https:\/\/127\.0\.2\.1:\d+\/metrics\/resource\\": tls: failed to verify certificate: x509: certificate signed by unknown authority" node="node-1"/,
+      '--kubelet-insecure-tls: kubelet serving certificates are not verified'],
   };
 
   for (const name of Object.keys(shows)) {

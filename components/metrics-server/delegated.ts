@@ -1,0 +1,187 @@
+/**
+ * An extension apiserver's delegated authentication and authorization (k8s.io/apiserver
+ * DelegatingAuthenticationOptions / DelegatingAuthorizationOptions), as metrics-server runs them.
+ *
+ * Authentication, from kube-system/extension-apiserver-authentication, in the union's order:
+ *   1. request header: a client certificate that chains to requestheader-client-ca-file AND whose CN is
+ *      in requestheader-allowed-names: the user is X-Remote-User, the groups X-Remote-Group, the extra
+ *      X-Remote-Extra-<key>. A certificate from any other CA is "x509: certificate signed by unknown
+ *      authority" here, and a name not in the list "x509: subject with cn=<cn> is not in the allowed list";
+ *      either way the headers are ignored.
+ *   2. x509: a client certificate that chains to client-ca-file: CN and O.
+ *   3. a bearer token: a TokenReview to the apiserver.
+ *   4. anonymous, only when none of the above had an error (a fail-on-error union).
+ * The TLS handshake asks for a certificate and trusts both bundles, so OpenSSL verifies the chain
+ * (validity, clientAuth usage, signature); which of the two bundles it chains to is then read from the
+ * certificate's issuer, checked by signature.
+ *
+ * Authorization: system:masters always; /healthz, /livez and /readyz for anyone; otherwise a
+ * SubjectAccessReview to the apiserver, with metrics-server's service-account token.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { RequestHeaderOptions } from '../api/requestheader.js';
+import type { KubeClient } from '../client/kube-client.js';
+import { goReason } from '../client/tls.js';
+
+export interface DelegatedUser {
+  readonly name: string;
+  readonly groups: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+  /** Which authenticator said so. */
+  readonly via: 'requestheader' | 'x509' | 'token' | 'anonymous';
+}
+
+export type DelegatedAuthn = { ok: true; user: DelegatedUser } | { ok: false; reason: string };
+
+const certsOf = (pem: string): X509Certificate[] =>
+  (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
+
+const issuedByOneOf = (leaf: X509Certificate, cas: readonly X509Certificate[]): boolean =>
+  cas.some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
+
+const headerList = (req: IncomingMessage, names: readonly string[]): string[] => {
+  const out: string[] = [];
+  for (const n of names) {
+    // headersDistinct: Node joins repeated unknown headers with ", " in req.headers; Go keeps each value.
+    for (const x of req.headersDistinct[n.toLowerCase()] ?? []) out.push(x);
+  }
+  return out;
+};
+
+export interface DelegatedAuthConfig {
+  readonly clientCa: string | undefined;
+  readonly requestHeader: RequestHeaderOptions | undefined;
+}
+
+export class DelegatedAuthenticator {
+  private readonly clientCas: X509Certificate[];
+  private readonly rhCas: X509Certificate[];
+  private readonly rh: RequestHeaderOptions | undefined;
+  private readonly api: KubeClient;
+
+  constructor(config: DelegatedAuthConfig, api: KubeClient) {
+    this.clientCas = config.clientCa ? certsOf(config.clientCa) : [];
+    this.rhCas = config.requestHeader ? certsOf(config.requestHeader.clientCa) : [];
+    this.rh = config.requestHeader;
+    this.api = api;
+  }
+
+  /** Every CA a client certificate may chain to (the TLS server's bundle). */
+  get trustedBundle(): string {
+    return [...this.clientCas, ...this.rhCas].map((c) => c.toString()).join('');
+  }
+
+  async authenticate(req: IncomingMessage): Promise<DelegatedAuthn> {
+    const socket = req.socket as TLSSocket;
+    const peer = socket.getPeerCertificate();
+    const presented = peer !== null && typeof peer === 'object' && peer.raw !== undefined;
+    const errors: string[] = [];
+    if (presented) {
+      const leaf = new X509Certificate(peer.raw);
+      const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1] ?? '';
+      const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      const issuerCn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.issuer)?.[1] ?? '';
+      // A trusted CA of the same name with another key (a regenerated front-proxy-ca): Go's pool offers it as a
+      // candidate by name and names it when the signature does not check out.
+      const candidate = [...this.clientCas, ...this.rhCas].find((ca) => ca.subject === leaf.issuer);
+      const unverified = socket.authorized ? undefined : candidate && /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_SIGNATURE_FAILURE/.test(code)
+        ? `x509: certificate signed by unknown authority (possibly because of "${candidate.publicKey.asymmetricKeyType === 'ec' ? 'x509: ECDSA verification failure' : 'crypto/rsa: verification error'}" while trying to verify candidate authority certificate "${issuerCn}")`
+        : goReason(code);
+      // 1. request header
+      if (this.rh) {
+        if (unverified) errors.push(unverified);
+        else if (!issuedByOneOf(leaf, this.rhCas)) errors.push('x509: certificate signed by unknown authority');
+        else if (this.rh.allowedNames.length > 0 && !this.rh.allowedNames.includes(cn)) errors.push(`x509: subject with cn=${cn} is not in the allowed list`);
+        else {
+          const name = headerList(req, this.rh.usernameHeaders)[0] ?? '';
+          if (name !== '') {
+            const extra: Record<string, string[]> = {};
+            for (const [h, v] of Object.entries(req.headersDistinct)) {
+              const prefix: string | undefined = this.rh.extraHeadersPrefix.find((p) => h.startsWith(p.toLowerCase()));
+              if (!prefix || v === undefined) continue;
+              const key = decodeURIComponent(h.slice(prefix.length)).toLowerCase();
+              extra[key] = [...(extra[key] ?? []), ...v];
+            }
+            return { ok: true, user: { name, groups: headerList(req, this.rh.groupHeaders), ...(Object.keys(extra).length ? { extra } : {}), via: 'requestheader' } };
+          }
+        }
+      }
+      // 2. x509 against client-ca-file
+      if (unverified) errors.push(unverified);
+      else if (!issuedByOneOf(leaf, this.clientCas)) errors.push('x509: certificate signed by unknown authority');
+      else if (cn !== '') {
+        const o = (leaf.subject.match(/(?:^|\n)O=([^\n]*)/g) ?? []).map((l) => l.replace(/^\n?O=/, ''));
+        return { ok: true, user: { name: cn, groups: [...o, 'system:authenticated'], via: 'x509' } };
+      }
+    }
+    // 3. bearer token: TokenReview
+    const token = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
+    if (token) {
+      const review = await this.api.create<{ metadata: Record<string, never>; status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] }; error?: string } }>(
+        '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: {}, spec: { token } } as never);
+      if (review.status?.authenticated === true && review.status.user?.username) {
+        return { ok: true, user: { name: review.status.user.username, groups: review.status.user.groups ?? [], via: 'token' } };
+      }
+      errors.push(review.status?.error ?? 'token not authenticated');
+    }
+    if (errors.length) return { ok: false, reason: errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]` };
+    return { ok: true, user: { name: 'system:anonymous', groups: ['system:unauthenticated'], via: 'anonymous' } };
+  }
+}
+
+/** The attributes a request is authorized on (k8s.io/apiserver RequestInfo, for the paths served here). */
+export interface DelegatedAttributes {
+  readonly verb: string;
+  readonly resource?: { group: string; version: string; resource: string; namespace: string; name: string };
+  readonly path: string;
+}
+
+export const ALWAYS_ALLOW_PATHS = ['/healthz', '/livez', '/readyz'];
+
+export function attributesOf(method: string, path: string, watch: boolean): DelegatedAttributes {
+  const m = /^\/apis\/([^/]+)\/([^/]+)\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
+  const verbOf = (named: boolean): string => {
+    switch (method) {
+      case 'GET': case 'HEAD': return named ? 'get' : watch ? 'watch' : 'list';
+      case 'POST': return 'create';
+      case 'PUT': return 'update';
+      case 'PATCH': return 'patch';
+      case 'DELETE': return named ? 'delete' : 'deletecollection';
+      default: return '';
+    }
+  };
+  if (m && m[4] !== 'namespaces') {
+    return { verb: verbOf(m[5] !== undefined), path, resource: { group: m[1]!, version: m[2]!, resource: m[4]!, namespace: m[3] ?? '', name: m[5] ?? '' } };
+  }
+  return { verb: method === 'GET' || method === 'HEAD' ? 'get' : method.toLowerCase(), path };
+}
+
+/** The Forbidden message the generic apiserver writes (responsewriters.forbiddenMessage). */
+export function forbiddenMessage(user: string, a: DelegatedAttributes): string {
+  if (!a.resource) return `forbidden: User "${user}" cannot ${a.verb} path "${a.path}"`;
+  const r = a.resource;
+  const what = `${r.group ? `${r.resource}.${r.group}` : r.resource}${r.name ? ` "${r.name}"` : ''}`;
+  const scope = r.namespace ? `in the namespace "${r.namespace}"` : 'at the cluster scope';
+  return `${what} is forbidden: User "${user}" cannot ${a.verb} resource "${r.resource}" in API group "${r.group}" ${scope}`;
+}
+
+export class DelegatedAuthorizer {
+  private readonly api: KubeClient;
+  constructor(api: KubeClient) {
+    this.api = api;
+  }
+
+  async authorize(user: DelegatedUser, a: DelegatedAttributes): Promise<{ allowed: boolean; reason: string }> {
+    if (user.groups.includes('system:masters')) return { allowed: true, reason: 'system:masters' };
+    if (!a.resource && ALWAYS_ALLOW_PATHS.some((p) => a.path === p || a.path.startsWith(`${p}/`))) return { allowed: true, reason: 'always allowed path' };
+    const spec = {
+      user: user.name, groups: [...user.groups], ...(user.extra ? { extra: user.extra } : {}),
+      ...(a.resource ? { resourceAttributes: { ...a.resource, verb: a.verb } } : { nonResourceAttributes: { path: a.path, verb: a.verb } }),
+    };
+    const review = await this.api.create<{ metadata: Record<string, never>; status?: { allowed?: boolean; reason?: string } }>(
+      '/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: {}, spec } as never);
+    return { allowed: review.status?.allowed === true, reason: review.status?.reason ?? '' };
+  }
+}
