@@ -120,6 +120,14 @@ export function renderJson(run: ProbeRun): string {
 }
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+  const r = await probeCommand(argv);
+  if ('help' in r) { out(USAGE); return 0; }
+  out(r.format === 'json' ? renderJson(r.run) : r.saved ? `${matrixText(r.run)}\n\nSaved ${r.run.result.cells.length} cells as the golden copy: ${r.saved} (compare later with --golden ${r.saved}).` : renderText(r.run));
+  return r.code;
+}
+
+/** Parses the arguments, probes, compares, writes --junit or --save-golden; the caller prints. */
+export async function probeCommand(argv: string[]): Promise<{ help: true } | { code: number; format: 'text' | 'json'; run: ProbeRun; saved?: string }> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
@@ -129,7 +137,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) { out(USAGE); return 0; }
+  if (values.help) return { help: true };
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
   const dir = values['pki-dir'];
   if (!dir) throw new UsageError(`--pki-dir DIR is required\n${USAGE}`);
@@ -170,17 +178,15 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const result = await probeCluster(found, targets);
   if (values['save-golden']) {
     await fs.writeFile(values['save-golden'], `${JSON.stringify({ probeGolden: 1, ...toGolden(result) }, null, 2)}\n`);
-    const run: ProbeRun = { result, golden: { kind: 'saved', source: values['save-golden'], cells: toGolden(result).cells }, comparison: compare(result, { kind: 'saved', source: values['save-golden'], cells: toGolden(result).cells }) };
-    out(format === 'json' ? renderJson(run) : `${matrixText(run)}\n\nSaved ${result.cells.length} cells as the golden copy: ${values['save-golden']} (compare later with --golden ${values['save-golden']}).`);
-    return 0;
+    const saved: Golden = { kind: 'saved', source: values['save-golden'], cells: toGolden(result).cells };
+    return { code: 0, format, run: { result, golden: saved, comparison: compare(result, saved) }, saved: values['save-golden'] };
   }
   const comparison = compare(result, golden);
   const run: ProbeRun = { result, comparison, golden, ...(values['no-expiry'] ? {} : { expiry: await expiryFacts(found.inspection) }) };
   if (values.junit) {
     await fs.writeFile(values.junit, junitXml(comparison, { timestamp: new Date(started), durationSeconds: (Date.now() - started) / 1000, hostname: os.hostname() }));
   }
-  out(format === 'json' ? renderJson(run) : renderText(run));
-  return comparison.differences > 0 ? 1 : 0;
+  return { code: comparison.differences > 0 ? 1 : 0, format, run };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
