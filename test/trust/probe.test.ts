@@ -126,14 +126,11 @@ describe('npm run probe: the trust matrix of a running cluster from the outside'
     const dir = await mkdtemp(path.join(os.tmpdir(), 'probe-golden-'));
     dirs.push(dir);
     const golden = path.join(dir, 'mine.json');
-    const r = await probeOf(undefined, []);
-    dirs.push(r.dir);
-    // Save from one run's verdicts; a different cluster with the same wiring compares equal.
-    const { pki } = await initPki(r.dir);
+    const { pki } = await initPki(dir, { nodes: ['node-1', 'node-2'] });
     const cluster = await new Cluster({ pki, trace: new Trace(), logger: silentLogger(), ports: 'ephemeral' }).start();
     try {
       const ep = cluster.endpoints;
-      const args = ['--pki-dir', r.dir, '--apiserver', ep.apiserver, '--etcd', ep.etcd, '--kubelet', Object.entries(ep.kubelets).map(([n, u]) => `${n}=${u}`).join(','), '--no-expiry'];
+      const args = ['--pki-dir', dir, '--apiserver', ep.apiserver, '--etcd', ep.etcd, '--kubelet', Object.entries(ep.kubelets).map(([n, u]) => `${n}=${u}`).join(','), '--no-expiry'];
       expect(await main([...args, '--save-golden', golden], () => undefined)).to.equal(0);
       expect((await stat(golden)).size).to.be.greaterThan(1000);
       const out: string[] = [];
@@ -141,7 +138,7 @@ describe('npm run probe: the trust matrix of a running cluster from the outside'
       expect(out.join('\n')).to.include(`equal the expected wiring (${golden})`);
       // Without the kubelets, the saved copy's kubelet cells are missing: a difference.
       const missing: string[] = [];
-      expect(await main(['--pki-dir', r.dir, '--apiserver', ep.apiserver, '--etcd', ep.etcd, '--no-expiry', '--golden', golden], (s) => missing.push(s))).to.equal(1);
+      expect(await main(['--pki-dir', dir, '--apiserver', ep.apiserver, '--etcd', ep.etcd, '--no-expiry', '--golden', golden], (s) => missing.push(s))).to.equal(1);
       expect(missing.join('\n')).to.include('admin.conf → kubelet (node-1): expected allowed 200, but the probe made no such cell');
     } finally {
       await cluster.stop();
