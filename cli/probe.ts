@@ -92,7 +92,8 @@ function identitiesText(result: ProbeResult): string {
   const lines = ['Identities (who the apiserver says each is: a SelfSubjectReview, dry run):'];
   for (const c of result.clients) {
     const who = c.whoami ? `→ ${c.whoami.user} [${c.whoami.groups.join(', ')}]` : '→ not authenticated by the apiserver';
-    lines.push(`  ${c.name}${c.file && c.file !== c.name ? ` (${c.file})` : ''}: CN=${c.cn}${c.o.length ? `, O=${c.o.join('+')}` : ''}${c.issuer ? `, issuer ${c.issuer}` : ''} ${who}`);
+    const file = c.file?.replace(/ \(client-certificate-data\)$/, '');
+    lines.push(`  ${c.name}${file && file !== c.name ? ` (${file})` : ''}: CN=${c.cn}${c.o.length ? `, O=${c.o.join('+')}` : ''}${c.issuer ? `, issuer ${c.issuer}` : ''} ${who}`);
   }
   return lines.join('\n');
 }

@@ -102,7 +102,7 @@ export function differenceLines(c: Comparison): string[] {
   for (const r of c.results) {
     if (r.ok || !r.expected) continue;
     const why = r.cell.diagnosis ? ` [${r.cell.diagnosis.code}: ${r.cell.diagnosis.reason}, checked against ${r.cell.diagnosis.against}]` : '';
-    out.push(`✘ ${r.cell.client} → ${r.cell.server}${r.cell.via ? ` (${r.cell.via})` : ''}: expected ${verdictText(r.expected)}, got ${verdictText(r.cell)}: ${r.cell.reason || '(no message)'}${why}`,
+    out.push(`✘ ${r.cell.client} → ${r.cell.server}${r.cell.via ? ` (${r.cell.via})` : ''}: expected ${verdictText(r.expected)}, got ${verdictText(r.cell)}: ${r.cell.reason || (r.cell.user ? `as ${r.cell.user}` : '(no message)')}${why}`,
       `    expected because ${r.expected.why}`);
   }
   for (const m of c.missing) out.push(`✘ ${m.client} → ${m.server}: expected ${verdictText(m)}, but the probe made no such cell (identity or server missing)`);
