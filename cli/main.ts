@@ -31,6 +31,7 @@ import { Etcd } from '../components/etcd/index.js';
 import { Cluster, type EtcdChoice } from '../sim/cluster.js';
 import { createLogger, REDACT } from '../sim/logger.js';
 import { runScenario } from '../sim/scenario.js';
+import { MISWIRINGS, miswire, type Miswired, type Miswiring } from '../sim/miswire.js';
 import { tolerateClosedStdout } from './stdio.js';
 import { KubeSimError } from '../pki/errors.js';
 
@@ -39,7 +40,7 @@ export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
-  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server]`;
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]`;
 
 class UsageError extends KubeSimError<'USAGE'> {
   constructor(message: string) {
@@ -149,19 +150,27 @@ async function scenarioCommand(args: string[]): Promise<number> {
 }
 
 async function clusterCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
+  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, miswire: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
   const etcd = etcdChoice(values);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
   if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0 || nodes > MAX_NODES)) throw new UsageError(`--nodes "${values.nodes}": a number from 0 to ${MAX_NODES}`);
   const dir = path.resolve(values['pki-dir'] ?? DEFAULT_DIR);
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
-  const pki = await obtainPki(dir, nodes, say);
+  if (values.miswire !== undefined && !MISWIRINGS.includes(values.miswire as Miswiring)) throw new UsageError(`--miswire "${values.miswire}": one of ${MISWIRINGS.join(', ')}`);
+  let pki = await obtainPki(dir, nodes, say);
+  let wrong: Miswired['options'] = {};
+  if (values.miswire !== undefined) {
+    const m = await miswire(dir, pki, values.miswire as Miswiring);
+    pki = m.pki;
+    wrong = m.options;
+    say(`MIS-WIRED on purpose (--miswire ${values.miswire}): ${m.what}. npm run probe must catch it.`);
+  }
   const { Trace } = await import('../components/client/trace.js');
   const persistent = values.ephemeral !== true && etcd.kind !== 'external';
   const workers = workersChoice(values.workers);
   const startedAt = performance.now();
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...(persistent ? { stateDir: dir } : {}),
+  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...wrong, ...(persistent ? { stateDir: dir } : {}),
     metricsServer: values['no-metrics-server'] === true ? false : {},
   });
   await cluster.start();

@@ -23,7 +23,9 @@ import type { Identity } from '../components/client/tls.js';
 import { Etcd } from '../components/etcd/index.js';
 import { caPem, credential, type Pki } from '../pki/store.js';
 import type { Cluster } from '../sim/cluster.js';
-import { probe, type Decision, type Layer, type ProbeOutcome } from '../sim/probe.js';
+import { APISERVER_REQUEST, ETCD_REQUEST, KUBELET_REQUEST, probe, type Decision, type Layer, type ProbeOutcome } from '../sim/probe.js';
+
+export { APISERVER_REQUEST, ETCD_REQUEST, KUBELET_REQUEST };
 import type { Scenario } from '../sim/scenario.js';
 import type { TlsCause, Trace } from '../components/client/trace.js';
 import { foreignAdmin } from './tour.js';
@@ -66,9 +68,6 @@ export interface Matrix {
   readonly cells: readonly MatrixCell[];
 }
 
-export const ETCD_REQUEST = { method: 'POST', path: '/v3/kv/range', body: JSON.stringify({ key: Buffer.from('/registry/').toString('base64'), range_end: Buffer.from('/registry0').toString('base64'), count_only: true }) };
-export const APISERVER_REQUEST = { method: 'GET', path: '/api/v1/namespaces/default/pods' };
-export const KUBELET_REQUEST = { method: 'GET', path: '/pods' };
 
 const field = (dn: string, k: string): string[] => dn.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
 

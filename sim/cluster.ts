@@ -38,6 +38,12 @@ export interface ClusterOptions {
    * not (kubeadm's default, which CIS benchmark 1.2.5 flags).
    */
   readonly kubeletCertificateAuthority?: boolean;
+  /**
+   * etcd's --trusted-ca-file, when it is not the etcd CA: a mis-wiring the probe must catch (a bundle
+   * with the Kubernetes CA, or "Kubernetes The Hard Way"'s one CA for all, lets a kubelet's certificate
+   * reach etcd). sim/miswire.ts sets it.
+   */
+  readonly etcdTrustedCa?: string;
   /** Which nodes of the PKI's plan get a kubelet and kube-proxy (default: all). */
   readonly nodes?: readonly string[];
   /**
@@ -160,7 +166,9 @@ export class Cluster {
 
   /** Every component's certificates and trusted CAs from `pki` (sim/wiring.ts), with this cluster's choices. */
   private tls(pki: Pki, bundles: Partial<Trust> = {}): ClusterTls {
-    return clusterTls(pki, { kubeletCertificateAuthority: this.options.kubeletCertificateAuthority ?? true, bundles });
+    const tls = clusterTls(pki, { kubeletCertificateAuthority: this.options.kubeletCertificateAuthority ?? true, bundles });
+    const trustedCa = this.options.etcdTrustedCa;
+    return trustedCa === undefined ? tls : { ...tls, etcd: { ...tls.etcd, trustedCa }, etcdMember: { ...tls.etcdMember, trustedCa } };
   }
 
   async start(): Promise<this> {
@@ -182,7 +190,7 @@ export class Cluster {
           ? await this.startOn((port) => new EtcdProcess({
             host: plan.advertiseAddress, clientPort: port, peerPort: 0, ...tls.etcdMember,
             ...(choice.binary ? { binary: choice.binary } : {}), ...(dataDir ? { dataDir } : {}), logger, trace,
-            ...(etcdPki ? {
+            ...(etcdPki && this.options.etcdTrustedCa === undefined ? {
               tlsFiles: {
                 certFile: path.join(etcdPki, 'server.crt'), keyFile: path.join(etcdPki, 'server.key'), peerCertFile: path.join(etcdPki, 'peer.crt'),
                 peerKeyFile: path.join(etcdPki, 'peer.key'), trustedCaFile: path.join(etcdPki, 'ca.crt'),

@@ -71,6 +71,11 @@ export interface ProbeOutcome {
 }
 
 
+/** The trust matrix's one request a server (a read each): what the apiserver reads from etcd, a pod list, the kubelet's pods. */
+export const ETCD_REQUEST = { method: 'POST', path: '/v3/kv/range', body: JSON.stringify({ key: Buffer.from('/registry/').toString('base64'), range_end: Buffer.from('/registry0').toString('base64'), count_only: true }) };
+export const APISERVER_REQUEST = { method: 'GET', path: '/api/v1/namespaces/default/pods' };
+export const KUBELET_REQUEST = { method: 'GET', path: '/pods' };
+
 /** Sends one request and reads the verdict from the trace (which the components write to). */
 export async function probe(trace: Trace, request: ProbeRequest, timeoutMs = 10_000): Promise<ProbeOutcome> {
   const events: TraceEvent[] = [];

@@ -160,6 +160,8 @@ function tlsFault(code: string | undefined, message: string): { cause: TlsCause;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     // Node: "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: 10.96.0.1, 127.0.1.1"
     const ip = /IP: (\S+) is not in the cert's list: (.*)$/.exec(message);
+    // Go's VerifyHostname: a certificate with no IP SANs at all is worded apart.
+    if (ip && ip[2]!.trim() === '') return { cause: 'name-mismatch', reason: `x509: cannot validate certificate for ${ip[1]} because it doesn't contain any IP SANs` };
     if (ip) return { cause: 'name-mismatch', reason: `x509: certificate is valid for ${ip[2]}, not ${ip[1]}` };
     const host = /Host: (\S+)\. is not in the cert's altnames: (.*)$/.exec(message);
     if (host) return { cause: 'name-mismatch', reason: `x509: certificate is valid for ${host[2]!.replace(/DNS:/g, '')}, not ${host[1]}` };
