@@ -8,6 +8,7 @@ import type { Pki } from '../pki/store.js';
 import type { Cluster } from './cluster.js';
 import { connectionTable, narrateEvents } from './narrate.js';
 import { Trace, type TraceEvent } from '../components/client/trace.js';
+import type { Wire } from '../components/client/wire.js';
 import { joinConnections, TraceRecorder, type Connection } from './trace.js';
 
 export interface Expectation {
@@ -65,6 +66,10 @@ export interface RunOptions {
   readonly quiet?: boolean;
   /** Receives every trace event (for --json). */
   readonly onEvent?: (e: TraceEvent) => void;
+  /** The run's wire (components/client/wire.ts): recorded bytes and key log, the TLS version cap. */
+  readonly wire?: Wire;
+  /** --wire: every step tells each connection's handshake from the recorded bytes (else only steps that ask). */
+  readonly wireView?: boolean;
 }
 
 export interface RunResult {
@@ -80,7 +85,7 @@ export interface RunResult {
 const indent = (text: string, by = '    '): string => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
-  const trace = new Trace();
+  const trace = new Trace(undefined, options.wire);
   const recorder = new TraceRecorder(trace);
   const unsubscribe = options.onEvent ? trace.on(options.onEvent) : undefined;
   const expectations: Expectation[] = [];
@@ -119,6 +124,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         try {
           return await run();
         } finally {
+          // A recorded server's write completes one event-loop turn later than a native one (Node's
+          // JSStreamSocket finishes writes in setImmediate), so its request event may still be due.
+          if (options.wire?.recording) await new Promise<void>((resolve) => { setImmediate(resolve); });
           const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');
