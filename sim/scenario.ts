@@ -9,6 +9,7 @@ import type { Cluster } from './cluster.js';
 import { connectionTable, narrateEvents } from './narrate.js';
 import { Trace, type TraceEvent } from '../components/client/trace.js';
 import type { Wire } from '../components/client/wire.js';
+import { describeConversation, WireReader } from './wire/narrate-wire.js';
 import { joinConnections, TraceRecorder, type Connection } from './trace.js';
 
 export interface Expectation {
@@ -28,6 +29,11 @@ export interface StepOptions {
    * pods come first).
    */
   readonly from?: number;
+  /**
+   * Record this step's connections and tell each handshake message by message from the bytes (the
+   * tour's refusals). `--wire` does so for every step.
+   */
+  readonly wire?: boolean;
 }
 
 export interface ScenarioContext {
@@ -82,6 +88,19 @@ export interface RunResult {
   readonly report?: unknown;
 }
 
+/** Each connection the events opened, told from its recorded bytes. */
+function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: string, server: string) => boolean) | undefined): string[] {
+  const reader = new WireReader(wire);
+  const lines: string[] = [];
+  for (const c of joinConnections(events)) {
+    if (show && !show(c.client, c.server)) continue;
+    const recorded = reader.connection(c.local);
+    if (!recorded) continue;
+    lines.push(...describeConversation(reader.conversation(recorded), recorded, { client: c.client, server: c.server }));
+  }
+  return lines;
+}
+
 const indent = (text: string, by = '    '): string => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
@@ -121,6 +140,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         w(`\n--- ${stepNo}. ${title}`);
         if (lesson) w(indent(lesson));
         const mark = recorder.events.length;
+        const wire = options.wire;
+        const recordStep = stepOptions?.wire === true && wire !== undefined && !wire.recording;
+        if (recordStep) wire.recording = true;
         try {
           return await run();
         } finally {
@@ -132,6 +154,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             w('    on the wire:');
             for (const l of lines) w(indent(l, '      '));
           }
+          if (wire && (options.wireView || stepOptions?.wire)) {
+            const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show);
+            if (told.length > 0) {
+              w('    the handshakes, message by message (from the recorded bytes):');
+              for (const l of told) w(indent(l, '      '));
+            }
+          }
+          if (recordStep) wire.recording = false;
         }
       },
     };
