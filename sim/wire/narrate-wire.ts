@@ -23,7 +23,7 @@ function messageLines(m: WireMessage, names: Record<WireSide, string>, tls13: bo
         case 2: return [`${arrow} ${d.helloRetry ? 'HelloRetryRequest' : 'ServerHello'}: ${d.version ?? '?'}, ${d.suite ?? '?'}${d.keyShares?.length ? `, key share ${d.keyShares.join(', ')}` : ''}${d.resumed ? ', resuming an earlier session (PSK): no certificates are exchanged' : ''}`];
         case 13: return [`${arrow} CertificateRequest${enc}: acceptable CAs ${d.acceptableCas?.length ? d.acceptableCas.map((n) => `"${n}"`).join(', ') : '(none listed: any)'}`];
         case 11: return d.certificates?.length
-          ? [`${arrow} Certificate${enc}: ${certLine(d.certificates[0]!)}${d.certificates.length > 1 ? ` + ${d.certificates.length - 1} more` : ''}`]
+          ? [`${arrow} Certificate${enc}: ${d.certificates.map(certLine).join(', then ')}`]
           : [`${arrow} Certificate${enc}: empty (no certificate)`];
         case 15: return [`${arrow} CertificateVerify${enc} (${d.signature ?? '?'}): proves it holds the key of the certificate it sent`];
         case 20: return [`${arrow} Finished${enc}`];
@@ -45,6 +45,10 @@ export function describeConversation(conv: TlsConversation, c: WireConnection, n
   const tls13 = conv.version === 'TLS 1.3';
   const head = `${hostPort(c.client)} → ${hostPort(c.server)}, ${conv.version ?? 'no TLS version agreed'}${conv.suite ? `, ${conv.suite}` : ''}${tls13 ? (conv.decrypted ? ' (handshake after ServerHello decrypted with the key log)' : ' (encrypted after ServerHello; no keys)') : ''}:`;
   const lines = [head];
+  // TLS 1.2 resumption: the server's ChangeCipherSpec follows its ServerHello directly.
+  const hello = conv.messages.findIndex((m) => m.kind === 'handshake' && m.type === 2);
+  const afterHello = conv.messages.slice(hello + 1).find((m) => m.from === 'server');
+  if (!tls13 && hello >= 0 && afterHello?.kind === 'change-cipher-spec') lines.push('  (an abbreviated handshake: the server resumes an earlier session, so no certificates are exchanged)');
   let lastEnd: WireMessage | undefined;
   for (const m of conv.messages) {
     if (m.kind === 'end' && lastEnd?.kind === 'end') continue;
@@ -56,7 +60,7 @@ export function describeConversation(conv: TlsConversation, c: WireConnection, n
   const firstEnd = conv.messages.find((m) => m.kind === 'end');
   const appData = conv.messages.some((m) => m.kind === 'application-data' && m.from === 'server');
   if (alerts.length === 0 && firstEnd && !appData) {
-    lines.push(`  no alert was sent: ${names[firstEnd.from]} ended the connection without one${firstEnd.from === 'server' && names.server.startsWith('etcd') ? ' (Node ends a refused TLS 1.3 handshake this way; a Go etcd sends bad_certificate)' : ''}`);
+    lines.push(`  no alert was sent: ${names[firstEnd.from]} ended the connection without one${firstEnd.from === 'server' && names.server.startsWith('etcd') ? ' (the embedded etcd is Node, which checks the client certificate after the handshake and closes; a Go etcd sends the alert bad_certificate)' : ''}`);
   }
   return lines;
 }
