@@ -9,9 +9,8 @@ import { X509Certificate } from 'node:crypto';
 export function tsharkMissing(): string | undefined {
   const r = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
   if (r.status === 0) return undefined;
-  const why = 'tshark is not installed (apt-get install -y tshark): the capture tests that read the pcapng with it are skipped';
-  if (process.env.CI === 'true') throw new Error(`${why} — CI must have it (.ci/run installs it)`);
-  return why;
+  if (process.env.CI === 'true') throw new Error('tshark is not installed: CI must have it (.ci/run installs it: apt-get install -y tshark)');
+  return 'tshark is not installed (apt-get install -y tshark): the capture tests that read the pcapng with it are skipped';
 }
 
 export function tshark(args: readonly string[]): string {

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { issuePki, type Pki } from '../../pki/store.js';
+import https from 'node:https';
+import { caPem, issuePki, type Pki } from '../../pki/store.js';
+import { closeServer, createTlsAgent, createTlsServer, listen } from '../../components/client/tls.js';
+import { Trace } from '../../components/client/trace.js';
+import { identityOf } from '../../sim/wiring.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
 import { runScenario, type RunResult } from '../../sim/scenario.js';
@@ -53,6 +57,7 @@ describe('the capture (--capture): every connection as pcapng, read back by our 
   let missing: string | undefined;
   before(async function () {
     missing = tsharkMissing();
+    if (missing) process.stderr.write(`      ${missing}\n`);
     pki = await issuePki({ nodes: ['node-1', 'node-2'] });
     dir = await mkdtemp(path.join(tmpdir(), 'capture-'));
     tour = await play(pki, 'tour', dir);
@@ -107,6 +112,31 @@ describe('the capture (--capture): every connection as pcapng, read back by our 
     expect(t.server.acceptableCas).to.deep.equal(['etcd-ca']);
     expect(t.client.certificates[0]).to.match(/CN=system:node:node-1 \(issuer CN=kubernetes\)/);
     expect(t.server.alerts).to.deep.equal(ours(readConversation(c, parseKeyLog(tour.wire.keylog))).server.alerts);
+  });
+
+  it('a refusal with an alert: a client with no certificate at an etcd-mode server gets certificate_required, from the server, as tshark reads it', async function () {
+    const wire = new Wire({ recording: true });
+    const trace = new Trace(undefined, wire);
+    const srv = createTlsServer({ name: 'etcd', identity: identityOf(pki, 'etcd/server'), clientCa: caPem(pki, 'etcd/ca'), mode: 'require' }, (_q, r) => { r.end('ok'); }, trace);
+    const a = await listen(srv, '127.0.0.1', 0, 'etcd');
+    const agent = createTlsAgent({ name: 'curl', target: 'etcd', serverCa: caPem(pki, 'etcd/ca') }, trace);
+    const outcome = await new Promise<string>((resolve) => {
+      const req = https.request({ host: '127.0.0.1', port: a.port, path: '/health', agent }, (res) => { res.resume(); resolve(`HTTP ${res.statusCode}`); });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      req.end();
+    });
+    agent.destroy();
+    await closeServer(srv);
+    expect(outcome).to.equal('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
+    expect(wire.connections).to.have.length(1);
+    const conv = readConversation(wire.connections[0]!, parseKeyLog(wire.keylog));
+    const o = ours(conv);
+    expect(o.server.alerts).to.deep.equal([116]);
+    expect(o.client.certificates).to.deep.equal([]);
+    if (missing) this.skip();
+    const files = await writeCapture(dir, 'alert', wire, []);
+    const t = tsharkConnections(files.pcapng, files.keys).get(wire.connections[0]!.client.port);
+    expect(t).to.deep.include(o);
   });
 
   it('under --tls-max 1.2 the certificates cross in clear text: tshark reads them with no key log', async function () {
