@@ -9,9 +9,8 @@ import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { CertSummary, TlsCause, Trace } from './trace.js';
-import { lendAddresses, tappedRaw } from './wire.js';
+import { lendAddresses, recordAccepted } from './wire.js';
 
 /**
  * What every TLS server and client here negotiates: Go's crypto/tls defaults, which kube-apiserver,
@@ -235,7 +234,7 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     rejectUnauthorized: options.mode === 'require',
     ...goTls(trace),
   }, handler);
-  recordAccepted(server, trace);
+  recordAccepted(server, trace?.wire);
   let material = { identity: options.identity, ca: options.clientCa };
   let base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
   const reloadTls = (m: TlsReload): void => {
@@ -303,36 +302,6 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     });
   });
   return Object.assign(server, { reloadTls });
-}
-
-/**
- * While the run's wire records, each accepted TCP socket is handed to TLS through a tap
- * (components/client/wire.ts), and the TLS socket is lent the TCP socket's addresses.
- */
-function recordAccepted(server: https.Server, trace: Trace | undefined): void {
-  const wire = trace?.wire;
-  if (!wire) return;
-  const listeners = server.listeners('connection');
-  const [tlsListener] = listeners;
-  if (listeners.length !== 1 || !tlsListener) throw new Error(`tls.Server has ${listeners.length} 'connection' listeners, expected Node's one`);
-  const taps = new WeakMap<Duplex, Socket>();
-  server.removeAllListeners('connection');
-  server.on('connection', (raw: Socket) => {
-    const stream = wire.recording ? wire.tapAccepted(raw) : undefined;
-    if (stream) taps.set(stream, raw);
-    (tlsListener as (s: Socket | Duplex) => void).call(server, stream ?? raw);
-  });
-  const lend = (socket: TLSSocket): void => {
-    const raw = socket.remoteAddress === undefined ? tappedRaw(socket, taps) : undefined;
-    if (raw) lendAddresses(socket, raw);
-  };
-  server.prependListener('secureConnection', lend);
-  server.prependListener('tlsClientError', (_err: Error, socket: TLSSocket) => { lend(socket); });
-  server.prependListener('keylog', (line: Buffer, socket: TLSSocket) => { lend(socket); wire.addKeylog(line); });
-  server.on('listening', () => {
-    const a = server.address();
-    if (a && typeof a === 'object') wire.serverListening(a.address, a.port);
-  });
 }
 
 /** Listens and resolves with the real address; a busy port is a one-line error naming it. */

@@ -15,6 +15,7 @@
  * sockets stay on their native handles.
  */
 import type net from 'node:net';
+import type https from 'node:https';
 import type tls from 'node:tls';
 import { Duplex } from 'node:stream';
 
@@ -191,4 +192,33 @@ export function tappedRaw(socket: tls.TLSSocket, taps: WeakMap<Duplex, net.Socke
   const handle = (socket as unknown as { _handle?: { _parentWrap?: { stream?: unknown } } | null })._handle;
   const stream = handle?._parentWrap?.stream;
   return stream instanceof Duplex ? taps.get(stream) : undefined;
+}
+
+/**
+ * While the run's wire records, each accepted TCP socket is handed to TLS through a tap
+ * (components/client/wire.ts), and the TLS socket is lent the TCP socket's addresses.
+ */
+export function recordAccepted(server: https.Server, wire: Wire | undefined): void {
+  if (!wire) return;
+  const listeners = server.listeners('connection');
+  const [tlsListener] = listeners;
+  if (listeners.length !== 1 || !tlsListener) throw new Error(`tls.Server has ${listeners.length} 'connection' listeners, expected Node's one`);
+  const taps = new WeakMap<Duplex, net.Socket>();
+  server.removeAllListeners('connection');
+  server.on('connection', (raw: net.Socket) => {
+    const stream = wire.recording ? wire.tapAccepted(raw) : undefined;
+    if (stream) taps.set(stream, raw);
+    (tlsListener as (s: net.Socket | Duplex) => void).call(server, stream ?? raw);
+  });
+  const lend = (socket: tls.TLSSocket): void => {
+    const raw = socket.remoteAddress === undefined ? tappedRaw(socket, taps) : undefined;
+    if (raw) lendAddresses(socket, raw);
+  };
+  server.prependListener('secureConnection', lend);
+  server.prependListener('tlsClientError', (_err: Error, socket: tls.TLSSocket) => { lend(socket); });
+  server.prependListener('keylog', (line: Buffer, socket: tls.TLSSocket) => { lend(socket); wire.addKeylog(line); });
+  server.on('listening', () => {
+    const a = server.address();
+    if (a && typeof a === 'object') wire.serverListening(a.address, a.port);
+  });
 }
