@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- pki|signing|tour|store|authz] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
+ * `npm run bench [-- pki|signing|tour|store|authz|capture] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
  *
  * Every figure is a ratio against a baseline measured in the same run, interleaved with it, because
  * these machines are shared and noisy: absolute times are printed for reference only.
@@ -8,6 +8,8 @@
  *   signing  forge's pure-JS RSA signature vs node:crypto's native one, over the same TBSCertificate.
  *   tour     the tour's wall time cold (PKI made in memory) and warm (PKI read from disk), and the
  *            tour's time over PKI generation alone.
+ *   capture  the tour with --capture DIR (every connection recorded at the socket, the pcapng and key log
+ *            written) vs the same tour without, on one warm PKI, paired and alternating which goes first.
  *   authz    denied requests/s over allowed requests/s on the same 4 keep-alive connections to an
  *            apiserver (with the embedded etcd) in a child process: the same GET of a ConfigMap by a
  *            service account bound to cluster-admin (200), by one with no binding (403) and with no
@@ -129,6 +131,26 @@ function benchTour(runs: number): void {
   console.log('tour: `npm run scenario` end to end (2 nodes), each run a fresh process');
   console.log(row('tour cold vs PKI init alone', cold, pkiOnly, 'pki init'));
   console.log(row('tour warm vs tour cold', warmT, cold, 'tour cold'));
+}
+
+function benchCapture(runs: number): void {
+  const plain: number[] = [];
+  const captured: number[] = [];
+  const dir = tmp();
+  const out = tmp();
+  try {
+    timeCommand(...node('cli/pki.ts', 'init', dir));
+    for (let i = 0; i < runs; i++) {
+      const a = (): void => { plain.push(timeCommand(...node('cli/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir))); };
+      const b = (): void => { captured.push(timeCommand(...node('cli/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir, '--capture', out))); };
+      if (i % 2 === 0) { a(); b(); } else { b(); a(); }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  }
+  console.log('capture: `npm run scenario -- --capture DIR` end to end (the tour, 2 nodes, warm PKI), each run a fresh process');
+  console.log(row('tour --capture vs tour', captured, plain, 'tour'));
 }
 
 /** Acknowledged puts per second: `writers` loops each doing put → (await durable) until `total` are done. */
@@ -322,11 +344,12 @@ for (const w of which) {
   else if (w === 'pki') benchPki(runs);
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
+  else if (w === 'capture') benchCapture(runs);
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'cli/main.ts'))) { console.log('tour: cli/main.ts not present yet, skipped'); continue; }
     benchTour(runs);
   } else {
-    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz)`);
+    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz, capture)`);
     process.exitCode = 2;
   }
 }

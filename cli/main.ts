@@ -10,6 +10,10 @@
  *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json. etcd's data lives in
  *       DIR/etcd and the next run starts where this one stopped; --ephemeral keeps it in memory (a real etcd:
  *       a temporary folder removed on stop). Scenarios are always ephemeral.
+ *   Both take --capture DIR (every TCP connection of the run as DIR/<scenario>.pcapng, its TLS secrets as
+ *   DIR/<scenario>.keys; `cluster.pcapng` for the cluster, written when it stops) and --tls-max 1.2 (every
+ *   server and client capped at TLS 1.2, so certificates cross in clear text); `scenario --wire` tells each
+ *   connection's handshake message by message, from the bytes.
  *   Both take --workers K|auto: the nodes' kubelets and kube-proxies in K node worker processes (sim/workers.ts);
  *   auto (the default) keeps them in this process below 50 nodes. And both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
  *   certificates) or --etcd-endpoints URL,... (an etcd the user runs, trusting the generated etcd CA).
@@ -33,6 +37,8 @@ import { createLogger, REDACT } from '../sim/logger.js';
 import { runScenario } from '../sim/scenario.js';
 import { MISWIRINGS, miswire, type Miswired, type Miswiring } from '../sim/miswire.js';
 import { tolerateClosedStdout } from './stdio.js';
+import { Wire, type TlsMax } from '../components/client/wire.js';
+import { writeCapture } from '../sim/wire/files.js';
 import { KubeSimError } from '../pki/errors.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -40,7 +46,9 @@ export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
-  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]`;
+                   [--capture DIR] [--wire] [--tls-max 1.2|1.3]
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]
+                  [--capture DIR] [--tls-max 1.2|1.3]`;
 
 class UsageError extends KubeSimError<'USAGE'> {
   constructor(message: string) {
@@ -56,6 +64,15 @@ function workersChoice(value: string | undefined): number | 'auto' {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isInteger(n)) throw new UsageError(`--workers "${value}": a number of processes (0 for none), or auto`);
   return n;
+}
+
+const WIRE_OPTIONS = { capture: { type: 'string' }, 'tls-max': { type: 'string' } } as const;
+
+/** --tls-max 1.2|1.3 → the version cap every server and client of the run negotiates up to. */
+function tlsMax(value: string | undefined): TlsMax {
+  if (value === undefined || value === '1.3') return 'TLSv1.3';
+  if (value === '1.2') return 'TLSv1.2';
+  throw new UsageError(`--tls-max "${value}": 1.2 or 1.3`);
 }
 
 /** --etcd embedded|real and --etcd-endpoints URL,... → the Cluster's etcd choice. */
@@ -105,9 +122,11 @@ async function obtainPki(dir: string, nodes: number | undefined, say: (s: string
 async function scenarioCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS },
+    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, wire: { type: 'boolean' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS },
   });
   const etcd = etcdChoice(values);
+  const max = tlsMax(values['tls-max']);
+  const captureDir = values.capture === undefined ? undefined : path.resolve(values.capture);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (values.format !== undefined && values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format "${values.format}": text or json`);
   if (values.format === 'json' && values.json) throw new UsageError('--json and --format json exclude each other (both write to stdout)');
@@ -138,20 +157,34 @@ async function scenarioCommand(args: string[]): Promise<number> {
   const workers = workersChoice(values.workers);
   let ok = true;
   for (const scenario of chosen) {
+    // Every run has a wire, so that a scenario can record a step (the tour's refusals); --capture and --wire record it all.
+    const wire = new Wire({ recording: captureDir !== undefined || values.wire === true, tlsMax: max });
     const result = await runScenario(scenario, {
-      pki, write, quiet: values.quiet === true || json,
+      pki, write, quiet: values.quiet === true || json, wire, wireView: values.wire === true,
       startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd, workers }).start(),
       ...(events ? { onEvent: (e) => events.info(e) } : {}),
     });
     ok &&= result.ok;
+    if (captureDir !== undefined) {
+      const files = await writeCapture(captureDir, scenario.name, wire, result.connections);
+      write(`capture: ${files.connections} TCP connections in ${files.pcapng}, TLS secrets in ${files.keys}\n  wireshark -r ${files.pcapng} -o tls.keylog_file:${files.keys}`);
+    }
     if (reportJson && result.report !== undefined) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
   }
   return ok ? 0 : 1;
 }
 
+/** The kubelets for the start-up line: each one for a small cluster, the first and the count for a large one. */
+function kubeletList(kubelets: Readonly<Record<string, string>>): string {
+  const all = Object.entries(kubelets).map(([n, u]) => `kubelet ${n} ${u}`);
+  return all.length <= 10 ? all.join(', ') : `${all.slice(0, 3).join(', ')} ... and ${all.length - 3} more kubelets (cluster.json lists them)`;
+}
+
 async function clusterCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, miswire: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS } });
+  const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, miswire: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS } });
   const etcd = etcdChoice(values);
+  const max = tlsMax(values['tls-max']);
+  const captureDir = values.capture === undefined ? undefined : path.resolve(values.capture);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
   if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0 || nodes > MAX_NODES)) throw new UsageError(`--nodes "${values.nodes}": a number from 0 to ${MAX_NODES}`);
@@ -170,7 +203,12 @@ async function clusterCommand(args: string[]): Promise<number> {
   const persistent = values.ephemeral !== true && etcd.kind !== 'external';
   const workers = workersChoice(values.workers);
   const startedAt = performance.now();
-  const cluster = new Cluster({ pki, trace: new Trace(), logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...wrong, ...(persistent ? { stateDir: dir } : {}),
+  const wire = new Wire({ recording: captureDir !== undefined, tlsMax: max });
+  const trace = new Trace(undefined, wire);
+  const { TraceRecorder, joinConnections } = await import('../sim/trace.js');
+  // The trace names each connection in the capture (its SYN's comment); kept only when capturing.
+  const recorder = captureDir === undefined ? undefined : new TraceRecorder(trace);
+  const cluster = new Cluster({ pki, trace, logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...wrong, ...(persistent ? { stateDir: dir } : {}),
     metricsServer: values['no-metrics-server'] === true ? false : {},
   });
   await cluster.start();
@@ -199,7 +237,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   }
   const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs, ...(cluster.nodeWorkers ? { nodeWorkers: cluster.nodeWorkers.pids } : {}) };
   await fs.writeFile(path.join(dir, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`);
-  say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}${etcd.kind === 'process' ? ' (the etcd binary)' : etcd.kind === 'external' ? ' (external)' : ''}, ${Object.entries(ep.kubelets).map(([n, u]) => `kubelet ${n} ${u}`).join(', ')}`);
+  say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}${etcd.kind === 'process' ? ' (the etcd binary)' : etcd.kind === 'external' ? ' (external)' : ''}, ${kubeletList(ep.kubelets)}`);
   if (cluster.metricsServer?.address) say(`metrics-server ${cluster.metricsServer.address.address}:${cluster.metricsServer.address.port} behind APIService v1beta1.metrics.k8s.io (kubectl top nodes, kubectl get apiservices)`);
   say(`Endpoints and kubeconfigs: ${path.join(dir, 'cluster.json')}`);
   say('\nFrom another terminal:');
@@ -214,6 +252,11 @@ async function clusterCommand(args: string[]): Promise<number> {
   });
   say('stopping...');
   await cluster.stop();
+  recorder?.stop();
+  if (captureDir !== undefined) {
+    const files = await writeCapture(captureDir, 'cluster', wire, joinConnections(recorder?.events ?? []));
+    say(`capture: ${files.connections} TCP connections in ${files.pcapng}, TLS secrets in ${files.keys}`);
+  }
   return 0;
 }
 

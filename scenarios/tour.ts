@@ -352,7 +352,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect('etcd refused the handshake: x509: certificate signed by unknown authority',
         refusal.type === 'tls-server' && refusal.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && refusal.reason === 'x509: certificate signed by unknown authority', refusal.type === 'tls-server' ? `${refusal.code}` : '');
       ctx.expect('no request reached etcd', !outcome.startsWith('HTTP'));
-    });
+    }, { wire: true });
 
   await ctx.step('Refused: kubectl with a certificate from a foreign CA',
     'A client certificate from a CA the apiserver does not trust completes the TLS handshake (the apiserver\n' +
@@ -372,7 +372,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       }
       const seen = ctx.events.find((e) => e.type === 'tls-server' && e.server === 'kube-apiserver' && !e.verified && e.clientCert?.cn === 'kubernetes-admin');
       ctx.expect('the apiserver recorded why: x509: certificate signed by unknown authority', seen?.type === 'tls-server' && seen.reason === 'x509: certificate signed by unknown authority');
-    }, { show: (client) => client.includes('foreign') });
+    }, { show: (client) => client.includes('foreign'), wire: true });
 }
 
 export const tour: Scenario = {

@@ -8,6 +8,8 @@ import type { Pki } from '../pki/store.js';
 import type { Cluster } from './cluster.js';
 import { connectionTable, narrateEvents } from './narrate.js';
 import { Trace, type TraceEvent } from '../components/client/trace.js';
+import type { Wire } from '../components/client/wire.js';
+import { describeConversation, WireReader } from './wire/narrate-wire.js';
 import { joinConnections, TraceRecorder, type Connection } from './trace.js';
 
 export interface Expectation {
@@ -27,6 +29,11 @@ export interface StepOptions {
    * pods come first).
    */
   readonly from?: number;
+  /**
+   * Record this step's connections and tell each handshake message by message from the bytes (the
+   * tour's refusals). `--wire` does so for every step.
+   */
+  readonly wire?: boolean;
 }
 
 export interface ScenarioContext {
@@ -67,6 +74,10 @@ export interface RunOptions {
   readonly onEvent?: (e: TraceEvent) => void;
   /** Runs after the scenario, before the runner stops its cluster (a test inspecting what the scenario left). */
   readonly beforeStop?: (cluster: Cluster) => Promise<void>;
+  /** The run's wire (components/client/wire.ts): recorded bytes and key log, the TLS version cap. */
+  readonly wire?: Wire;
+  /** --wire: every step tells each connection's handshake from the recorded bytes (else only steps that ask). */
+  readonly wireView?: boolean;
 }
 
 export interface RunResult {
@@ -79,10 +90,23 @@ export interface RunResult {
   readonly report?: unknown;
 }
 
+/** Each connection the events opened, told from its recorded bytes. */
+function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: string, server: string) => boolean) | undefined): string[] {
+  const reader = new WireReader(wire);
+  const lines: string[] = [];
+  for (const c of joinConnections(events)) {
+    if (show && !show(c.client, c.server)) continue;
+    const recorded = reader.connection(c.local);
+    if (!recorded) continue;
+    lines.push(...describeConversation(reader.conversation(recorded), recorded, { client: c.client, server: c.server }));
+  }
+  return lines;
+}
+
 const indent = (text: string, by = '    '): string => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
-  const trace = new Trace();
+  const trace = new Trace(undefined, options.wire);
   const recorder = new TraceRecorder(trace);
   const unsubscribe = options.onEvent ? trace.on(options.onEvent) : undefined;
   const expectations: Expectation[] = [];
@@ -119,16 +143,30 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         w(`\n--- ${stepNo}. ${title}`);
         if (lesson) w(indent(lesson));
         const mark = recorder.events.length;
+        const wire = options.wire;
+        const recordStep = stepOptions?.wire === true && wire !== undefined && !wire.recording;
+        if (recordStep) wire.recording = true;
         try {
           return await run();
         } finally {
           // What nodes in worker processes emitted during the step, before it is narrated.
           await cluster?.settleTrace().catch(() => undefined);
+          // A recorded server's write completes one event-loop turn later than a native one (Node's
+          // JSStreamSocket finishes writes in setImmediate), so its request event may still be due.
+          if (options.wire?.recording) await new Promise<void>((resolve) => { setImmediate(resolve); });
           const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');
             for (const l of lines) w(indent(l, '      '));
           }
+          if (wire && (options.wireView || stepOptions?.wire)) {
+            const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show);
+            if (told.length > 0) {
+              w('    the handshakes, message by message (from the recorded bytes):');
+              for (const l of told) w(indent(l, '      '));
+            }
+          }
+          if (recordStep) wire.recording = false;
         }
       },
     };

@@ -8,8 +8,9 @@ import https from 'node:https';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { CertSummary, TlsCause, Trace } from './trace.js';
+import { lendAddresses, recordAccepted } from './wire.js';
 
 /**
  * What every TLS server and client here negotiates: Go's crypto/tls defaults, which kube-apiserver,
@@ -39,6 +40,9 @@ export const GO_TLS = {
   ecdhCurve: 'X25519:P-256:P-384:P-521',
   secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
 } as const satisfies tls.SecureContextOptions;
+
+/** GO_TLS with the run's version cap (`--tls-max 1.2`, a sim knob carried by the Trace's wire). */
+const goTls = (trace: Trace | undefined): tls.SecureContextOptions => ({ ...GO_TLS, maxVersion: trace?.wire?.tlsMax ?? 'TLSv1.3' });
 
 /**
  * The same TLS 1.2 suites in Go's names, for the real Go programs this project spawns (etcd
@@ -230,13 +234,14 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     ca: options.clientCa,
     requestCert: true,
     rejectUnauthorized: options.mode === 'require',
-    ...GO_TLS,
+    ...goTls(trace),
   }, handler);
+  recordAccepted(server, trace?.wire);
   let material = { identity: options.identity, ca: options.clientCa };
   let base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
   const reloadTls = (m: TlsReload): void => {
     material = { identity: m.identity ?? material.identity, ca: m.ca ?? material.ca };
-    server.setSecureContext({ ...(material.identity ? { cert: material.identity.cert, key: material.identity.key } : {}), ca: material.ca, ...GO_TLS });
+    server.setSecureContext({ ...(material.identity ? { cert: material.identity.cert, key: material.identity.key } : {}), ca: material.ca, ...goTls(trace) });
     trusts = caName(material.ca);
     serverCert = material.identity ? summarizePem(material.identity.cert) : null;
     base = { ...base, serverCert, trusts };
@@ -345,7 +350,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
   // One secure context per material, made once: without it every new connection parses the key, the
   // certificate and the CA bundle again (tls.connect's createSecureContext per call).
   const contextOf = (m: typeof material): tls.SecureContext => tls.createSecureContext({
-    ...GO_TLS, ca: m.ca, ...(m.identity ? { cert: m.identity.cert, key: m.identity.key } : {}),
+    ...goTls(trace), ca: m.ca, ...(m.identity ? { cert: m.identity.cert, key: m.identity.key } : {}),
   });
   let context = contextOf(material);
   const agent = new https.Agent({
@@ -353,7 +358,7 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
     ca: options.serverCa,
     ...(options.identity ? { cert: options.identity.cert, key: options.identity.key } : {}),
     rejectUnauthorized: options.verifyServer !== false,
-    ...GO_TLS,
+    ...goTls(trace),
     ...(options.servername ? { servername: options.servername } : {}),
   });
   const create = agent.createConnection.bind(agent) as unknown as (o: tls.ConnectionOptions, cb?: () => void) => Socket;
@@ -361,12 +366,18 @@ export function createTlsAgent(options: ClientTlsOptions, trace: Trace | undefin
     // The pool key still names the first material; what is presented and trusted is the current one.
     // After a reload `session: undefined` overrides the cached session, so nothing is resumed from before it.
     o = reloaded ? { ...o, secureContext: context, session: undefined } : { ...o, secureContext: context };
-    const socket = create(o, cb) as TLSSocket;
+    // While the run records, a client whose server does not record lays TLS over a tap of its TCP socket.
+    const wire = trace?.wire;
+    const host = o.host ?? 'localhost';
+    const raw = wire?.clientRecords(host, Number(o.port)) ? net.connect({ host, port: Number(o.port) }) : undefined;
+    const socket = (raw ? create({ ...o, socket: wire!.tapDialled(raw) }, cb) : create(o, cb)) as TLSSocket;
+    if (raw) lendAddresses(socket, raw);
+    if (wire) socket.on('keylog', (line: Buffer) => { wire.addKeylog(line); });
     madeWith.set(socket, generation);
     let reported = false;
     // The local address, kept from the TCP connect: a socket that fails its handshake may have lost it by then.
     let localAddr = '';
-    socket.once('connect', () => { localAddr = addr(socket.localAddress, socket.localPort); });
+    (raw ?? socket).once('connect', () => { localAddr = addr(socket.localAddress, socket.localPort); });
     const base = { type: 'tls-client' as const, client: options.name, server: options.target, clientCert, trusts };
     socket.once('secureConnect', () => {
       reported = true;

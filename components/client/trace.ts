@@ -10,6 +10,7 @@
  */
 
 import type { StatusLayer } from '../api/errors.js';
+import type { Wire } from './wire.js';
 
 /**
  * Why a handshake failed, or why a client certificate a `request`-mode server took into the handshake
@@ -149,9 +150,15 @@ export type TraceListener = (event: TraceEvent) => void;
 export class Trace {
   private readonly listeners = new Set<TraceListener>();
   private readonly now: () => Date;
+  /**
+   * The run's wire, when it has one (components/client/wire.ts): TLS servers and clients given this
+   * Trace record their bytes and key log there while it records, and cap their TLS version at its `tlsMax`.
+   */
+  readonly wire: Wire | undefined;
 
-  constructor(now: () => Date = () => new Date()) {
+  constructor(now: () => Date = () => new Date(), wire?: Wire) {
     this.now = now;
+    this.wire = wire;
   }
 
   /** Listeners that do not make the trace active (see `on`). */
