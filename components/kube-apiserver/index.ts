@@ -8,6 +8,7 @@
 import type https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
 import { Lifecycle, ServerDrain, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
@@ -32,6 +33,7 @@ import { Store, type KvBackend } from './storage.js';
 import type { StrategyContext } from './strategy.js';
 import type { ActiveWatch } from './watch.js';
 import { Compactor } from './compactor.js';
+import { handleUpgrade } from './connect.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
@@ -77,6 +79,8 @@ export interface KubeApiserverOptions extends ComponentDeps {
   readonly kv?: KvBackend;
   /** --etcd-compaction-interval (ms): how often the compactor runs; default 5 minutes, 0 turns it off. */
   readonly etcdCompactionIntervalMs?: number;
+  /** The 1.35 gate AuthorizePodWebsocketUpgradeCreatePermission (connect.ts); default false, as in 1.32. */
+  readonly authorizePodWebsocketUpgradeCreatePermission?: boolean;
   /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
   readonly etcdHealthcheckTimeoutMs?: number;
 }
@@ -96,6 +100,8 @@ export class KubeApiserver implements Component {
   private rest: Rest | undefined;
   private kubelets: KubeletClient | undefined;
   private readonly watches = new Set<ActiveWatch>();
+  /** Connections upgraded for exec, attach and port-forward: close() and destroy() end them. */
+  private readonly upgraded = new Set<Duplex>();
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
   private compactor: Compactor | undefined;
@@ -165,6 +171,15 @@ export class KubeApiserver implements Component {
         void this.handle(req, res);
       }, this.trace);
       this.drain = new ServerDrain(this.server);
+      this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (!this.gate || !this.store || !this.kubelets || !this.addr) { socket.destroy(); return; }
+        this.upgraded.add(socket);
+        socket.once('close', () => this.upgraded.delete(socket));
+        void handleUpgrade({
+          gate: this.gate, store: this.store, kubelets: this.kubelets, trace: this.trace, logger: this.logger,
+          authorizeWebsocketCreate: o.authorizePodWebsocketUpgradeCreatePermission ?? false,
+        }, req, socket, head).catch((err: unknown) => { this.logger.error({ err: (err as Error).message }, 'upgrade failed'); socket.destroy(); });
+      });
       // The port is needed for the `kubernetes` Endpoints, so listen first and serve once bootstrapped.
       const addr = await listen(this.server, o.host, o.port, 'kube-apiserver');
       await bootstrap(store, {
@@ -224,6 +239,8 @@ export class KubeApiserver implements Component {
   private async release(mode: 'close' | 'destroy'): Promise<void> {
     for (const w of [...this.watches]) w.stop();
     this.watches.clear();
+    for (const s of this.upgraded) s.destroy();
+    this.upgraded.clear();
     if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
     await this.compactor?.stop();
     this.compactor = undefined;
