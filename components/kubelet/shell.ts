@@ -6,6 +6,7 @@
  * that is not in the image is the runtime's error (OCI: executable file not found), not an exit code.
  */
 import type { Container, Pod } from '../api/types.js';
+import { KubeSimError } from '../../pki/errors.js';
 
 export interface ShellContext {
   readonly pod: Pod;
@@ -21,7 +22,11 @@ export interface ShellIo {
 }
 
 /** The runtime could not start the program: the kubelet reports an InternalError Status, no exit code. */
-export class ExecStartError extends Error {}
+export class ExecStartError extends KubeSimError<'EXEC_START'> {
+  constructor(message: string) {
+    super('EXEC_START', message);
+  }
+}
 
 const SHELLS = new Set(['sh', '/bin/sh', 'bash', '/bin/bash', 'ash', '/bin/ash']);
 const PROGRAMS = new Set(['hostname', 'env', 'cat', 'ls', 'id', 'echo', 'pwd', 'true', 'false', 'printenv', 'whoami', 'uname']);
