@@ -13,7 +13,7 @@
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 export interface SubresourceDef {
-  readonly name: 'status' | 'binding' | 'eviction' | 'log' | 'scale' | 'token' | 'approval' | 'proxy';
+  readonly name: 'status' | 'binding' | 'eviction' | 'log' | 'scale' | 'token' | 'approval' | 'proxy' | 'attach' | 'exec' | 'portforward';
   readonly kind: string;
   readonly verbs: readonly Verb[];
   /** Group and version of the subresource's kind when it differs (Scale is autoscaling/v1). */
@@ -66,9 +66,13 @@ export const RESOURCES: readonly ResourceDef[] = [
   {
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, verbs: CRUD, shortNames: ['po'], categories: ['all'], storage: 'pods',
     subresources: [
+      // Connect subresources: GET (a WebSocket upgrade) or POST (a SPDY upgrade), as discovery lists them.
+      { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
       { name: 'binding', kind: 'Binding', verbs: ['create'] },
       { name: 'eviction', kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
+      { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'log', kind: 'Pod', verbs: ['get'] },
+      { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
       status('Pod'),
     ],
     fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],

@@ -8,6 +8,7 @@
 import type https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
 import { Lifecycle, ServerDrain, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
@@ -37,6 +38,7 @@ import { WatchCaches } from './cacher.js';
 import { revisionTrackingBackend } from './cache.js';
 import { Aggregator } from './aggregator/index.js';
 import type { AggregationOptions } from './aggregator/options.js';
+import { handleUpgrade } from './connect.js';
 
 export interface KubeApiserverOptions extends ComponentDeps {
   readonly host: string;
@@ -99,6 +101,8 @@ export interface KubeApiserverOptions extends ComponentDeps {
    * and --proxy-client-cert-file/--proxy-client-key-file. Absent: no APIServices, nothing proxied.
    */
   readonly aggregation?: AggregationOptions;
+  /** The 1.35 gate AuthorizePodWebsocketUpgradeCreatePermission (connect.ts); default false, as in 1.32. */
+  readonly authorizePodWebsocketUpgradeCreatePermission?: boolean;
   /** --etcd-healthcheck-timeout (ms): how long /healthz, /livez and /readyz wait for etcd; default 2000. */
   readonly etcdHealthcheckTimeoutMs?: number;
 }
@@ -118,6 +122,8 @@ export class KubeApiserver implements Component {
   private rest: Rest | undefined;
   private kubelets: KubeletClient | undefined;
   private readonly watches = new Set<ActiveWatch>();
+  /** Connections upgraded for exec, attach and port-forward: close() and destroy() end them. */
+  private readonly upgraded = new Set<Duplex>();
   private addr: AddressInfo | undefined;
   private store: Store | undefined;
   private compactor: Compactor | undefined;
@@ -203,6 +209,15 @@ export class KubeApiserver implements Component {
         void this.handle(req, res);
       }, this.trace);
       this.drain = new ServerDrain(this.server);
+      this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (!this.gate || !this.store || !this.kubelets || !this.addr) { socket.destroy(); return; }
+        this.upgraded.add(socket);
+        socket.once('close', () => this.upgraded.delete(socket));
+        void handleUpgrade({
+          gate: this.gate, store: this.store, kubelets: this.kubelets, trace: this.trace, logger: this.logger,
+          authorizeWebsocketCreate: o.authorizePodWebsocketUpgradeCreatePermission ?? false,
+        }, req, socket, head).catch((err: unknown) => { this.logger.error({ err: (err as Error).message }, 'upgrade failed'); socket.destroy(); });
+      });
       // The port is needed for the `kubernetes` Endpoints, so listen first and serve once bootstrapped.
       const addr = await listen(this.server, o.host, o.port, 'kube-apiserver');
       await bootstrap(store, {
@@ -270,6 +285,8 @@ export class KubeApiserver implements Component {
     this.watches.clear();
     this.watchCaches?.stop();
     this.watchCaches = undefined;
+    for (const s of this.upgraded) s.destroy();
+    this.upgraded.clear();
     if (this.drain) await (mode === 'close' ? this.drain.close() : this.drain.destroy());
     await this.compactor?.stop();
     this.compactor = undefined;

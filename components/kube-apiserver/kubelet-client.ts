@@ -7,7 +7,8 @@
  * not verified (CIS 1.2.5 flags this).
  */
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Trace } from '../client/trace.js';
 import { createTlsAgent, goReason, type Identity, type TlsAgent } from '../client/tls.js';
 import type { Node, Pod } from '../api/types.js';
@@ -60,11 +61,18 @@ export function kubeletLocation(node: Node): { host: string; port: number } {
   return { host, port: port !== undefined && port > 0 ? port : DEFAULT_KUBELET_PORT };
 }
 
+/** What a kubelet answered an upgrade with. */
+export type KubeletUpgrade =
+  | { readonly upgraded: true; readonly socket: Duplex; readonly head: Buffer; readonly headers: IncomingHttpHeaders }
+  | { readonly upgraded: false; readonly status: number; readonly statusText: string; readonly contentType: string; readonly body: string };
+
 export class KubeletClient {
   private options: KubeletClientOptions;
   private readonly trace: Trace | undefined;
   private readonly agents = new Map<string, TlsAgent>();
   private readonly open = new Set<IncomingMessage | ReturnType<typeof https.request>>();
+  /** Upgraded connections to kubelets (exec, attach, port-forward). */
+  private readonly sockets = new Set<Duplex>();
 
   constructor(options: KubeletClientOptions, trace: Trace | undefined) {
     this.options = options;
@@ -168,6 +176,36 @@ export class KubeletClient {
     });
   }
 
+  /**
+   * An HTTP/1.1 upgrade to the node's kubelet (exec, attach, port-forward), over mutual TLS with
+   * apiserver-kubelet-client: resolves with the upgraded socket, or with the kubelet's answer when it
+   * did not switch protocols (its 401/403 after its SubjectAccessReview, its 404). A dial or handshake
+   * failure rejects with Go's words (`error dialing backend: ...`).
+   */
+  upgrade(node: Node, path: string, method: string, headers: Record<string, string | string[]>): Promise<KubeletUpgrade> {
+    const nodeName = node.metadata.name ?? '';
+    const { host, port } = kubeletLocation(node);
+    return new Promise((resolve, reject) => {
+      const upstream = https.request({ host, port, path, method, headers: { ...headers, Connection: 'Upgrade' }, agent: this.agentFor(nodeName) });
+      this.track(upstream);
+      upstream.on('upgrade', (res, socket, head) => {
+        this.open.add(res);
+        socket.once('close', () => this.open.delete(res));
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+        resolve({ upgraded: true, socket, head, headers: res.headers });
+      });
+      upstream.on('response', (kres) => {
+        const chunks: Buffer[] = [];
+        kres.on('data', (c: Buffer) => chunks.push(c));
+        kres.on('end', () => resolve({ upgraded: false, status: kres.statusCode ?? 502, statusText: kres.statusMessage ?? '', contentType: String(kres.headers['content-type'] ?? 'text/plain'), body: Buffer.concat(chunks).toString() }));
+        kres.on('error', reject);
+      });
+      upstream.on('error', (err: NodeJS.ErrnoException) => reject(failure(500, 'InternalError', `error dialing backend: ${transportMessage(err, host, port)}`)));
+      upstream.end();
+    });
+  }
+
   /** Keeps a request to a kubelet, or its answer, until it closes: close() ends what is still open. */
   private track(stream: IncomingMessage | ReturnType<typeof https.request>): void {
     this.open.add(stream);
@@ -175,6 +213,8 @@ export class KubeletClient {
   }
 
   close(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
     for (const r of this.open) r.destroy();
     this.open.clear();
     for (const a of this.agents.values()) a.destroy();

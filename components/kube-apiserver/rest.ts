@@ -121,6 +121,11 @@ export class Rest {
 
     if (def.resource === 'nodes' && def.group === '' && sub === 'proxy') { await this.nodeProxy(ctx, name); return { watching: false }; }
     if (def.resource === 'componentstatuses' && def.group === '') { await this.componentStatus(ctx, def, name); return { watching: false }; }
+    if (def.resource === 'pods' && def.group === '' && (sub === 'exec' || sub === 'attach' || sub === 'portforward')) {
+      // Without an Upgrade header (those go to connect.ts): the pod is looked up, then UpgradeAwareHandler's answer.
+      await this.d.store.get(PODS, ns, name);
+      throw badRequest('Upgrade request required');
+    }
     switch (info.verb) {
       case 'get':
         if (sub === 'log') { await this.log(ctx, ns, name); return { watching: false }; }

@@ -10,6 +10,7 @@ import type https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Trace } from '../client/trace.js';
 import { Lifecycle, ServerDrain, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
@@ -24,6 +25,7 @@ import { CertificateManager } from './certificate-manager.js';
 import { resourceMetrics } from './resource-metrics.js';
 import { writeKubeletCredentials } from './bootstrap.js';
 import { writeAtomically } from '../../pki/store.js';
+import { refuseUpgrade, serveStreaming, streamingRoute } from './streaming.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../api/certificates.js';
 
 export interface KubeletOptions {
@@ -92,6 +94,8 @@ export class Kubelet implements Component {
   private readonly deleting = new Set<string>();
   private readonly followers = new Map<string, Set<ServerResponse>>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Upgraded connections (exec, attach, port-forward): close() and destroy() end them. */
+  private readonly sessions = new Set<Duplex>();
   private server: TlsServer | undefined;
   private client: KubeClient | undefined;
   private reflector: Reflector<Pod> | undefined;
@@ -153,6 +157,7 @@ export class Kubelet implements Component {
       this.server = createTlsServer({ name: this.name, ...(o.servingIdentity ? { identity: o.servingIdentity } : {}), clientCa: o.clientCa, mode: 'request' },
         (req, res) => { this.track(this.handle(req, res)); }, this.trace);
       this.drain = new ServerDrain(this.server);
+      this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.track(this.upgrade(req, socket, head)); });
       this.address = await listen(this.server, o.host ?? o.nodeIP, o.port ?? 10250, this.name);
       this.client = new KubeClient({ name: this.name, server: o.apiserver, identity: o.identity, serverCa: o.serverCa, ...(this.trace ? { trace: this.trace } : {}) });
       this.startCertificateManagers();
@@ -241,6 +246,8 @@ export class Kubelet implements Component {
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     await this.reflector?.stop();
+    for (const socket of this.sessions) socket.destroy();
+    this.sessions.clear();
     for (const set of this.followers.values()) for (const res of set) res.end();
     this.followers.clear();
     // Requests in flight may still ask the apiserver (webhook authorization): drain before the client goes.
@@ -520,6 +527,63 @@ export class Kubelet implements Component {
     const status = this.serve(method, url, res);
     // Past the authorizer only the handler answers: a 404 or 405 is its own.
     this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: status < 400 ? 'none' : 'handler', status });
+  }
+
+  /**
+   * An upgrade request (exec, attach, port-forward): the same authentication and SubjectAccessReview
+   * as every kubelet path (nodes/proxy; `create` for the POST that SPDY upgrades with), then the
+   * streaming session (streaming.ts). Refusals are plain HTTP answers on the socket.
+   */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const tls = req.socket as TLSSocket;
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'https://kubelet.invalid');
+    const attrs = requestAttributes(method, url.pathname, this.options.nodeName);
+    const base = {
+      type: 'request' as const, server: this.name, peer: `${tls.remoteAddress ?? '?'}:${tls.remotePort ?? '?'}`, method, path: req.url ?? '/',
+      verb: attrs.verb, resource: `${attrs.resource}/${attrs.subresource}`,
+    };
+    socket.on('error', () => socket.destroy());
+    if (this.stopped) { socket.destroy(); return; }
+    this.sessions.add(socket);
+    socket.once('close', () => this.sessions.delete(socket));
+    const user = await this.authenticate(tls, req.headers.authorization);
+    if (!user) {
+      const code = tls.authorizationError === null ? undefined : String(tls.authorizationError);
+      const certShown = Object.keys(tls.getPeerCertificate() ?? {}).length > 0;
+      this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: certShown ? goReason(code) : 'no client certificate' });
+      refuseUpgrade(socket, 401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    let allowed: boolean;
+    try {
+      allowed = await this.authorize(user, attrs);
+    } catch (err) {
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', layer: 'authorization', status: 500, reason: (err as Error).message });
+      refuseUpgrade(socket, 500, 'Internal Server Error', authorizationErrorMessage(user.name, attrs));
+      return;
+    }
+    if (!allowed) {
+      const msg = forbiddenMessage(user.name, attrs);
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'deny', layer: 'authorization', status: 403, reason: msg });
+      refuseUpgrade(socket, 403, 'Forbidden', msg);
+      return;
+    }
+    const route = streamingRoute(url.pathname);
+    const pod = route ? this.runningPods().find((r) => r.namespace === route.namespace && r.name === route.pod) : undefined;
+    if (!route || !pod) {
+      this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: 'handler', status: 404 });
+      refuseUpgrade(socket, 404, 'Not Found', route ? 'pod does not exist' : '404 page not found\n');
+      return;
+    }
+    let traced = false;
+    const status = await serveStreaming(req, socket, head, route, url.searchParams, {
+      pod, upgraded: (protocol) => {
+        traced = true;
+        this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: 'none', status: 101, reason: `switched to ${protocol}` });
+      },
+    });
+    if (!traced) this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: 'handler', status });
   }
 
   /** Routes an authorized request; returns the status written. */
