@@ -2,6 +2,7 @@
  * One size of the scale bench (bench/scale.ts forks it): `scale-run.ts NODES PODS_PER_NODE IDLE_SECONDS [WORKERS]`.
  * Sends its ScaleResult to the parent over IPC; progress goes to stderr.
  */
+import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../components/api/types.js';
 import { resourcePath, type Watch } from '../components/client/kube-client.js';
 import { Trace } from '../components/client/trace.js';
@@ -11,6 +12,8 @@ import { silentLogger } from '../sim/logger.js';
 import type { ScaleResult } from './scale.js';
 
 const [nodes, podsPerNode, idleSeconds] = process.argv.slice(2, 5).map(Number) as [number, number, number];
+const workersArg = process.argv[5];
+const workers: number | 'auto' = workersArg === undefined || workersArg === 'auto' ? 'auto' : Number(workersArg);
 const ms = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
 const say = (s: string): void => { process.stderr.write(`  [${nodes} nodes] ${s}\n`); };
 
@@ -45,10 +48,23 @@ say(`PKI in ${(pkiMs / 1000).toFixed(1)} s`);
 const trace = new Trace();
 const counts = new Map<string, number>();
 if (process.env.BENCH_COUNT) trace.on((e) => { const k = e.type === "request" ? `${e.server} ${e.user.replace(/node-\d+/, "node-N")} ${e.verb} ${e.resource}` : `${e.type} ${(e as {client?: string}).client ?? ""} -> ${e.server}`; counts.set(k, (counts.get(k) ?? 0) + 1); });
-const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral' });
+const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers });
 t = process.hrtime.bigint();
-let c0 = process.cpuUsage();
-const cpuMs = (): number => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; };
+/** CPU time (ms) of this process and of the cluster's node worker processes (Linux /proc; 100 ticks a second). */
+const procCpuMs = (pid: number): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch { return 0; }
+};
+const workerPids = (): number[] => cluster.nodeWorkers?.pids ?? [];
+const totalCpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 + workerPids().reduce((a, p) => a + procCpuMs(p), 0); };
+let c0 = totalCpuMs();
+const cpuMs = (): number => totalCpuMs() - c0;
+/** Peak RSS (MB) of this process plus the workers' (VmHWM). */
+const peakRss = (): number => process.resourceUsage().maxRSS / 1024 + workerPids().reduce((a, p) => {
+  try { return a + Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return a; }
+}, 0);
 await cluster.start();
 await waitFor<NodeObj>(cluster, '/api/v1/nodes', {}, (m) => [...m.values()].filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodes);
 const readyMs = ms(t);
@@ -58,7 +74,7 @@ say(`all ${nodes} Ready after ${(readyMs / 1000).toFixed(1)} s (CPU ${(readyCpuM
 const replicas = nodes * podsPerNode;
 const admin = cluster.client('admin.conf', 'bench');
 t = process.hrtime.bigint();
-c0 = process.cpuUsage();
+c0 = totalCpuMs();
 await admin.create(resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default' }), {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scale', labels: { app: 'scale' } },
   spec: {
@@ -75,15 +91,15 @@ const podsMs = ms(t);
 const podsCpuMs = cpuMs();
 say(`${replicas} pods Running after ${(podsMs / 1000).toFixed(1)} s (CPU ${(podsCpuMs / 1000).toFixed(1)} s)`);
 
-const cpu0 = process.cpuUsage();
+const idle0 = totalCpuMs();
 const wall0 = process.hrtime.bigint();
 await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-const cpu = process.cpuUsage(cpu0);
-const idleCpuPercent = ((cpu.user + cpu.system) / 1000) / ms(wall0) * 100;
-const peakRssMb = process.resourceUsage().maxRSS / 1024;
+const idleCpuPercent = (totalCpuMs() - idle0) / ms(wall0) * 100;
+const peakRssMb = peakRss();
+const workerCount = workerPids().length;
 say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB`);
 await cluster.stop();
 if (process.env.BENCH_COUNT) for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 30)) say(`${v} ${k}`);
-const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, workers: 0 };
+const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, workers: workerCount };
 process.send!(result);
 process.disconnect();

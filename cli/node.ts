@@ -12,6 +12,7 @@
  * processes (or machines) can each run their share. Bad input is one line on stderr and exit 2; a join
  * that fails (discovery, CSR) one line naming the node and exit 1.
  */
+import { KubeSimError } from '../pki/errors.js';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -38,7 +39,11 @@ const USAGE = `usage: npm run node -- token create [--kubeconfig FILE]   (kubead
   --dir DIR                           write each node's kubelet.conf and pki/ under DIR/<node>/ (0600)
   --kubelet-port N                    the kubelet API's port (default 10250 where free, else any free port; 0: any)`;
 
-class UsageError extends Error {}
+class UsageError extends KubeSimError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
 
 /** The kubelet's port: 10250 where it is free on the node's address, else any free port (reported in the Node's status). */
 function freePort(host: string, preferred: number): Promise<number> {

@@ -196,12 +196,16 @@ export function applyFieldValidation(res: ServerResponse, errors: readonly strin
   addWarnings(res, errors);
 }
 
-/** Warning headers as k8s.io/apiserver's recorder writes them (RFC 7234, code 299, agent "-"). */
+/**
+ * Warning headers as k8s.io/apiserver's recorder writes them (RFC 7234, code 299, agent "-"); like it, a
+ * text already recorded for the request is not added again (a retried update decodes its patch twice).
+ */
 export function addWarnings(res: ServerResponse, texts: readonly string[]): void {
   if (res.headersSent || texts.length === 0) return;
   const prior = res.getHeader('Warning');
   const have = Array.isArray(prior) ? prior.map(String) : prior === undefined ? [] : [String(prior)];
-  res.setHeader('Warning', [...have, ...texts.map((t) => `299 - ${JSON.stringify(t)}`)]);
+  const add = texts.map((t) => `299 - ${JSON.stringify(t)}`).filter((w, i, all) => !have.includes(w) && all.indexOf(w) === i);
+  if (add.length > 0) res.setHeader('Warning', [...have, ...add]);
 }
 
 /**

@@ -41,11 +41,12 @@ function walk(node: Json, visit: (key: string, value: Json) => void): void {
 const strings = (node: Json): string[] => (typeof node === 'string' ? [node] : Array.isArray(node) ? node.flatMap(strings) : Object.values(node).flatMap(strings));
 
 /** Each connection of the capture as tshark decodes it, keyed by the client's port (the SYN's source). */
-export function tsharkConnections(pcap: string, keys?: string): Map<number, TsharkConnection> {
-  const out = tshark(['-r', pcap, ...(keys ? ['-o', `tls.keylog_file:${keys}`] : []), '-Y', 'tls or tcp.flags.syn==1', '-T', 'json', '--no-duplicate-keys', '-J', 'tcp tls']);
-  const packets = JSON.parse(out) as { _source: { layers: { tcp?: Record<string, Json>; tls?: Json } } }[];
+/** tshark's view of each TCP connection, by the client's `address:port` (a port alone can be reused by another address). */
+export function tsharkConnections(pcap: string, keys?: string): Map<string, TsharkConnection> {
+  const out = tshark(['-r', pcap, ...(keys ? ['-o', `tls.keylog_file:${keys}`] : []), '-Y', 'tls or tcp.flags.syn==1', '-T', 'json', '--no-duplicate-keys', '-J', 'ip tcp tls']);
+  const packets = JSON.parse(out) as { _source: { layers: { ip?: Record<string, Json>; tcp?: Record<string, Json>; tls?: Json } } }[];
   const byStream = new Map<string, { clientPort: number; conn: TsharkConnection }>();
-  const result = new Map<number, TsharkConnection>();
+  const result = new Map<string, TsharkConnection>();
   for (const p of packets) {
     const tcp = p._source.layers.tcp;
     if (!tcp) continue;
@@ -56,7 +57,7 @@ export function tsharkConnections(pcap: string, keys?: string): Map<number, Tsha
       // The first packet of a stream is the client's SYN.
       entry = { clientPort: src, conn: { client: empty(), server: empty() } };
       byStream.set(stream, entry);
-      result.set(src, entry.conn);
+      result.set(`${String(p._source.layers.ip?.['ip.src'] ?? '')}:${src}`, entry.conn);
     }
     const tls = p._source.layers.tls;
     if (!tls) continue;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from '../../sim/wait.js';
 import { KubeProxy, KubeProxyError } from '../../components/kube-proxy/index.js';
 import { servicePortChainName, servicePortEndpointChainName } from '../../components/kube-proxy/iptables.js';
 import type { KubeClient } from '../../components/client/kube-client.js';
@@ -36,7 +37,10 @@ describe('KubeProxy against a real control plane', function () {
     const rules = await proxy.waitFor((r) => r.includes('KUBE-SVC-NPX46M4PTMTKRN6Y'));
     expect(rules).to.include('-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/kubernetes:https cluster IP" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y');
     expect(rules).to.match(/-A KUBE-SEP-[A-Z2-7]{16} -p tcp -m comment --comment "default\/kubernetes:https" -m tcp -j DNAT --to-destination 127\.0\.1\.1:\d+\n/);
-    const reqs = cp.recorder.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === 'system:kube-proxy');
+    const proxyRequests = (): RequestEvent[] => cp.recorder.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === 'system:kube-proxy');
+    // The rules come from the informers' lists; their watches may still be starting (the watch cache's first list).
+    await waitFor('the informers\' watches', () => (['watch services', 'watch endpointslices'].every((w) => proxyRequests().some((e) => `${e.verb} ${e.resource}` === w)) ? true : undefined));
+    const reqs = proxyRequests();
     expect(reqs.map((e) => `${e.verb} ${e.resource}`)).to.include.members(['list services', 'list endpointslices', 'watch services', 'watch endpointslices']);
     expect(reqs.map((e) => e.resource), 'kube-proxy no longer reads the core Endpoints').to.not.include('endpoints');
     expect(reqs.every((e) => e.decision === 'allow')).to.equal(true);

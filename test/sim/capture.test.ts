@@ -96,7 +96,7 @@ describe('the capture (--capture): every connection as pcapng, read back by our 
     const keys = parseKeyLog(tour.wire.keylog);
     expect(theirs.size).to.equal(tour.wire.connections.length);
     for (const c of tour.wire.connections) {
-      const t = theirs.get(c.client.port);
+      const t = theirs.get(`${c.client.address}:${c.client.port}`);
       expect(t, `tshark sees ${c.client.port}`).to.not.equal(undefined);
       const o = ours(readConversation(c, keys));
       expect({ client: t!.client, server: t!.server }, `connection from port ${c.client.port}`).to.deep.equal(o);
@@ -108,7 +108,7 @@ describe('the capture (--capture): every connection as pcapng, read back by our 
   it('tshark sees at etcd the same refusal: the kubelet\'s certificate, and no alert from etcd', function () {
     if (missing) this.skip();
     const c = connOf(tour, 'kubelet (node-1)', 'etcd');
-    const t = tsharkConnections(tour.pcapng, tour.keys).get(c.client.port)!;
+    const t = tsharkConnections(tour.pcapng, tour.keys).get(`${c.client.address}:${c.client.port}`)!;
     expect(t.server.acceptableCas).to.deep.equal(['etcd-ca']);
     expect(t.client.certificates[0]).to.match(/CN=system:node:node-1 \(issuer CN=kubernetes\)/);
     expect(t.server.alerts).to.deep.equal(ours(readConversation(c, parseKeyLog(tour.wire.keylog))).server.alerts);
@@ -135,7 +135,7 @@ describe('the capture (--capture): every connection as pcapng, read back by our 
     expect(o.client.certificates).to.deep.equal([]);
     if (missing) this.skip();
     const files = await writeCapture(dir, 'alert', wire, []);
-    const t = tsharkConnections(files.pcapng, files.keys).get(wire.connections[0]!.client.port);
+    const t = tsharkConnections(files.pcapng, files.keys).get(`${wire.connections[0]!.client.address}:${wire.connections[0]!.client.port}`);
     expect(t).to.deep.include(o);
   });
 
@@ -144,14 +144,14 @@ describe('the capture (--capture): every connection as pcapng, read back by our 
     const p = await play(pki, 'refuse-kubelet-to-etcd', dir, 'TLSv1.2');
     expect(p.result.ok, p.lines.join('\n')).to.equal(true);
     const c = connOf(p, 'kubelet (node-1)', 'etcd');
-    const t = tsharkConnections(p.pcapng).get(c.client.port)!;
+    const t = tsharkConnections(p.pcapng).get(`${c.client.address}:${c.client.port}`)!;
     const o = ours(readConversation(c, parseKeyLog(p.wire.keylog)));
     expect(t.client.certificates).to.deep.equal(o.client.certificates);
     expect(t.client.certificates[0]).to.match(/CN=system:node:node-1 \(issuer CN=kubernetes\)/);
     expect(t.server.acceptableCas).to.deep.equal(['etcd-ca']);
     expect(readConversation(c, parseKeyLog(p.wire.keylog)).version).to.equal('TLS 1.2');
     // With the key log, tshark and our parser agree on the whole of it, Finished included.
-    expect(tsharkConnections(p.pcapng, p.keys).get(c.client.port)).to.deep.include(o);
+    expect(tsharkConnections(p.pcapng, p.keys).get(`${c.client.address}:${c.client.port}`)).to.deep.include(o);
     expect(tshark(['-r', p.pcapng, '-Y', '_ws.malformed']).trim()).to.equal('');
   });
 });
