@@ -71,7 +71,7 @@ export function matrixTable(m: Matrix, golden: Matrix | undefined): { html: stri
       const id = `cell-${i}`;
       details[id] = `<h3>${esc(c.client)} → ${esc(c.server)}</h3><p><strong>${esc(cellLabel(c))}</strong></p>`
         + `<dl>${[['decision', c.decision], ['decided by', c.layer], ['refused by', c.refusedBy], ['HTTP status', c.status?.toString()], ['OpenSSL code', c.code], ['user', c.user]]
-          .filter(([, v]) => v).map(([k, v]) => `<dt>${esc(k!)}</dt><dd>${esc(v!)}</dd>`).join('')}</dl><div class="words">${esc(c.reason)}</div>`
+          .filter(([, v]) => v).map(([k, v]) => `<dt>${esc(k!)}</dt><dd>${esc(v!)}</dd>`).join('')}</dl>${c.reason ? `<div class="words">${esc(c.reason)}</div>` : ''}`
         + (differ ? `<p><strong>Differs from the golden copy</strong>, which has: ${g ? `${esc(cellLabel(g))}</p><div class="words">${esc(g.reason)}</div>` : 'no such cell</p>'}` : '');
       return `<td class="cell d-${decisionClass(c)}${differ ? ' differs' : ''}" data-detail="${id}" tabindex="0" role="button" aria-label="${esc(`${c.client} to ${c.server}: ${cellLabel(c)}${differ ? ', differs from the golden copy' : ''}`)}">${esc(cellLabel(c))}</td>`;
     });
