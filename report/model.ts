@@ -56,6 +56,8 @@ export interface ConnectionView {
   readonly cause?: TlsCause;
   readonly clientUnverified?: string;
   readonly requests: RequestView[];
+  /** Made up for requests whose connection the trace did not see open: no handshake to show. */
+  readonly unseen?: true;
 }
 
 export interface Arrow {
@@ -210,7 +212,7 @@ function connectionsOf(events: readonly TraceEvent[], idOf: (c: CertSummary | nu
     let v = open.get(e.peer);
     if (!v) {
       // A request on a connection the trace did not see open (a real etcd records only refusals).
-      v = { id: `conn-${views.length}`, at: i, client: `client at ${e.peer}`, server: e.server, clientCert: null, serverCert: null, clientTrusts: '?', serverTrusts: '?', result: 'ok', requests: [] };
+      v = { id: `conn-${views.length}`, at: i, client: `client at ${e.peer}`, server: e.server, clientCert: null, serverCert: null, clientTrusts: '?', serverTrusts: '?', result: 'ok', requests: [], unseen: true };
       views.push(v);
       anchored.push({ c: { local: e.peer } as Connection, at: i });
       open.set(e.peer, v);
@@ -259,10 +261,10 @@ function sectionsOf(result: RunResult, conns: readonly ConnectionView[], certCn:
     const entries: TimelineEntry[] = [];
     const folded = new Map<string, TimelineEntry>();
     for (const c of conns) {
-      if (c.at < b.from || c.at >= b.to) continue;
+      if (c.at < b.from || c.at >= b.to || c.unseen) continue;
       const outcome: Outcome = c.result === 'refused' ? 'refused' : 'allowed';
       const label = `TLS handshake: ${certCn(c.clientCert)}${c.result === 'refused' ? ` · refused by the ${c.refusedBy ?? 'server'}` : ''}`;
-      const key = `tls|${c.client}|${c.server}|${label}`;
+      const key = `tls|${c.client}|${c.server}|${c.clientCert ?? '-'}|${c.result}|${c.refusedBy ?? ''}`;
       const f = folded.get(key);
       if (f) { f.count++; continue; }
       const e: TimelineEntry = { id: `entry-${n++}`, kind: 'handshake', client: c.client, server: c.server, label, outcome, connection: c.id, count: 1 };
