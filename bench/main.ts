@@ -310,7 +310,7 @@ async function benchAuthz(runs: number, profileDir: string | undefined): Promise
   }
 }
 
-const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' } } });
+const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' }, running: { type: 'string' } } });
 const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
@@ -319,7 +319,7 @@ for (const w of which) {
   else if (w === 'pki') benchPki(runs);
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
-  else if (w === 'report') await benchReport(Number(values.nodes ?? 200), runs);
+  else if (w === 'report') await benchReport(Number(values.nodes ?? 200), runs, Number(values.running ?? 2));
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'cli/main.ts'))) { console.log('tour: cli/main.ts not present yet, skipped'); continue; }
     benchTour(runs);

@@ -43,7 +43,7 @@ th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-al
 th { background: #f0f0f0; }
 .certs td.sans { max-width: 260px; overflow-wrap: anywhere; }
 tr.cert { cursor: pointer; } tr.cert:focus, tr.cert:hover { outline: 2px solid #0d47a1; background: #e3f2fd; }
-.step { display: grid; grid-template-columns: minmax(260px, 1fr) 2fr; gap: 16px; border-top: 1px solid #e0e0e0; padding: 8px 0 14px; }
+.step { content-visibility: auto; contain-intrinsic-size: auto 900px; display: grid; grid-template-columns: minmax(260px, 1fr) 2fr; gap: 16px; border-top: 1px solid #e0e0e0; padding: 8px 0 14px; }
 .step .narration { font-size: .93rem; white-space: pre-line; }
 .step .narration ul { padding-left: 18px; margin: 4px 0; white-space: normal; }
 .ok { color: #2e7d32; } .bad { color: #c62828; }
@@ -64,7 +64,7 @@ tr.cert { cursor: pointer; } tr.cert:focus, tr.cert:hover { outline: 2px solid #
   #details, nav, .skip, .hint { display: none !important; }
   .scroll { overflow: visible; border: none; }
   svg.graph, svg.seq { max-width: 100%; height: auto; }
-  .step { grid-template-columns: 1fr; break-inside: avoid-page; }
+  .step { grid-template-columns: 1fr; break-inside: avoid-page; content-visibility: visible; }
   .ca { break-inside: avoid-page; }
   body { font-size: 10pt; }
   a { color: inherit; text-decoration: none; }
@@ -80,9 +80,9 @@ export const SCRIPT = `
   let opener = null;
   const open = (el) => {
     const id = el.getAttribute('data-detail');
-    const ref = data.refs[id];
-    const html = ref ? ref.head + (data.details[ref.to] || '') : data.details[id];
-    if (html === undefined) return;
+    const expand = (key, depth) => (data[key] || []).map((f) => (f[0] === '@' && depth < 4 ? expand(f.slice(1), depth + 1) : f)).join('');
+    if (!data[id]) return;
+    const html = expand(id, 0);
     document.querySelectorAll('.selected').forEach((s) => s.classList.remove('selected'));
     el.classList.add('selected');
     opener = el;

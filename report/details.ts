@@ -38,22 +38,43 @@ export function verdict(c: ConnectionView, r: RequestView | undefined): { outcom
   return { outcome: r.outcome, layer: r.layer, line: `${r.method} ${shownPath(r.path)} → HTTP ${r.status}: ${OUTCOME_WORDS[r.outcome]}.` };
 }
 
-/** The details of a connection (with one of its requests in focus), with the model's certificates looked up once. */
-export function connectionDetailer(model: ReportModel): (c: ConnectionView, focus?: number) => string {
-  const certs = new Map<string, CertView>([...model.certs, ...model.cas].map((x) => [x.id, x]));
-  const cas = new Map(model.cas.map((x) => [x.id, x]));
-  return (c, focus) => connectionDetails(c, focus, certs, cas);
+/**
+ * A connection's details in fragments (the page assembles them; `@id` stands for the fragments of `id`):
+ * its title and the verdict on one request in `focus`, then a body shared by every arrow and timeline row
+ * that shows the connection (both certificates, by reference, and the requests it carried).
+ */
+export interface ConnectionFragments {
+  /** The title and verdict, for one request (the first refused one, or the first, when `focus` is absent). */
+  head(c: ConnectionView, focus?: number): string;
+  /** Both certificates (as `@f-<cert id>`) and the requests: stored once per connection as `<id>-body`. */
+  body(c: ConnectionView): string[];
 }
 
-function connectionDetails(c: ConnectionView, focus: number | undefined, certs: ReadonlyMap<string, CertView>, cas: ReadonlyMap<string, CaView>): string {
-  const cert = (id: string | null): CertView | undefined => (id ? certs.get(id) : undefined);
-  const caOf = (v: CertView | undefined): CaView | undefined => (v?.caId ? cas.get(v.caId) : undefined);
+export function connectionFragments(model: ReportModel): ConnectionFragments {
+  const certs = new Map<string, CertView>([...model.certs, ...model.cas].map((x) => [x.id, x]));
+  return {
+    head: (c, focus) => connectionHead(c, focus),
+    body: (c) => connectionBody(c, certs),
+  };
+}
+
+function connectionHead(c: ConnectionView, focus: number | undefined): string {
   const r = focus === undefined ? c.requests.find((x) => x.outcome !== 'allowed') ?? c.requests[0] : c.requests[focus];
   const v = verdict(c, r);
   const go = c.result === 'refused' ? c.reason ?? c.code : c.clientUnverified;
   const kube = r ? r.reason ?? (r.outcome === 'allowed' ? undefined : `HTTP ${r.status}`) : undefined;
+  return `<h3>${esc(c.client)} → ${esc(c.server)}</h3>`
+    + `<p class="o-${v.outcome}"><strong>Verdict:</strong> ${esc(v.line)}</p>`
+    + dl([['decided by', LAYER_WORDS[v.layer] ?? v.layer], ['TLS cause', c.cause && c.cause !== 'none' ? c.cause : undefined], ['OpenSSL code', c.code],
+      ['user', r && r.user ? `${r.user}${r.groups.length ? ` [${r.groups.join(', ')}]` : ''}` : undefined]])
+    + (kube ? `<p>In Kubernetes' words (what ${esc(c.server)} answered):</p><div class="words">${esc(kube)}</div>` : '')
+    + (go ? `<p>In Go's words (crypto/x509, crypto/tls)${c.result === 'ok' ? ': the client certificate did not verify, so the handshake went on and the authenticator decided' : ''}:</p><div class="words">${esc(go)}</div>` : '');
+}
+
+function connectionBody(c: ConnectionView, certs: ReadonlyMap<string, CertView>): string[] {
   const clientChecked = c.serverTrusts === '?' ? (c.refusedBy === 'client' ? `not checked: ${c.client} gave up first` : 'not recorded') : `against the "${c.serverTrusts}" CA`;
   const serverChecked = c.clientTrusts === 'none' ? `${c.client} does not check it` : c.clientTrusts === '?' ? 'not recorded' : `against the "${c.clientTrusts}" CA`;
+  const ref = (id: string | null): string => (id && certs.has(id) ? `@f-${id}` : '<p>No certificate.</p>');
   const reqs = new Map<string, { r: RequestView; n: number }>();
   for (const x of c.requests) {
     const k = `${x.method} ${shownPath(x.path)} ${x.status} ${x.user}`;
@@ -61,18 +82,14 @@ function connectionDetails(c: ConnectionView, focus: number | undefined, certs: 
     if (g) g.n++; else reqs.set(k, { r: x, n: 1 });
   }
   const list = [...reqs.values()].slice(0, 30).map(({ r: x, n }) => `<li>${esc(`${x.method} ${shownPath(x.path)} as ${x.user || '(nobody)'} → ${x.status}${n > 1 ? ` (×${n})` : ''}`)}</li>`).join('');
-  return `<h3>${esc(c.client)} → ${esc(c.server)}</h3>`
-    + `<p class="o-${v.outcome}"><strong>Verdict:</strong> ${esc(v.line)}</p>`
-    + dl([['decided by', LAYER_WORDS[v.layer] ?? v.layer], ['TLS cause', c.cause && c.cause !== 'none' ? c.cause : undefined], ['OpenSSL code', c.code],
-      ['user', r && r.user ? `${r.user}${r.groups.length ? ` [${r.groups.join(', ')}]` : ''}` : undefined]])
-    + (kube ? `<p>In Kubernetes' words (what ${esc(c.server)} answered):</p><div class="words">${esc(kube)}</div>` : '')
-    + (go ? `<p>In Go's words (crypto/x509, crypto/tls)${c.result === 'ok' ? `: the client certificate did not verify, so the handshake went on and the authenticator decided` : ''}:</p><div class="words">${esc(go)}</div>` : '')
-    + `<h4>Client certificate, checked by ${esc(c.server)} ${esc(clientChecked)}</h4>${certFields(cert(c.clientCert), caOf(cert(c.clientCert)))}`
-    + `<h4>Server certificate, checked by ${esc(c.client)} ${esc(serverChecked)}</h4>${certFields(cert(c.serverCert), caOf(cert(c.serverCert)))}`
-    + (list ? `<h4>Requests on this connection (${c.requests.length})</h4><ul>${list}</ul>` : '');
+  return [
+    `<h4>Client certificate, checked by ${esc(c.server)} ${esc(clientChecked)}</h4>`, ref(c.clientCert),
+    `<h4>Server certificate, checked by ${esc(c.client)} ${esc(serverChecked)}</h4>`, ref(c.serverCert),
+    list ? `<h4>Requests on this connection (${c.requests.length})</h4><ul>${list}</ul>` : '',
+  ];
 }
 
-export function certDetails(model: ReportModel, c: CertView): string {
-  const ca = c.caId ? model.cas.find((x) => x.id === c.caId) : undefined;
-  return `<h3>Certificate CN=${esc(c.cn)}</h3>${certFields(c, ca)}`;
+/** A certificate's fields, stored once as `f-<id>` and referenced by every connection that showed it. */
+export function certFragment(cas: ReadonlyMap<string, CaView>, c: CertView): string {
+  return certFields(c, c.caId ? cas.get(c.caId) : undefined);
 }

@@ -27,7 +27,7 @@ export function arrowLabel(a: Arrow, certCn: (id: string | null) => string): str
 
 export function componentGraph(model: ReportModel, certCn: (id: string | null) => string): GraphSvg {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 14, edgesep: 10, ranksep: 90, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: 'LR', nodesep: 14, edgesep: 10, ranksep: 90, marginx: 12, marginy: 12, ...(model.components.length > 60 ? { ranker: 'longest-path' } : {}) });
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Map(model.components.map((c, i) => [c.name, `n${i}`]));
   for (const c of model.components) g.setNode(ids.get(c.name)!, { width: Math.max(110, textWidth(c.name) + 24), height: BOX_H });

@@ -1,7 +1,7 @@
 /** The whole page: one self-contained HTML file (styles, script and data inlined; nothing fetched). */
 import type { Matrix } from '../scenarios/matrix.js';
 import { CSS, SCRIPT } from './assets.js';
-import { certDetails, connectionDetailer, verdict } from './details.js';
+import { certFragment, connectionFragments, verdict } from './details.js';
 import { componentGraph } from './graph.js';
 import type { ReportModel } from './model.js';
 import { OUTCOME_WORDS } from './model.js';
@@ -22,33 +22,38 @@ const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u0
 export function renderPage(model: ReportModel, options: PageOptions = {}): string {
   const byId = new Map([...model.certs, ...model.cas].map((c) => [c.id, c]));
   const certCn = (id: string | null): string => (id === null ? 'no client certificate' : `CN=${byId.get(id)?.cn ?? '?'}`);
-  const connDetails = connectionDetailer(model);
+  const frag = connectionFragments(model);
   const conns = new Map(model.connections.map((c) => [c.id, c]));
-  const details: Record<string, string> = {};
-  const refs: Record<string, { to: string; head: string }> = {};
-  for (const c of model.connections) details[c.id] = connDetails(c);
-  for (const c of [...model.certs, ...model.cas]) details[c.id] = certDetails(model, c);
+  const cas = new Map(model.cas.map((c) => [c.id, c]));
+  // id → fragments; a fragment `@x` stands for the fragments of x (the page's script expands them).
+  const details: Record<string, string[]> = {};
+  for (const c of [...model.certs, ...model.cas]) {
+    details[`f-${c.id}`] = [certFragment(cas, c)];
+    details[c.id] = [`<h3>Certificate CN=${esc(c.cn)}</h3>`, `@f-${c.id}`];
+  }
+  for (const c of model.connections) {
+    details[`${c.id}-body`] = frag.body(c);
+    details[c.id] = [frag.head(c), `@${c.id}-body`];
+  }
   for (const a of model.arrows) {
     // The arrow's details: the first of its connections, with a request of the arrow's outcome in focus.
     const first = conns.get(a.connections[0]!)!;
     const k = first.requests.findIndex((r) => r.outcome === a.outcome);
-    const id = `${a.id}-detail`;
-    details[id] = connDetails(first, k >= 0 ? k : undefined);
-    refs[a.id] = { to: id, head: `<p class="quiet">Arrow: ${esc(a.client)} → ${esc(a.server)} with ${esc(certCn(a.clientCert))}: ${esc(OUTCOME_WORDS[a.outcome])}; ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.requests} request${a.requests === 1 ? '' : 's'}. The first:</p>` };
+    details[a.id] = [`<p class="quiet">Arrow: ${esc(a.client)} → ${esc(a.server)} with ${esc(certCn(a.clientCert))}: ${esc(OUTCOME_WORDS[a.outcome])}; ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.requests} request${a.requests === 1 ? '' : 's'}. The first:</p>`,
+      frag.head(first, k >= 0 ? k : undefined), `@${first.id}-body`];
   }
   const order = model.components.map((c) => c.name);
   for (const s of model.sections) {
     for (const e of s.entries) {
       const c = conns.get(e.connection)!;
-      if (e.kind === 'handshake') { refs[e.id] = { to: c.id, head: `<p class="quiet">${esc(s.title)}: a TLS handshake.</p>` }; continue; }
-      const id = `${e.id}-detail`;
-      details[id] = connDetails(c, e.request);
-      refs[e.id] = { to: id, head: `<p class="quiet">${esc(s.title)}: ${esc(verdict(c, c.requests[e.request!]).line)}${e.count > 1 ? ` (${e.count} alike)` : ''}</p>` };
+      details[e.id] = e.kind === 'handshake'
+        ? [`<p class="quiet">${esc(s.title)}: a TLS handshake${e.count > 1 ? ` (${e.count} alike)` : ''}.</p>`, `@${c.id}`]
+        : [`<p class="quiet">${esc(s.title)}: ${esc(verdict(c, c.requests[e.request!]).line)}${e.count > 1 ? ` (${e.count} alike)` : ''}</p>`, frag.head(c, e.request), `@${c.id}-body`];
     }
   }
   const graph = componentGraph(model, certCn);
   const m = isMatrix(model.report) ? matrixTable(model.report, options.golden) : undefined;
-  Object.assign(details, m?.details ?? {});
+  for (const [id, html] of Object.entries(m?.details ?? {})) details[id] = [html];
   const entries = model.sections.reduce((n, s) => n + s.entries.length, 0);
   const nav = [['trust', 'Trust tree'], ['graph', 'Component graph'], ...(m ? [['matrix', 'Trust matrix']] : []), ['timeline', 'Timeline']]
     .map(([id, t]) => `<li><a href="#${id}">${t}</a></li>`).join('');
@@ -81,7 +86,7 @@ ${m ? `<section id="matrix" aria-labelledby="matrix-h"><h2 id="matrix-h">Trust m
 ${timeline}</section>
 </main>
 <aside id="details" role="region" aria-label="Details" tabindex="-1" hidden><button type="button" class="close" id="details-close">Close (Esc)</button><div id="details-body"></div></aside>
-<script type="application/json" id="report-data">${scriptJson({ details, refs })}</script>
+<script type="application/json" id="report-data">${scriptJson(details)}</script>
 <script>${SCRIPT}</script>
 </body></html>
 `;
