@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- pki|signing|tour|store|authz|capture] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
+ * `npm run bench [-- pki|signing|tour|store|authz|capture|report|scale] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
  *
  * Every figure is a ratio against a baseline measured in the same run, interleaved with it, because
  * these machines are shared and noisy: absolute times are printed for reference only.
@@ -15,6 +15,7 @@
  *            service account bound to cluster-admin (200), by one with no binding (403) and with no
  *            credentials (anonymous, 403); then again with 400 RoleBindings in the namespace; then an
  *            admin's latency alone and under an anonymous flood.
+ *   report   the report of a 200-node cluster (--nodes N) loaded in headless chromium: time to the load event (bench/report.ts).
  *   store    the embedded etcd's write throughput with its write-ahead log (each write fsynced before it
  *            is acknowledged; one writer, then 64 concurrent writers sharing group commits) vs the
  *            in-memory store, in the same run.
@@ -32,6 +33,7 @@ import type { KubeObject } from '../components/api/types.js';
 import { MvccStore } from '../components/etcd/store.js';
 import { Wal } from '../components/etcd/wal.js';
 import { silentLogger } from '../sim/logger.js';
+import { benchReport } from './report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** The peer baseline beside the clone, or the project's own copy of the same openssl steps on a lone clone. */
@@ -335,7 +337,7 @@ if (process.argv[2] === 'scale') {
   await benchScale(process.argv.slice(3));
   process.exit(0);
 }
-const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' } } });
+const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' }, running: { type: 'string' } } });
 const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
@@ -345,11 +347,12 @@ for (const w of which) {
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
   else if (w === 'capture') benchCapture(runs);
+  else if (w === 'report') await benchReport(Number(values.nodes ?? 200), runs, Number(values.running ?? 2));
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'cli/main.ts'))) { console.log('tour: cli/main.ts not present yet, skipped'); continue; }
     benchTour(runs);
   } else {
-    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz, capture)`);
+    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz, capture, report; scale has its own options)`);
     process.exitCode = 2;
   }
 }

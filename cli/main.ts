@@ -6,6 +6,9 @@
  *       --format json prints what a scenario reports (the trust matrix of `matrix`) as JSON on stdout,
  *       the narration going to stderr; --json (NDJSON trace events) is unchanged. `matrix --pki-dir DIR` on a
  *       directory without plan.json (a kubeadm /etc/kubernetes, an openssl-made set) reads it read-only by role.
+ *   npm run scenario [-- NAME] --report DIR [--golden | --golden-file FILE] [--mermaid FILE]
+ *       one scenario (the tour by default) as DIR/index.html, a self-contained page (report/); --golden outlines
+ *       the matrix cells that differ from scenarios/matrix.golden.json; --mermaid writes the graph and timeline as Mermaid.
  *   npm run cluster [-- --pki-dir DIR] [--nodes N] [--ephemeral]
  *       starts the cluster and stays up until SIGINT/SIGTERM; writes DIR/cluster.json. etcd's data lives in
  *       DIR/etcd and the next run starts where this one stopped; --ephemeral keeps it in memory (a real etcd:
@@ -39,6 +42,8 @@ import { MISWIRINGS, miswire, type Miswired, type Miswiring } from '../sim/miswi
 import { tolerateClosedStdout } from './stdio.js';
 import { Wire, type TlsMax } from '../components/client/wire.js';
 import { writeCapture } from '../sim/wire/files.js';
+import { writeReport } from '../report/index.js';
+import { GOLDEN_FILE, readGolden, type Matrix } from '../scenarios/matrix.js';
 import { KubeSimError } from '../pki/errors.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -47,6 +52,7 @@ export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
                    [--capture DIR] [--wire] [--tls-max 1.2|1.3]
+  npm run scenario [-- NAME] --report DIR [--golden | --golden-file FILE] [--mermaid FILE]
   npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]
                   [--capture DIR] [--tls-max 1.2|1.3]`;
 
@@ -122,7 +128,8 @@ async function obtainPki(dir: string, nodes: number | undefined, say: (s: string
 async function scenarioCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, wire: { type: 'boolean' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS },
+    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, wire: { type: 'boolean' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS,
+      report: { type: 'string' }, mermaid: { type: 'string' }, golden: { type: 'boolean' }, 'golden-file': { type: 'string' } },
   });
   const etcd = etcdChoice(values);
   const max = tlsMax(values['tls-max']);
@@ -137,6 +144,13 @@ async function scenarioCommand(args: string[]): Promise<number> {
     return 0;
   }
   const names = positionals.length > 0 ? positionals : ['tour'];
+  const reporting = values.report !== undefined || values.mermaid !== undefined;
+  if (reporting && names.length > 1) throw new UsageError(`--report and --mermaid draw one scenario; got ${names.length} (${names.join(', ')})`);
+  if ((values.golden || values['golden-file'] !== undefined) && values.report === undefined) throw new UsageError('--golden and --golden-file go with --report DIR');
+  if (values.golden && values['golden-file'] !== undefined) throw new UsageError('--golden and --golden-file exclude each other');
+  const goldenFile = values['golden-file'] ?? (values.golden ? GOLDEN_FILE : undefined);
+  if (goldenFile !== undefined && names[0] !== 'matrix') throw new UsageError('--golden compares the trust matrix: it goes with the matrix scenario');
+  const golden = goldenFile === undefined ? undefined : readGoldenOrSay(goldenFile);
   const chosen = names.map((n) => {
     const s = SCENARIOS.find((x) => x.name === n);
     if (!s) throw new UsageError(`unknown scenario "${n}" (npm run scenario -- --list names them)`);
@@ -169,6 +183,10 @@ async function scenarioCommand(args: string[]): Promise<number> {
       const files = await writeCapture(captureDir, scenario.name, wire, result.connections);
       write(`capture: ${files.connections} TCP connections in ${files.pcapng}, TLS secrets in ${files.keys}\n  wireshark -r ${files.pcapng} -o tls.keylog_file:${files.keys}`);
     }
+    if (reporting) {
+      const written = await writeReport(result, { ...(values.report === undefined ? {} : { dir: values.report }), ...(values.mermaid === undefined ? {} : { mermaidFile: values.mermaid }), ...(golden ? { golden } : {}) });
+      for (const f of written) write(`report: wrote ${f}`);
+    }
     if (reportJson && result.report !== undefined) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
   }
   return ok ? 0 : 1;
@@ -178,6 +196,14 @@ async function scenarioCommand(args: string[]): Promise<number> {
 function kubeletList(kubelets: Readonly<Record<string, string>>): string {
   const all = Object.entries(kubelets).map(([n, u]) => `kubelet ${n} ${u}`);
   return all.length <= 10 ? all.join(', ') : `${all.slice(0, 3).join(', ')} ... and ${all.length - 3} more kubelets (cluster.json lists them)`;
+}
+
+function readGoldenOrSay(file: string): Matrix {
+  try {
+    return readGolden(file);
+  } catch (err) {
+    throw new UsageError(`--golden-file ${file}: cannot read a trust matrix (${(err as Error).message})`);
+  }
 }
 
 async function clusterCommand(args: string[]): Promise<number> {

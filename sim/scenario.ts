@@ -80,11 +80,33 @@ export interface RunOptions {
   readonly wireView?: boolean;
 }
 
+/** One step as it ran: what it taught and where its events are in `RunResult.events`. */
+export interface StepRecord {
+  readonly number: number;
+  readonly title: string;
+  readonly lesson: string;
+  /** Indices into `events`: the step ran from `start` to `end` (exclusive). */
+  readonly start: number;
+  readonly end: number;
+  /** Where its narration started (`StepOptions.from`, else `start`). */
+  readonly narratedFrom: number;
+  /** The lines `ctx.say` printed during (and after, until the next step) the step, and its expectations. */
+  readonly said: readonly string[];
+  readonly expectations: readonly Expectation[];
+}
+
 export interface RunResult {
   readonly scenario: string;
+  readonly title: string;
+  readonly summary: string;
   readonly ok: boolean;
   readonly expectations: readonly Expectation[];
   readonly connections: readonly Connection[];
+  /** Every trace event of the run, in order (setup, steps, shutdown). */
+  readonly events: readonly TraceEvent[];
+  readonly steps: readonly StepRecord[];
+  /** The PKI the run started with, and the cluster's at the end when a step replaced it (a CA rotation). */
+  readonly pkis: readonly Pki[];
   readonly error?: string;
   /** What the scenario handed to `ctx.report`, if anything. */
   readonly report?: unknown;
@@ -117,6 +139,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let error: string | undefined;
   let report: unknown;
   let hookError: Error | undefined;
+  const steps: { number: number; title: string; lesson: string; start: number; end: number; narratedFrom: number; said: string[]; expectations: Expectation[] }[] = [];
+  const pkis: Pki[] = [options.pki];
 
   w(`\n=== ${scenario.title} ===`);
   w(indent(scenario.summary, ''));
@@ -132,9 +156,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       events: recorder.events,
       since: (mark) => recorder.events.slice(mark),
       report: (value) => { report = value; },
-      say: (text) => w(indent(text)),
+      say: (text) => { steps.at(-1)?.said.push(text); w(indent(text)); },
       expect: (what, ok, detail) => {
-        expectations.push({ step: current, what, ok, ...(detail === undefined ? {} : { detail }) });
+        const e = { step: current, what, ok, ...(detail === undefined ? {} : { detail }) };
+        expectations.push(e);
+        steps.at(-1)?.expectations.push(e);
         w(`    ${ok ? '✔' : '✘'} ${what}${!ok && detail ? ` — ${detail}` : ''}`);
       },
       step: async (title, lesson, run, stepOptions) => {
@@ -146,6 +172,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         const wire = options.wire;
         const recordStep = stepOptions?.wire === true && wire !== undefined && !wire.recording;
         if (recordStep) wire.recording = true;
+        const record = { number: stepNo, title, lesson, start: mark, end: mark, narratedFrom: stepOptions?.from ?? mark, said: [] as string[], expectations: [] as Expectation[] };
+        steps.push(record);
         try {
           return await run();
         } finally {
@@ -154,6 +182,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           // A recorded server's write completes one event-loop turn later than a native one (Node's
           // JSStreamSocket finishes writes in setImmediate), so its request event may still be due.
           if (options.wire?.recording) await new Promise<void>((resolve) => { setImmediate(resolve); });
+          record.end = recorder.events.length;
           const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
           if (lines.length > 0) {
             w('    on the wire:');
@@ -179,6 +208,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (cluster && options.beforeStop) {
       try { await options.beforeStop(cluster); } catch (err) { hookError = err instanceof Error ? err : new Error(String(err)); }
     }
+    if (cluster && cluster.pki !== options.pki) pkis.push(cluster.pki);
     if (cluster) await cluster.stop();
     unsubscribe?.();
     recorder.stop();
@@ -193,5 +223,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const failed = expectations.filter((e) => !e.ok);
   options.write(`\n${ok ? 'PASS' : 'FAIL'} ${scenario.name}: ${expectations.length - failed.length}/${expectations.length} expectations held${failed.length ? '' : ''}`);
   for (const f of failed) options.write(`  ✘ [${f.step}] ${f.what}${f.detail ? ` — ${f.detail}` : ''}`);
-  return { scenario: scenario.name, ok, expectations, connections, ...(error ? { error } : {}), ...(report === undefined ? {} : { report }) };
+  return {
+    scenario: scenario.name, title: scenario.title, summary: scenario.summary, ok, expectations, connections,
+    events: [...recorder.events], steps, pkis, ...(error ? { error } : {}), ...(report === undefined ? {} : { report }) };
 }

@@ -6,7 +6,7 @@
  */
 import https from 'node:https';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
-import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { CertSummary, TlsCause, Trace } from './trace.js';
@@ -104,15 +104,55 @@ export function caName(pem: string): string {
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+const EKU_NAMES: Readonly<Record<string, string>> = { '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth' };
+const ekuNames = (oids: readonly string[] | undefined): string[] => (oids ?? []).map((o) => EKU_NAMES[o] ?? o);
+const iso = (d: string | undefined): string | undefined => {
+  const t = d === undefined ? NaN : Date.parse(d);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+};
+const sanList = (s: string | undefined): string[] => (s ? s.split(', ').map((x) => x.trim()).filter(Boolean) : []);
+
+/** What a report's trust tree shows beyond the names: validity, SANs, EKUs, key. */
+function details(f: { notBefore: string | undefined; notAfter: string | undefined; sans: string | undefined; eku: readonly string[] | undefined; key: string | undefined }): Partial<CertSummary> {
+  const nb = iso(f.notBefore);
+  const na = iso(f.notAfter);
+  return { ...(nb ? { notBefore: nb } : {}), ...(na ? { notAfter: na } : {}), sans: sanList(f.sans), eku: ekuNames(f.eku), ...(f.key ? { key: f.key } : {}) };
+}
+
+const CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+function peerKey(c: PeerCertificate): string | undefined {
+  const ec = c as PeerCertificate & { asn1Curve?: string; nistCurve?: string };
+  if (ec.nistCurve || ec.asn1Curve) return `ECDSA ${ec.nistCurve ?? CURVES[ec.asn1Curve!] ?? ec.asn1Curve}`;
+  if (c.modulus && c.bits) return `RSA ${c.bits}`;
+  try { return c.pubkey ? keyName(createPublicKey({ key: c.pubkey, format: 'der', type: 'spki' })) : undefined; } catch { return undefined; }
+}
+
+function keyName(k: KeyObject): string {
+  const d = k.asymmetricKeyDetails ?? {};
+  switch (k.asymmetricKeyType) {
+    case 'rsa': return `RSA ${d.modulusLength ?? '?'}`;
+    case 'ec': return `ECDSA ${CURVES[d.namedCurve ?? ''] ?? d.namedCurve ?? '?'}`;
+    case 'ed25519': return 'Ed25519';
+    default: return k.asymmetricKeyType ?? '?';
+  }
+}
+
 export function summarizePeer(c: PeerCertificate | undefined | null): CertSummary | null {
   if (!c || Object.keys(c).length === 0 || !c.subject) return null;
-  return { cn: asList(c.subject.CN)[0] ?? '', o: asList(c.subject.O), issuer: asList(c.issuer?.CN)[0] ?? '', ...(c.serialNumber ? { serial: c.serialNumber.toUpperCase() } : {}) };
+  return {
+    cn: asList(c.subject.CN)[0] ?? '', o: asList(c.subject.O), issuer: asList(c.issuer?.CN)[0] ?? '', ...(c.serialNumber ? { serial: c.serialNumber.toUpperCase() } : {}),
+    ...details({ notBefore: c.valid_from, notAfter: c.valid_to, sans: c.subjectaltname, eku: c.ext_key_usage, key: peerKey(c) }),
+  };
 }
 
 export function summarizePem(pem: string): CertSummary {
   const x = new X509Certificate(pem);
   const field = (s: string, k: string): string[] => s.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
-  return { cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '', serial: x.serialNumber.toUpperCase() };
+  return {
+    cn: field(x.subject, 'CN')[0] ?? '', o: field(x.subject, 'O'), issuer: field(x.issuer, 'CN')[0] ?? '', serial: x.serialNumber.toUpperCase(),
+    ...details({ notBefore: x.validFrom, notAfter: x.validTo, sans: x.subjectAltName, eku: x.keyUsage, key: keyName(x.publicKey) }),
+  };
 }
 
 interface TlsFault {

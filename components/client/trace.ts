@@ -75,6 +75,16 @@ export interface CertSummary {
   readonly issuer: string;
   /** The serial number (hex, as OpenSSL prints it): tells apart two certificates with the same names, e.g. across a CA rotation. */
   readonly serial?: string;
+  // What the trust tree of a report shows (sim/report reads them); absent in events recorded before they were added.
+  /** Validity, ISO 8601. */
+  readonly notBefore?: string;
+  readonly notAfter?: string;
+  /** Subject alternative names as OpenSSL prints them: `DNS:cp-1`, `IP Address:127.0.1.1`. */
+  readonly sans?: readonly string[];
+  /** Extended key usages: `serverAuth`, `clientAuth`, or the OID of another. */
+  readonly eku?: readonly string[];
+  /** The key's algorithm and size: `RSA 2048`, `ECDSA P-256`, `Ed25519`. */
+  readonly key?: string;
 }
 
 /** The server's half of a handshake. */

@@ -1,0 +1,59 @@
+/**
+ * The timeline of one section (start-up, a step, what followed) as a sequence diagram: a lifeline per
+ * component that took part, one row per handshake or (folded) request, client on the left of the
+ * arrow's tail. Static SVG; each row is a keyboard-reachable button that opens its details.
+ */
+import { OUTCOME_WORDS, type Section, type TimelineEntry } from './model.js';
+import { clip, esc, FONT_SIZE, STYLE, textWidth } from './svg.js';
+
+const ROW = 26;
+const HEAD = 40;
+const COL_MIN = 150;
+const LABEL_MAX = 64;
+
+export const entryLabel = (e: TimelineEntry): string => `${e.label}${e.count > 1 ? ` (×${e.count})` : ''}`;
+
+/** `order` is every component in a fixed order, so a component keeps its column's rank in every section. */
+export function sequenceSvg(section: Section, order: readonly string[]): string {
+  if (section.entries.length === 0) return '<p class="quiet">Nothing on the wire in this step.</p>';
+  const used = new Set(section.entries.flatMap((e) => [e.client, e.server]));
+  const cols = order.filter((n) => used.has(n));
+  const x = new Map<string, number>();
+  const widths = cols.map((c) => Math.max(COL_MIN, textWidth(c) + 20));
+  let left = 8;
+  cols.forEach((c, i) => { x.set(c, left + widths[i]! / 2); left += widths[i]!; });
+  // Labels sit centred over their arrow; a long one may run past the outer lifelines: widen for it.
+  let minX = 0;
+  let maxX = left + 8;
+  const rows = section.entries.map((e, i) => {
+    const x1 = x.get(e.client)!;
+    const x2 = x.get(e.server)!;
+    const label = clip(entryLabel(e), LABEL_MAX);
+    const mid = (x1 + x2) / 2;
+    const half = textWidth(label) / 2 + 4;
+    minX = Math.min(minX, mid - half);
+    maxX = Math.max(maxX, mid + half);
+    return { e, i, x1, x2, label, mid };
+  });
+  const shift = -minX;
+  const width = Math.ceil(maxX + shift);
+  const height = HEAD + rows.length * ROW + 12;
+  const parts: string[] = [];
+  cols.forEach((c, i) => {
+    const cx = x.get(c)! + shift;
+    parts.push(`<line class="life" x1="${cx}" y1="${HEAD - 8}" x2="${cx}" y2="${height - 4}"/>`
+      + `<rect class="head" x="${cx - widths[i]! / 2 + 6}" y="4" width="${widths[i]! - 12}" height="24" rx="4"/>`
+      + `<text class="lbl name" x="${cx}" y="${4 + 12 + FONT_SIZE / 2 - 2}" text-anchor="middle">${esc(c)}</text>`);
+  });
+  for (const { e, i, x1, x2, label, mid } of rows) {
+    const y = HEAD + i * ROW + ROW - 6;
+    const s = STYLE[e.outcome];
+    const dir = x2 >= x1 ? 1 : -1;
+    const title = `${e.client} → ${e.server}: ${entryLabel(e)} (${OUTCOME_WORDS[e.outcome]})`;
+    parts.push(`<g class="entry o-${e.outcome} k-${e.kind}" id="${e.id}" data-detail="${e.id}" tabindex="0" role="button" aria-label="${esc(title)}"><title>${esc(title)}</title>`
+      + `<rect class="hit" x="${Math.min(x1, x2, mid - textWidth(label) / 2) + shift - 4}" y="${y - ROW + 6}" width="${Math.max(Math.abs(x2 - x1), textWidth(label)) + 8}" height="${ROW - 2}"/>`
+      + `<line class="line" x1="${x1 + shift}" y1="${y}" x2="${x2 + shift - dir * 2}" y2="${y}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} marker-end="url(#head-${e.outcome})"/>`
+      + `<text class="lbl" x="${mid + shift}" y="${y - 5}" text-anchor="middle">${esc(label)}</text></g>`);
+  }
+  return `<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="Sequence of ${section.title}">${parts.join('')}</svg>`;
+}

@@ -1,0 +1,190 @@
+/**
+ * The reports in a real browser: Debian's chromium driven by playwright-core (no browser download).
+ * The tour's, the matrix's and rotate-ca's reports load from disk with no console error and no network
+ * request; they show as many CAs, certificates, arrows and timeline entries as the trace holds; an
+ * arrow opens its details on click, and the keyboard reaches them; no two labels overlap at 1280x800.
+ * Screenshots go to test-results/report/ (or REPORT_SCREENSHOTS).
+ * `npm run test:browser` runs this file; `npm test` skips it, saying so, when chromium is missing
+ * (under CI=true it fails instead).
+ */
+import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { issuePki, type Pki } from '../../pki/store.js';
+import { writeReport } from '../../report/index.js';
+import { readGolden, type Matrix } from '../../scenarios/matrix.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+import { Cluster } from '../../sim/cluster.js';
+import { silentLogger } from '../../sim/logger.js';
+import { runScenario, type RunResult } from '../../sim/scenario.js';
+import { expectedCounts } from './expected.js';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const SHOTS = process.env.REPORT_SCREENSHOTS ?? path.resolve(import.meta.dirname, '../../test-results/report');
+
+async function play(name: string, pki: Pki): Promise<RunResult> {
+  const lines: string[] = [];
+  const result = await runScenario(SCENARIOS.find((s) => s.name === name)!, {
+    pki, write: (l) => lines.push(l),
+    startCluster: (p, trace) => new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral' }).start(),
+  });
+  expect(result.ok, lines.join('\n')).to.equal(true);
+  return result;
+}
+
+interface Loaded { page: Page; errors: string[]; requests: string[] }
+
+async function load(browser: Browser, file: string): Promise<Loaded> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => { if (r.url() !== pathToFileURL(file).href) requests.push(r.url()); });
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  return { page, errors, requests };
+}
+
+/** Pairs of SVG labels (within one drawing) whose boxes overlap, as the browser lays them out. */
+async function overlappingLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const svg of document.querySelectorAll('svg.graph, svg.seq')) {
+      const boxes = [...svg.querySelectorAll('text.lbl')].map((t) => ({ t: t.textContent ?? '', r: t.getBoundingClientRect() }));
+      boxes.sort((a, b) => a.r.top - b.r.top);
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length && boxes[j]!.r.top < boxes[i]!.r.bottom; j++) {
+          const a = boxes[i]!.r;
+          const b = boxes[j]!.r;
+          const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+          const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+          if (w > 0.5 && h > 0.5) out.push(`"${boxes[i]!.t}" / "${boxes[j]!.t}"`);
+        }
+      }
+    }
+    return out;
+  });
+}
+
+describe('the HTML report in chromium', function () {
+  this.timeout(300_000);
+  let browser: Browser | undefined;
+  let pki: Pki;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'report-test-'));
+  const runs = new Map<string, RunResult>();
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      const why = `chromium is not installed at ${CHROMIUM} (apt-get install -y chromium): the report's browser tests need it`;
+      if (process.env.CI === 'true') throw new Error(why);
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    pki = await issuePki();
+  });
+  after(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const report = async (name: string, golden?: Matrix): Promise<{ file: string; result: RunResult }> => {
+    let result = runs.get(name);
+    if (!result) { result = await play(name, pki); runs.set(name, result); }
+    const out = path.join(dir, `${name}${golden ? '-golden' : ''}`);
+    await writeReport(result, { dir: out, ...(golden ? { golden } : {}) });
+    return { file: path.join(out, 'index.html'), result };
+  };
+
+  for (const name of ['tour', 'matrix', 'rotate-ca']) {
+    it(`${name}: loads offline with no console error, counts match the trace, an arrow opens its details, no labels overlap`, async () => {
+      const { file, result } = await report(name);
+      const { page, errors, requests } = await load(browser!, file);
+      try {
+        expect(errors, 'console errors').to.deep.equal([]);
+        expect(requests, 'network requests').to.deep.equal([]);
+        const want = expectedCounts(result);
+        const got = {
+          cas: await page.locator('.ca[data-ca-id]').count(), certs: await page.locator('tr.cert').count(),
+          arrows: await page.locator('svg.graph .arrow').count(), entries: await page.locator('svg.seq .entry').count(),
+        };
+        expect(got).to.deep.equal(want);
+        expect(want.cas).to.be.greaterThanOrEqual(name === 'rotate-ca' ? 4 : 3);
+        expect(await page.locator('.ca.branch-etcd').count(), 'the etcd CA has its own branch').to.equal(1);
+        expect(await overlappingLabels(page), 'overlapping labels').to.deep.equal([]);
+        await page.screenshot({ path: path.join(SHOTS, `${name}-top.png`) });
+        await page.locator('#graph').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(SHOTS, `${name}-graph.png`) });
+        // A refused arrow if there is one (its details carry a reason), else the first.
+        const refused = page.locator('svg.graph .arrow.o-refused text.lbl');
+        await ((await refused.count()) > 0 ? refused.first() : page.locator('svg.graph .arrow text.lbl').first()).click();
+        const details = page.locator('#details');
+        await details.waitFor({ state: 'visible' });
+        const text = await details.innerText();
+        expect(text).to.include('Verdict:').and.include('Client certificate, checked by').and.include('Server certificate, checked by');
+        if ((await refused.count()) > 0) expect(text).to.match(/refused by .*\n[\s\S]*In Go's words[\s\S]*x509: |handshake was refused/);
+        await page.screenshot({ path: path.join(SHOTS, `${name}-details.png`) });
+        await page.keyboard.press('Escape');
+        await details.waitFor({ state: 'hidden' });
+        await page.locator('#timeline').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(SHOTS, `${name}-timeline.png`) });
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  it('the keyboard reaches an arrow, opens its details and comes back', async () => {
+    const { file } = await report('tour');
+    const { page } = await load(browser!, file);
+    try {
+      let reached = '';
+      for (let i = 0; i < 400 && !reached.startsWith('arrow-'); i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.getAttribute('data-detail') ?? '');
+      }
+      expect(reached, 'Tab reached an arrow of the graph').to.match(/^arrow-/);
+      await page.keyboard.press('Enter');
+      await page.locator('#details').waitFor({ state: 'visible' });
+      expect(await page.evaluate(() => document.activeElement?.id)).to.equal('details');
+      expect(await page.locator('#details').innerText()).to.include('Verdict:');
+      await page.keyboard.press('Escape');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-detail'))).to.equal(reached);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('matrix with a golden copy: the cells that differ from it, and only those, are outlined', async () => {
+    const golden = readGolden();
+    const { file: same } = await report('matrix', golden);
+    const a = await load(browser!, same);
+    try {
+      expect(await a.page.locator('td.cell').count()).to.equal(golden.cells.length);
+      expect(await a.page.locator('td.cell.differs').count(), 'the run equals the golden copy').to.equal(0);
+    } finally {
+      await a.page.close();
+    }
+    // A golden copy in which kube-apiserver-etcd-client was refused by etcd: that cell differs.
+    const changed: Matrix = { ...golden, cells: golden.cells.map((c) => (c.client === 'apiserver-etcd-client' && c.server === 'etcd' ? { ...c, decision: 'handshake refused', reason: 'x509: certificate signed by unknown authority' } : c)) };
+    const { file } = await report('matrix', changed);
+    const b = await load(browser!, file);
+    try {
+      const differs = b.page.locator('td.cell.differs');
+      expect(await differs.count()).to.equal(1);
+      await differs.first().focus();
+      await b.page.keyboard.press('Enter');
+      const text = await b.page.locator('#details').innerText();
+      expect(text).to.include('apiserver-etcd-client → etcd').and.include('Differs from the golden copy').and.include('x509: certificate signed by unknown authority');
+      await b.page.locator('#matrix').scrollIntoViewIfNeeded();
+      await b.page.screenshot({ path: path.join(SHOTS, 'matrix-golden-diff.png') });
+    } finally {
+      await b.page.close();
+    }
+  });
+});
