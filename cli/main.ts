@@ -264,6 +264,9 @@ async function clusterCommand(args: string[]): Promise<number> {
   const info = { apiserver: ep.apiserver, etcd: ep.etcd, kubelets: ep.kubelets, pkiDir: dir, kubeconfigs, ...(cluster.nodeWorkers ? { nodeWorkers: cluster.nodeWorkers.pids } : {}) };
   await fs.writeFile(path.join(dir, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`);
   say(`\nThe cluster is up: kube-apiserver ${ep.apiserver}, etcd ${ep.etcd}${etcd.kind === 'process' ? ' (the etcd binary)' : etcd.kind === 'external' ? ' (external)' : ''}, ${kubeletList(ep.kubelets)}`);
+  const cmPort = cluster.controllerManager?.secureServing?.address.port;
+  const schedPort = cluster.scheduler?.secureServing?.address.port;
+  if (cmPort && schedPort) say(`kube-controller-manager https://127.0.0.1:${cmPort}, kube-scheduler https://127.0.0.1:${schedPort} (self-signed; /healthz for anyone, /metrics for who the apiserver allows; kubectl get cs)`);
   if (cluster.metricsServer?.address) say(`metrics-server ${cluster.metricsServer.address.address}:${cluster.metricsServer.address.port} behind APIService v1beta1.metrics.k8s.io (kubectl top nodes, kubectl get apiservices)`);
   say(`Endpoints and kubeconfigs: ${path.join(dir, 'cluster.json')}`);
   say('\nFrom another terminal:');

@@ -1,5 +1,6 @@
 /** Every scenario `npm run scenario -- NAME` can play; `--list` prints them in this order. */
 import type { Scenario } from '../sim/scenario.js';
+import { exec } from './exec.js';
 import { expiry } from './expiry.js';
 import { joinControlPlane } from './join-control-plane.js';
 import { joinNode } from './join-node.js';
@@ -24,7 +25,7 @@ import { rotateKubelet } from './rotate-kubelet.js';
 import { rotateCa } from './rotate-ca.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix, aggregation,
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix, aggregation, exec,
   refuseForeignCa, refuseKubeletToEtcd, refuseSanMismatch, refuseExpiredClient, refuseServerCertAsClient, refuseClientCertAsServer,
   refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet, refuseRbacEscalation,
   refuseFrontProxyWrongCa, refuseRequestheaderName, refuseRemoteUserSpoof, refuseKubeletSelfSigned];

@@ -9,8 +9,12 @@
  *   etcd              POST /v3/kv/range  {key: /registry/, range_end: /registry0, count_only}   what the apiserver reads
  *   kube-apiserver    GET /api/v1/namespaces/default/pods                                        a read every role has an opinion on
  *   kubelet (<node>)  GET /pods                                                                 nodes/proxy on that node
+ *   kube-controller-manager, kube-scheduler  GET /metrics   their secure ports (10257, 10259): get on the non-resource URL
+ *   metrics-server    GET /apis/metrics.k8s.io/v1beta1/nodes   the extension apiserver dialled directly, not through the aggregator
  * Every client trusts the CA the cluster's own clients trust for that server (etcd CA for etcd, the
- * Kubernetes CA for the apiserver and, as --kubelet-certificate-authority, for kubelets).
+ * Kubernetes CA for the apiserver and, as --kubelet-certificate-authority, for kubelets), and for the
+ * self-signed secure ports and metrics-server their own CA (what a scraper is given, the APIService's caBundle).
+ * metrics-server is installed for the matrix when the cluster has none, and removed after.
  *
  * scenarios/matrix.golden.json holds the matrix for the default PKI (nodes node-1 and node-2, kubelet
  * serving certificates from the Kubernetes CA); the scenario and the tests compare against it, so a
@@ -23,9 +27,15 @@ import type { Identity } from '../components/client/tls.js';
 import { Etcd } from '../components/etcd/index.js';
 import { caPem, credential, type Pki } from '../pki/store.js';
 import type { Cluster } from '../sim/cluster.js';
+import { installMetricsServer } from '../sim/metrics-server.js';
+import { silentLogger } from '../sim/logger.js';
 import { APISERVER_REQUEST, ETCD_REQUEST, KUBELET_REQUEST, probe, type Decision, type Layer, type ProbeOutcome } from '../sim/probe.js';
 
 export { APISERVER_REQUEST, ETCD_REQUEST, KUBELET_REQUEST };
+
+/** The secure ports' request (`get` on the non-resource URL /metrics) and metrics-server's (list nodes.metrics.k8s.io). */
+export const METRICS_REQUEST = { method: 'GET', path: '/metrics' };
+export const METRICS_SERVER_REQUEST = { method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/nodes' };
 import type { Scenario } from '../sim/scenario.js';
 import type { TlsCause, Trace } from '../components/client/trace.js';
 import { foreignAdmin } from './tour.js';
@@ -104,31 +114,51 @@ export async function buildMatrix(pki: Pki, cluster: Cluster, trace: Trace): Pro
   const ep = cluster.endpoints;
   // A real etcd traces only the handshakes it refuses; members the user runs, nothing.
   const etcdRecords = cluster.etcd instanceof Etcd ? 'all' : cluster.etcd ? 'refusals' : 'none';
+  let ms = cluster.metricsServer;
+  let installed: { close(): Promise<void> } | undefined;
+  if (!ms) {
+    const admin = cluster.client('admin.conf', 'kubectl apply (metrics-server)');
+    ms = await installMetricsServer(admin, cluster.apiserverUrl, caPem(pki, 'ca'), { host: '127.0.1.4', port: 0 }, { logger: silentLogger(), trace });
+    installed = ms;
+  }
+  const secure = (name: string, info: { address: { port: number }; servingCa: string } | undefined): { name: string; url: string; ca: string; request: typeof METRICS_REQUEST }[] =>
+    info ? [{ name, url: `https://127.0.0.1:${info.address.port}`, ca: info.servingCa, request: METRICS_REQUEST }] : [];
+  const msAddress = ms.address;
   const servers: { name: string; url: string; ca: string; request: { method: string; path: string; body?: string }; records?: 'all' | 'refusals' | 'none' }[] = [
     { name: 'etcd', url: ep.etcd, ca: caPem(pki, 'etcd/ca'), request: ETCD_REQUEST, records: etcdRecords },
     { name: 'kube-apiserver', url: ep.apiserver, ca: caPem(pki, 'ca'), request: APISERVER_REQUEST },
     ...Object.keys(ep.kubelets).sort().map((n) => ({ name: `kubelet (${n})`, url: ep.kubelets[n]!, ca: caPem(pki, 'ca'), request: KUBELET_REQUEST })),
+    ...secure('kube-controller-manager', cluster.controllerManager?.secureServing),
+    ...secure('kube-scheduler', cluster.scheduler?.secureServing),
+    ...(msAddress ? [{ name: 'metrics-server', url: `https://${msAddress.address}:${msAddress.port}`, ca: ms.caBundle, request: METRICS_SERVER_REQUEST }] : []),
   ];
   const clients = await matrixClients(pki);
   const cells: MatrixCell[] = [];
-  for (const { client, identity } of clients) {
-    for (const s of servers) {
-      const o: ProbeOutcome = await probe(trace, {
-        client: `matrix: ${client.name}`, server: s.name, url: s.url, serverCa: s.ca, method: s.request.method, path: s.request.path,
-        ...(s.request.body === undefined ? {} : { body: s.request.body }), ...(identity ? { identity } : {}),
-        ...(s.records ? { serverRecords: s.records } : {}),
-      });
-      cells.push({
-        client: client.name, server: s.name, decision: o.decision, layer: o.layer,
-        ...(o.refusedBy ? { refusedBy: o.refusedBy } : {}), ...(o.status === undefined ? {} : { status: o.status }),
-        ...(o.code ? { code: o.code } : {}), ...(o.cause ? { cause: o.cause } : {}), ...(o.user ? { user: o.user } : {}), reason: o.reason,
-      });
+  try {
+    for (const { client, identity } of clients) {
+      for (const s of servers) {
+        const o: ProbeOutcome = await probe(trace, {
+          client: `matrix: ${client.name}`, server: s.name, url: s.url, serverCa: s.ca, method: s.request.method, path: s.request.path,
+          ...(s.request.body === undefined ? {} : { body: s.request.body }), ...(identity ? { identity } : {}),
+          ...(s.records ? { serverRecords: s.records } : {}),
+        });
+        cells.push({
+          client: client.name, server: s.name, decision: o.decision, layer: o.layer,
+          ...(o.refusedBy ? { refusedBy: o.refusedBy } : {}), ...(o.status === undefined ? {} : { status: o.status }),
+          ...(o.code ? { code: o.code } : {}), ...(o.cause ? { cause: o.cause } : {}), ...(o.user ? { user: o.user } : {}), reason: o.reason,
+        });
+      }
     }
+  } finally {
+    await installed?.close();
   }
   const requests: Record<string, string> = {
     etcd: `${ETCD_REQUEST.method} ${ETCD_REQUEST.path} ${ETCD_REQUEST.body}`,
     'kube-apiserver': `${APISERVER_REQUEST.method} ${APISERVER_REQUEST.path}`,
     kubelet: `${KUBELET_REQUEST.method} ${KUBELET_REQUEST.path}`,
+    'kube-controller-manager': `${METRICS_REQUEST.method} ${METRICS_REQUEST.path}`,
+    'kube-scheduler': `${METRICS_REQUEST.method} ${METRICS_REQUEST.path}`,
+    'metrics-server': `${METRICS_SERVER_REQUEST.method} ${METRICS_SERVER_REQUEST.path}`,
   };
   return { requests, clients: clients.map((c) => c.client), servers: servers.map((s) => s.name), cells };
 }
@@ -145,7 +175,9 @@ export function cellLabel(c: MatrixCell): string {
   switch (c.decision) {
     case 'allowed': return `✔ ${c.status ?? ''}`.trim();
     case 'forbidden': return `✘ 403${c.layer === 'admission' ? ' admission' : ''}`;
-    case 'unauthenticated': return `✘ 401${why ? ` ${why}` : ' no cert'}`;
+    // No fault in the handshake: the certificate verified at TLS (front-proxy-client, whose CA an extension's TLS
+    // bundle holds for the request-header authenticator) but no authenticator took it; the Why list says why.
+    case 'unauthenticated': return `✘ 401${why ? ` ${why}` : ''}`;
     case 'handshake refused': return `✘ TLS ${why || c.reason}${c.refusedBy === 'client' ? ' (client)' : ''}`;
     case 'failed': return `✘ ${c.reason}`;
   }
@@ -206,8 +238,9 @@ export function readGolden(file = GOLDEN_FILE): Matrix {
 export const matrix: Scenario = {
   name: 'matrix',
   title: 'The trust matrix: every client identity against every server',
-  summary: 'Each certificate of the PKI (and no certificate, and one from a foreign CA) dials etcd, the apiserver and\n' +
-    'every kubelet over a real connection with one fixed request; each cell is what that server (or the client,\n' +
+  summary: 'Each certificate of the PKI (and no certificate, and one from a foreign CA) dials etcd, the apiserver,\n' +
+    'every kubelet, the controller-manager\'s and the scheduler\'s secure ports (/metrics) and metrics-server (node\n' +
+    'metrics, dialled directly) over a real connection with one fixed request; each cell is what that server (or the client,\n' +
     "when the server's certificate fails) decided, at which layer and why. For the default PKI it must equal\n" +
     'scenarios/matrix.golden.json: a change in trust wiring shows up as a diff.',
   needsCluster: true,
@@ -215,7 +248,10 @@ export const matrix: Scenario = {
     const m = await ctx.step('Every identity against every server',
       'etcd trusts only the etcd CA and refuses everything else in the handshake; the apiserver and the kubelets\n' +
       'complete any handshake and let their authenticators (401) and authorizers (403) decide. A server\n' +
-      'certificate used as a client fails with "incompatible key usage": TLS checks the clientAuth usage too.',
+      'certificate used as a client fails with "incompatible key usage": TLS checks the clientAuth usage too.\n' +
+      'The secure ports and metrics-server delegate: the Kubernetes CA (from extension-apiserver-authentication) for\n' +
+      'certificates, then a SubjectAccessReview to the apiserver; no certificate is system:anonymous, refused by\n' +
+      'authorization, and front-proxy-client is believed only with X-Remote-User, which these requests do not send.',
       () => buildMatrix(ctx.pki, ctx.cluster, ctx.trace), { show: () => false });
     ctx.say(matrixTable(m));
     ctx.report(m);

@@ -17,6 +17,7 @@ import { ApiError, KubeClient } from '../components/client/kube-client.js';
 import { kubeadmInitObjects } from '../components/kube-apiserver/bootstrap.js';
 import { KubeControllerManager } from '../components/kube-controller-manager/index.js';
 import { KubeScheduler } from '../components/kube-scheduler/index.js';
+import { KUBE_CONTROLLER_MANAGER_PORT, KUBE_SCHEDULER_PORT } from '../components/client/secure-serving.js';
 import type { Trace } from '../components/client/trace.js';
 import { uploadClusterInfo } from './join.js';
 import { clusterTls, type ClusterTls, type Trust } from './wiring.js';
@@ -219,13 +220,22 @@ export class Cluster {
 
       const signing = this.options.clusterSigning ?? {};
       const caSigner = pki.signers.get('ca');
-      this.controllerManager = await this.startClient(new KubeControllerManager({
-        apiserver: url, ...tls.controllerManager,
+      // Their secure ports on 127.0.0.1 (kubeadm's --bind-address), 10257 and 10259 where free with `ports: 'real'`;
+      // kubeadm gives the controller-manager --client-ca-file=ca.crt, the scheduler reads the ConfigMap.
+      const cm = await this.startOn((port) => new KubeControllerManager({
+        apiserver: url, ...tls.controllerManager, secureServing: { host: '127.0.0.1', port, clientCa: tls.trust.ca },
         ...(signing && caSigner ? { clusterSigning: { certPem: caSigner.cert.toString(), keyPem: privateKeyPem(caSigner.key), ...signing } } : {}),
-      }, { logger, trace }));
-      this.scheduler = await this.startClient(new KubeScheduler({
-        apiserver: url, ...tls.scheduler,
-      }, { logger, trace }));
+      }, { logger, trace }), KUBE_CONTROLLER_MANAGER_PORT);
+      this.controllerManager = cm.component;
+      const scheduler = await this.startOn((port) => new KubeScheduler({
+        apiserver: url, ...tls.scheduler, secureServing: { host: '127.0.0.1', port },
+      }, { logger, trace }), KUBE_SCHEDULER_PORT);
+      this.scheduler = scheduler.component;
+      // The real apiserver probes 127.0.0.1:10257 and :10259 for `kubectl get cs`; tell it where they listen.
+      this.apiserver.setComponentStatusServers([
+        { name: 'controller-manager', url: `https://127.0.0.1:${cm.address.port}/healthz` },
+        { name: 'scheduler', url: `https://127.0.0.1:${scheduler.address.port}/healthz` },
+      ]);
       await this.startNodes(url, tls);
       if (this.options.metricsServer) await this.startMetricsServer(url, this.options.metricsServer);
       return this;

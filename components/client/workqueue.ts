@@ -45,6 +45,11 @@ export class WorkQueue {
     this.timers.add(t);
   }
 
+  /** The queue's name (workqueue metrics' `name` label). */
+  get name(): string {
+    return this.options.name;
+  }
+
   get length(): number {
     return this.queue.length + (this.processing === undefined ? 0 : 1);
   }

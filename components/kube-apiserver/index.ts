@@ -116,6 +116,7 @@ export class KubeApiserver implements Component {
   private readonly clock: Clock;
   private readonly trace: Trace | undefined;
   private server: TlsServer | undefined;
+  private componentStatusServers: readonly HttpComponent[];
   private etcdClient: EtcdClient | undefined;
   private chain: AuthChain | undefined;
   private gate: Gate | undefined;
@@ -134,6 +135,7 @@ export class KubeApiserver implements Component {
 
   constructor(options: KubeApiserverOptions) {
     this.options = options;
+    this.componentStatusServers = options.componentStatusServers ?? DEFAULT_COMPONENTS;
     this.logger = options.logger.child({ component: 'kube-apiserver' });
     this.clock = options.clock ?? systemClock;
     this.trace = options.trace;
@@ -193,13 +195,14 @@ export class KubeApiserver implements Component {
       };
       this.gate = chain;
       this.kubelets = new KubeletClient({ ...(o.kubeletClient.identity ? { identity: o.kubeletClient.identity } : {}), kubeletCertificateAuthority: o.kubeletClient.ca }, this.trace);
+      const self = this;
       this.rest = new Rest({
         store, gate: chain, clock: this.clock, kubelets: this.kubelets, strategy,
         apiAudiences: [o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'],
         trackWatch: (w) => { this.watches.add(w); return () => this.watches.delete(w); },
         ...(o.watchCache === false ? {} : { watchCache: (def) => this.watchCaches?.for(def) }),
         componentStatus: {
-          components: o.componentStatusServers ?? DEFAULT_COMPONENTS,
+          get components() { return self.componentStatusServers; },
           // The etcd3 prober's read of `health`, through this apiserver's own etcd client.
           etcd: [() => this.etcdHealth()],
         },
@@ -250,6 +253,14 @@ export class KubeApiserver implements Component {
    * --tls-cert-file/--client-ca-file (file watchers) and its transports for etcd and kubelets:
    * later handshakes use it, established connections keep theirs.
    */
+  /**
+   * Where ComponentStatus probes controller-manager and scheduler from now on. The real apiserver
+   * assumes 127.0.0.1:10257 and :10259; a simulated cluster on free ports tells it where they are.
+   */
+  setComponentStatusServers(servers: readonly HttpComponent[]): void {
+    this.componentStatusServers = servers;
+  }
+
   reloadTls(material: { serving?: Identity; clientCa?: string; etcd?: TlsReload; kubeletClient?: TlsReload }): void {
     this.lifecycle.check('reload TLS');
     if (!this.server) throw new Error('kube-apiserver: not started');

@@ -9,11 +9,16 @@
  * (user system:serviceaccount:kube-system:<controller>), so RBAC sees each controller separately. The
  * shared informers list and watch as the controller-manager itself, as the real shared informer
  * factory does.
+ *
+ * With `secureServing` it serves /healthz, /livez, /readyz and /metrics on its secure port (10257) with a
+ * self-signed certificate and delegated authentication/authorization (../client/secure-serving.ts).
  */
 import type { Logger } from 'pino';
 import { Lifecycle, type Clock, type Component, type ComponentDeps, systemClock } from '../client/common.js';
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import type { Identity } from '../client/tls.js';
+import { SecureServing, type SecureServingInfo, type SecureServingOptions } from '../client/secure-serving.js';
+import type { AddressInfo } from 'node:net';
 import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
@@ -63,6 +68,8 @@ export interface KubeControllerManagerOptions {
   readonly leaderElect?: boolean;
   readonly leaseDurationSeconds?: number;
   readonly retryPeriodSeconds?: number;
+  /** --bind-address/--secure-port (kubeadm: 127.0.0.1:10257) and --client-ca-file; absent: no secure port. */
+  readonly secureServing?: SecureServingOptions;
 }
 
 interface ServiceAccount extends KubeObject {
@@ -89,6 +96,7 @@ export class KubeControllerManager implements Component {
   /** The CSR approver, once running (its decisions explain why a CSR stays Pending). */
   csrApprover: CsrApprovingController | undefined;
   private started = false;
+  private secure: SecureServing | undefined;
   private readonly lifecycle = new Lifecycle('kube-controller-manager');
 
   constructor(options: KubeControllerManagerOptions, deps: ComponentDeps) {
@@ -175,7 +183,13 @@ export class KubeControllerManager implements Component {
     return { token, expires };
   }
 
-  async start(): Promise<undefined> {
+  /** The secure port's address and serving certificate, once started with `secureServing`. */
+  get secureServing(): SecureServingInfo | undefined {
+    return this.secure?.info;
+  }
+
+  /** Resolves with the secure port's address when `secureServing` is set. */
+  async start(): Promise<AddressInfo | undefined> {
     this.lifecycle.check('start');
     if (this.started) throw new Error('kube-controller-manager already started');
     this.started = true;
@@ -185,13 +199,33 @@ export class KubeControllerManager implements Component {
       await this.destroy();
       throw err;
     }
-    return undefined;
+    return this.secure?.info?.address;
+  }
+
+  /** A few of the real controller-manager's series, in the Prometheus text format. */
+  private metrics(): string {
+    return [
+      '# HELP leader_election_master_status [ALPHA] Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. \'name\' is the string used to identify the lease. Please make sure to group by name.',
+      '# TYPE leader_election_master_status gauge',
+      `leader_election_master_status{name="kube-controller-manager"} ${this.options.leaderElect ? 1 : 0}`,
+      '# HELP workqueue_depth [ALPHA] Current depth of workqueue',
+      '# TYPE workqueue_depth gauge',
+      ...[...this.queues].sort((a, b) => a.name.localeCompare(b.name)).map((q) => `workqueue_depth{name="${q.name}"} ${q.length}`),
+      '',
+    ].join('\n');
   }
 
   private async run(): Promise<void> {
     const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'endpointslice', 'garbagecollector',
       ...(this.options.clusterSigning ? ['csrapproving', 'csrsigning', 'bootstrapsigner'] as const : [])]);
     const root = this.newClient('kube-controller-manager', { identity: this.options.identity });
+    if (this.options.secureServing) {
+      // Served before leader election, as the real one: the health checks answer on a standby too.
+      this.secure = new SecureServing(this.options.secureServing, {
+        name: 'kube-controller-manager', api: () => root, metrics: () => this.metrics(), logger: this.logger, clock: this.clock, trace: this.deps.trace,
+      });
+      await this.secure.start();
+    }
     if (this.options.leaderElect) {
       this.elector = new LeaderElector({
         client: root, lease: 'kube-controller-manager', clock: this.clock, logger: this.logger,
@@ -280,6 +314,7 @@ export class KubeControllerManager implements Component {
 
   private async release(mode: 'close' | 'destroy'): Promise<void> {
     if (mode === 'destroy') for (const c of this.clients) c.close();
+    await this.secure?.close(mode);
     this.elector?.stop();
     this.bootstrapSigner?.stop();
     for (const t of this.timers) clearTimeout(t);

@@ -6,7 +6,9 @@
  * that fits nowhere gets a FailedScheduling Event and waits in the unschedulable queue until a node
  * or an assigned pod changes.
  *
- * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler).
+ * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler). With
+ * `secureServing` it serves /healthz, /livez, /readyz and /metrics on its secure port (10259) with a
+ * self-signed certificate and delegated authentication/authorization (../client/secure-serving.ts).
  */
 import type { Logger } from 'pino';
 import { Lifecycle, type Component, type ComponentDeps, systemClock, type Clock } from '../client/common.js';
@@ -15,6 +17,8 @@ import { recordEvent } from '../client/events.js';
 import { Informer, keyOf } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
 import type { Identity } from '../client/tls.js';
+import { SecureServing, type SecureServingInfo, type SecureServingOptions } from '../client/secure-serving.js';
+import type { AddressInfo } from 'node:net';
 import type { Binding, Node, Pod } from '../api/types.js';
 import { addUsage, emptyUsage, schedulePod, subUsage, type NodeUsage } from './framework.js';
 
@@ -31,6 +35,8 @@ export interface KubeSchedulerOptions {
   /** Lease timings, seconds (defaults 15 / 2, as the real flags). */
   readonly leaseDurationSeconds?: number;
   readonly retryPeriodSeconds?: number;
+  /** --bind-address/--secure-port (kubeadm: 127.0.0.1:10259); absent: no secure port. */
+  readonly secureServing?: SecureServingOptions;
 }
 
 export interface ScheduleOutcome {
@@ -77,6 +83,9 @@ export class KubeScheduler implements Component {
   private readonly lifecycle = new Lifecycle('kube-scheduler');
   private started = false;
   private elector: LeaderElector | undefined;
+  private secure: SecureServing | undefined;
+  /** scheduler_schedule_attempts_total by result, for /metrics. */
+  private readonly attempts = { scheduled: 0, unschedulable: 0, error: 0 };
 
   constructor(options: KubeSchedulerOptions, deps: ComponentDeps) {
     this.options = options;
@@ -105,7 +114,13 @@ export class KubeScheduler implements Component {
     });
   }
 
-  async start(): Promise<undefined> {
+  /** The secure port's address and serving certificate, once started with `secureServing`. */
+  get secureServing(): SecureServingInfo | undefined {
+    return this.secure?.info;
+  }
+
+  /** Resolves with the secure port's address when `secureServing` is set (it listens before leader election, as the real one). */
+  async start(): Promise<AddressInfo | undefined> {
     this.lifecycle.check('start');
     if (this.started) throw new Error('kube-scheduler already started');
     this.started = true;
@@ -115,6 +130,12 @@ export class KubeScheduler implements Component {
     });
     this.client = client;
     try {
+      if (this.options.secureServing) {
+        this.secure = new SecureServing(this.options.secureServing, {
+          name: 'kube-scheduler', api: () => client, metrics: () => this.metrics(), logger: this.logger, clock: this.clock, trace: this.deps.trace,
+        });
+        await this.secure.start();
+      }
       if (this.options.leaderElect) {
         this.elector = new LeaderElector({
           client, lease: 'kube-scheduler', clock: this.clock, logger: this.logger,
@@ -147,7 +168,25 @@ export class KubeScheduler implements Component {
     }
     this.logger.info({ schedulerName: this.schedulerName }, 'caches synced; scheduling');
     this.pump();
-    return undefined;
+    return this.secure?.info?.address;
+  }
+
+  /** A few of the real scheduler's series, in the Prometheus text format. */
+  private metrics(): string {
+    const profile = this.schedulerName;
+    return [
+      '# HELP leader_election_master_status [ALPHA] Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. \'name\' is the string used to identify the lease. Please make sure to group by name.',
+      '# TYPE leader_election_master_status gauge',
+      `leader_election_master_status{name="kube-scheduler"} ${this.options.leaderElect ? 1 : 0}`,
+      '# HELP scheduler_pending_pods [STABLE] Number of pending pods, by the queue type. \'active\' means number of pods in activeQ; \'backoff\' means number of pods in backoffQ; \'unschedulable\' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; \'gated\' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.',
+      '# TYPE scheduler_pending_pods gauge',
+      `scheduler_pending_pods{queue="active"} ${this.active.length}`,
+      `scheduler_pending_pods{queue="unschedulable"} ${this.unschedulable.size}`,
+      '# HELP scheduler_schedule_attempts_total [STABLE] Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.',
+      '# TYPE scheduler_schedule_attempts_total counter',
+      ...(['error', 'scheduled', 'unschedulable'] as const).map((r) => `scheduler_schedule_attempts_total{profile="${profile}",result="${r}"} ${this.attempts[r]}`),
+      '',
+    ].join('\n');
   }
 
   /** New client certificate (scheduler.conf) and/or the apiserver's CA bundle for later connections. */
@@ -177,6 +216,7 @@ export class KubeScheduler implements Component {
 
   private async release(mode: 'close' | 'destroy'): Promise<void> {
     if (mode === 'destroy') this.client?.close();
+    await this.secure?.close(mode);
     this.elector?.stop();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.cycle;
@@ -333,6 +373,7 @@ export class KubeScheduler implements Component {
   }
 
   private notify(o: ScheduleOutcome): void {
+    this.attempts[o.result === 'bound' ? 'scheduled' : o.result] += 1;
     for (const l of this.listeners) l(o);
   }
 

@@ -24,7 +24,7 @@ import { EXTENSION_APISERVER_AUTHENTICATION, readAuthenticationConfigMap } from 
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import { matchLabels, parseLabelSelector } from '../api/selectors.js';
 import { selfSignedServingPair } from '../../pki/issue.js';
-import { attributesOf, DelegatedAuthenticator, DelegatedAuthorizer, forbiddenMessage } from './delegated.js';
+import { attributesOf, DelegatedAuthenticator, DelegatedAuthorizer, forbiddenMessage } from '../client/delegated.js';
 import { Scraper, usageOf, type Usage } from './scraper.js';
 
 export interface MetricsServerOptions extends ComponentDeps {

@@ -6,45 +6,9 @@
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { CHANNEL, PORT_FORWARD_PROTOCOL_V1, STREAM_PROTOCOL_V5, type StreamStatus } from '../../components/client/remotecommand.js';
+import { PORT_FORWARD_PROTOCOL_V1 } from '../../components/client/remotecommand.js';
+export { wsExec, type ExecResult } from '../../components/client/exec.js';
 import { SpdyConnection } from '../../components/client/spdy.js';
-
-export interface ExecResult {
-  readonly protocol: string;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly status: StreamStatus | undefined;
-  /** The HTTP status when the upgrade was refused, and its body. */
-  readonly refused?: { status: number; body: string };
-}
-
-export function wsExec(url: string, tls: { cert: string; key: string; ca: string }, stdin?: string, protocols: string[] = [STREAM_PROTOCOL_V5]): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^https:/, 'wss:'), protocols, { cert: tls.cert, key: tls.key, ca: tls.ca });
-    let stdout = '';
-    let stderr = '';
-    let status: StreamStatus | undefined;
-    ws.on('open', () => {
-      if (stdin !== undefined) {
-        if (stdin) ws.send(Buffer.concat([Buffer.from([CHANNEL.stdin]), Buffer.from(stdin)]));
-        ws.send(Buffer.from([CHANNEL.close, CHANNEL.stdin]));
-      }
-    });
-    ws.on('message', (data: Buffer) => {
-      const body = data.subarray(1).toString();
-      if (data[0] === CHANNEL.stdout) stdout += body;
-      else if (data[0] === CHANNEL.stderr) stderr += body;
-      else if (data[0] === CHANNEL.error && body) status = JSON.parse(body) as StreamStatus;
-    });
-    ws.on('close', () => resolve({ protocol: ws.protocol, stdout, stderr, status }));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => { resolve({ protocol: '', stdout, stderr, status, refused: { status: res.statusCode ?? 0, body } }); ws.terminate(); });
-    });
-    ws.on('error', reject);
-  });
-}
 
 /** A raw HTTP/1.1 upgrade request: the answer when refused, or the upgraded socket. */
 export function rawUpgrade(url: string, tls: { cert?: string; key?: string; ca: string }, method: string, headers: Record<string, string | string[]>): Promise<

@@ -44,7 +44,9 @@ describe('pkiFromDirectory (a user\'s own certificate set, read by role)', funct
     try {
       const m = await buildMatrix(pki, cluster, trace);
       const cell = (client: string, server: string): string => { const c = m.cells.find((x) => x.client === client && x.server === server); return `${c?.decision} ${c?.code ?? c?.status ?? ''}`; };
-      expect(m.servers).to.deep.equal(['etcd', 'kube-apiserver', 'kubelet (node-1)']);
+      expect(m.servers).to.deep.equal(['etcd', 'kube-apiserver', 'kubelet (node-1)', 'kube-controller-manager', 'kube-scheduler', 'metrics-server']);
+      expect(cell('admin.conf', 'kube-scheduler')).to.equal('allowed 200');
+      expect(cell('kube-proxy.conf', 'kube-controller-manager')).to.equal('forbidden 403');
       expect(cell('apiserver-etcd-client', 'etcd')).to.equal('allowed 200');
       expect(cell('admin.conf', 'etcd')).to.equal('handshake refused UNABLE_TO_VERIFY_LEAF_SIGNATURE');
       expect(cell('admin.conf', 'kube-apiserver')).to.equal('allowed 200');

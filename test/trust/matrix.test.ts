@@ -59,7 +59,13 @@ describe('the trust matrix', function () {
     expect(result.ok, text).to.equal(true);
     expect(text).to.include('the matrix equals the golden copy');
     expect(text).to.match(/admin\.conf\s+✘ TLS unknown CA\s+✔ 200\s+✔ 200\s+✔ 200/);
-    expect((result.report as Matrix).cells.length).to.equal(18 * 4);
+    expect((result.report as Matrix).cells.length).to.equal(18 * 7);
+    // The secure ports and metrics-server: admin.conf reads /metrics and node metrics; no certificate is system:anonymous, refused by authorization.
+    expect(text).to.match(/admin\.conf\s+✘ TLS unknown CA(\s+✔ 200){6}/);
+    expect(text).to.match(/no certificate\s+✘ TLS no cert\s+✘ 403\s+✘ 401 no cert\s+✘ 401 no cert\s+✘ 403\s+✘ 403\s+✘ 403/);
+    expect(text).to.include('kube-scheduler: 403 authorization: forbidden: User "system:anonymous" cannot get path "/metrics"');
+    // front-proxy-client verifies at TLS (the request-header CA is trusted) but, without X-Remote-User, no authenticator takes it.
+    expect(text).to.match(/front-proxy-client\s+✘ TLS unknown CA(\s+✘ 401 unknown CA){3}(\s+✘ 401){3}$/m);
   });
 
   it('shows a change in trust wiring as a diff, one pair of lines per changed cell', function () {
@@ -85,6 +91,7 @@ describe('the trust matrix', function () {
     expect(cellLabel({ ...base, decision: 'handshake refused', layer: 'tls', refusedBy: 'server', code: 'ERR_SSL_NO_SHARED_CIPHER', cause: 'no-shared-cipher' })).to.equal('✘ TLS ERR_SSL_NO_SHARED_CIPHER');
     expect(cellLabel({ ...base, decision: 'unauthenticated', layer: 'authentication', status: 401, code: 'INVALID_PURPOSE', cause: 'wrong-usage' })).to.equal('✘ 401 key usage');
     expect(cellLabel({ ...base, decision: 'unauthenticated', layer: 'authentication', status: 401, cause: 'no-certificate' })).to.equal('✘ 401 no cert');
+    expect(cellLabel({ ...base, decision: 'unauthenticated', layer: 'authentication', status: 401 })).to.equal('✘ 401');
     expect(cellLabel({ ...base, decision: 'forbidden', layer: 'admission', status: 403 })).to.equal('✘ 403 admission');
     const table = matrixTable(readGolden());
     expect(table).to.include('etcd: handshake refused by the server: x509: certificate signed by unknown authority');
@@ -97,7 +104,7 @@ describe('the trust matrix', function () {
       await initPki(dir, { nodes: ['node-1'] });
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'scenario', 'matrix', '--format', 'json', '--pki-dir', dir], { cwd: ROOT });
       const m = JSON.parse(stdout) as Matrix;
-      expect(m.servers).to.deep.equal(['etcd', 'kube-apiserver', 'kubelet (node-1)']);
+      expect(m.servers).to.deep.equal(['etcd', 'kube-apiserver', 'kubelet (node-1)', 'kube-controller-manager', 'kube-scheduler', 'metrics-server']);
       expect(m.clients.map((c) => c.name)).to.include('nodes/node-1/kubelet.conf').and.not.include('nodes/node-2/kubelet.conf');
       expect(stderr).to.include('no golden copy to compare with');
       expect(stderr).to.match(/^PASS matrix: /m);

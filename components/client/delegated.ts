@@ -1,6 +1,7 @@
 /**
- * An extension apiserver's delegated authentication and authorization (k8s.io/apiserver
- * DelegatingAuthenticationOptions / DelegatingAuthorizationOptions), as metrics-server runs them.
+ * Delegated authentication and authorization (k8s.io/apiserver DelegatingAuthenticationOptions /
+ * DelegatingAuthorizationOptions), as an extension apiserver (metrics-server) and the secure ports of
+ * kube-scheduler and kube-controller-manager (secure-serving.ts) run them.
  *
  * Authentication, from kube-system/extension-apiserver-authentication, in the union's order:
  *   1. request header: a client certificate that chains to requestheader-client-ca-file AND whose CN is
@@ -22,8 +23,11 @@ import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RequestHeaderOptions } from '../api/requestheader.js';
-import type { KubeClient } from '../client/kube-client.js';
-import { goReason } from '../client/tls.js';
+import type { KubeClient } from './kube-client.js';
+
+/** What the delegated authenticator and authorizer call on the apiserver (TokenReview, SubjectAccessReview). */
+export type ReviewClient = Pick<KubeClient, 'create'>;
+import { goReason } from './tls.js';
 
 export interface DelegatedUser {
   readonly name: string;
@@ -59,9 +63,9 @@ export class DelegatedAuthenticator {
   private readonly clientCas: X509Certificate[];
   private readonly rhCas: X509Certificate[];
   private readonly rh: RequestHeaderOptions | undefined;
-  private readonly api: KubeClient;
+  private readonly api: ReviewClient;
 
-  constructor(config: DelegatedAuthConfig, api: KubeClient) {
+  constructor(config: DelegatedAuthConfig, api: ReviewClient) {
     this.clientCas = config.clientCa ? certsOf(config.clientCa) : [];
     this.rhCas = config.requestHeader ? certsOf(config.requestHeader.clientCa) : [];
     this.rh = config.requestHeader;
@@ -168,8 +172,8 @@ export function forbiddenMessage(user: string, a: DelegatedAttributes): string {
 }
 
 export class DelegatedAuthorizer {
-  private readonly api: KubeClient;
-  constructor(api: KubeClient) {
+  private readonly api: ReviewClient;
+  constructor(api: ReviewClient) {
     this.api = api;
   }
 
