@@ -4,6 +4,7 @@
  * `npm run pki -- check DIR`
  * `npm run pki -- check-expiration DIR`   (kubeadm certs check-expiration, byte for byte)
  * `npm run pki -- renew DIR all|NAME...`   (kubeadm certs renew)
+ * `npm run pki -- timeline DIR [--format json]`   (which flow fails first, and on which day)
  *
  * Bad input is one line on stderr naming the file and the fault, and a non-zero exit; never a stack trace.
  */
@@ -13,6 +14,7 @@ import { inspect, kubeadmDate, residual, table, type Inspection, type LeafInfo }
 import { KEY_ALGORITHMS, type KeyAlgorithm, type KubeletServingMode } from '../pki/spec.js';
 import { checkExpiration, renderExpiration, renderRenew, renewCertificates } from '../pki/renew.js';
 import { initPki } from '../pki/store.js';
+import { renderTimeline, timeline } from '../pki/timeline.js';
 import { tolerateClosedStdout } from './stdio.js';
 
 const USAGE = `usage: npm run pki -- <command> DIR [options]
@@ -23,12 +25,14 @@ const USAGE = `usage: npm run pki -- <command> DIR [options]
   show DIR   the trust tree: each CA and what it signed, who uses each certificate for what
   check DIR  expiry (as kubeadm certs check-expiration) and wiring faults; exit 1 on any fault
   check-expiration DIR   kubeadm certs check-expiration's output for DIR
-  renew DIR all|NAME...  re-sign leaves with their CA and new keys, keeping CN, O, SANs and usages (CAs untouched)`;
+  renew DIR all|NAME...  re-sign leaves with their CA and new keys, keeping CN, O, SANs and usages (CAs untouched)
+  timeline DIR [--format text|json]   every certificate's expiry and renewal window (kubelet ones included),
+             and which flow fails first and on which day if nobody renews by hand`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
-    options: { nodes: { type: 'string' }, 'key-algorithm': { type: 'string' }, 'kubelet-serving': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { nodes: { type: 'string' }, 'key-algorithm': { type: 'string' }, 'kubelet-serving': { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, dir, ...rest] = positionals;
   if (values.help || command === undefined) { out(USAGE); return command === undefined && !values.help ? 2 : 0; }
@@ -64,6 +68,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     case 'show':
       out(renderTree(await inspect(dir)));
       return 0;
+    case 'timeline': {
+      const format = values.format ?? 'text';
+      if (format !== 'text' && format !== 'json') throw new PkiError('BAD_ARGUMENT', `--format "${format}": must be text or json`);
+      const t = timeline(await inspect(dir));
+      out(format === 'json' ? JSON.stringify(t, null, 2) : renderTimeline(t));
+      return 0;
+    }
     case 'check-expiration':
       out(renderExpiration(await checkExpiration(dir)));
       return 0;

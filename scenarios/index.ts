@@ -4,6 +4,7 @@ import { exec } from './exec.js';
 import { expiry } from './expiry.js';
 import { joinControlPlane } from './join-control-plane.js';
 import { joinNode } from './join-node.js';
+import { kubeletDeadEnd } from './kubelet-dead-end.js';
 import { kubeletServingCsr } from './kubelet-serving-csr.js';
 import { matrix } from './matrix.js';
 import { aggregation } from './aggregation.js';
@@ -25,7 +26,7 @@ import { rotateKubelet } from './rotate-kubelet.js';
 import { rotateCa } from './rotate-ca.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, matrix, aggregation, exec,
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, kubeletDeadEnd, matrix, aggregation, exec,
   refuseForeignCa, refuseKubeletToEtcd, refuseSanMismatch, refuseExpiredClient, refuseServerCertAsClient, refuseClientCertAsServer,
   refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet, refuseRbacEscalation,
   refuseFrontProxyWrongCa, refuseRequestheaderName, refuseRemoteUserSpoof, refuseKubeletSelfSigned];

@@ -40,6 +40,11 @@ export interface CertificateManagerOptions {
   readonly retryMs?: number;
   /** The random source of the jitter, [0, 1). */
   readonly random?: () => number;
+  /**
+   * getCurrentCertificateOrBootstrap found no certificate in the store and took `current` from the
+   * kubeconfig as the bootstrap one: it is rotated at once (forceRotation).
+   */
+  readonly forceRotation?: boolean;
 }
 
 export interface Rotation {
@@ -86,7 +91,7 @@ export class CertificateManager {
   }
 
   start(): void {
-    this.schedule(this.nextRotationDeadline());
+    this.schedule(this.o.forceRotation ? this.o.clock.now() : this.nextRotationDeadline());
   }
 
   private schedule(deadline: Date): void {

@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Trace } from '../client/trace.js';
 import { Lifecycle, ServerDrain, systemClock, type Clock, type Component, type ComponentDeps } from '../client/common.js';
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
@@ -53,6 +55,11 @@ export interface KubeletOptions {
   readonly certificateDir?: string;
   /** The random source of the rotation jitter, [0, 1). */
   readonly rotationRandom?: () => number;
+  /**
+   * The certificate store held no kubelet-client-current.pem at start: `identity` (kubelet.conf's) is
+   * the bootstrap certificate, rotated at once (client-go's getCurrentCertificateOrBootstrap).
+   */
+  readonly forceClientRotation?: boolean;
   /** `authentication.x509.clientCAFile`: who may present a client certificate to the kubelet API. */
   readonly clientCa: string;
   /** Default 10250; 0 in tests. */
@@ -216,6 +223,17 @@ export class Kubelet implements Component {
     }
   }
 
+  /**
+   * The client certificate store: pki/kubelet-client-current.pem. A kubelet.conf that names that file
+   * (as the real kubelet's bootstrap and kubeadm's documented recovery leave it) keeps naming it and is
+   * not rewritten; one that embeds its certificate is rewritten with the new one.
+   */
+  private async storeClientCertificate(dir: string, identity: Identity): Promise<void> {
+    const conf = await fs.readFile(path.join(dir, 'kubelet.conf'), 'utf8').catch(() => '');
+    if (/^\s*client-certificate:/m.test(conf)) await writeAtomically(dir, [{ rel: 'pki/kubelet-client-current.pem', data: `${identity.cert}${identity.key}`, mode: 0o600 }]);
+    else await writeKubeletCredentials(dir, this.options.apiserver, this.options.serverCa, identity);
+  }
+
   private startCertificateManagers(): void {
     const o = this.options;
     const common = { client: () => this.api(), clock: this.clock, logger: this.logger, ...(o.rotationRandom ? { random: o.rotationRandom } : {}) };
@@ -223,8 +241,9 @@ export class Kubelet implements Component {
     if (o.rotateCertificates) {
       this.clientCertificates = new CertificateManager({
         ...common, signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER, subject, sans: { dns: [], ip: [] }, usages: ['digital signature', 'client auth'], current: o.identity,
+        ...(o.forceClientRotation ? { forceRotation: true } : {}),
         onRotate: (identity) => this.client?.reloadTls({ identity }),
-        ...(o.certificateDir ? { store: async (identity) => { await writeKubeletCredentials(o.certificateDir!, o.apiserver, o.serverCa, identity); } } : {}),
+        ...(o.certificateDir ? { store: (identity) => this.storeClientCertificate(o.certificateDir!, identity) } : {}),
       });
       this.clientCertificates.start();
     }
