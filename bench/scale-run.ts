@@ -27,7 +27,12 @@ function waitFor<T extends KubeObject>(cluster: Cluster, path: string, query: Re
   const items = new Map<string, T>();
   return new Promise((resolve, reject) => {
     let w: Watch | undefined;
-    const check = (): void => { if (count(items)) { w?.stop(); resolve(); } };
+    const check = (): void => { if (count(items)) { clearInterval(progress); w?.stop(); resolve(); } };
+    // Progress on the terminal (stderr) while it waits, quiet when stderr is not a TTY.
+    const progress = setInterval(() => {
+      if (process.stderr.isTTY || process.env.BENCH_PROGRESS) say(`${path}: ${items.size} seen`);
+    }, 5000);
+    progress.unref();
     client.list<T>(path, query).then((list) => {
       for (const i of list.items) items.set(i.metadata.name!, i);
       check();
