@@ -82,4 +82,83 @@ export const enScenarios = {
   "kubeletServingCsr.kubectlLogsWorks.title": "kubectl logs works",
   "kubeletServingCsr.kubectlLogsWorks.lesson": "Same kubelet process, same port: the apiserver (which verifies kubelets against the Kubernetes CA here) accepts the\n" +
     "new certificate.",
+  // scenarios/refuse-server-cert-as-client.ts
+  "scenario.refuse-server-cert-as-client.title": "Refused: a serving certificate used as a client certificate (401, incompatible key usage)",
+  "scenario.refuse-server-cert-as-client.summary": "A kubelet has two certificates with the same names (CN=system:node:<node>, O=system:nodes) from the same\n" +
+    "CA: kubelet.conf's for clientAuth, /var/lib/kubelet/pki/kubelet.crt for serverAuth. The extended key usage\n" +
+    "says which side of a handshake a certificate may stand on, and both OpenSSL and Go check it.",
+  "refuseServerCertAsClient.nodeSKubelet.title": "{{node}}'s kubelet with its client certificate",
+  "refuseServerCertAsClient.nodeSKubelet.lesson": "kubelet.conf carries the clientAuth certificate: the apiserver authenticates system:node:<node> and the\n" +
+    "Node authorizer lets it read its own Node.",
+  "refuseServerCertAsClient.nodeSKubelet2.title": "{{node}}'s kubelet with its serving certificate",
+  "refuseServerCertAsClient.nodeSKubelet2.lesson": "Same names, same CA, but the extended key usage lists serverAuth only. OpenSSL, verifying a client\n" +
+    "certificate, requires clientAuth and reports INVALID_PURPOSE; the apiserver completes the handshake and\n" +
+    "its x509 authenticator answers 401 (\"x509: certificate specifies an incompatible key usage\").",
+  "refuseServerCertAsClient.apiserverSServing.title": "The apiserver's serving certificate at a kubelet",
+  "refuseServerCertAsClient.apiserverSServing.lesson": "The same at a kubelet: pki/apiserver.crt (serverAuth) is not apiserver-kubelet-client (clientAuth). The\n" +
+    "kubelet's x509 authenticator refuses it with 401 before any SubjectAccessReview.",
+  // scenarios/refuse-client-cert-as-server.ts
+  "scenario.refuse-client-cert-as-server.title": "Refused: a kubelet serving with its client certificate (the apiserver refuses the server)",
+  "scenario.refuse-client-cert-as-server.summary": "A kubelet whose --tls-cert-file points at its client certificate: same names and CA, but clientAuth only.\n" +
+    "The apiserver dials it for `kubectl logs`, checks the serving certificate, and refuses it.",
+  "refuseClientCertAsServer.podNode.title": "A pod on {{node}}",
+  "refuseClientCertAsServer.podNode.lesson": "kubectl logs goes kubectl → apiserver → kubelet. The apiserver verifies the kubelet's serving certificate\n" +
+    "against the Kubernetes CA (--kubelet-certificate-authority): a serverAuth certificate naming the node IP.",
+  "refuseClientCertAsServer.nodeSKubelet.title": "{{node}}'s kubelet serves kubelet.conf's client certificate",
+  "refuseClientCertAsServer.nodeSKubelet.lesson": "Its key usage says clientAuth only. OpenSSL on the apiserver's side checks the serving certificate for the\n" +
+    "serverAuth purpose and reports INVALID_PURPOSE; Go prints \"x509: certificate specifies an incompatible key\n" +
+    "usage\". The apiserver never sends the request: kubectl gets a 500 whose message names the URL and reason.",
+  "refuseClientCertAsServer.backServingCertificate.title": "Back to the serving certificate",
+  "refuseClientCertAsServer.backServingCertificate.lesson": "With kubelet.crt (serverAuth) installed again, new connections verify and the log comes back.",
+  // scenarios/refuse-node-status-other.ts
+  "scenario.refuse-node-status-other.title": "Refused: node-1's kubelet updating node-2's status (403 from NodeRestriction)",
+  "scenario.refuse-node-status-other.summary": "Every kubelet is in group system:nodes. The Node authorizer allows node status updates by any node (the\n" +
+    "verb and resource are in its rules); the NodeRestriction admission plugin then checks whose Node it is.",
+  "refuseNodeStatusOther.patchesOwnStatus.title": "{{a}} patches its own status",
+  "refuseNodeStatusOther.patchesOwnStatus.lesson": "What the kubelet does every few seconds: PATCH nodes/<own name>/status.",
+  "refuseNodeStatusOther.marksBNotready.title": "{{a}} marks {{b}} NotReady",
+  "refuseNodeStatusOther.marksBNotready.lesson": "A compromised {{a}} tries to take {{b}} out of service. Authentication: system:node:{{a}}, fine. Authorization:\nthe Node authorizer allows update/patch of nodes/status for a node identity. Admission: NodeRestriction\ncompares the node in the user name with the object and refuses: a 403 at the admission layer.",
+  // scenarios/refuse-kubelet-secret.ts
+  "scenario.refuse-kubelet-secret.title": "Refused: a kubelet reading a Secret no pod of its node uses (403 from the Node authorizer)",
+  "scenario.refuse-kubelet-secret.summary": "The Node authorizer keeps a graph of pods, the node each is bound to, and the secrets, configmaps and\n" +
+    "volumes each uses. A kubelet may read a secret only along a path secret → pod → its node.",
+  "refuseKubeletSecret.secretThatNo.title": "A Secret that no pod uses",
+  "refuseKubeletSecret.secretThatNo.lesson": "kubectl creates default/db-password. {{node}}'s kubelet asks for it: RBAC gives system:nodes nothing (the\nsystem:node role is bound to nobody), and the Node authorizer finds no path from the secret to the node.",
+  "refuseKubeletSecret.podNodeMounts.title": "A pod on {{node}} mounts the Secret",
+  "refuseKubeletSecret.podNodeMounts.lesson": "Once a pod bound to the node mounts it, the graph has secret → pod → node and the same request is allowed:\n" +
+    "the kubelet needs it to start that pod. Delete the pod and the path is gone again.",
+  // scenarios/refuse-san-mismatch.ts
+  "scenario.refuse-san-mismatch.title": "Refused: the apiserver dialled on an address its certificate does not name (the client refuses)",
+  "scenario.refuse-san-mismatch.summary": "kubeadm's apiserver certificate names the node, the kubernetes.default names, the first Service IP and the\n" +
+    "advertise address. A client that dials anything else, here 127.0.0.1 through a TCP load balancer, refuses\n" +
+    "the server: the server is never asked anything.",
+  "refuseSanMismatch.sansPkiApiserver.title": "The SANs of pki/apiserver.crt",
+  "refuseSanMismatch.sansPkiApiserver.lesson": "A TLS client checks that the name or IP it dialled is among the certificate's SANs (for an IP, only the IP\n" +
+    "SANs count). That is why kubeadm takes --apiserver-cert-extra-sans and why a kubeconfig must name an\n" +
+    "address the certificate lists.",
+  "refuseSanMismatch.kubectlServerHttps.title": "kubectl with --server https://{{advertiseAddress}}:<port> (a name in the certificate)",
+  "refuseSanMismatch.kubectlServerHttps.lesson": "The advertise address is in the certificate: the handshake verifies both ways and the request is served.",
+  "refuseSanMismatch.kubectlServerHttps2.title": "kubectl with --server https://{{host}}:<port>, through a TCP load balancer",
+  "refuseSanMismatch.kubectlServerHttps2.lesson": "The same apiserver, the same certificate, reached on {{host}}. OpenSSL reports ERR_TLS_CERT_ALTNAME_INVALID on\nthe client; kubectl prints \"Unable to connect to the server: x509: certificate is valid for ..., not ...\".\nThe fix is a certificate that names the address (kubeadm: --apiserver-cert-extra-sans, then renew), not\ninsecure-skip-tls-verify.",
+  // scenarios/rogue-kubelet.ts
+  "scenario.rogue-kubelet.title": "A rogue kubelet: accepted without --kubelet-certificate-authority, refused with it",
+  "scenario.rogue-kubelet.summary": "Whoever answers at a node's address on port 10250 receives the apiserver's requests for logs, exec and\n" +
+    "port-forward, and the apiserver-kubelet-client certificate's handshake. kubeadm does not set\n" +
+    "--kubelet-certificate-authority, so by default the apiserver does not check who that is (CIS benchmark 1.2.5).",
+  "rogueKubelet.podNode.title": "A pod on {{node}}",
+  "rogueKubelet.podNode.lesson": "Its log is what the apiserver will ask the kubelet for.",
+  "rogueKubelet.nodeSAddress.title": "{{node}}'s address now serves a certificate from a foreign CA",
+  "rogueKubelet.nodeSAddress.lesson": "The same names and SANs as the real kubelet.crt (CN=system:node:<node>, the node IP), signed by \"rogue-ca\",\n" +
+    "a CA nobody in the cluster trusts: what an attacker on that address could present.",
+  "rogueKubelet.clusterSApiserver.title": "The cluster's apiserver, with --kubelet-certificate-authority=ca.crt",
+  "rogueKubelet.clusterSApiserver.lesson": "As the seed document and \"Kubernetes The Hard Way\" configure it: the apiserver verifies the kubelet's\n" +
+    "certificate against the Kubernetes CA and refuses the rogue in the handshake (UNABLE_TO_VERIFY_LEAF_SIGNATURE):\n" +
+    "kubectl gets a 500 naming \"x509: certificate signed by unknown authority\", and nothing is sent.",
+  "rogueKubelet.apiserverKubeadmSets.title": "An apiserver as kubeadm sets it up: no --kubelet-certificate-authority",
+  "rogueKubelet.apiserverKubeadmSets.lesson": "A second apiserver on the same etcd, without the flag. It does not verify the serving certificate at all,\n" +
+    "completes the handshake with the rogue, presents apiserver-kubelet-client and sends the request: the rogue\n" +
+    "sees the request and what it returns is shown to kubectl as the pod's log. (Here the \"rogue\" is the real\n" +
+    "kubelet with a swapped certificate, so the log is real; an attacker would answer whatever it liked.)",
+  "rogueKubelet.realServingCertificate.title": "The real serving certificate again",
+  "rogueKubelet.realServingCertificate.lesson": "Put back, so the cluster is as it was.",
 } as const;
