@@ -5,6 +5,8 @@
  * test (test/sim/i18n.test.ts) fails when a key or a placeholder differs between the catalogues.
  * Technical tokens (CNs, paths, HTTP codes, Go's x509 strings, kubectl output) are not in the catalogues:
  * they come in through placeholders, as Kubernetes prints them.
+ * A message with placeholders is one string literal in en*.ts ('...\n...'), never a `+` concatenation: a
+ * concatenation is typed `string`, and its placeholders would no longer be checked.
  */
 import { en } from './en.js';
 import { ko } from './ko.js';
