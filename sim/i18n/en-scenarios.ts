@@ -161,4 +161,17 @@ export const enScenarios = {
     "kubelet with a swapped certificate, so the log is real; an attacker would answer whatever it liked.)",
   "rogueKubelet.realServingCertificate.title": "The real serving certificate again",
   "rogueKubelet.realServingCertificate.lesson": "Put back, so the cluster is as it was.",
+  // scenarios/refuse-expired-client.ts
+  "scenario.refuse-expired-client.title": "Refused: an expired and a not-yet-valid client certificate (401 from the apiserver)",
+  "scenario.refuse-expired-client.summary": "Two certificates with admin.conf's names, signed by the real Kubernetes CA; only the dates are wrong.\n" +
+    "kubeadm's leaves live one year (notBefore backdated five minutes), so this is the most common refusal in real\n" +
+    "clusters: \"x509: certificate has expired or is not yet valid\".",
+  "refuseExpiredClient.expired.title": "A client certificate expired yesterday",
+  "refuseExpiredClient.expired.lesson": "notAfter is yesterday: the chain is right, the time is not. OpenSSL reports CERT_HAS_EXPIRED; the\n" +
+    "apiserver answers 401 and logs \"verifying certificate ... failed: x509: certificate has expired or is not\n" +
+    "yet valid: current time ... is after ...\". kubeadm certs check-expiration shows it; kubeadm certs renew fixes it.",
+  "refuseExpiredClient.notYetValid.title": "A client certificate valid from tomorrow",
+  "refuseExpiredClient.notYetValid.lesson": "notBefore is tomorrow (a signer whose clock runs ahead, or a node whose clock runs behind): OpenSSL\n" +
+    "reports CERT_NOT_YET_VALID and Go prints the same words, \"... is before ...\". kubeadm backdates\n" +
+    "notBefore by five minutes against exactly this.",
 } as const;

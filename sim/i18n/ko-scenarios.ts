@@ -161,4 +161,16 @@ export const koScenarios: { readonly [K in keyof typeof enScenarios]: string } =
     "공격자라면 원하는 무엇이든 응답할 것입니다.)",
   "rogueKubelet.realServingCertificate.title": "다시 진짜 서버 인증서로",
   "rogueKubelet.realServingCertificate.lesson": "클러스터를 원래대로 되돌려 놓습니다.",
+  // scenarios/refuse-expired-client.ts
+  "scenario.refuse-expired-client.title": "거부: 만료된 클라이언트 인증서와 아직 유효하지 않은 클라이언트 인증서 (kube-apiserver의 401)",
+  "scenario.refuse-expired-client.summary": "admin.conf와 같은 이름에 진짜 Kubernetes CA가 서명한 인증서 두 개로, 날짜만 잘못되어 있습니다. kubeadm이\n" +
+    "발급하는 인증서의 유효기간은 1년(notBefore는 5분 앞당김)이라, 실제 클러스터에서 가장 흔한 거부가 바로\n" +
+    "이것입니다: \"x509: certificate has expired or is not yet valid\".",
+  "refuseExpiredClient.expired.title": "어제 만료된 클라이언트 인증서",
+  "refuseExpiredClient.expired.lesson": "notAfter가 어제입니다: 체인은 맞고 시간이 틀렸습니다. OpenSSL은 CERT_HAS_EXPIRED를 보고하고, kube-apiserver는\n" +
+    "401로 응답하며 \"verifying certificate ... failed: x509: certificate has expired or is not yet valid: current\n" +
+    "time ... is after ...\"를 로그에 남깁니다. kubeadm certs check-expiration이 이를 보여 주고, kubeadm certs renew로 고칩니다.",
+  "refuseExpiredClient.notYetValid.title": "내일부터 유효한 클라이언트 인증서",
+  "refuseExpiredClient.notYetValid.lesson": "notBefore가 내일입니다(시계가 빠른 서명자, 또는 시계가 느린 노드): OpenSSL은 CERT_NOT_YET_VALID를 보고하고\n" +
+    "Go도 같은 문구로 \"... is before ...\"를 출력합니다. kubeadm이 notBefore를 5분 앞당기는 것은 바로 이 때문입니다.",
 };
