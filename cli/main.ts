@@ -1,8 +1,10 @@
 /**
  * The command line of the sim.
  *
- *   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR]
- *       plays the tour (default) or the named scenarios; exit 0 only if every expectation held.
+ *   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--lang en|ko]
+ *       plays the tour (default) or the named scenarios; exit 0 only if every expectation held. --lang picks the
+ *       narration's language (default: Korean when LC_ALL, LC_MESSAGES or LANG starts with `ko`, else English);
+ *       --json and --format json print the same bytes in either.
  *       --format json prints what a scenario reports (the trust matrix of `matrix`) as JSON on stdout,
  *       the narration going to stderr; --json (NDJSON trace events) is unchanged. `matrix --pki-dir DIR` on a
  *       directory without plan.json (a kubeadm /etc/kubernetes, an openssl-made set) reads it read-only by role.
@@ -37,7 +39,8 @@ import { SCENARIOS } from '../scenarios/index.js';
 import { Etcd } from '../components/etcd/index.js';
 import { Cluster, type EtcdChoice } from '../sim/cluster.js';
 import { createLogger, REDACT } from '../sim/logger.js';
-import { runScenario } from '../sim/scenario.js';
+import { runScenario, scenarioTitle } from '../sim/scenario.js';
+import { isLang, langFromEnv, translator, type Lang, type Translate } from '../sim/i18n/index.js';
 import { MISWIRINGS, miswire, type Miswired, type Miswiring } from '../sim/miswire.js';
 import { tolerateClosedStdout } from './stdio.js';
 import { Wire, type TlsMax } from '../components/client/wire.js';
@@ -50,7 +53,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
-  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
+  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--lang en|ko] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
                    [--capture DIR] [--wire] [--tls-max 1.2|1.3]
   npm run scenario [-- NAME] --report DIR [--golden | --golden-file FILE] [--mermaid FILE]
   npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]
@@ -109,7 +112,14 @@ function loopbackAliasesWork(): Promise<boolean> {
   });
 }
 
-async function obtainPki(dir: string, nodes: number | undefined, say: (s: string) => void): Promise<Pki> {
+/** --lang en|ko, else the locale (LC_ALL, LC_MESSAGES, LANG: Korean when it starts with `ko`). */
+function langChoice(value: string | undefined): Lang {
+  if (value === undefined) return langFromEnv(process.env);
+  if (!isLang(value)) throw new UsageError(`--lang "${value}": en or ko`);
+  return value;
+}
+
+async function obtainPki(dir: string, nodes: number | undefined, say: (s: string) => void, t: Translate = translator('en')): Promise<Pki> {
   const names = nodes === undefined ? undefined : Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
   const fresh = !existsSync(path.join(dir, 'plan.json'));
   const single = fresh && !(await loopbackAliasesWork());
@@ -120,15 +130,15 @@ async function obtainPki(dir: string, nodes: number | undefined, say: (s: string
   const rel = path.relative(process.cwd(), dir);
   const shown = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
   say(fresh
-    ? `PKI: made kubeadm's certificate set under ${shown} (${made} files)`
-    : `PKI: using the certificate set under ${shown} (${r.kept.length} files kept${made ? `, ${made} made` : ''})`);
+    ? t('cli.pkiMade', { dir: shown, n: made })
+    : t('cli.pkiUsing', { dir: shown, n: r.kept.length, made: made ? t('cli.pkiUsingMade', { n: made }) : '' }));
   return r.pki;
 }
 
 async function scenarioCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, wire: { type: 'boolean' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS,
+    options: { list: { type: 'boolean' }, json: { type: 'boolean' }, format: { type: 'string' }, quiet: { type: 'boolean' }, 'pki-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, wire: { type: 'boolean' }, lang: { type: 'string' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS,
       report: { type: 'string' }, mermaid: { type: 'string' }, golden: { type: 'boolean' }, 'golden-file': { type: 'string' } },
   });
   const etcd = etcdChoice(values);
@@ -138,9 +148,10 @@ async function scenarioCommand(args: string[]): Promise<number> {
   if (values.format !== undefined && values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format "${values.format}": text or json`);
   if (values.format === 'json' && values.json) throw new UsageError('--json and --format json exclude each other (both write to stdout)');
   const reportJson = values.format === 'json';
+  const lang = langChoice(values.lang);
   if (values.list) {
     const width = Math.max(...SCENARIOS.map((s) => s.name.length));
-    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${s.title}\n`);
+    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${scenarioTitle(s, lang)}\n`);
     return 0;
   }
   const names = positionals.length > 0 ? positionals : ['tour'];
@@ -165,7 +176,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
   // it as it is, by role, and write nothing into it.
   const foreign = names.every((n) => n === 'matrix') && values['pki-dir'] !== undefined && !existsSync(path.join(dir, 'plan.json'))
     && (existsSync(path.join(dir, 'ca.crt')) || existsSync(path.join(dir, 'pki', 'ca.crt')));
-  const pki = foreign ? await pkiFromDirectory(dir) : await obtainPki(dir, undefined, values.quiet || json ? () => undefined : write);
+  const pki = foreign ? await pkiFromDirectory(dir) : await obtainPki(dir, undefined, values.quiet || json ? () => undefined : write, translator(lang));
   if (foreign && !values.quiet) write(`PKI: read the certificates under ${dir} by role (nothing written): nodes ${pki.plan.nodes.map((n) => n.name).join(', ') || '(none)'}, apiserver on ${pki.plan.advertiseAddress}`);
   const logger = createLogger();
   const workers = workersChoice(values.workers);
@@ -174,7 +185,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
     // Every run has a wire, so that a scenario can record a step (the tour's refusals); --capture and --wire record it all.
     const wire = new Wire({ recording: captureDir !== undefined || values.wire === true, tlsMax: max });
     const result = await runScenario(scenario, {
-      pki, write, quiet: values.quiet === true || json, wire, wireView: values.wire === true,
+      pki, write, quiet: values.quiet === true || json, wire, wireView: values.wire === true, lang,
       startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd, workers }).start(),
       ...(events ? { onEvent: (e) => events.info(e) } : {}),
     });

@@ -21,13 +21,17 @@ import type { Scenario } from '../sim/scenario.js';
 import type { TlsServerEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
 import { inJoinWorkspace } from './node-join.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 
 export const kubeletServingCsr: Scenario = {
   name: 'kubelet-serving-csr',
-  title: 'serverTLSBootstrap: the kubelet-serving CSR stays Pending, logs fail until kubectl certificate approve',
-  summary: 'kubernetes.io/kubelet-serving is never auto-approved; the apiserver\'s logs call fails (tls handshake) until an admin approves the CSR.',
+  title: EN('scenario.kubelet-serving-csr.title'),
+  summary: EN('scenario.kubelet-serving-csr.summary'),
   needsCluster: false,
   async run(ctx) {
     await inJoinWorkspace(ctx, 'k8s-serving-', async (w) => {
@@ -36,9 +40,8 @@ export const kubeletServingCsr: Scenario = {
       const plan = nodePlan(node, 2, ctx.pki.plan.loopback);
       const kubeconfig = path.join(w.dir, 'admin.conf');
       const kubectl = (...args: string[]): ReturnType<typeof runKubectl> => runKubectl(['--kubeconfig', kubeconfig, ...args], { trace: ctx.trace });
-      const csrName = await ctx.step('A node joins with serverTLSBootstrap: true',
-        'Its client certificate comes by the usual bootstrap; for serving it posts a kubelet-serving CSR and, until that is\n' +
-        'signed, has no certificate to present on :10250.',
+      const csrName = await ctx.step(ctx.t('kubeletServingCsr.nodeJoinsServertlsbootstrap.title'),
+        ctx.t('kubeletServingCsr.nodeJoinsServertlsbootstrap.lesson'),
         async () => {
           const s = await w.startCluster();
           const a = credential(ctx.pki, 'admin.conf');
@@ -57,9 +60,8 @@ export const kubeletServingCsr: Scenario = {
         }, { show: () => false });
 
       const logsPath = resourcePath({ resource: 'pods', namespace: 'default', name: 'web', subresource: 'log' });
-      await ctx.step('kubectl logs fails: the kubelet has no serving certificate',
-        'The apiserver dials the kubelet for the log (apiserver-kubelet-client); the kubelet has nothing to present and the\n' +
-        'handshake ends with an alert. (Go\'s kubelet answers "remote error: tls: internal error"; OpenSSL sends handshake_failure.)',
+      await ctx.step(ctx.t('kubeletServingCsr.kubectlLogsFails.title'),
+        ctx.t('kubeletServingCsr.kubectlLogsFails.lesson'),
         async () => {
           const admin = w.cluster.client('admin.conf', 'kubectl');
           await admin.create(resourcePath({ resource: 'pods', namespace: 'default' }), {
@@ -74,9 +76,8 @@ export const kubeletServingCsr: Scenario = {
           ctx.expect(`the kubelet refused the handshake with no certificate to present (${refused?.reason ?? '-'})`, refused !== undefined && refused.serverCert === null);
         }, { show: (client, server) => server === `kubelet (${node})` || (client === 'kubectl' && server === 'kube-apiserver') });
 
-      await ctx.step('kubectl certificate approve',
-        'The admin approves (update on certificatesigningrequests/approval and `approve` on signers/kubernetes.io/kubelet-serving);\n' +
-        'csrsigning signs it with ca.key; the kubelet installs the certificate on its running server.',
+      await ctx.step(ctx.t('kubeletServingCsr.kubectlCertificateApprove.title'),
+        ctx.t('kubeletServingCsr.kubectlCertificateApprove.lesson'),
         async () => {
           const r = await kubectl('certificate', 'approve', csrName);
           ctx.say(`$ kubectl certificate approve ${csrName}\n${r.stdout.trimEnd()}`);
@@ -92,9 +93,8 @@ export const kubeletServingCsr: Scenario = {
             (cert.subjectAltName ?? '').includes(`DNS:${node}`) && (cert.subjectAltName ?? '').includes(`IP Address:${plan.ip}`) && cert.issuer === 'CN=kubernetes');
         }, { show: (client) => client === 'kubectl' });
 
-      await ctx.step('kubectl logs works',
-        'Same kubelet process, same port: the apiserver (which verifies kubelets against the Kubernetes CA here) accepts the\n' +
-        'new certificate.',
+      await ctx.step(ctx.t('kubeletServingCsr.kubectlLogsWorks.title'),
+        ctx.t('kubeletServingCsr.kubectlLogsWorks.lesson'),
         async () => {
           const r = await kubectl('logs', 'web');
           ctx.say(`$ kubectl logs web\n${r.stdout.trimEnd().split('\n').slice(0, 3).join('\n')}`);

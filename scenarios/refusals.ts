@@ -54,16 +54,18 @@ export interface Verdict {
 
 /** Prints what happened and records one expectation per part of the verdict. */
 export function expectVerdict(ctx: ScenarioContext, who: string, o: ProbeOutcome, want: Verdict): void {
-  const where = o.layer === 'tls' ? `TLS handshake refused by the ${o.refusedBy ?? '?'}` : o.status === undefined ? o.decision : `HTTP ${o.status} (${o.layer === 'none' ? 'allowed' : o.layer})`;
-  ctx.say(`${who}: ${where}${o.code ? ` [${o.code}]` : ''}${o.user ? ` as ${o.user}` : ''}${o.reason ? `: ${o.reason}` : ''}`);
+  const { t } = ctx;
+  const side = (s: 'client' | 'server' | undefined): string => (s === undefined ? '?' : t(s === 'client' ? 'verdict.client' : 'verdict.server'));
+  const where = o.layer === 'tls' ? t('verdict.tlsRefused', { side: side(o.refusedBy) }) : o.status === undefined ? o.decision : `HTTP ${o.status} (${o.layer === 'none' ? t('verdict.allowed') : o.layer})`;
+  ctx.say(`${who}: ${where}${o.code ? ` [${o.code}]` : ''}${o.user ? t('verdict.as', { user: o.user }) : ''}${o.reason ? `: ${o.reason}` : ''}`);
   const detail = `got ${JSON.stringify({ layer: o.layer, decision: o.decision, refusedBy: o.refusedBy, status: o.status, code: o.code, reason: o.reason, user: o.user })}`;
-  const layerText = want.layer === 'tls' ? `the TLS handshake, refused by the ${want.refusedBy ?? 'server'}` : want.layer === 'none' ? 'no layer: allowed' : `${want.layer} (${want.status ?? ''})`;
-  ctx.expect(`${who}: decided at ${layerText}`,
+  const layerText = want.layer === 'tls' ? t('verdict.layerTls', { side: side(want.refusedBy ?? 'server') }) : want.layer === 'none' ? t('verdict.layerNone') : `${want.layer} (${want.status ?? ''})`;
+  ctx.expect(t('verdict.decidedAt', { who, layer: layerText }),
     o.layer === want.layer && o.decision === want.decision && (want.refusedBy === undefined || o.refusedBy === want.refusedBy) && (want.status === undefined || o.status === want.status), detail);
-  if (want.code !== undefined) ctx.expect(`${who}: OpenSSL's code is ${want.code}`, o.code === want.code, detail);
+  if (want.code !== undefined) ctx.expect(t('verdict.code', { who, code: want.code }), o.code === want.code, detail);
   const reasonOk = typeof want.reason === 'string' ? o.reason === want.reason : want.reason.test(o.reason);
-  ctx.expect(`${who}: the reason is ${typeof want.reason === 'string' ? `"${want.reason}"` : want.reason.toString()}`, reasonOk, detail);
-  if (want.user !== undefined) ctx.expect(`${who}: the server authenticated ${want.user}`, o.user === want.user, detail);
+  ctx.expect(t('verdict.reason', { who, reason: typeof want.reason === 'string' ? `"${want.reason}"` : want.reason.toString() }), reasonOk, detail);
+  if (want.user !== undefined) ctx.expect(t('verdict.user', { who, user: want.user }), o.user === want.user, detail);
 }
 
 /** A pod bound straight to `node` (no scheduler), waited for until its kubelet reports it Running. */

@@ -5,29 +5,29 @@
 import { kubeletClientName, kubeletServingName } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { podLogs, refusalScenario, runningPodOn } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 const REASON = 'x509: certificate specifies an incompatible key usage';
 
 export const refuseClientCertAsServer = refusalScenario({
   name: 'refuse-client-cert-as-server',
-  title: 'Refused: a kubelet serving with its client certificate (the apiserver refuses the server)',
-  summary: "A kubelet whose --tls-cert-file points at its client certificate: same names and CA, but clientAuth only.\n" +
-    'The apiserver dials it for `kubectl logs`, checks the serving certificate, and refuses it.',
+  title: EN('scenario.refuse-client-cert-as-server.title'),
+  summary: EN('scenario.refuse-client-cert-as-server.summary'),
   async run(ctx, { pki, cluster, node }) {
     const kubelet = cluster.kubelets.get(node);
     if (!kubelet) throw new Error(`no kubelet for ${node}`);
     const admin = cluster.client('admin.conf', 'kubectl');
-    await ctx.step(`A pod on ${node}`,
-      'kubectl logs goes kubectl → apiserver → kubelet. The apiserver verifies the kubelet\'s serving certificate\n' +
-      'against the Kubernetes CA (--kubelet-certificate-authority): a serverAuth certificate naming the node IP.',
+    await ctx.step(ctx.t('refuseClientCertAsServer.podNode.title', { node }),
+      ctx.t('refuseClientCertAsServer.podNode.lesson'),
       async () => {
         const pod = await runningPodOn(admin, node, 'logs-demo');
         ctx.expect(`logs-demo is Running on ${node}`, pod.spec.nodeName === node && pod.status?.phase === 'Running');
       });
-    await ctx.step(`${node}'s kubelet serves kubelet.conf's client certificate`,
-      'Its key usage says clientAuth only. OpenSSL on the apiserver\'s side checks the serving certificate for the\n' +
-      'serverAuth purpose and reports INVALID_PURPOSE; Go prints "x509: certificate specifies an incompatible key\n' +
-      'usage". The apiserver never sends the request: kubectl gets a 500 whose message names the URL and reason.',
+    await ctx.step(ctx.t('refuseClientCertAsServer.nodeSKubelet.title', { node }),
+      ctx.t('refuseClientCertAsServer.nodeSKubelet.lesson'),
       async () => {
         await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletClientName(node)) });
         const mark = ctx.events.length;
@@ -40,8 +40,8 @@ export const refuseClientCertAsServer = refusalScenario({
           refused?.type === 'tls-client' && refused.handshake === 'refused' && refused.code === 'INVALID_PURPOSE' && refused.reason === REASON, JSON.stringify(refused));
         ctx.expect('no request reached the kubelet', !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
       });
-    await ctx.step('Back to the serving certificate',
-      'With kubelet.crt (serverAuth) installed again, new connections verify and the log comes back.',
+    await ctx.step(ctx.t('refuseClientCertAsServer.backServingCertificate.title'),
+      ctx.t('refuseClientCertAsServer.backServingCertificate.lesson'),
       async () => {
         await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
         const r = await podLogs(admin, 'logs-demo');

@@ -1,27 +1,25 @@
 /** Refusal: an apiserver without --kubelet-client-certificate calling a kubelet: 401 from the kubelet. */
 import { extraApiserver, podLogs, refusalScenario, runningPodOn } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 export const refuseKubeletNoClientCert = refusalScenario({
   name: 'refuse-kubelet-no-client-cert',
-  title: 'Refused: the apiserver calling a kubelet without its client certificate (401 from the kubelet)',
-  summary: 'The kubelet API (port 10250) runs logs, exec and port-forward, so kubeadm turns anonymous auth off\n' +
-    '(authentication.anonymous.enabled: false) and trusts client certificates from the Kubernetes CA\n' +
-    '(clientCAFile). The apiserver proves itself with apiserver-kubelet-client, or not at all.',
+  title: EN('scenario.refuse-kubelet-no-client-cert.title'),
+  summary: EN('scenario.refuse-kubelet-no-client-cert.summary'),
   async run(ctx, { cluster, node }) {
     const admin = cluster.client('admin.conf', 'kubectl');
-    await ctx.step(`kubectl logs through the cluster's apiserver`,
-      'The apiserver presents apiserver-kubelet-client (CN=kube-apiserver-kubelet-client, O=kubeadm:cluster-admins);\n' +
-      'the kubelet verifies it against its client CA and asks the apiserver (SubjectAccessReview) whether that\n' +
-      'user may get nodes/proxy: yes, as cluster-admin.',
+    await ctx.step(ctx.t('refuseKubeletNoClientCert.kubectlLogsThrough.title'),
+      ctx.t('refuseKubeletNoClientCert.kubectlLogsThrough.lesson'),
       async () => {
         await runningPodOn(admin, node, 'logs-demo');
         const r = await podLogs(admin, 'logs-demo');
         ctx.expect('the log comes back', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
       });
-    await ctx.step('kubectl logs through an apiserver without --kubelet-client-certificate',
-      'A second apiserver on the same etcd, started without the kubelet client certificate. The kubelet asks for\n' +
-      'a certificate, gets none, and with anonymous auth off answers 401 Unauthorized before any\n' +
-      'SubjectAccessReview; the apiserver passes that on to kubectl.',
+    await ctx.step(ctx.t('refuseKubeletNoClientCert.kubectlLogsThrough2.title'),
+      ctx.t('refuseKubeletNoClientCert.kubectlLogsThrough2.lesson'),
       async () => {
         const second = await extraApiserver(ctx, { kubeletClientCert: false, verifyKubelets: true });
         try {

@@ -8,6 +8,10 @@ import { caPem, credential } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
 import { expectVerdict, refusalScenario } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 /** A TCP pass-through (a load balancer in TCP mode) on `host`, to the apiserver: TLS stays end to end. */
 async function tcpForwarder(host: string, target: URL): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
@@ -27,34 +31,27 @@ async function tcpForwarder(host: string, target: URL): Promise<{ server: Server
 
 export const refuseSanMismatch = refusalScenario({
   name: 'refuse-san-mismatch',
-  title: "Refused: the apiserver dialled on an address its certificate does not name (the client refuses)",
-  summary: "kubeadm's apiserver certificate names the node, the kubernetes.default names, the first Service IP and the\n" +
-    'advertise address. A client that dials anything else, here 127.0.0.1 through a TCP load balancer, refuses\n' +
-    'the server: the server is never asked anything.',
+  title: EN('scenario.refuse-san-mismatch.title'),
+  summary: EN('scenario.refuse-san-mismatch.summary'),
   async run(ctx, { pki, cluster }) {
     const single = pki.plan.loopback === 'single';
     const host = single ? 'localhost' : '127.0.0.1';
     const sans = credential(pki, 'apiserver').cert.subjectAltName ?? '';
     const ips = [...sans.matchAll(/IP Address:([^,\s]+)/g)].map((m) => m[1]!);
-    await ctx.step('The SANs of pki/apiserver.crt',
-      'A TLS client checks that the name or IP it dialled is among the certificate\'s SANs (for an IP, only the IP\n' +
-      'SANs count). That is why kubeadm takes --apiserver-cert-extra-sans and why a kubeconfig must name an\n' +
-      'address the certificate lists.',
+    await ctx.step(ctx.t('refuseSanMismatch.sansPkiApiserver.title'),
+      ctx.t('refuseSanMismatch.sansPkiApiserver.lesson'),
       async () => {
         ctx.say(`apiserver.crt SANs: ${sans}`);
         ctx.expect(`the certificate does not name ${host}`, !ips.includes(host) && !sans.includes(`DNS:${host},`) && !sans.endsWith(`DNS:${host}`));
       });
-    await ctx.step(`kubectl with --server https://${pki.plan.advertiseAddress}:<port> (a name in the certificate)`,
-      'The advertise address is in the certificate: the handshake verifies both ways and the request is served.',
+    await ctx.step(ctx.t('refuseSanMismatch.kubectlServerHttps.title', { advertiseAddress: pki.plan.advertiseAddress }),
+      ctx.t('refuseSanMismatch.kubectlServerHttps.lesson'),
       async () => {
         const o = await probe(ctx.trace, { client: 'kubectl', server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, 'admin.conf'), serverCa: caPem(pki, 'ca'), method: 'GET', path: '/api/v1/namespaces/default/pods' });
         expectVerdict(ctx, `kubectl → ${pki.plan.advertiseAddress}`, o, { layer: 'none', decision: 'allowed', status: 200, reason: /^RBAC: allowed/ });
       });
-    await ctx.step(`kubectl with --server https://${host}:<port>, through a TCP load balancer`,
-      `The same apiserver, the same certificate, reached on ${host}. OpenSSL reports ERR_TLS_CERT_ALTNAME_INVALID on\n` +
-      'the client; kubectl prints "Unable to connect to the server: x509: certificate is valid for ..., not ...".\n' +
-      'The fix is a certificate that names the address (kubeadm: --apiserver-cert-extra-sans, then renew), not\n' +
-      'insecure-skip-tls-verify.',
+    await ctx.step(ctx.t('refuseSanMismatch.kubectlServerHttps2.title', { host }),
+      ctx.t('refuseSanMismatch.kubectlServerHttps2.lesson', { host }),
       async () => {
         const lb = await tcpForwarder(single ? '127.0.0.1' : host, new URL(cluster.apiserverUrl));
         try {

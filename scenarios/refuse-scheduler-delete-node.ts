@@ -3,25 +3,26 @@ import { caPem } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { probe } from '../sim/probe.js';
 import { expectVerdict, refusalScenario } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 export const refuseSchedulerDeleteNode = refusalScenario({
   name: 'refuse-scheduler-delete-node',
-  title: 'Refused: the scheduler deleting a Node (403 from RBAC)',
-  summary: 'scheduler.conf authenticates as system:kube-scheduler. The bootstrap ClusterRole system:kube-scheduler\n' +
-    'lets it read nodes, bind pods and delete pods (preemption), but not delete nodes.',
+  title: EN('scenario.refuse-scheduler-delete-node.title'),
+  summary: EN('scenario.refuse-scheduler-delete-node.summary'),
   async run(ctx, { pki, cluster, node }) {
     const as = { client: 'kube-scheduler', server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, 'scheduler.conf'), serverCa: caPem(pki, 'ca') };
-    await ctx.step('The scheduler reads a Node',
-      'get on nodes is in system:kube-scheduler: RBAC allows it and says which binding did.',
+    await ctx.step(ctx.t('refuseSchedulerDeleteNode.schedulerReadsNode.title'),
+      ctx.t('refuseSchedulerDeleteNode.schedulerReadsNode.lesson'),
       async () => {
         const o = await probe(ctx.trace, { ...as, method: 'GET', path: `/api/v1/nodes/${node}` });
         expectVerdict(ctx, 'GET node', o, { layer: 'none', decision: 'allowed', status: 200, user: 'system:kube-scheduler',
           reason: 'RBAC: allowed by ClusterRoleBinding "system:kube-scheduler" of ClusterRole "system:kube-scheduler" to User "system:kube-scheduler"' });
       });
-    await ctx.step('The scheduler deletes the Node',
-      'Authentication succeeds (a valid certificate); authorization fails: neither the Node authorizer (not a\n' +
-      'node) nor RBAC (no rule with verb delete on nodes) allows it. The 403 names the user, verb, resource,\n' +
-      'API group and scope, exactly as kube-apiserver words it.',
+    await ctx.step(ctx.t('refuseSchedulerDeleteNode.schedulerDeletesNode.title'),
+      ctx.t('refuseSchedulerDeleteNode.schedulerDeletesNode.lesson'),
       async () => {
         const o = await probe(ctx.trace, { ...as, method: 'DELETE', path: `/api/v1/nodes/${node}` });
         expectVerdict(ctx, 'DELETE node', o, { layer: 'authorization', decision: 'forbidden', status: 403, user: 'system:kube-scheduler',

@@ -8,24 +8,25 @@ import { generateKey, issueLeaf, privateKeyPem, selfSignCa } from '../pki/issue.
 import type { LeafSpec } from '../pki/spec.js';
 import { identityOf } from '../sim/cluster.js';
 import { extraApiserver, podLogs, refusalScenario, runningPodOn } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 export const rogueKubelet = refusalScenario({
   name: 'rogue-kubelet',
-  title: 'A rogue kubelet: accepted without --kubelet-certificate-authority, refused with it',
-  summary: "Whoever answers at a node's address on port 10250 receives the apiserver's requests for logs, exec and\n" +
-    'port-forward, and the apiserver-kubelet-client certificate\'s handshake. kubeadm does not set\n' +
-    '--kubelet-certificate-authority, so by default the apiserver does not check who that is (CIS benchmark 1.2.5).',
+  title: EN('scenario.rogue-kubelet.title'),
+  summary: EN('scenario.rogue-kubelet.summary'),
   async run(ctx, { pki, cluster, node }) {
     const kubelet = cluster.kubelets.get(node);
     if (!kubelet) throw new Error(`no kubelet for ${node}`);
     const admin = cluster.client('admin.conf', 'kubectl');
-    await ctx.step(`A pod on ${node}`, 'Its log is what the apiserver will ask the kubelet for.', async () => {
+    await ctx.step(ctx.t('rogueKubelet.podNode.title', { node }), ctx.t('rogueKubelet.podNode.lesson'), async () => {
       const pod = await runningPodOn(admin, node, 'payroll');
       ctx.expect(`payroll is Running on ${node}`, pod.status?.phase === 'Running' && pod.spec.nodeName === node);
     });
-    await ctx.step(`${node}'s address now serves a certificate from a foreign CA`,
-      'The same names and SANs as the real kubelet.crt (CN=system:node:<node>, the node IP), signed by "rogue-ca",\n' +
-      'a CA nobody in the cluster trusts: what an attacker on that address could present.',
+    await ctx.step(ctx.t('rogueKubelet.nodeSAddress.title', { node }),
+      ctx.t('rogueKubelet.nodeSAddress.lesson'),
       async () => {
         const spec = pki.table.certs.find((c) => c.name === kubeletServingName(node)) as LeafSpec;
         const now = new Date();
@@ -34,10 +35,8 @@ export const rogueKubelet = refusalScenario({
         await kubelet.reloadTls({ servingIdentity: { cert: leaf.certPem, key: privateKeyPem(leaf.key.privateKey) } });
         ctx.expect('the serving certificate is signed by rogue-ca', leaf.cert.issuer.includes('CN=rogue-ca'));
       });
-    await ctx.step('The cluster\'s apiserver, with --kubelet-certificate-authority=ca.crt',
-      'As the seed document and "Kubernetes The Hard Way" configure it: the apiserver verifies the kubelet\'s\n' +
-      'certificate against the Kubernetes CA and refuses the rogue in the handshake (UNABLE_TO_VERIFY_LEAF_SIGNATURE):\n' +
-      'kubectl gets a 500 naming "x509: certificate signed by unknown authority", and nothing is sent.',
+    await ctx.step(ctx.t('rogueKubelet.clusterSApiserver.title'),
+      ctx.t('rogueKubelet.clusterSApiserver.lesson'),
       async () => {
         const mark = ctx.events.length;
         const r = await podLogs(admin, 'payroll');
@@ -49,11 +48,8 @@ export const rogueKubelet = refusalScenario({
           hop?.type === 'tls-client' && hop.handshake === 'refused' && hop.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && hop.trusts === 'kubernetes', JSON.stringify(hop));
         ctx.expect('no request reached the rogue', !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
       });
-    await ctx.step("An apiserver as kubeadm sets it up: no --kubelet-certificate-authority",
-      'A second apiserver on the same etcd, without the flag. It does not verify the serving certificate at all,\n' +
-      'completes the handshake with the rogue, presents apiserver-kubelet-client and sends the request: the rogue\n' +
-      'sees the request and what it returns is shown to kubectl as the pod\'s log. (Here the "rogue" is the real\n' +
-      'kubelet with a swapped certificate, so the log is real; an attacker would answer whatever it liked.)',
+    await ctx.step(ctx.t('rogueKubelet.apiserverKubeadmSets.title'),
+      ctx.t('rogueKubelet.apiserverKubeadmSets.lesson'),
       async () => {
         const kubeadm = await extraApiserver(ctx, { kubeletClientCert: true, verifyKubelets: false });
         try {
@@ -70,7 +66,7 @@ export const rogueKubelet = refusalScenario({
           await kubeadm.stop();
         }
       });
-    await ctx.step('The real serving certificate again', 'Put back, so the cluster is as it was.', async () => {
+    await ctx.step(ctx.t('rogueKubelet.realServingCertificate.title'), ctx.t('rogueKubelet.realServingCertificate.lesson'), async () => {
       await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
       const r = await podLogs(admin, 'payroll');
       ctx.expect('the verifying apiserver reads the log again', r.status === 200, `HTTP ${r.status}`);

@@ -11,6 +11,7 @@ import { Trace, type TraceEvent } from '../components/client/trace.js';
 import type { Wire } from '../components/client/wire.js';
 import { describeConversation, WireReader } from './wire/narrate-wire.js';
 import { joinConnections, TraceRecorder, type Connection } from './trace.js';
+import { lookup, translator, type Lang, type Translate } from './i18n/index.js';
 
 export interface Expectation {
   readonly step: string;
@@ -43,6 +44,9 @@ export interface ScenarioContext {
   readonly trace: Trace;
   /** Every event so far. */
   readonly events: readonly TraceEvent[];
+  /** The narration's language (`--lang`), and its messages: `ctx.t('tour.root.title')`. */
+  readonly lang: Lang;
+  readonly t: Translate;
   /** Runs one step: prints its title and lesson, runs it, narrates what it caused. */
   step<T>(title: string, lesson: string, run: () => Promise<T>, options?: StepOptions): Promise<T>;
   /** Records an expectation of the current step. */
@@ -78,6 +82,8 @@ export interface RunOptions {
   readonly wire?: Wire;
   /** --wire: every step tells each connection's handshake from the recorded bytes (else only steps that ask). */
   readonly wireView?: boolean;
+  /** The narration's language (default English). Expectations, connections and trace events do not depend on it. */
+  readonly lang?: Lang;
 }
 
 /** One step as it ran: what it taught and where its events are in `RunResult.events`. */
@@ -127,13 +133,18 @@ function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: st
 
 const indent = (text: string, by = '    '): string => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
 
+/** A scenario's title in the language, from the catalogue (`scenario.<name>.title`) when it has one. */
+export const scenarioTitle = (scenario: Scenario, lang: Lang): string => lookup(lang, `scenario.${scenario.name}.title`) ?? scenario.title;
+
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const trace = new Trace(undefined, options.wire);
   const recorder = new TraceRecorder(trace);
   const unsubscribe = options.onEvent ? trace.on(options.onEvent) : undefined;
   const expectations: Expectation[] = [];
   const w = (s: string): void => { if (!options.quiet) options.write(s); };
-  let current = '(setup)';
+  const lang = options.lang ?? 'en';
+  const t = translator(lang);
+  let current = t('run.setup');
   let stepNo = 0;
   let cluster: Cluster | undefined;
   let error: string | undefined;
@@ -142,8 +153,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const steps: { number: number; title: string; lesson: string; start: number; end: number; narratedFrom: number; said: string[]; expectations: Expectation[] }[] = [];
   const pkis: Pki[] = [options.pki];
 
-  w(`\n=== ${scenario.title} ===`);
-  w(indent(scenario.summary, ''));
+  w(`\n=== ${scenarioTitle(scenario, lang)} ===`);
+  w(indent(lookup(lang, `scenario.${scenario.name}.summary`) ?? scenario.summary, ''));
   try {
     if (scenario.needsCluster) cluster = await options.startCluster(options.pki, trace);
     const ctx: ScenarioContext = {
@@ -154,6 +165,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       },
       trace,
       events: recorder.events,
+      lang,
+      t,
       since: (mark) => recorder.events.slice(mark),
       report: (value) => { report = value; },
       say: (text) => { steps.at(-1)?.said.push(text); w(indent(text)); },
@@ -183,15 +196,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           // JSStreamSocket finishes writes in setImmediate), so its request event may still be due.
           if (options.wire?.recording) await new Promise<void>((resolve) => { setImmediate(resolve); });
           record.end = recorder.events.length;
-          const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show);
+          const lines = narrateEvents(recorder.events.slice(stepOptions?.from ?? mark), recorder.events, stepOptions?.show, t);
           if (lines.length > 0) {
-            w('    on the wire:');
+            w(`    ${t('run.onTheWire')}`);
             for (const l of lines) w(indent(l, '      '));
           }
           if (wire && (options.wireView || stepOptions?.wire)) {
             const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show);
             if (told.length > 0) {
-              w('    the handshakes, message by message (from the recorded bytes):');
+              w(`    ${t('run.handshakes')}`);
               for (const l of told) w(indent(l, '      '));
             }
           }
@@ -202,8 +215,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await scenario.run(ctx);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
-    expectations.push({ step: current, what: 'the step ran to the end', ok: false, detail: error });
-    w(`    ✘ ${current} failed: ${error}`);
+    expectations.push({ step: current, what: t('run.ranToEnd'), ok: false, detail: error });
+    w(`    ✘ ${t('run.stepFailed', { step: current, error })}`);
   } finally {
     if (cluster && options.beforeStop) {
       try { await options.beforeStop(cluster); } catch (err) { hookError = err instanceof Error ? err : new Error(String(err)); }
@@ -217,11 +230,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const connections = joinConnections(recorder.events);
   const ok = error === undefined && expectations.every((e) => e.ok);
   if (connections.length > 0) {
-    w('\nEvery connection seen (identical ones folded):');
-    w(indent(connectionTable(connections), '  '));
+    w(`\n${t('run.everyConnection')}`);
+    w(indent(connectionTable(connections, t), '  '));
   }
   const failed = expectations.filter((e) => !e.ok);
-  options.write(`\n${ok ? 'PASS' : 'FAIL'} ${scenario.name}: ${expectations.length - failed.length}/${expectations.length} expectations held${failed.length ? '' : ''}`);
+  options.write(`\n${t('run.verdict', { verdict: ok ? 'PASS' : 'FAIL', scenario: scenario.name, held: expectations.length - failed.length, total: expectations.length })}`);
   for (const f of failed) options.write(`  ✘ [${f.step}] ${f.what}${f.detail ? ` — ${f.detail}` : ''}`);
   return {
     scenario: scenario.name, title: scenario.title, summary: scenario.summary, ok, expectations, connections,

@@ -6,6 +6,10 @@ import { silentLogger } from '../../sim/logger.js';
 import { runScenario } from '../../sim/scenario.js';
 import { Trace } from '../../components/client/trace.js';
 import { SCENARIOS } from '../../scenarios/index.js';
+import { CATALOGUES, translator } from '../../sim/i18n/index.js';
+import type { RunResult } from '../../sim/scenario.js';
+
+const HANGUL = /[\uac00-\ud7a3]/;
 
 const canConnect = (url: string): Promise<boolean> => new Promise((resolve) => {
   const u = new URL(url);
@@ -18,6 +22,7 @@ describe('the tour', function () {
   this.timeout(120_000);
   let pki: Pki;
   before(async function () { pki = await issuePki({ nodes: ['node-1', 'node-2'] }); });
+  let english: RunResult | undefined;
 
   it('plays every seed flow over real mTLS and every expectation holds', async function () {
     const lines: string[] = [];
@@ -55,6 +60,43 @@ describe('the tour', function () {
     expect(kubeletToEtcd?.code).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     expect(text).to.match(/Every connection seen/);
     expect(text).to.match(/^PASS tour: \d+\/\d+ expectations held$/m);
+    // English is the source: the lessons print as the English catalogue has them, and nothing Korean leaks in.
+    expect(text).to.include(CATALOGUES.en['tour.kcm.lesson'].split('\n').join('\n    '));
+    expect(text).to.not.match(HANGUL);
+    english = result;
+  });
+
+  it('plays the same tour in Korean (--lang ko): the same expectations hold, and the trace events carry no Korean', async function () {
+    const lines: string[] = [];
+    const events: string[] = [];
+    const result = await runScenario(SCENARIOS.find((s) => s.name === 'tour')!, {
+      pki, write: (l) => lines.push(l), lang: 'ko', onEvent: (e) => events.push(JSON.stringify(e)),
+      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral' }).start(),
+    });
+    const text = lines.join('\n');
+    expect(result.expectations.filter((e) => !e.ok), text).to.deep.equal([]);
+    expect(result.ok).to.equal(true);
+    const ko = translator('ko');
+    const steps = text.split('\n').map((l) => /^--- \d+\. (.*)$/.exec(l)?.[1]).filter((t): t is string => t !== undefined);
+    expect(steps).to.have.length(18);
+    expect(steps.slice(0, 2)).to.deep.equal([ko('tour.root.title'), ko('tour.etcdCa.title')]);
+    expect(steps[16]).to.equal('거부: etcd에 접속하는 kubelet');
+    expect(text).to.include('모든 컴포넌트는 HTTPS로 통신하고, kube-apiserver는 통신하는 클라이언트가 누구인지 알아야 합니다.');
+    // Technical tokens as Kubernetes prints them, in the Korean sentences.
+    expect(text).to.match(/kubelet \(node-1\) → etcd: 거부됨 \(etcd 측\): x509: certificate signed by unknown authority \[UNABLE_TO_VERIFY_LEAF_SIGNATURE\]/);
+    expect(text).to.match(/kube-scheduler → kube-apiserver: POST \S+\/binding 신원 system:kube-scheduler: 허용, 201/);
+    expect(text).to.match(/^관찰된 모든 연결/m);
+    expect(text).to.match(/^PASS tour: (\d+)\/\1 기대 조건 충족$/m);
+    // No English lesson left: every step's English lesson is absent.
+    for (const k of Object.keys(CATALOGUES.en).filter((key) => key.startsWith('tour.') && key.endsWith('.lesson'))) {
+      expect(text, k).to.not.include((CATALOGUES.en as Record<string, string>)[k]!.split('\n')[0]);
+    }
+    // The same checks, the same verdicts, whatever the language (the English run above, when it ran).
+    if (english) expect(result.expectations.map((e) => e.ok)).to.deep.equal(english.expectations.map((e) => e.ok));
+    expect(result.expectations).to.have.length(english?.expectations.length ?? result.expectations.length);
+    // --json prints these events: the language never reaches them.
+    expect(events.length).to.be.greaterThan(100);
+    expect(events.filter((e) => HANGUL.test(e))).to.deep.equal([]);
   });
 });
 

@@ -1,0 +1,6 @@
+/** English, the source catalogue: every key the narration uses, with `{{placeholder}}`s for the facts. */
+import { enNarration } from './en-narration.js';
+import { enTour } from './en-tour.js';
+import { enScenarios } from './en-scenarios.js';
+
+export const en = { ...enNarration, ...enTour, ...enScenarios } as const;

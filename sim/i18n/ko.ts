@@ -1,0 +1,6 @@
+/** 한국어 카탈로그: en.ts의 모든 키를, 같은 {{자리표시자}}로. */
+import { koNarration } from './ko-narration.js';
+import { koTour } from './ko-tour.js';
+import { koScenarios } from './ko-scenarios.js';
+
+export const ko = { ...koNarration, ...koTour, ...koScenarios };
