@@ -30,7 +30,14 @@ function waitFor<T extends KubeObject>(cluster: Cluster, path: string, query: Re
     const check = (): void => { if (count(items)) { clearInterval(progress); w?.stop(); resolve(); } };
     // Progress on the terminal (stderr) while it waits, quiet when stderr is not a TTY.
     const progress = setInterval(() => {
-      if (process.stderr.isTTY || process.env.BENCH_PROGRESS) say(`${path}: ${items.size} seen`);
+      if (!process.stderr.isTTY && !process.env.BENCH_PROGRESS) return;
+      const phases: Record<string, number> = {};
+      for (const i of items.values()) {
+        const st = (i as { status?: { phase?: string } }).status;
+        const k = st?.phase ?? 'no phase';
+        phases[k] = (phases[k] ?? 0) + 1;
+      }
+      say(`${path}: ${items.size} seen ${JSON.stringify(phases)}`);
     }, 5000);
     progress.unref();
     client.list<T>(path, query).then((list) => {
