@@ -71,14 +71,16 @@ export class Scraper {
   readonly lastError = new Map<string, string>();
   private readonly options: ScraperOptions;
   private readonly logger: Logger;
-  private readonly agent: TlsAgent;
+  /** One agent per node, so each connection is traced towards `kubelet (<node>)` as the kubelet names itself. */
+  private readonly agents = new Map<string, TlsAgent>();
+  private readonly trace: Trace | undefined;
   private readonly open = new Set<ReturnType<typeof https.request>>();
   private closed = false;
 
   constructor(options: ScraperOptions, logger: Logger, trace: Trace | undefined) {
     this.options = options;
     this.logger = logger;
-    this.agent = createTlsAgent({ name: 'metrics-server', target: 'kubelet', serverCa: options.kubeletCa, verifyServer: !options.insecure }, trace);
+    this.trace = trace;
   }
 
   async scrapeAll(nodes: readonly Node[]): Promise<void> {
@@ -125,6 +127,15 @@ export class Scraper {
     }
   }
 
+  private agentFor(node: string): TlsAgent {
+    let a = this.agents.get(node);
+    if (!a) {
+      a = createTlsAgent({ name: 'metrics-server', target: `kubelet (${node})`, serverCa: this.options.kubeletCa, verifyServer: !this.options.insecure }, this.trace);
+      this.agents.set(node, a);
+    }
+    return a;
+  }
+
   private fetch(node: Node): Promise<Sample[]> {
     const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.find((a) => a.type === 'Hostname')?.address;
     if (!host) return Promise.reject(new Error(`no address of type InternalIP, Hostname for node ${node.metadata.name ?? ''}`));
@@ -132,7 +143,7 @@ export class Scraper {
     const port = reported > 0 ? reported : this.options.defaultPort;
     const url = `https://${host}:${port}/metrics/resource`;
     return new Promise((resolve, reject) => {
-      const req = https.request({ host, port, path: '/metrics/resource', method: 'GET', agent: this.agent, headers: { Authorization: `Bearer ${this.options.token}` } }, (res) => {
+      const req = https.request({ host, port, path: '/metrics/resource', method: 'GET', agent: this.agentFor(node.metadata.name ?? ''), headers: { Authorization: `Bearer ${this.options.token}` } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.once('end', () => {
@@ -154,6 +165,7 @@ export class Scraper {
   close(): void {
     this.closed = true;
     for (const r of this.open) r.destroy();
-    this.agent.destroy();
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
   }
 }
