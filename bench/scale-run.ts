@@ -27,6 +27,8 @@ function waitFor<T extends KubeObject>(cluster: Cluster, path: string, query: Re
   const items = new Map<string, T>();
   return new Promise((resolve, reject) => {
     let w: Watch | undefined;
+    let last = '';
+    let still = 0;
     const check = (): void => { if (count(items)) { clearInterval(progress); w?.stop(); resolve(); } };
     // Progress on the terminal (stderr) while it waits, quiet when stderr is not a TTY.
     const progress = setInterval(() => {
@@ -38,6 +40,8 @@ function waitFor<T extends KubeObject>(cluster: Cluster, path: string, query: Re
         phases[k] = (phases[k] ?? 0) + 1;
       }
       say(`${path}: ${items.size} seen ${JSON.stringify(phases)}`);
+      const key = JSON.stringify(phases);
+      if (key === last) { if (++still === 4) for (const i of [...items.values()].filter((x) => (x as PodObj).status?.phase === 'Pending').slice(0, 10)) say(`stalled: ${i.metadata.name} ${JSON.stringify({ node: (i as { spec?: { nodeName?: string } }).spec?.nodeName, status: (i as PodObj).status })}`); } else { last = key; still = 0; }
     }, 5000);
     progress.unref();
     client.list<T>(path, query).then((list) => {

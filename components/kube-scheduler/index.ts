@@ -4,7 +4,9 @@
  * Binding to `pods/<name>/binding` — the only write it needs besides Events. A pod bound but not yet
  * seen bound in the watch is "assumed" on its node, so the next decision already counts it. A pod
  * that fits nowhere gets a FailedScheduling Event and waits in the unschedulable queue until a node
- * or an assigned pod changes.
+ * or an assigned pod changes, or at most 5 minutes (podMaxInUnschedulablePodsDuration). A pod whose
+ * binding failed for another reason (a timeout, a 500 from etcd) waits in the backoff queue, 1 s
+ * doubling to 10 s per attempt (podInitialBackoffSeconds, podMaxBackoffSeconds), then is tried again.
  *
  * It authenticates with scheduler.conf's client certificate (user system:kube-scheduler). With
  * `secureServing` it serves /healthz, /livez, /readyz and /metrics on its secure port (10259) with a
@@ -37,6 +39,11 @@ export interface KubeSchedulerOptions {
   readonly retryPeriodSeconds?: number;
   /** --bind-address/--secure-port (kubeadm: 127.0.0.1:10259); absent: no secure port. */
   readonly secureServing?: SecureServingOptions;
+  /** podInitialBackoffSeconds and podMaxBackoffSeconds, in ms (defaults 1000 and 10000). */
+  readonly podInitialBackoffMs?: number;
+  readonly podMaxBackoffMs?: number;
+  /** podMaxInUnschedulablePodsDuration (ms, default 5 min): how long a pod waits unschedulable before it is tried again anyway. */
+  readonly podMaxInUnschedulablePodsMs?: number;
 }
 
 export interface ScheduleOutcome {
@@ -72,7 +79,13 @@ export class KubeScheduler implements Component {
   private nextStartNodeIndex = 0;
   /** Binding cycles in flight (they run beside the next scheduling cycles, as the real binding goroutines). */
   private readonly binding = new Set<Promise<void>>();
-  private readonly unschedulable = new Set<string>();
+  /** unschedulablePods: key → when it went there (ms). */
+  private readonly unschedulable = new Map<string, number>();
+  /** backoffQ: key → when its backoff ends (ms); attempts per pod decide the backoff's length. */
+  private readonly backoff = new Map<string, number>();
+  private readonly attemptsOf = new Map<string, number>();
+  /** flushBackoffQCompleted (every second) and flushUnschedulablePodsLeftover (every 30 s), while running. */
+  private flushTimers: NodeJS.Timeout[] = [];
   /** Pods bound by us and not yet seen bound in the watch: key → node. */
   private readonly assumed = new Map<string, { node: string; pod: Pod }>();
   /** The last FailedScheduling message recorded per pod (one Event per distinct message). */
@@ -167,6 +180,11 @@ export class KubeScheduler implements Component {
       throw err;
     }
     this.logger.info({ schedulerName: this.schedulerName }, 'caches synced; scheduling');
+    const initial = this.options.podInitialBackoffMs ?? 1000;
+    this.flushTimers = [
+      setInterval(() => this.flushBackoff(), Math.min(1000, initial)),
+      setInterval(() => this.flushUnschedulable(), Math.min(30_000, this.options.podMaxInUnschedulablePodsMs ?? 30_000)),
+    ];
     this.pump();
     return this.secure?.info?.address;
   }
@@ -181,6 +199,7 @@ export class KubeScheduler implements Component {
       '# HELP scheduler_pending_pods [STABLE] Number of pending pods, by the queue type. \'active\' means number of pods in activeQ; \'backoff\' means number of pods in backoffQ; \'unschedulable\' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; \'gated\' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.',
       '# TYPE scheduler_pending_pods gauge',
       `scheduler_pending_pods{queue="active"} ${this.active.length}`,
+      `scheduler_pending_pods{queue="backoff"} ${this.backoff.size}`,
       `scheduler_pending_pods{queue="unschedulable"} ${this.unschedulable.size}`,
       '# HELP scheduler_schedule_attempts_total [STABLE] Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.',
       '# TYPE scheduler_schedule_attempts_total counter',
@@ -216,6 +235,7 @@ export class KubeScheduler implements Component {
 
   private async release(mode: 'close' | 'destroy'): Promise<void> {
     if (mode === 'destroy') this.client?.close();
+    for (const t of this.flushTimers) clearInterval(t);
     await this.secure?.close(mode);
     this.elector?.stop();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
@@ -247,12 +267,13 @@ export class KubeScheduler implements Component {
     if (p.spec.nodeName) {
       // Bound (by us or anyone): the assumption is confirmed; its resources now count from the informer.
       this.assumed.delete(key);
-      this.unschedulable.delete(key);
-      this.lastFailure.delete(key);
+      this.forgetQueued(key);
       return;
     }
     if (!this.responsibleFor(p)) return;
-    // An update of a pod waiting as unschedulable may make it fit (e.g. smaller requests).
+    // A pod in backoff waits its backoff out; an update of a pod waiting as unschedulable may make it
+    // fit (e.g. smaller requests).
+    if (this.backoff.has(key)) return;
     this.unschedulable.delete(key);
     this.enqueue(key);
   }
@@ -261,15 +282,54 @@ export class KubeScheduler implements Component {
     const key = keyOf(p);
     this.count(key, undefined, undefined);
     this.assumed.delete(key);
-    this.unschedulable.delete(key);
-    this.lastFailure.delete(key);
+    this.forgetQueued(key);
     // A bound pod going away frees room: retry the pods that did not fit (MoveAllToActiveOrBackoffQueue).
     if (p.spec.nodeName) this.moveAllToActive();
   }
 
+  private forgetQueued(key: string): void {
+    this.unschedulable.delete(key);
+    this.backoff.delete(key);
+    this.attemptsOf.delete(key);
+    this.lastFailure.delete(key);
+  }
+
+  /** MoveAllToActiveOrBackoffQueue: an unschedulable pod still in its backoff goes to the backoffQ, the rest to the activeQ. */
   private moveAllToActive(): void {
-    for (const key of this.unschedulable) this.enqueue(key);
+    const now = Date.now();
+    for (const key of this.unschedulable.keys()) {
+      const until = this.backoffEnd(key);
+      if (until > now) this.backoff.set(key, until);
+      else this.enqueue(key);
+    }
     this.unschedulable.clear();
+  }
+
+  /** The end of a pod's backoff: 1 s doubled per attempt after the first, at most 10 s (getBackoffTime). */
+  private backoffEnd(key: string): number {
+    const attempts = this.attemptsOf.get(key) ?? 0;
+    if (attempts === 0) return 0;
+    const initial = this.options.podInitialBackoffMs ?? 1000;
+    const max = this.options.podMaxBackoffMs ?? 10_000;
+    return Date.now() + Math.min(max, initial * 2 ** Math.min(attempts - 1, 30));
+  }
+
+  private flushBackoff(): void {
+    const now = Date.now();
+    for (const [key, until] of this.backoff) {
+      if (until > now) continue;
+      this.backoff.delete(key);
+      this.enqueue(key);
+    }
+  }
+
+  private flushUnschedulable(): void {
+    const limit = Date.now() - (this.options.podMaxInUnschedulablePodsMs ?? 5 * 60_000);
+    for (const [key, since] of this.unschedulable) {
+      if (since > limit) continue;
+      this.unschedulable.delete(key);
+      this.enqueue(key);
+    }
   }
 
   private enqueue(key: string): void {
@@ -301,6 +361,7 @@ export class KubeScheduler implements Component {
   private async scheduleOne(key: string): Promise<void> {
     const pod = this.pods?.get(key);
     if (!pod || !this.responsibleFor(pod) || this.assumed.has(key)) return;
+    this.attemptsOf.set(key, (this.attemptsOf.get(key) ?? 0) + 1);
     const nodes = this.nodesInOrder();
     const usageOf = (node: string): NodeUsage => this.usage.get(node) ?? emptyUsage();
     const result = nodes.length === 0
@@ -309,7 +370,7 @@ export class KubeScheduler implements Component {
     if (nodes.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + result.processed) % nodes.length;
     if (!('node' in result) || result.node === undefined) {
       const message = result.message ?? 'no fit';
-      this.unschedulable.add(key);
+      this.unschedulable.set(key, Date.now());
       this.logger.info({ pod: key, message }, 'unable to schedule pod; waiting');
       if (this.lastFailure.get(key) !== message) {
         this.lastFailure.set(key, message);
@@ -342,8 +403,9 @@ export class KubeScheduler implements Component {
       const message = err instanceof Error ? err.message : String(err);
       this.logger.warn({ pod: key, node, err: message }, 'binding rejected');
       this.notify({ pod: key, result: 'error', node, message });
-      // A pod that is gone or already bound needs nothing more; anything else is tried again after a change.
-      if (!(err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409))) this.unschedulable.add(key);
+      // A pod that is gone or already bound needs nothing more; anything else waits out its backoff
+      // and is tried again (handleSchedulingFailure: an error, not a FitError, goes to the backoffQ).
+      if (!(err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 409)) && this.pods?.get(key)) this.backoff.set(key, this.backoffEnd(key));
       return;
     }
     const message = `Successfully assigned ${key} to ${node}`;

@@ -81,6 +81,8 @@ export interface KubeletOptions {
   readonly statusReportIntervalMs?: number;
   /** Pause before retrying a failed list/watch or write (ms); default 500. */
   readonly retryMs?: number;
+  /** The status manager's syncPeriod (ms): a pod status the apiserver did not take is sent again after it; default 10 s. */
+  readonly statusSyncPeriodMs?: number;
 }
 
 interface User {
@@ -98,6 +100,9 @@ export class Kubelet implements Component {
   private readonly trace: Trace | undefined;
   private readonly ips: PodIpAllocator;
   private readonly running = new Map<string, RunningPod>();
+  /** Pod statuses not yet taken by the apiserver (uid), sent again by the status manager's syncBatch. */
+  private readonly unsynced = new Set<string>();
+  private syncTimer: NodeJS.Timeout | undefined;
   private readonly deleting = new Set<string>();
   private readonly followers = new Map<string, Set<ServerResponse>>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -264,6 +269,7 @@ export class Kubelet implements Component {
     await this.servingCertificates?.stop();
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
+    if (this.syncTimer) clearTimeout(this.syncTimer);
     await this.reflector?.stop();
     for (const socket of this.sessions) socket.destroy();
     this.sessions.clear();
@@ -429,6 +435,7 @@ export class Kubelet implements Component {
     const r = this.running.get(uid);
     if (!r) return;
     this.running.delete(uid);
+    this.unsynced.delete(uid);
     this.ips.release(uid);
     for (const c of r.containers) {
       const key = `${r.namespace}/${r.name}/${c.name}`;
@@ -460,10 +467,26 @@ export class Kubelet implements Component {
       const order = { '$setElementOrder/conditions': (status.conditions ?? []).map((c) => ({ type: c.type })) };
       const updated = await this.api().patch<Pod>(path, { metadata: { uid: running.uid }, status: { ...order, ...status } }, 'strategic');
       if (this.running.get(running.uid) === running) running.pod = updated;
+      this.unsynced.delete(running.uid);
     } catch (err) {
       if (err instanceof ApiError && err.httpStatus === 404) return; // deleted meanwhile
+      // The apiserver did not take it (a timeout, etcd unavailable): syncBatch sends it again.
+      if (this.running.get(running.uid) === running) { this.unsynced.add(running.uid); this.scheduleSync(); }
       throw err;
     }
+  }
+
+  /** status_manager's syncBatch, every syncPeriod while some pod's status is not yet in the apiserver. */
+  private scheduleSync(): void {
+    if (this.syncTimer || this.stopped) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      for (const uid of [...this.unsynced]) {
+        const running = this.running.get(uid);
+        this.unsynced.delete(uid);
+        if (running) this.track(this.reportStatus(running));
+      }
+    }, this.options.statusSyncPeriodMs ?? 10_000);
   }
 
   // ---- the kubelet API ----
