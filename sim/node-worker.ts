@@ -24,9 +24,15 @@ const send = (m: FromWorker): void => {
 
 // Each trace event goes to the parent as it is emitted, before whatever the component writes next on
 // its sockets: the parent records it no later than it could see what followed it on the wire, in most
-// cases; `flush` (a reply after every event emitted before it) makes it certain.
+// cases; `flush` (a reply after every event emitted before it) makes it certain. While nobody listens
+// in the parent, the forwarder is passive: the components here build no events but refusals.
 const trace = new Trace();
-trace.on((e) => send({ type: 'trace', events: [e] }));
+let forwarding: (() => void) | undefined;
+const forward = (active: boolean): void => {
+  forwarding?.();
+  forwarding = trace.on((e) => send({ type: 'trace', events: [e] }), { passive: !active });
+};
+forward(true);
 const reply = (id: number, result: { value?: unknown; error?: string }): void => {
   send({ type: 'reply', id, ...result });
 };
@@ -68,7 +74,11 @@ function node(name: string): RunningNode {
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
+    case 'trace-active':
+      forward(m.active);
+      return;
     case 'start':
+      forward(m.traceActive);
       try {
         await startAll(m);
         send({ type: 'started', nodes: [...nodes.values()].map((n) => ({ name: n.name, url: n.url })) });

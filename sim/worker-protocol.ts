@@ -10,7 +10,9 @@ import type { TraceEvent } from '../components/client/trace.js';
 import type { KubeletReload, NodeCommon, NodeSpec, ProxyReload } from './nodes.js';
 
 export type ToWorker =
-  | { readonly type: 'start'; readonly common: NodeCommon; readonly nodes: readonly NodeSpec[]; readonly logLevel: string; readonly concurrency: number }
+  | { readonly type: 'start'; readonly common: NodeCommon; readonly nodes: readonly NodeSpec[]; readonly logLevel: string; readonly concurrency: number; readonly traceActive: boolean }
+  /** The parent's trace became active (someone listens) or inactive: forward every event, or only refusals. */
+  | { readonly type: 'trace-active'; readonly active: boolean }
   | { readonly type: 'rules'; readonly id: number; readonly node: string }
   | { readonly type: 'reload'; readonly id: number; readonly node: string; readonly kubelet?: KubeletReload; readonly proxy?: ProxyReload }
   | { readonly type: 'usage'; readonly id: number }

@@ -114,6 +114,7 @@ export class NodeWorkers implements Component {
   readonly kubelets = new Map<string, NodeKubelet>();
   readonly proxies = new Map<string, NodeProxy>();
   private ending: Promise<void> | undefined;
+  private offActivity: (() => void) | undefined;
 
   constructor(options: NodeWorkersOptions) {
     this.options = options;
@@ -131,6 +132,7 @@ export class NodeWorkers implements Component {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const shares = Array.from({ length: count }, (_, w) => nodes.filter((_, i) => i % count === w));
     const level = typeof logger.level === 'string' ? logger.level : 'silent';
+    this.offActivity = trace.onActivity((active) => { for (const w of this.workers) w.send({ type: 'trace-active', active }); });
     const starts = shares.map(async (share) => {
       const child = fork(entry, [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
       const w = new WorkerProcess(child, share, trace, logger);
@@ -138,7 +140,7 @@ export class NodeWorkers implements Component {
       for (const n of share) this.owner.set(n.name, w);
       const reply = await new Promise<FromWorker>((resolve) => {
         w.started = resolve;
-        w.send({ type: 'start', common, nodes: share, logLevel: level, concurrency: this.options.concurrency ?? 8 });
+        w.send({ type: 'start', common, nodes: share, logLevel: level, concurrency: this.options.concurrency ?? 8, traceActive: trace.active });
       });
       w.started = undefined;
       if (reply.type !== 'started') throw new Error(reply.type === 'failed' ? reply.error : `node worker ${w.pid}: unexpected ${reply.type}`);
@@ -184,6 +186,7 @@ export class NodeWorkers implements Component {
 
   /** Each worker drains its nodes and exits; one that has not exited after 15 s is killed. */
   close(): Promise<void> {
+    this.offActivity?.();
     this.ending ??= Promise.all(this.workers.map(async (w) => {
       w.send({ type: 'stop', id: 0 });
       const timer = setTimeout(() => w.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
@@ -195,6 +198,7 @@ export class NodeWorkers implements Component {
 
   /** Each worker destroys its nodes at once (SIGTERM) and exits. */
   destroy(): Promise<void> {
+    this.offActivity?.();
     this.ending ??= Promise.all(this.workers.map(async (w) => {
       w.child.kill('SIGTERM');
       const timer = setTimeout(() => w.child.kill('SIGKILL'), STOP_TIMEOUT_MS);

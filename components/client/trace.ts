@@ -173,6 +173,19 @@ export class Trace {
 
   /** Listeners that do not make the trace active (see `on`). */
   private passive = 0;
+  /** Told when `active` changes (a node worker process forwards its events only while the parent's trace is active). */
+  private readonly activity = new Set<(active: boolean) => void>();
+
+  /** Subscribes to changes of `active`; returns the unsubscribe function. */
+  onActivity(listener: (active: boolean) => void): () => void {
+    this.activity.add(listener);
+    return () => { this.activity.delete(listener); };
+  }
+
+  private changed(before: boolean): void {
+    const now = this.active;
+    if (now !== before) for (const l of this.activity) l(now);
+  }
 
   /**
    * Whether anyone (not passive) listens: callers skip building costly events (a successful
@@ -203,14 +216,18 @@ export class Trace {
    */
   on(listener: TraceListener, options: { passive?: boolean } = {}): () => void {
     const wrapped: TraceListener = (e) => listener(e);
+    const before = this.active;
     this.listeners.add(wrapped);
     if (options.passive) this.passive++;
+    this.changed(before);
     let off = false;
     return () => {
       if (off) return;
       off = true;
+      const was = this.active;
       this.listeners.delete(wrapped);
       if (options.passive) this.passive--;
+      this.changed(was);
     };
   }
 }

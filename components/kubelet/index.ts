@@ -567,8 +567,8 @@ export class Kubelet implements Component {
       return;
     }
     const status = this.serve(method, url, res);
-    // Past the authorizer only the handler answers: a 404 or 405 is its own.
-    this.trace?.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: status < 400 ? 'none' : 'handler', status });
+    // Past the authorizer only the handler answers: a 404 or 405 is its own. (Built only when someone listens.)
+    if (this.trace?.active) this.trace.emit({ ...base, user: user.name, groups: user.groups, decision: 'allow', layer: status < 400 ? 'none' : 'handler', status });
   }
 
   /**

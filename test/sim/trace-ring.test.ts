@@ -24,3 +24,22 @@ describe('the trace in a long-running cluster', () => {
     expect(trace.active).to.equal(false);
   });
 });
+
+describe('Trace activity', () => {
+  it('tells its activity listeners when the first non-passive listener comes and the last goes, and not for passive ones', () => {
+    const trace = new Trace();
+    const seen: boolean[] = [];
+    const off = trace.onActivity((a) => seen.push(a));
+    const passive = trace.on(() => undefined, { passive: true });
+    expect(trace.active).to.equal(false);
+    const one = trace.on(() => undefined);
+    const two = trace.on(() => undefined);
+    one();
+    expect(trace.active).to.equal(true);
+    two();
+    passive();
+    off();
+    trace.on(() => undefined);
+    expect(seen).to.deep.equal([true, false]);
+  });
+});

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Kubelet } from '../../components/kubelet/index.js';
-import type { TlsClientEvent, TlsServerEvent, TraceEvent } from '../../components/client/trace.js';
+import type { RequestEvent, TlsClientEvent, TlsServerEvent, TraceEvent } from '../../components/client/trace.js';
 import { issuePki, type Pki } from '../../pki/store.js';
 import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
@@ -8,6 +8,9 @@ import { runScenario } from '../../sim/scenario.js';
 import { workerCount } from '../../sim/workers.js';
 import { SCENARIOS } from '../../scenarios/index.js';
 import { waitFor } from '../../sim/wait.js';
+import { Trace } from '../../components/client/trace.js';
+import { resourcePath } from '../../components/client/kube-client.js';
+import { TraceRecorder } from '../../sim/trace.js';
 
 /** Whether a process with this id still exists (signal 0 checks without sending anything). */
 const alive = (pid: number): boolean => {
@@ -66,5 +69,30 @@ describe('nodes in worker processes (sim/workers.ts)', function () {
     expect(result.connections.some((c) => c.client === 'kube-apiserver' && c.server.startsWith('kubelet') && c.result === 'ok' && c.serverTrusts === 'kubernetes')).to.equal(true);
     // Stopped with the cluster: every worker process has exited.
     for (const pid of pids) expect(alive(pid), `worker ${pid}`).to.equal(false);
+  });
+
+  it('forwards a worker\'s events only while someone listens in the parent, then all of them again', async function () {
+    const trace = new Trace();
+    const cluster = await new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers: 1 }).start();
+    try {
+      const admin = cluster.client('admin.conf', 'test');
+      const proxy = `${resourcePath({ resource: 'nodes', name: 'node-1', subresource: 'proxy' })}/healthz`;
+      const fromNode1 = (events: TraceEvent[]): TraceEvent[] => events.filter((e) => (e.type === 'tls-server' || e.type === 'request') && e.server === 'kubelet (node-1)');
+      // Nobody listens: the worker's kubelet builds and sends nothing for a handshake or request that succeeds.
+      const counted: TraceEvent[] = [];
+      const off = trace.on((e) => counted.push(e), { passive: true });
+      expect((await admin.raw('GET', proxy)).status).to.equal(200);
+      await cluster.settleTrace();
+      expect(fromNode1(counted)).to.deep.equal([]);
+      off();
+      // Someone listens: the next request to the same kubelet is in the trace, from the worker.
+      const recorder = new TraceRecorder(trace);
+      expect((await admin.raw('GET', proxy)).status).to.equal(200);
+      await cluster.settleTrace();
+      const hop = fromNode1(recorder.events).find((e): e is RequestEvent => e.type === 'request');
+      expect(hop).to.include({ user: 'kube-apiserver-kubelet-client', path: '/healthz', status: 200 });
+    } finally {
+      await cluster.stop();
+    }
   });
 });
