@@ -266,6 +266,9 @@ export interface TlsAgent extends https.Agent {
   reloadTls(material: TlsReload): void;
 }
 
+/** Go's IdleTimeout on the servers (and http.DefaultTransport's IdleConnTimeout on the clients): 90 s. */
+export const IDLE_TIMEOUT_MS = 90_000;
+
 export function createTlsServer(options: ServerTlsOptions, handler: Handler, trace: Trace | undefined): TlsServer {
   let trusts = caName(options.clientCa);
   let serverCert = options.identity ? summarizePem(options.identity.cert) : null;
@@ -276,6 +279,10 @@ export function createTlsServer(options: ServerTlsOptions, handler: Handler, tra
     rejectUnauthorized: options.mode === 'require',
     ...goTls(trace),
   }, handler);
+  // An idle keep-alive connection stays 90 s, as Go's servers here keep it (the apiserver's and the
+  // kubelet's http.Server IdleTimeout, "matches http.DefaultTransport keep-alive timeout"); node's
+  // default of 5 s made clients dial again, with a full handshake, after every pause.
+  server.keepAliveTimeout = IDLE_TIMEOUT_MS;
   recordAccepted(server, trace?.wire);
   let material = { identity: options.identity, ca: options.clientCa };
   let base = { type: 'tls-server' as const, server: options.name, serverCert, trusts, mode: options.mode };
