@@ -113,9 +113,13 @@ await new Promise((r) => setTimeout(r, idleSeconds * 1000));
 const idleCpuPercent = (totalCpuMs() - idle0) / ms(wall0) * 100;
 const peakRssMb = peakRss();
 const workerCount = workerPids().length;
-say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB`);
+/** Resident set now (MB): this process plus the workers' (VmRSS). */
+const idleRssMb = process.memoryUsage().rss / 2 ** 20 + workerPids().reduce((a, p) => {
+  try { return a + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return a; }
+}, 0);
+say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB, RSS now ${idleRssMb.toFixed(0)} MB`);
 await cluster.stop();
 if (process.env.BENCH_COUNT) for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 30)) say(`${v} ${k}`);
-const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, workers: workerCount };
+const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, idleRssMb, workers: workerCount };
 process.send!(result);
 process.disconnect();

@@ -8,7 +8,7 @@
  *   ready     start of the cluster (PKI present) until every Node reports Ready (watched, not polled)
  *   pods      one Deployment of N x pods-per-node replicas created, until all its pods are Running
  *   idle      CPU time of the cluster's processes over `idle-seconds` of wall time once all is Running
- *   rss       peak resident set size of the cluster's processes
+ *   rss       peak resident set size of the cluster's processes, and the resident set at the end of the idle window
  * KWOK's published creation rate (about 20 nodes or pods a second) is the reference line.
  */
 import { fork } from 'node:child_process';
@@ -27,6 +27,8 @@ export interface ScaleResult {
   readonly idleCpuPercent: number;
   readonly idleSeconds: number;
   readonly peakRssMb: number;
+  /** Resident set size at the end of the idle window (what a long-running cluster holds, start-up transients gone). */
+  readonly idleRssMb: number;
   readonly workers: number;
 }
 
@@ -62,10 +64,10 @@ export async function benchScale(argv: string[]): Promise<ScaleResult[]> {
     return results;
   }
   console.log(`scale: npm run bench -- scale --nodes ${sizes.join(',')} (ECDSA P-256, own certificates per node; ${podsPerNode} pods a node; idle over ${idle} s)`);
-  console.log(`${'nodes'.padStart(6)} ${'workers'.padStart(7)} ${'pki'.padStart(8)} ${'all Ready'.padStart(10)} ${'(CPU)'.padStart(7)} ${'pods'.padStart(7)} ${'all Running'.padStart(12)} ${'(CPU)'.padStart(7)} ${'pods/s'.padStart(7)} ${'/CPU-s'.padStart(7)} ${'x KWOK'.padStart(7)} ${'idle CPU'.padStart(9)} ${'per node'.padStart(9)} ${'peak RSS'.padStart(9)} ${'per node'.padStart(9)}`);
+  console.log(`${'nodes'.padStart(6)} ${'workers'.padStart(7)} ${'pki'.padStart(8)} ${'all Ready'.padStart(10)} ${'(CPU)'.padStart(7)} ${'pods'.padStart(7)} ${'all Running'.padStart(12)} ${'(CPU)'.padStart(7)} ${'pods/s'.padStart(7)} ${'/CPU-s'.padStart(7)} ${'x KWOK'.padStart(7)} ${'idle CPU'.padStart(9)} ${'per node'.padStart(9)} ${'peak RSS'.padStart(9)} ${'per node'.padStart(9)} ${'idle RSS'.padStart(9)} ${'per node'.padStart(9)}`);
   for (const r of results) {
     const rate = r.pods / (r.podsMs / 1000);
-    console.log(`${String(r.nodes).padStart(6)} ${String(r.workers).padStart(7)} ${(r.pkiMs / 1000).toFixed(1).padStart(7)}s ${(r.readyMs / 1000).toFixed(1).padStart(9)}s ${(r.readyCpuMs / 1000).toFixed(1).padStart(6)}s ${String(r.pods).padStart(7)} ${(r.podsMs / 1000).toFixed(1).padStart(11)}s ${(r.podsCpuMs / 1000).toFixed(1).padStart(6)}s ${rate.toFixed(0).padStart(7)} ${(r.pods / (r.podsCpuMs / 1000)).toFixed(0).padStart(7)} ${(rate / KWOK_OBJECTS_PER_SECOND).toFixed(1).padStart(7)} ${r.idleCpuPercent.toFixed(1).padStart(8)}% ${(r.idleCpuPercent / r.nodes).toFixed(3).padStart(8)}% ${r.peakRssMb.toFixed(0).padStart(7)}MB ${(r.peakRssMb / r.nodes).toFixed(2).padStart(7)}MB`);
+    console.log(`${String(r.nodes).padStart(6)} ${String(r.workers).padStart(7)} ${(r.pkiMs / 1000).toFixed(1).padStart(7)}s ${(r.readyMs / 1000).toFixed(1).padStart(9)}s ${(r.readyCpuMs / 1000).toFixed(1).padStart(6)}s ${String(r.pods).padStart(7)} ${(r.podsMs / 1000).toFixed(1).padStart(11)}s ${(r.podsCpuMs / 1000).toFixed(1).padStart(6)}s ${rate.toFixed(0).padStart(7)} ${(r.pods / (r.podsCpuMs / 1000)).toFixed(0).padStart(7)} ${(rate / KWOK_OBJECTS_PER_SECOND).toFixed(1).padStart(7)} ${r.idleCpuPercent.toFixed(1).padStart(8)}% ${(r.idleCpuPercent / r.nodes).toFixed(3).padStart(8)}% ${r.peakRssMb.toFixed(0).padStart(7)}MB ${(r.peakRssMb / r.nodes).toFixed(2).padStart(7)}MB ${r.idleRssMb.toFixed(0).padStart(7)}MB ${(r.idleRssMb / r.nodes).toFixed(2).padStart(7)}MB`);
   }
   console.log('pods/s is end to end on the wall clock; /CPU-s is pods per CPU-second of the cluster, which other load on the machine does not change');
   console.log(`reference: KWOK creates about ${KWOK_OBJECTS_PER_SECOND} nodes or pods a second with one shared certificate and no kubelet TLS (x KWOK = our pods/s over that)`);
