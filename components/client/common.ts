@@ -141,3 +141,30 @@ export class Lifecycle {
 
 /** Formats an address for a URL (IPv6 in brackets). */
 export const hostPort = (a: AddressInfo): string => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+
+/**
+ * Requests (watches aside) one client has open at once. client-go and etcd's gRPC client multiplex
+ * their requests on one HTTP/2 connection; over HTTP/1.1 each open request holds a connection, so a
+ * burst (a ReplicaSet's 500 creates) would open as many, each with a full handshake.
+ */
+export const MAX_IN_FLIGHT = 32;
+
+/** A counting semaphore: `run` starts `task` when fewer than `limit` are running, else queues it. */
+export class Slots {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  run<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        this.running++;
+        task().then(resolve, reject).finally(() => {
+          this.running--;
+          this.queue.shift()?.();
+        });
+      };
+      if (this.running < this.limit) start();
+      else this.queue.push(start);
+    });
+  }
+}

@@ -22,6 +22,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Trace } from './trace.js';
 import { onLines } from './lines.js';
+import { MAX_IN_FLIGHT, Slots } from './common.js';
 import { createTlsAgent, type Identity, type TlsAgent, type TlsReload } from './tls.js';
 import { KubeSimError } from '../../pki/errors.js';
 
@@ -189,6 +190,8 @@ export class EtcdClient {
   /** Index of the endpoint that last answered. */
   private current = 0;
   private closed = false;
+  /** Unary calls open at once (watches aside): over gRPC they would share one HTTP/2 connection; here each holds one. */
+  private readonly slots = new Slots(MAX_IN_FLIGHT);
   private readonly retry: { readonly initialMs: number; readonly maxMs: number } | undefined;
   /** Wakes the backoff sleeps (close()). */
   private readonly sleepers = new Set<() => void>();
@@ -430,7 +433,8 @@ export class EtcdClient {
       for (let n = 0; n < this.endpoints.length; n++) {
         const index = (this.current + n) % this.endpoints.length;
         try {
-          const r = await this.once(this.endpoints[index]!, method, path, body, Math.max(1, deadline - Date.now()));
+          const url = this.endpoints[index]!;
+          const r = await this.slots.run(() => this.once(url, method, path, body, Math.max(1, deadline - Date.now()), true));
           this.current = index;
           return r;
         } catch (e) {
@@ -451,7 +455,11 @@ export class EtcdClient {
     throw last instanceof EtcdError ? last : new EtcdError('UNAVAILABLE', String(last));
   }
 
-  private once(url: URL, method: string, path: string, body: Json | undefined, timeoutMs: number): Promise<Json> {
+  /**
+   * One call on one endpoint. A call on a kept-alive connection the server had closed as idle
+   * (ECONNRESET before any answer) goes once more on a new connection, as Go's transport would.
+   */
+  private once(url: URL, method: string, path: string, body: Json | undefined, timeoutMs: number, retryReset: boolean): Promise<Json> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       let sent = false;
@@ -471,7 +479,10 @@ export class EtcdClient {
       });
       req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('finish', () => { sent = true; });
-      req.on('error', (e) => reject(Object.assign(unavailable(url, e), { sent })));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (retryReset && req.reusedSocket && e.code === 'ECONNRESET' && !this.closed) resolve(this.once(url, method, path, body, timeoutMs, false));
+        else reject(Object.assign(unavailable(url, e), { sent }));
+      });
       req.end(payload);
     });
   }

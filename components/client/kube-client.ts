@@ -12,7 +12,7 @@ import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { userAgent } from '../api/version.js';
 import { KubeSimError } from '../../pki/errors.js';
 import { reasonCode, type StatusReasonCode } from '../api/errors.js';
-import { ComponentError } from './common.js';
+import { ComponentError, MAX_IN_FLIGHT, Slots } from './common.js';
 
 export interface KubeClientOptions {
   /** The client component's name, for the trace (`kube-scheduler`, `kubelet (node-1)`). */
@@ -100,6 +100,7 @@ export class KubeClient {
   private readonly userAgent: string;
   private auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
+  private readonly slots = new Slots(MAX_IN_FLIGHT);
   private closed = false;
 
   constructor(options: KubeClientOptions) {
@@ -130,10 +131,21 @@ export class KubeClient {
     this.agent.reloadTls(material);
   }
 
-  /** One request; resolves with whatever status came back (transport errors reject). */
+  /**
+   * One request; resolves with whatever status came back (transport errors reject). At most
+   * MAX_IN_FLIGHT requests (watches aside) are open at once; the rest wait their turn. Over HTTP/2,
+   * client-go multiplexes its requests on one connection; over HTTP/1.1 each open request holds a
+   * connection, and a burst (a ReplicaSet's 500 creates) would otherwise open as many, each with a full
+   * handshake. A request on a kept-alive connection that the server closed as idle meanwhile
+   * (ECONNRESET before any answer) is sent once more on a new one, as Go's transport does.
+   */
   raw(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<RawResponse> {
     if (this.closed) return Promise.reject(new ComponentError('CLOSED', this.name, `${method} ${path}`));
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return this.slots.run(() => this.send(method, path, payload, contentType, accept, true));
+  }
+
+  private send(method: string, path: string, payload: string | undefined, contentType: string, accept: string, retry: boolean): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const req = https.request({
         host: this.server.hostname.replace(/^\[|\]$/g, ''), port: this.server.port || 443, path, method, agent: this.agent,
@@ -147,7 +159,10 @@ export class KubeClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET' && !this.closed) resolve(this.send(method, path, payload, contentType, accept, false));
+        else reject(err);
+      });
       req.end(payload);
     });
   }

@@ -8,6 +8,7 @@
  * `/v3/lease/keepalive`) answer one `{"result": ...}` per line, and read their requests as a stream of
  * JSON objects from the request body.
  */
+import { batchedWriter } from '../client/lines.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -243,6 +244,7 @@ export class Gateway {
     let nextId = 0;
     let started = false;
     let closed = false;
+    const out = batchedWriter(res);
     const write = (result: Json): void => {
       if (closed) return;
       if (!started) {
@@ -250,7 +252,7 @@ export class Gateway {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         this.traceRequest(call, 200, 'none');
       }
-      res.write(`${JSON.stringify({ result })}\n`);
+      out(`${JSON.stringify({ result })}\n`);
     };
     // With a WAL, each message waits for the changes before it to be durable, in order.
     const durable = this.options.durable;

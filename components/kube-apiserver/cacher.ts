@@ -14,6 +14,7 @@
  *   indexed trigger does: a pod's change reaches only its node's kubelet and the unindexed watchers.
  * - A broken etcd watch relists and ends every watcher; clients re-watch from their last revision.
  */
+import { batchedWriter } from '../client/lines.js';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeObject, WatchEvent } from '../api/types.js';
@@ -325,6 +326,7 @@ export class WatchCache implements CacheFreshness {
     const timers: LongTimer[] = [];
     let ended = false;
     const transform = options.transform;
+    const write = batchedWriter(res);
     const end = (): void => {
       if (ended) return;
       ended = true;
@@ -339,9 +341,9 @@ export class WatchCache implements CacheFreshness {
       node: indexedNode(this.def, options.selection),
       send: (line) => {
         if (ended) return;
-        if (!transform) { res.write(typeof line === 'string' ? line : line()); return; }
+        if (!transform) { write(typeof line === 'string' ? line : line()); return; }
         const e = JSON.parse(typeof line === 'string' ? line : line()) as WatchEvent;
-        res.write(`${JSON.stringify({ type: e.type, object: transform(e.object) })}\n`);
+        write(`${JSON.stringify({ type: e.type, object: transform(e.object) })}\n`);
       },
       end,
     };
