@@ -12,7 +12,9 @@ export interface ServerChild {
 }
 
 export async function forkServer(mode: ServerMode, pkiDir: string): Promise<ServerChild> {
-  const child: ChildProcess = fork(path.join(import.meta.dirname, 'control-plane.ts'), [mode, pkiDir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_CPU_PROF_DIR=DIR: each server child writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+  const child: ChildProcess = fork(path.join(import.meta.dirname, 'control-plane.ts'), [mode, pkiDir], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => { child.once('exit', () => resolve()); });
   const next = <T>(): Promise<T> => new Promise((resolve, reject) => {
     const onExit = (code: number | null): void => { child.off('message', onMessage); reject(new Error(`bench: the ${mode} child ended (exit code ${code})`)); };
@@ -21,6 +23,7 @@ export async function forkServer(mode: ServerMode, pkiDir: string): Promise<Serv
     child.once('exit', onExit);
   });
   const { url } = await next<{ url: string }>();
+  if (prof.length) process.stderr.write(`bench: the ${mode} child (pid ${child.pid}) writes its CPU profile to ${process.env.BENCH_CPU_PROF_DIR} as it stops\n`);
   return {
     url, pid: child.pid!,
     cpuMs: async () => { const reply = next<{ cpuUs: number }>(); child.send({ cpu: true }); return (await reply).cpuUs / 1000; },

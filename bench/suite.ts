@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--quick] [--only pki,tour,handshakes,scheduler,fanout] [--runs N]`: the
+ * `npm run bench [-- --json] [--quick] [--only pki,tour,handshakes,scheduler,fanout,scale] [--runs N]`: the
  * default set, measured side by side in one run and printed as one table (bench/table.ts). Also
  * `npm run bench -- handshakes|scheduler|fanout [...]`, each the same table with its own rows only.
  *
@@ -11,11 +11,12 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchFanout } from './fanout.js';
 import { benchHandshakes } from './handshakes.js';
+import { KWOK_OBJECTS_PER_SECOND, runOne } from './scale.js';
 import { benchScheduler } from './scheduler.js';
 import { jsonTable, printTable, type Row } from './table.js';
 import { measurePki, measureTour, median, node, pairedRatio, timeCommand, tmp } from './timing.js';
 
-export const SUITE = ['pki', 'tour', 'handshakes', 'scheduler', 'fanout'] as const;
+export const SUITE = ['pki', 'tour', 'handshakes', 'scheduler', 'fanout', 'scale'] as const;
 type Bench = (typeof SUITE)[number];
 
 const int = (v: string | undefined, fallback: number, flag: string): number => {
@@ -46,6 +47,27 @@ function tourRows(runs: number): Row[] {
   ];
 }
 
+/**
+ * One small size of the scale bench (bench/scale.ts) as rows, with KWOK's ~20 objects/s as the
+ * baseline of the pods/s row and the issue's per-node goals (they are stated for 1,000 nodes).
+ */
+async function scaleRows(nodes: number, idleSeconds: number): Promise<Row[]> {
+  const r = await runOne(nodes, 10, idleSeconds, undefined, undefined);
+  const command = `npm run bench -- scale --nodes ${nodes} --idle-seconds ${idleSeconds}`;
+  const rate = r.pods / (r.podsMs / 1000);
+  const idlePerNode = r.idleCpuPercent / nodes;
+  const rssPerNode = r.peakRssMb / nodes;
+  return [
+    { figure: `scale: ${nodes} nodes all Ready (PKI present)`, unit: 'ms', ours: r.readyMs, command, detail: `CPU ${(r.readyCpuMs / 1000).toFixed(1)} s; ${r.workers} node worker processes; PKI for ${nodes} nodes made in ${(r.pkiMs / 1000).toFixed(1)} s before the clock starts` },
+    {
+      figure: `scale: ${r.pods} pods (10 a node) Running, pods/s`, unit: '/s', ours: rate, baselineLabel: 'KWOK', baseline: KWOK_OBJECTS_PER_SECOND, ratio: rate / KWOK_OBJECTS_PER_SECOND,
+      goal: '>= 167/s', pass: rate >= 167, command, detail: `all Running after ${(r.podsMs / 1000).toFixed(1)} s (CPU ${(r.podsCpuMs / 1000).toFixed(1)} s, ${(r.pods / (r.podsCpuMs / 1000)).toFixed(0)} pods per CPU-s); KWOK creates ~${KWOK_OBJECTS_PER_SECOND} nodes or pods a second with one shared certificate and no kubelet TLS`,
+    },
+    { figure: `scale: idle CPU per node over ${idleSeconds} s`, unit: '%', ours: idlePerNode, goal: '<= 0.015%', pass: idlePerNode <= 0.015, command, detail: `${r.idleCpuPercent.toFixed(1)}% of a core for ${nodes} nodes (the goal: 15% for 1,000)` },
+    { figure: 'scale: peak RSS per node', unit: 'MB', ours: rssPerNode, goal: '<= 1 MiB', pass: rssPerNode <= 1.048576, command, detail: `peak RSS ${r.peakRssMb.toFixed(0)} MB (cluster process and node workers); the control plane's share weighs most at small sizes` },
+  ];
+}
+
 export async function runSuite(argv: string[], defaults: readonly Bench[], title = 'npm run bench'): Promise<Row[]> {
   const { values } = parseArgs({
     args: argv, strict: true,
@@ -53,6 +75,7 @@ export async function runSuite(argv: string[], defaults: readonly Bench[], title
       json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' },
       'key-algorithm': { type: 'string' }, 'phase-ms': { type: 'string' }, concurrency: { type: 'string' },
       nodes: { type: 'string' }, pods: { type: 'string' }, proxies: { type: 'string' }, trials: { type: 'string' },
+      'scale-nodes': { type: 'string' }, 'idle-seconds': { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -77,6 +100,8 @@ export async function runSuite(argv: string[], defaults: readonly Bench[], title
         rows.push(await benchScheduler(dir!, { runs, nodes: int(values.nodes, quick ? 20 : 1000, '--nodes'), pods: int(values.pods, quick ? 100 : 2000, '--pods') }));
       } else if (w === 'fanout') {
         rows.push(...await benchFanout(dir!, { runs, proxies: int(values.proxies, quick ? 5 : 100, '--proxies'), trials: int(values.trials, quick ? 3 : 20, '--trials') }));
+      } else if (w === 'scale') {
+        rows.push(...await scaleRows(int(values['scale-nodes'], quick ? 3 : 10, '--scale-nodes'), int(values['idle-seconds'], quick ? 2 : 10, '--idle-seconds')));
       }
     }
   } finally {
