@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- handshakes [--runs N] [--phase-ms MS] [--concurrency C]`
+ * `npm run bench -- handshakes [--runs N] [--phase-ms MS] [--concurrency C] [--path /version]`
  *
  * Mutual-TLS handshakes at the real kube-apiserver against a bare `node:tls` server with the same
  * certificates (a `pki init`: the apiserver's serving pair, client certificates requested and
  * verified by OpenSSL against ca.crt, Go's TLS settings) that answers every request with a minimal
  * HTTP 200. Each server runs in its own child process (bench/control-plane.ts); the client, here, opens
- * one new connection per request: `GET /livez` as kubernetes-admin (admin.conf), `Connection: close`.
+ * one new connection per request: `GET /version` as kubernetes-admin (admin.conf), `Connection: close`.
+ * /version is served from memory once the request is authenticated and authorized; `--path /livez`
+ * measures the health check instead, which reads etcd on every request here (its `etcd` check).
  *   full      no session offered: a full handshake each time (certificates, signatures, key exchange)
  *   resumed   the session ticket from the previous connection offered (TLS 1.3 PSK with ECDHE, as Go's
  *             crypto/tls server, which issues tickets by default, would accept)
@@ -46,7 +48,7 @@ function once(t: Target, path: string, session: Buffer | undefined): Promise<One
 interface Phase { readonly perCpuSecond: number; readonly perSecond: number; readonly reusedShare: number }
 
 /** `concurrency` loops of one connection each for `ms`; counts handshakes and the server's CPU time meanwhile. */
-async function phase(t: Target, server: ServerChild, resume: boolean, ms: number, concurrency: number): Promise<Phase> {
+async function phase(t: Target, server: ServerChild, path: string, resume: boolean, ms: number, concurrency: number): Promise<Phase> {
   const cpu0 = await server.cpuMs();
   const t0 = performance.now();
   const end = t0 + ms;
@@ -55,8 +57,8 @@ async function phase(t: Target, server: ServerChild, resume: boolean, ms: number
   await Promise.all(Array.from({ length: concurrency }, async () => {
     let session: Buffer | undefined;
     while (performance.now() < end) {
-      const r = await once(t, '/livez', resume ? session : undefined);
-      if (r.status !== 200) throw new Error(`handshakes bench: GET /livez answered ${r.status || 'nothing'}`);
+      const r = await once(t, path, resume ? session : undefined);
+      if (r.status !== 200) throw new Error(`handshakes bench: GET ${path} answered ${r.status || 'nothing'}`);
       if (!resume && r.reused) throw new Error('handshakes bench: a session was resumed without being offered');
       count++;
       if (r.reused) reused++;
@@ -68,7 +70,13 @@ async function phase(t: Target, server: ServerChild, resume: boolean, ms: number
   return { perCpuSecond: count / (cpu / 1000), perSecond: count / (wall / 1000), reusedShare: reused / count };
 }
 
-export interface HandshakeOptions { readonly runs: number; readonly phaseMs: number; readonly concurrency: number }
+export interface HandshakeOptions {
+  readonly runs: number;
+  readonly phaseMs: number;
+  readonly concurrency: number;
+  /** What each connection GETs: /version (served from memory after authentication and authorization), or /livez (which reads etcd each time). */
+  readonly path: string;
+}
 
 export async function benchHandshakes(pkiDir: string, o: HandshakeOptions): Promise<Row[]> {
   const pki = await loadPki(pkiDir);
@@ -80,7 +88,7 @@ export async function benchHandshakes(pkiDir: string, o: HandshakeOptions): Prom
     const target = (s: ServerChild): Target => { const u = new URL(s.url); return { host: u.hostname, port: Number(u.port), context }; };
     const targets = { apiserver: target(servers.apiserver), bare: target(servers.bare), https: target(servers.https) };
     // The resumed session still carries the client certificate: kubernetes-admin may read kube-system (anonymous: 403).
-    const first = await once(targets.apiserver, '/livez', undefined);
+    const first = await once(targets.apiserver, o.path, undefined);
     const check = await once(targets.apiserver, '/api/v1/namespaces/kube-system', first.session);
     if (!check.reused) throw new Error('handshakes bench: kube-apiserver did not resume the TLS session it issued a ticket for');
     if (check.status !== 200) throw new Error(`handshakes bench: a resumed connection as kubernetes-admin got ${check.status} for GET /api/v1/namespaces/kube-system`);
@@ -90,24 +98,24 @@ export async function benchHandshakes(pkiDir: string, o: HandshakeOptions): Prom
     const idle = await Promise.all(names.map(async (n, i) => (await servers[n].cpuMs()) - idle0[i]!));
     const r = { full: { apiserver: [] as Phase[], bare: [] as Phase[], https: [] as Phase[] }, resumed: { apiserver: [] as Phase[], bare: [] as Phase[], https: [] as Phase[] } };
     // Warm-up: JIT, the apiserver's caches, each server's ticket keys.
-    for (const n of names) await phase(targets[n], servers[n], true, o.phaseMs / 2, o.concurrency);
+    for (const n of names) await phase(targets[n], servers[n], o.path, true, o.phaseMs / 2, o.concurrency);
     for (let i = 0; i < o.runs; i++) {
       for (const kind of ['full', 'resumed'] as const) {
         // Each run a different server first, so drift in machine load hits all alike.
         for (let j = 0; j < names.length; j++) {
           const n = names[(i + j) % names.length]!;
-          r[kind][n].push(await phase(targets[n], servers[n], kind === 'resumed', o.phaseMs, o.concurrency));
+          r[kind][n].push(await phase(targets[n], servers[n], o.path, kind === 'resumed', o.phaseMs, o.concurrency));
         }
       }
     }
-    const command = `npm run bench -- handshakes --runs ${o.runs}`;
+    const command = `npm run bench -- handshakes --runs ${o.runs}${o.path === '/version' ? '' : ` --path ${o.path}`}`;
     return (['full', 'resumed'] as const).map((kind): Row => {
       const per = (n: (typeof names)[number]): number[] => r[kind][n].map((p) => p.perCpuSecond);
       const ratio = pairedRatio(per('apiserver'), per('bare'));
       const wall = (ps: Phase[]): string => median(ps.map((p) => p.perSecond)).toFixed(0);
       const reused = (ps: Phase[]): string => `${(median(ps.map((p) => p.reusedShare)) * 100).toFixed(0)}%`;
       return {
-        figure: `${kind} mTLS handshakes + GET /livez per server CPU-s`, unit: '/s', ours: median(per('apiserver')),
+        figure: `${kind} mTLS handshakes + GET ${o.path} per server CPU-s`, unit: '/s', ours: median(per('apiserver')),
         baselineLabel: 'bare node:tls', baseline: median(per('bare')), ratio, goal: '>= 0.9x', pass: ratio >= 0.9, command,
         detail: `kube-apiserver ${median(per('apiserver')).toFixed(0)}, bare node:tls ${median(per('bare')).toFixed(0)}, node:https ${median(per('https')).toFixed(0)} per server CPU-s `
           + `(apiserver / node:https ${pairedRatio(per('apiserver'), per('https')).toFixed(3)}x); wall clock ${wall(r[kind].apiserver)}, ${wall(r[kind].bare)}, ${wall(r[kind].https)}/s`

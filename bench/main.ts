@@ -276,7 +276,7 @@ if (sub === undefined || sub.startsWith('-') || sub === 'handshakes' || sub === 
     console.error(process.env.BENCH_DEBUG && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 }
 const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' }, running: { type: 'string' } } });
 const which = positionals;

@@ -73,7 +73,7 @@ export async function runSuite(argv: string[], defaults: readonly Bench[], title
     args: argv, strict: true,
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' },
-      'key-algorithm': { type: 'string' }, 'phase-ms': { type: 'string' }, concurrency: { type: 'string' },
+      'key-algorithm': { type: 'string' }, 'phase-ms': { type: 'string' }, concurrency: { type: 'string' }, path: { type: 'string' },
       nodes: { type: 'string' }, pods: { type: 'string' }, proxies: { type: 'string' }, trials: { type: 'string' },
       'scale-nodes': { type: 'string' }, 'idle-seconds': { type: 'string' },
     },
@@ -87,21 +87,30 @@ export async function runSuite(argv: string[], defaults: readonly Bench[], title
   const needsPki = which.some((w) => w === 'handshakes' || w === 'scheduler' || w === 'fanout');
   const dir = needsPki ? tmp() : undefined;
   const keyAlgorithm = values['key-algorithm'] ?? 'rsa-2048';
+  if (values.path !== undefined && !/^\/[\x21-\x7e]*$/.test(values.path)) throw new Error(`bench: --path "${values.path}" must be a request path such as /version`);
+  let failed = false;
+  const rowSet = async (w: Bench): Promise<Row[]> => {
+    if (w === 'pki') return pkiRows(runs);
+    if (w === 'tour') return tourRows(quick ? 1 : Math.min(runs, 2));
+    if (w === 'handshakes') {
+      return benchHandshakes(dir!, {
+        runs, phaseMs: int(values['phase-ms'], quick ? 400 : 1500, '--phase-ms'), concurrency: int(values.concurrency, 8, '--concurrency'),
+        path: values.path ?? '/version',
+      });
+    }
+    if (w === 'scheduler') return [await benchScheduler(dir!, { runs, nodes: int(values.nodes, quick ? 20 : 1000, '--nodes'), pods: int(values.pods, quick ? 100 : 2000, '--pods') })];
+    if (w === 'fanout') return benchFanout(dir!, { runs, proxies: int(values.proxies, quick ? 5 : 100, '--proxies'), trials: int(values.trials, quick ? 3 : 20, '--trials') });
+    return scaleRows(int(values['scale-nodes'], quick ? 3 : 10, '--scale-nodes'), int(values['idle-seconds'], quick ? 2 : 10, '--idle-seconds'));
+  };
   try {
     if (dir) timeCommand(...node('cli/pki.ts', 'init', dir, '--nodes', 'node-1', '--key-algorithm', keyAlgorithm));
     for (const w of which as Bench[]) {
-      if (w === 'pki') rows.push(...pkiRows(runs));
-      else if (w === 'tour') rows.push(...tourRows(quick ? 1 : Math.min(runs, 2)));
-      else if (w === 'handshakes') {
-        rows.push(...await benchHandshakes(dir!, {
-          runs, phaseMs: int(values['phase-ms'], quick ? 400 : 1500, '--phase-ms'), concurrency: int(values.concurrency, 8, '--concurrency'),
-        }));
-      } else if (w === 'scheduler') {
-        rows.push(await benchScheduler(dir!, { runs, nodes: int(values.nodes, quick ? 20 : 1000, '--nodes'), pods: int(values.pods, quick ? 100 : 2000, '--pods') }));
-      } else if (w === 'fanout') {
-        rows.push(...await benchFanout(dir!, { runs, proxies: int(values.proxies, quick ? 5 : 100, '--proxies'), trials: int(values.trials, quick ? 3 : 20, '--trials') }));
-      } else if (w === 'scale') {
-        rows.push(...await scaleRows(int(values['scale-nodes'], quick ? 3 : 10, '--scale-nodes'), int(values['idle-seconds'], quick ? 2 : 10, '--idle-seconds')));
+      // One row set failing leaves the others' figures: it becomes a row naming the error, and the exit code is 1.
+      try {
+        rows.push(...await rowSet(w));
+      } catch (err) {
+        failed = true;
+        rows.push({ figure: `${w}: failed`, unit: '', ours: NaN, command: `npm run bench -- --only ${w}`, detail: err instanceof Error ? err.message : String(err) });
       }
     }
   } finally {
@@ -110,5 +119,6 @@ export async function runSuite(argv: string[], defaults: readonly Bench[], title
   const load = os.loadavg().map((x) => x.toFixed(2));
   if (values.json) process.stdout.write(jsonTable(rows, { quick, runs, keyAlgorithm, loadAverage: load, cpus: os.cpus().length, node: process.version }));
   else printTable(rows, `${title}: ours against a baseline measured in the same run (load average ${load.join(' ')}, ${os.cpus().length} CPUs)`);
+  if (failed) process.exitCode = 1;
   return rows;
 }

@@ -24,6 +24,7 @@ export interface Row {
 }
 
 const num = (x: number, unit: string): string => {
+  if (Number.isNaN(x)) return 'error';
   const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2;
   return `${x.toFixed(digits)} ${unit}`;
 };
