@@ -94,10 +94,19 @@ export async function benchScheduler(pkiDir: string, o: SchedulerOptions): Promi
       const t0 = performance.now();
       const all = new Promise<void>((resolve, reject) => {
         // A binding that fails (a reset connection) goes back to the scheduler's queue, as in Kubernetes; counted, not fatal.
-        const limit = setTimeout(() => reject(new Error(`scheduler bench: ${bound} of ${o.pods} bound after ${o.pods} s; failed bindings: ${failures.join('; ') || 'none'}`)), o.pods * 1000);
+        // Progress on a terminal (or BENCH_PROGRESS=1); no binding for 60 s is a stall, reported with what is known.
+        let last = performance.now();
+        const watch = setInterval(() => {
+          if (process.stderr.isTTY || process.env.BENCH_PROGRESS) process.stderr.write(`  [scheduler ${ns}] ${bound}/${o.pods} bound, ${failures.length} failed bindings\n`);
+          if (performance.now() - last > 60_000) {
+            clearInterval(watch);
+            reject(new Error(`scheduler bench: ${bound} of ${o.pods} bound, none for 60 s; failed bindings: ${failures.slice(0, 3).join('; ') || 'none'}`));
+          }
+        }, 5000);
         scheduler.onOutcome((x) => {
           if (!x.pod.startsWith(`${ns}/`)) return;
-          if (x.result === 'bound' && ++bound === o.pods) { clearTimeout(limit); resolve(); } else if (x.result === 'unschedulable') { clearTimeout(limit); reject(new Error(`scheduler bench: ${x.pod} unschedulable: ${x.message}`)); } else if (x.result === 'error') failures.push(`${x.pod}: ${x.message}`);
+          if (x.result === 'bound') last = performance.now();
+          if (x.result === 'bound' && ++bound === o.pods) { clearInterval(watch); resolve(); } else if (x.result === 'unschedulable') { clearInterval(watch); reject(new Error(`scheduler bench: ${x.pod} unschedulable: ${x.message}`)); } else if (x.result === 'error') failures.push(`${x.pod}: ${x.message}`);
         });
       });
       try {
