@@ -47,6 +47,9 @@ async function write(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** No pod bound for this long (from the scheduler's start, or the last binding) fails the row. */
+const STALL_MS = 120_000;
+
 const nodeName = (i: number): string => `bench-node-${i + 1}`;
 
 function nodeObject(i: number): Node {
@@ -94,13 +97,13 @@ export async function benchScheduler(pkiDir: string, o: SchedulerOptions): Promi
       const t0 = performance.now();
       const all = new Promise<void>((resolve, reject) => {
         // A binding that fails (a reset connection) goes back to the scheduler's queue, as in Kubernetes; counted, not fatal.
-        // Progress on a terminal (or BENCH_PROGRESS=1); no binding for 60 s is a stall, reported with what is known.
+        // Progress on a terminal (or BENCH_PROGRESS=1); no binding for STALL_MS is a stall, reported with what is known.
         let last = performance.now();
         const watch = setInterval(() => {
           if (process.stderr.isTTY || process.env.BENCH_PROGRESS) process.stderr.write(`  [scheduler ${ns}] ${bound}/${o.pods} bound, ${failures.length} failed bindings\n`);
-          if (performance.now() - last > 60_000) {
+          if (performance.now() - last > STALL_MS) {
             clearInterval(watch);
-            reject(new Error(`scheduler bench: ${bound} of ${o.pods} bound, none for 60 s; failed bindings: ${failures.slice(0, 3).join('; ') || 'none'}`));
+            reject(new Error(`scheduler bench: ${bound} of ${o.pods} bound, none for ${STALL_MS / 1000} s; failed bindings: ${failures.slice(0, 3).join('; ') || 'none'}`));
           }
         }, 5000);
         scheduler.onOutcome((x) => {
