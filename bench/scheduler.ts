@@ -95,11 +95,13 @@ export async function benchScheduler(pkiDir: string, o: SchedulerOptions): Promi
       const scheduler = new KubeScheduler({ apiserver: server.url, ...wiring.scheduler }, { logger: silentLogger() });
       let bound = 0;
       const t0 = performance.now();
+      let watch: NodeJS.Timeout | undefined;
       const all = new Promise<void>((resolve, reject) => {
-        // A binding that fails (a reset connection) goes back to the scheduler's queue, as in Kubernetes; counted, not fatal.
-        // Progress on a terminal (or BENCH_PROGRESS=1); no binding for STALL_MS is a stall, reported with what is known.
+        // A failed binding is counted, not fatal: the scheduler keeps the pod among its unschedulable ones and
+        // tries it again after a node or pod changes. Progress on a terminal (or BENCH_PROGRESS=1); no binding
+        // for STALL_MS is a stall, reported with what is known.
         let last = performance.now();
-        const watch = setInterval(() => {
+        watch = setInterval(() => {
           if (process.stderr.isTTY || process.env.BENCH_PROGRESS) process.stderr.write(`  [scheduler ${ns}] ${bound}/${o.pods} bound, ${failures.length} failed bindings\n`);
           if (performance.now() - last > STALL_MS) {
             clearInterval(watch);
@@ -117,6 +119,8 @@ export async function benchScheduler(pkiDir: string, o: SchedulerOptions): Promi
         await all;
         scheduled.push(o.pods / ((performance.now() - t0) / 1000));
       } finally {
+        clearInterval(watch);
+        all.catch(() => undefined);
         await scheduler.stop();
       }
       const n = await boundIn(ns);
