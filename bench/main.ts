@@ -1,5 +1,9 @@
 /**
- * `npm run bench [-- pki|signing|tour|store|authz|capture|report|scale] [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
+ * `npm run bench [-- --json] [--quick] [--only ...]`: the default table (bench/suite.ts): PKI, the tour,
+ * handshakes, scheduler bindings/s and watch fan-out, side by side in one run, one row per figure.
+ * `npm run bench -- handshakes|scheduler|fanout [...]`: one of those alone, in the same table.
+ * `npm run bench -- pki|signing|tour|store|authz|capture|report [--runs N] [--cpu-prof-dir DIR (authz: profile the server)]`
+ * and `npm run bench -- scale --nodes 10,100,1000` (bench/scale.ts) print their own lines.
  *
  * Every figure is a ratio against a baseline measured in the same run, interleaved with it, because
  * these machines are shared and noisy: absolute times are printed for reference only.
@@ -20,9 +24,9 @@
  *            is acknowledged; one writer, then 64 concurrent writers sharing group commits) vs the
  *            in-memory store, in the same run.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
@@ -34,61 +38,7 @@ import { MvccStore } from '../components/etcd/store.js';
 import { Wal } from '../components/etcd/wal.js';
 import { silentLogger } from '../sim/logger.js';
 import { benchReport } from './report.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-/** The peer baseline beside the clone, or the project's own copy of the same openssl steps on a lone clone. */
-const OPENSSL_SCRIPT = [path.resolve(ROOT, '../shared/bench/openssl-pki.sh'), path.resolve(ROOT, 'test/fixtures/openssl-pki.sh')].find((p) => existsSync(p))!;
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString().trim()}`);
-  return ms;
-}
-
-const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-const node = (script: string, ...args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args]];
-
-function row(label: string, ours: number[], base: number[], baseLabel: string): string {
-  const ratios = ours.map((o, i) => o / base[i]!);
-  return `${label.padEnd(28)} ours ${median(ours).toFixed(0).padStart(6)} ms   ${baseLabel} ${median(base).toFixed(0).padStart(6)} ms   ratio ${median(ratios).toFixed(3)} (median of ${ratios.length} paired runs)`;
-}
-
-/** A fresh plain-node process that makes `count` RSA-2048 key pairs in parallel on the thread pool: the floor under a cold init. */
-const KEYGEN_FLOOR = `const { generateKeyPair } = require('node:crypto'); let n = 18;
-for (let i = 0; i < 18; i++) generateKeyPair('rsa', { modulusLength: 2048 }, (e) => { if (e) throw e; if (--n === 0) process.exit(0); });`;
-
-function benchPki(runs: number): void {
-  const t = { ours: [] as number[], openssl: [] as number[], oursEc: [] as number[], opensslEc: [] as number[], floor: [] as number[], warm: [] as number[], bare: [] as number[] };
-  for (let i = 0; i < runs; i++) {
-    const dirs = [tmp(), tmp(), tmp(), tmp()] as const;
-    try {
-      const [cmd, args] = node('cli/pki.ts', 'init', dirs[0], '--nodes', 'node-1');
-      const [cmdEc, argsEc] = node('cli/pki.ts', 'init', dirs[2], '--nodes', 'node-1', '--key-algorithm', 'ecdsa-p256');
-      // Alternate which goes first so drift in machine load hits both alike.
-      const pair = (a: () => void, b: () => void): void => { if (i % 2 === 0) { a(); b(); } else { b(); a(); } };
-      pair(() => t.ours.push(timeCommand(cmd, args)), () => t.openssl.push(timeCommand('bash', [OPENSSL_SCRIPT, dirs[1]])));
-      pair(() => t.oursEc.push(timeCommand(cmdEc, argsEc)), () => t.opensslEc.push(timeCommand('bash', [OPENSSL_SCRIPT, dirs[3], 'ec'])));
-      t.floor.push(timeCommand(process.execPath, ['-e', KEYGEN_FLOOR]));
-      t.warm.push(timeCommand(cmd, args));
-      t.bare.push(timeCommand(...node('bench/noop.ts')));
-    } finally {
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    }
-  }
-  console.log('pki: the kubeadm set for one worker node (3 CAs, 14 leaves, sa pair: 18 key pairs), each run a fresh process');
-  console.log(row('cold init vs openssl CLI', t.ours, t.openssl, 'openssl-pki.sh'));
-  console.log(row('  its 18 RSA keygens alone', t.floor, t.openssl, 'openssl-pki.sh'));
-  console.log(row('cold init, ECDSA P-256', t.oursEc, t.opensslEc, 'openssl-pki.sh ec'));
-  console.log(row('warm init vs process start', t.warm, t.bare, 'tsx no-op'));
-}
+import { measurePki, measureTour, median, node, printPki, printTour, ROOT, row, timeCommand, tmp } from './timing.js';
 
 function benchSigning(runs: number): void {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -111,28 +61,6 @@ function benchSigning(runs: number): void {
   }
   console.log('signing: one RSA-2048 SHA-256 signature over a 1200-byte TBSCertificate');
   console.log(row('forge (pure JS) vs native', forgeTimes, nativeTimes, 'node:crypto'));
-}
-
-function benchTour(runs: number): void {
-  const cold: number[] = [];
-  const warmT: number[] = [];
-  const pkiOnly: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const dir = tmp();
-    const d2 = tmp();
-    try {
-      // Cold: the tour makes its PKI in an empty directory; warm: the same directory again.
-      cold.push(timeCommand(...node('cli/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
-      warmT.push(timeCommand(...node('cli/main.ts', 'scenario', 'tour', '--quiet', '--pki-dir', dir)));
-      pkiOnly.push(timeCommand(...node('cli/pki.ts', 'init', d2)));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(d2, { recursive: true, force: true });
-    }
-  }
-  console.log('tour: `npm run scenario` end to end (2 nodes), each run a fresh process');
-  console.log(row('tour cold vs PKI init alone', cold, pkiOnly, 'pki init'));
-  console.log(row('tour warm vs tour cold', warmT, cold, 'tour cold'));
 }
 
 function benchCapture(runs: number): void {
@@ -332,27 +260,40 @@ async function benchAuthz(runs: number, profileDir: string | undefined): Promise
   }
 }
 
-if (process.argv[2] === 'scale') {
+const sub = process.argv[2];
+if (sub === 'scale') {
   const { benchScale } = await import('./scale.js');
   await benchScale(process.argv.slice(3));
   process.exit(0);
 }
+if (sub === undefined || sub.startsWith('-') || sub === 'handshakes' || sub === 'scheduler' || sub === 'fanout') {
+  // The default table (every row set), or one of the side-by-side benches alone in the same table.
+  const { runSuite, SUITE } = await import('./suite.js');
+  const own = sub !== undefined && !sub.startsWith('-');
+  try {
+    await runSuite(process.argv.slice(own ? 3 : 2), own ? [sub as 'handshakes'] : SUITE, `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`);
+  } catch (err) {
+    console.error(process.env.BENCH_DEBUG && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  }
+  process.exit(process.exitCode ?? 0);
+}
 const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' }, running: { type: 'string' } } });
-const which = positionals.length > 0 ? positionals : ['signing', 'pki', 'tour'];
+const which = positionals;
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
   if (w === 'authz-server') await authzServer();
   else if (w === 'authz') await benchAuthz(runs, values['cpu-prof-dir']);
-  else if (w === 'pki') benchPki(runs);
+  else if (w === 'pki') printPki(measurePki(runs));
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
   else if (w === 'capture') benchCapture(runs);
   else if (w === 'report') await benchReport(Number(values.nodes ?? 200), runs, Number(values.running ?? 2));
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'cli/main.ts'))) { console.log('tour: cli/main.ts not present yet, skipped'); continue; }
-    benchTour(runs);
+    printTour(measureTour(runs));
   } else {
-    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz, capture, report; scale has its own options)`);
+    console.error(`bench: unknown benchmark "${w}" (pki, signing, tour, store, authz, capture, report, handshakes, scheduler, fanout; scale has its own options)`);
     process.exitCode = 2;
   }
 }

@@ -32,9 +32,10 @@ export interface ScaleResult {
   readonly workers: number;
 }
 
-const KWOK_OBJECTS_PER_SECOND = 20;
+export const KWOK_OBJECTS_PER_SECOND = 20;
 
-async function runOne(n: number, podsPerNode: number, idleSeconds: number, workers: string | undefined, profileDir: string | undefined): Promise<ScaleResult> {
+/** One size in a fresh child process (scale-run.ts). */
+export async function runOne(n: number, podsPerNode: number, idleSeconds: number, workers: string | undefined, profileDir: string | undefined): Promise<ScaleResult> {
   const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const child = fork(path.join(import.meta.dirname, 'scale-run.ts'), [String(n), String(podsPerNode), String(idleSeconds), ...(workers ? [workers] : [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
