@@ -116,7 +116,7 @@ describe('TokenCleaner.evalSecret', () => {
   };
   const withUid = (s: BootstrapTokenSecret, uid: string): BootstrapTokenSecret => ({ ...s, metadata: { ...s.metadata, uid } });
 
-  it('deletes an expired token with a UID precondition; a 409 (another Secret of that name now) is not an error', async () => {
+  it('deletes only the expired token, with a UID precondition (the answer here: 409, another Secret of that name now)', async () => {
     const { cleaner, deletes } = harness([withUid(token('aaaaaa', -1000), 'uid-a'), withUid(token('bbbbbb', HOUR), 'uid-b')],
       async () => { throw new ApiError(409, undefined, 'Precondition failed: UID in precondition: uid-a, UID in object meta: uid-new'); });
     await cleaner.queue.idle();
