@@ -100,6 +100,11 @@ export interface KubeadmCertsSecret {
   readonly data: Readonly<Record<string, string>>;
 }
 
+/** kubeadm's DefaultCertTokenDuration: the life of the token that owns kubeadm-certs. */
+export const DEFAULT_CERT_TOKEN_DURATION_MS = 2 * 3600_000;
+/** The description kubeadm gives that token. */
+export const CERT_TOKEN_DESCRIPTION = 'Proxy for managing TTL for the kubeadm-certs secret';
+
 /** UploadCerts' Secret: every transferred file encrypted with the certificate key. */
 export function kubeadmCertsSecret(pki: Pki, certificateKey: string, owner?: { name: string; uid: string }): KubeadmCertsSecret {
   const key = decodeHexKey(certificateKey);
@@ -116,12 +121,26 @@ export function kubeadmCertsSecret(pki: Pki, certificateKey: string, owner?: { n
   };
 }
 
+/** How `kubeadm join` prints a failure of the download-certs phase (the runner's prefix and runDownloadCerts' wrap). */
+export const DOWNLOAD_CERTS_PHASE = 'error execution phase control-plane-prepare/download-certs: error downloading certs';
+
+/**
+ * DownloadCerts when getSecret gets NotFound: the Secret expired with its bootstrap token (or was never
+ * uploaded). kubeadm's words, wrapped "error downloading the secret".
+ */
+export function kubeadmCertsNotFound(cause?: unknown): PkiError {
+  return new PkiError('CERTS_SECRET_MISSING',
+    `${DOWNLOAD_CERTS_PHASE}: error downloading the secret: Secret "${KUBEADM_CERTS_SECRET}" was not found in the "kube-system" Namespace. ` +
+    'This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one',
+    cause === undefined ? {} : { cause });
+}
+
 /**
  * DownloadCerts: decrypts every value (all or nothing, as getDataFromSecret) and returns the files by
  * their pki-relative path. Errors carry kubeadm's words, prefixed as `kubeadm join` prints them.
  */
 export function downloadCerts(secret: { data?: Readonly<Record<string, string>> }, certificateKey: string): Record<TransferredFile, string> {
-  const phase = 'error execution phase control-plane-prepare/download-certs: error downloading certs';
+  const phase = DOWNLOAD_CERTS_PHASE;
   let key: Buffer;
   try {
     key = decodeHexKey(certificateKey);

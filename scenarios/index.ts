@@ -3,6 +3,7 @@ import type { Scenario } from '../sim/scenario.js';
 import { exec } from './exec.js';
 import { expiry } from './expiry.js';
 import { joinControlPlane } from './join-control-plane.js';
+import { joinControlPlaneLate } from './join-control-plane-late.js';
 import { joinNode } from './join-node.js';
 import { kubeletDeadEnd } from './kubelet-dead-end.js';
 import { kubeletServingCsr } from './kubelet-serving-csr.js';
@@ -26,7 +27,7 @@ import { rotateKubelet } from './rotate-kubelet.js';
 import { rotateCa } from './rotate-ca.js';
 import { pkiTour, tour } from './tour.js';
 
-export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinNode, rotateKubelet, kubeletServingCsr, kubeletDeadEnd, matrix, aggregation, exec,
+export const SCENARIOS: readonly Scenario[] = [tour, pkiTour, expiry, rotateCa, joinControlPlane, joinControlPlaneLate, joinNode, rotateKubelet, kubeletServingCsr, kubeletDeadEnd, matrix, aggregation, exec,
   refuseForeignCa, refuseKubeletToEtcd, refuseSanMismatch, refuseExpiredClient, refuseServerCertAsClient, refuseClientCertAsServer,
   refuseSchedulerDeleteNode, refuseProxyCreatePod, refuseNodeStatusOther, refuseKubeletSecret, refuseKubeletNoClientCert, rogueKubelet, refuseRbacEscalation,
   refuseFrontProxyWrongCa, refuseRequestheaderName, refuseRemoteUserSpoof, refuseKubeletSelfSigned];

@@ -12,7 +12,6 @@
  * certificate is shown on a real peer-TLS handshake with cp-1's (both ways verified against the etcd CA),
  * and cp-2's apiserver shares cp-1's etcd.
  */
-import { randomInt } from 'node:crypto';
 import https from 'node:https';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -21,18 +20,16 @@ import { KubeClient, resourcePath } from '../components/client/kube-client.js';
 import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../components/client/tls.js';
 import type { KubeObject } from '../components/api/types.js';
 import {
-  CERTS_TO_TRANSFER, createCertificateKey, downloadCerts, kubeadmCertsSecret, secretDataKey, KUBEADM_CERTS_SECRET, type KubeadmCertsSecret,
+  CERTS_TO_TRANSFER, createCertificateKey, downloadCerts, secretDataKey, KUBEADM_CERTS_SECRET, type KubeadmCertsSecret,
 } from '../pki/copycerts.js';
 import { PkiError } from '../pki/errors.js';
 import { joinControlPlanePki } from '../pki/join.js';
 import { caPem } from '../pki/store.js';
 import { identityOf } from '../sim/cluster.js';
 import { createLogger } from '../sim/logger.js';
+import { uploadCerts } from '../sim/upload-certs.js';
 import type { Scenario, ScenarioContext } from '../sim/scenario.js';
 import { deployAndRead, probe, tempClusterDir } from './lifecycle.js';
-
-const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const randomToken = (n: number): string => Array.from({ length: n }, () => TOKEN_CHARS[randomInt(TOKEN_CHARS.length)]).join('');
 
 /** One handshake between two etcd peer certificates, on a peer-port listener with etcd's peer TLS settings. */
 async function peerHandshake(ctx: ScenarioContext, host: string, server: { name: string; identity: Identity }, client: { name: string; identity: Identity }, etcdCa: string): Promise<string> {
@@ -70,27 +67,7 @@ export const joinControlPlane: Scenario = {
         '(nonce || ciphertext || tag); the Secret kube-system/kubeadm-certs holds them, owned by a bootstrap\n' +
         'token that lives 2 hours; Role kubeadm:kubeadm-certs lets the bootstrap-token group get that Secret.',
         async () => {
-          const certificateKey = createCertificateKey();
-          const id = randomToken(6);
-          const token = await superAdmin.create<KubeObject>(resourcePath({ resource: 'secrets', namespace: 'kube-system' }), {
-            apiVersion: 'v1', kind: 'Secret', metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' }, type: 'bootstrap.kubernetes.io/token',
-            data: {
-              'token-id': Buffer.from(id).toString('base64'), 'token-secret': Buffer.from(randomToken(16)).toString('base64'),
-              description: Buffer.from('Proxy for managing TTL for the kubeadm-certs secret').toString('base64'),
-              expiration: Buffer.from(new Date(Date.now() + 2 * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z')).toString('base64'),
-            },
-          } as KubeObject);
-          const secret = kubeadmCertsSecret(pki, certificateKey, { name: token.metadata.name ?? '', uid: token.metadata.uid ?? '' });
-          await superAdmin.create(resourcePath({ resource: 'secrets', namespace: 'kube-system' }), secret as unknown as KubeObject);
-          await superAdmin.create(resourcePath({ group: 'rbac.authorization.k8s.io', resource: 'roles', namespace: 'kube-system' }), {
-            apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'kubeadm:kubeadm-certs', namespace: 'kube-system' },
-            rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: [KUBEADM_CERTS_SECRET] }],
-          } as KubeObject);
-          await superAdmin.create(resourcePath({ group: 'rbac.authorization.k8s.io', resource: 'rolebindings', namespace: 'kube-system' }), {
-            apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'kubeadm:kubeadm-certs', namespace: 'kube-system' },
-            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kubeadm:kubeadm-certs' },
-            subjects: [{ kind: 'Group', name: 'system:bootstrappers:kubeadm:default-node-token' }],
-          } as KubeObject);
+          const { certificateKey, token } = await uploadCerts(superAdmin, pki);
           ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
           ctx.say(`[upload-certs] Using certificate key:\n${certificateKey}`);
           const stored = await superAdmin.get<KubeadmCertsSecret & KubeObject>(resourcePath({ resource: 'secrets', namespace: 'kube-system', name: KUBEADM_CERTS_SECRET }));
@@ -98,7 +75,7 @@ export const joinControlPlane: Scenario = {
           ctx.expect(`the Secret holds kubeadm's keys (${names.join(', ')})`, names.join() === CERTS_TO_TRANSFER.map(secretDataKey).sort().join());
           const plain = Object.values(stored.data ?? {}).some((v) => Buffer.from(v, 'base64').toString('latin1').includes('-----BEGIN'));
           ctx.expect('no value is readable PEM: each is encrypted', !plain);
-          ctx.expect('the Secret is owned by the short-lived bootstrap token', stored.metadata.ownerReferences?.[0]?.name === `bootstrap-token-${id}`);
+          ctx.expect('the Secret is owned by the short-lived bootstrap token', stored.metadata.ownerReferences?.[0]?.uid === token.uid);
           ctx.expect('the key is 32 bytes of hex', /^[0-9a-f]{64}$/.test(certificateKey));
           return certificateKey;
         });

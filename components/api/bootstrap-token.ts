@@ -54,6 +54,19 @@ export function expiredAt(s: BootstrapTokenSecret, now: Date): string | undefine
   return now.getTime() > t ? `Expired bootstrap token in ${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''} Secret: ${exp}` : undefined;
 }
 
+/**
+ * bootstrapsecretutil.GetExpiration: no `expiration` → not expired and no time left (0); an unparsable
+ * one → expired; else the time left, expired once it is zero or less.
+ */
+export function tokenExpiration(s: BootstrapTokenSecret, now: Date): { remainingMs: number; expired: boolean } {
+  const exp = secretData(s, 'expiration');
+  if (!exp) return { remainingMs: 0, expired: false };
+  const t = Date.parse(exp);
+  if (Number.isNaN(t)) return { remainingMs: 0, expired: true };
+  const remainingMs = t - now.getTime();
+  return remainingMs <= 0 ? { remainingMs: 0, expired: true } : { remainingMs, expired: false };
+}
+
 /** bootstrapsecretutil.GetGroups: system:bootstrappers plus auth-extra-groups, each under system:bootstrappers:. */
 export function bootstrapGroups(s: BootstrapTokenSecret): { groups: string[] } | { error: string } {
   const groups = new Set([BOOTSTRAP_DEFAULT_GROUP]);
@@ -132,7 +145,9 @@ export interface CreateTokenOptions {
   readonly ttlMs?: number;
   readonly now: Date;
   readonly description?: string;
+  /** Default both; empty: none (the token that owns kubeadm-certs has none). */
   readonly usages?: readonly ('signing' | 'authentication')[];
+  /** auth-extra-groups; default kubeadm's default-node-token group; empty: the key is left out. */
   readonly groups?: readonly string[];
 }
 
@@ -147,7 +162,8 @@ export function bootstrapTokenSecret(options: CreateTokenOptions): { token: stri
   const expiration = new Date(options.now.getTime() + (options.ttlMs ?? 24 * 3600_000));
   data.expiration = enc(expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'));
   for (const u of options.usages ?? ['signing', 'authentication']) data[`usage-bootstrap-${u}`] = enc('true');
-  data['auth-extra-groups'] = enc((options.groups ?? [KUBEADM_DEFAULT_NODE_TOKEN_GROUP]).join(','));
+  const groups = options.groups ?? [KUBEADM_DEFAULT_NODE_TOKEN_GROUP];
+  if (groups.length > 0) data['auth-extra-groups'] = enc(groups.join(','));
   return {
     token,
     secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${BOOTSTRAP_TOKEN_SECRET_PREFIX}${parsed.id}`, namespace: 'kube-system' }, type: BOOTSTRAP_TOKEN_SECRET_TYPE, data },

@@ -199,8 +199,11 @@ export class KubeClient {
     return this.request<T>('PATCH', path, patch, ct);
   }
 
-  delete<T = Status>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+  /** DELETE with background propagation; `preconditions` (DeleteOptions.preconditions) make it conditional on the object's uid or resourceVersion. */
+  delete<T = Status>(path: string, options: { preconditions?: { uid?: string; resourceVersion?: string } } = {}): Promise<T> {
+    return this.request<T>('DELETE', path, {
+      kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', ...(options.preconditions ? { preconditions: options.preconditions } : {}),
+    });
   }
 
   /**

@@ -1,12 +1,14 @@
 /**
  * A small garbage collector (pkg/controller/garbagecollector) for the owner chains the controllers
- * here build: Deployment → ReplicaSet → Pod, and Service → EndpointSlice. A dependent whose every owner reference names an object
+ * here build: Deployment → ReplicaSet → Pod, and Service → EndpointSlice, and the one kubeadm builds:
+ * bootstrap-token Secret → kubeadm-certs Secret (so kubeadm-certs goes when the token cleaner deletes
+ * its expired token). Owner references are matched by uid. A dependent whose every owner reference names an object
  * that no longer exists (confirmed with a live GET, as the real one does, since an informer may lag)
  * is deleted with background propagation. Owner kinds it does not know are left alone.
  */
 import type { Logger } from 'pino';
 import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
-import type { Deployment, EndpointSlice, KubeObject, OwnerReference, Pod, ReplicaSet, Service } from '../api/types.js';
+import type { Deployment, EndpointSlice, KubeObject, OwnerReference, Pod, ReplicaSet, Secret, Service } from '../api/types.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
 
@@ -14,14 +16,16 @@ const OWNER_KINDS: Readonly<Record<string, { group: string; resource: string }>>
   Deployment: { group: 'apps', resource: 'deployments' },
   ReplicaSet: { group: 'apps', resource: 'replicasets' },
   Service: { group: '', resource: 'services' },
+  Secret: { group: '', resource: 'secrets' },
 };
 
-type DependentKind = 'ReplicaSet' | 'Pod' | 'EndpointSlice';
+type DependentKind = 'ReplicaSet' | 'Pod' | 'EndpointSlice' | 'Secret';
 
 const DEPENDENT_PATHS: Readonly<Record<DependentKind, { group?: string; resource: string }>> = {
   ReplicaSet: { group: 'apps', resource: 'replicasets' },
   Pod: { resource: 'pods' },
   EndpointSlice: { group: 'discovery.k8s.io', resource: 'endpointslices' },
+  Secret: { resource: 'secrets' },
 };
 
 export interface GarbageCollectorOptions {
@@ -32,6 +36,8 @@ export interface GarbageCollectorOptions {
   /** Services and their EndpointSlices (optional: without them, slices are not collected). */
   readonly services?: Lister<Service>;
   readonly endpointSlices?: Lister<EndpointSlice>;
+  /** Secrets, as owners and as dependents (optional: without them, Secrets are not collected). */
+  readonly secrets?: Lister<Secret>;
   readonly logger: Logger;
 }
 
@@ -57,11 +63,17 @@ export class GarbageCollector {
       watchDependent('EndpointSlice', slices);
       o.services.addHandlers({ delete: (svc) => this.ownerGone(svc, slices, 'EndpointSlice') });
     }
+    if (o.secrets) {
+      const secrets = o.secrets;
+      watchDependent('Secret', secrets);
+      secrets.addHandlers({ delete: (s) => this.ownerGone(s, secrets, 'Secret') });
+    }
   }
 
   private dependents(kind: DependentKind): Lister<KubeObject> | undefined {
     if (kind === 'Pod') return this.o.pods;
     if (kind === 'ReplicaSet') return this.o.replicaSets;
+    if (kind === 'Secret') return this.o.secrets;
     return this.o.endpointSlices;
   }
 
@@ -80,6 +92,7 @@ export class GarbageCollector {
     if (kind === 'Deployment') return this.o.deployments;
     if (kind === 'ReplicaSet') return this.o.replicaSets;
     if (kind === 'Service') return this.o.services;
+    if (kind === 'Secret') return this.o.secrets;
     return undefined;
   }
 

@@ -1,5 +1,7 @@
 /**
- * kube-controller-manager: the Deployment, ReplicaSet, Endpoints, EndpointSlice and garbage-collector controllers.
+ * kube-controller-manager: the Deployment, ReplicaSet, Endpoints, EndpointSlice and garbage-collector controllers,
+ * and, given the cluster-signing CA as kubeadm gives it, the certificate controllers with the two kubeadm adds
+ * (`--controllers=*,bootstrapsigner,tokencleaner`).
  *
  * Its own identity is controller-manager.conf's client certificate (user
  * system:kube-controller-manager). With `useServiceAccountCredentials` (kubeadm sets
@@ -19,20 +21,21 @@ import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
 import type { Identity } from '../client/tls.js';
 import { SecureServing, type SecureServingInfo, type SecureServingOptions } from '../client/secure-serving.js';
 import type { AddressInfo } from 'node:net';
-import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
+import type { Deployment, EndpointSlice, Endpoints, KubeObject, Pod, ReplicaSet, Secret, Service } from '../api/types.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { EndpointSliceController } from './endpointslice.js';
 import { GarbageCollector } from './garbage-collector.js';
-import { SharedInformerFactory } from '../client/informer.js';
+import { SharedInformerFactory, type Lister } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
+import { TokenCleaner } from './tokencleaner.js';
 import { BootstrapSigner, CsrApprovingController, CsrSigningController, type ClusterSigning } from './certificates.js';
 import type { CertificateSigningRequest } from '../api/certificates.js';
 import type { BootstrapTokenSecret } from '../api/bootstrap-token.js';
 import type { WorkQueue } from '../client/workqueue.js';
 
-export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'endpointslice' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner';
+export type ControllerName = 'deployment' | 'replicaset' | 'endpoint' | 'endpointslice' | 'garbagecollector' | 'csrapproving' | 'csrsigning' | 'bootstrapsigner' | 'tokencleaner';
 
 /** The service account each controller runs as (the real controller-manager's names). */
 export const SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
@@ -44,6 +47,7 @@ export const SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   csrapproving: 'certificate-controller',
   csrsigning: 'certificate-controller',
   bootstrapsigner: 'bootstrap-signer',
+  tokencleaner: 'token-cleaner',
 };
 
 export interface KubeControllerManagerOptions {
@@ -57,7 +61,7 @@ export interface KubeControllerManagerOptions {
   /**
    * --cluster-signing-cert-file / --cluster-signing-key-file (ca.crt, ca.key) and --cluster-signing-duration.
    * Given (kubeadm always gives them), the certificate controllers (csrapproving, csrsigning) and the
-   * bootstrapsigner kubeadm enables run by default too.
+   * bootstrapsigner and tokencleaner kubeadm enables run by default too.
    */
   readonly clusterSigning?: ClusterSigning;
   /** Which controllers run (default: deployment, replicaset, endpoint, endpointslice, garbagecollector, and the certificate ones with clusterSigning). */
@@ -217,7 +221,7 @@ export class KubeControllerManager implements Component {
 
   private async run(): Promise<void> {
     const enabled = new Set<ControllerName>(this.options.controllers ?? ['deployment', 'replicaset', 'endpoint', 'endpointslice', 'garbagecollector',
-      ...(this.options.clusterSigning ? ['csrapproving', 'csrsigning', 'bootstrapsigner'] as const : [])]);
+      ...(this.options.clusterSigning ? ['csrapproving', 'csrsigning', 'bootstrapsigner', 'tokencleaner'] as const : [])]);
     const root = this.newClient('kube-controller-manager', { identity: this.options.identity });
     if (this.options.secureServing) {
       // Served before leader election, as the real one: the health checks answer on a standby too.
@@ -263,7 +267,9 @@ export class KubeControllerManager implements Component {
       this.queues.push(new EndpointSliceController({ client: await clientFor('endpointslice'), services, pods, endpointSlices, logger: log('endpointslice') }).queue);
     }
     if (enabled.has('garbagecollector')) {
-      this.queues.push(new GarbageCollector({ client: await clientFor('garbagecollector'), deployments, replicaSets, pods, services, endpointSlices, logger: log('garbagecollector') }).queue);
+      // The real collector watches every resource (metadata only); here, the kinds whose owner chains exist.
+      const secrets = informer<Secret>(resourcePath({ resource: 'secrets' }), '*v1.Secret');
+      this.queues.push(new GarbageCollector({ client: await clientFor('garbagecollector'), deployments, replicaSets, pods, services, endpointSlices, secrets, logger: log('garbagecollector') }).queue);
     }
     if (enabled.has('csrapproving') || enabled.has('csrsigning')) {
       const csrs = informer<CertificateSigningRequest>(resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' }), '*v1.CertificateSigningRequest');
@@ -276,8 +282,13 @@ export class KubeControllerManager implements Component {
         this.queues.push(new CsrSigningController({ client: await clientFor('csrsigning'), csrs, logger: log('csrsigning'), clock: this.clock, signing: this.options.clusterSigning }).queue);
       }
     }
+    // The token Secrets of kube-system: one informer for the bootstrap signer and the token cleaner.
+    const tokenSecrets = (): Lister<BootstrapTokenSecret> => factory.informerFor<BootstrapTokenSecret>(resourcePath({ resource: 'secrets', namespace: 'kube-system' }), '*v1.Secret', { fieldSelector: 'type=bootstrap.kubernetes.io/token' });
+    if (enabled.has('tokencleaner')) {
+      this.queues.push(new TokenCleaner({ client: await clientFor('tokencleaner'), secrets: tokenSecrets(), logger: log('tokencleaner'), clock: this.clock }).queue);
+    }
     if (enabled.has('bootstrapsigner')) {
-      const secrets = factory.informerFor<BootstrapTokenSecret>(resourcePath({ resource: 'secrets', namespace: 'kube-system' }), '*v1.Secret', { fieldSelector: 'type=bootstrap.kubernetes.io/token' });
+      const secrets = tokenSecrets();
       const configMaps = factory.informerFor<KubeObject & { data?: Record<string, string> }>(resourcePath({ resource: 'configmaps', namespace: 'kube-public' }), '*v1.ConfigMap', { fieldSelector: 'metadata.name=cluster-info' });
       this.bootstrapSigner = new BootstrapSigner({ client: await clientFor('bootstrapsigner'), secrets, configMaps, logger: log('bootstrapsigner'), clock: this.clock });
       this.queues.push(this.bootstrapSigner.queue);

@@ -408,6 +408,8 @@ export function bootstrapNamespaceRoles(): Role[] {
     ]),
     // The bootstrap signer reads token Secrets in kube-system and signs kube-public/cluster-info.
     namespacedRole('kube-system', 'system:controller:bootstrap-signer', [rule(['get', 'list', 'watch'], [''], ['secrets'])]),
+    // The token cleaner deletes expired token Secrets, in kube-system only.
+    namespacedRole('kube-system', 'system:controller:token-cleaner', [rule(['delete', 'get', 'list', 'watch'], [''], ['secrets']), eventsRule()]),
     namespacedRole('kube-public', 'system:controller:bootstrap-signer', [
       rule(['get', 'list', 'watch'], [''], ['configmaps']),
       rule(['update'], [''], ['configmaps'], ['cluster-info']),
@@ -423,6 +425,7 @@ export function bootstrapNamespaceRoleBindings(): RoleBinding[] {
     namespacedRoleBinding('kube-system', 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [userSubject(KubeControllerManager), serviceAccountSubject('kube-system', 'kube-controller-manager')]),
     namespacedRoleBinding('kube-system', 'system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [userSubject(KubeScheduler), serviceAccountSubject('kube-system', 'kube-scheduler')]),
     namespacedRoleBinding('kube-system', 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [serviceAccountSubject('kube-system', 'bootstrap-signer')]),
+    namespacedRoleBinding('kube-system', 'system:controller:token-cleaner', 'system:controller:token-cleaner', [serviceAccountSubject('kube-system', 'token-cleaner')]),
     namespacedRoleBinding('kube-public', 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [serviceAccountSubject('kube-system', 'bootstrap-signer')]),
   ];
 }
