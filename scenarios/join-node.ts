@@ -29,6 +29,10 @@ import type { Scenario } from '../sim/scenario.js';
 import type { RequestEvent, TlsClientEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
 import { inJoinWorkspace, waitForSignature } from './node-join.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 const DISCOVERY = { timeoutMs: 2000, intervalMs: 200 };
@@ -37,72 +41,63 @@ const failureOf = async (p: Promise<unknown>): Promise<Error | undefined> => p.t
 
 export const joinNode: Scenario = {
   name: 'join-node',
-  title: 'A worker joins: discovery by token and CA hash, TLS bootstrap, CSR approved and signed',
-  summary: 'kubeadm join --token --discovery-token-ca-cert-hash: cluster-info JWS, CA pinning, system:bootstrap:<id>, nodeclient CSR; and each failure in kubeadm\'s words.',
+  title: EN('scenario.join-node.title'),
+  summary: EN('scenario.join-node.summary'),
   needsCluster: false,
   async run(ctx) {
     await inJoinWorkspace(ctx, 'k8s-join-', async (w) => {
-      const started = await ctx.step('kubeadm init, with node join enabled',
-        'The controller-manager gets ca.crt/ca.key as --cluster-signing-cert-file/--cluster-signing-key-file and runs\n' +
-        'csrapproving, csrsigning and the bootstrap signer; kubeadm writes kube-public/cluster-info (a kubeconfig with\n' +
-        'the server and the CA, no credentials) and lets system:anonymous get it; `kubeadm token create` stores a token.',
+      const started = await ctx.step(ctx.t('scenario.join-node.init.title'),
+        ctx.t('scenario.join-node.init.lesson'),
         async () => {
           const s = await w.startCluster();
           const { token, secret } = await createBootstrapToken(s.admin, { now: new Date(), description: 'join-node scenario' });
           const id = token.split('.')[0]!;
           const data = await waitForSignature(s.admin, id);
           const hash = caCertHash(caPem(ctx.pki, 'ca'));
-          ctx.say(`Secret kube-system/${secret.metadata.name ?? ''} (type bootstrap.kubernetes.io/token)`);
-          ctx.say(`cluster-info keys: ${Object.keys(data).sort().join(', ')}`);
+          ctx.say(ctx.t('scenario.join-node.init.saySecret', { name: secret.metadata.name ?? '' }));
+          ctx.say(ctx.t('scenario.join-node.init.sayKeys', { keys: Object.keys(data).sort().join(', ') }));
           ctx.say(`kubeadm join ${new URL(s.cluster.apiserverUrl).host} --token ${token} \\\n    --discovery-token-ca-cert-hash ${hash}`);
-          ctx.expect(`the bootstrap signer signed cluster-info for token ${id} (jws-kubeconfig-${id})`, data[`jws-kubeconfig-${id}`] !== undefined);
+          ctx.expect(ctx.t('scenario.join-node.init.expect', { id }), data[`jws-kubeconfig-${id}`] !== undefined);
           return { ...s, token, id, hash };
         }, { show: () => false });
       const { cluster, admin, token, id, hash } = started;
       const apiserver = cluster.apiserverUrl;
 
       const mark = ctx.events.length;
-      const found: DiscoveredCluster = await ctx.step('kubeadm join: discovery',
-        'First read: anonymous, TLS NOT verified (the joining node knows no CA yet). The detached JWS (HS256, key =\n' +
-        'the token\'s secret) proves the kubeconfig came from someone holding the token; the CA inside is accepted only if\n' +
-        'sha256 of its public key equals --discovery-token-ca-cert-hash; then a second read over TLS verified by that CA.',
+      const found: DiscoveredCluster = await ctx.step(ctx.t('scenario.join-node.discovery.title'),
+        ctx.t('scenario.join-node.discovery.lesson'),
         async () => {
           const d = await discover({ apiserver, token, caCertHashes: [hash], trace: ctx.trace, ...DISCOVERY });
           const dials = ctx.since(mark).filter((e): e is TlsClientEvent => e.type === 'tls-client' && e.client.startsWith('kubeadm join'));
-          ctx.expect('the first read trusted nothing (insecure-skip-tls-verify)', dials.some((e) => e.client.endsWith('TLS unverified)') && e.trusts === 'none' && e.handshake === 'ok'));
-          ctx.expect('the second read verified the apiserver against the pinned CA', dials.some((e) => e.client.endsWith('TLS pinned)') && e.trusts === 'kubernetes' && e.handshake === 'ok'));
+          ctx.expect(ctx.t('scenario.join-node.discovery.expectUnverified'), dials.some((e) => e.client.endsWith('TLS unverified)') && e.trusts === 'none' && e.handshake === 'ok'));
+          ctx.expect(ctx.t('scenario.join-node.discovery.expectPinned'), dials.some((e) => e.client.endsWith('TLS pinned)') && e.trusts === 'kubernetes' && e.handshake === 'ok'));
           const reads = ctx.since(mark).filter((e): e is RequestEvent => e.type === 'request' && e.path.includes('cluster-info') && e.method === 'GET');
-          ctx.expect('both reads were made as system:anonymous and allowed (kubeadm:bootstrap-signer-clusterinfo)', reads.length >= 2 && reads.every((r) => r.user === 'system:anonymous' && r.status === 200));
-          ctx.expect('the CA found is the cluster\'s', d.caPem === caPem(ctx.pki, 'ca'));
+          ctx.expect(ctx.t('scenario.join-node.discovery.expectAnonymous'), reads.length >= 2 && reads.every((r) => r.user === 'system:anonymous' && r.status === 200));
+          ctx.expect(ctx.t('scenario.join-node.discovery.expectCa'), d.caPem === caPem(ctx.pki, 'ca'));
           return d;
         }, { show: (client) => client.startsWith('kubeadm join') });
 
-      const boot: Bootstrapped = await ctx.step('kubelet TLS bootstrap: a CSR as system:bootstrap:<id>',
-        'The kubelet makes an ECDSA P-256 key and a CSR (CN system:node:node-3, O system:nodes, no SANs; usages digital\n' +
-        'signature, client auth; signer kubernetes.io/kube-apiserver-client-kubelet) and posts it with the token.\n' +
-        'csrapproving checks the request and asks a SubjectAccessReview whether its requester may create\n' +
-        'certificatesigningrequests/nodeclient (kubeadm:node-autoapprove-bootstrap grants it to the token\'s group);\n' +
-        'csrsigning signs it with ca.key; the kubelet writes kubelet.conf (0600).',
+      const boot: Bootstrapped = await ctx.step(ctx.t('scenario.join-node.bootstrap.title'),
+        ctx.t('scenario.join-node.bootstrap.lesson'),
         async () => {
           const b = await tlsBootstrap({ nodeName: 'node-3', server: found.server, caPem: found.caPem, token, dir: w.dir, trace: ctx.trace, waitTimeoutMs: 20_000 });
           const csr = await admin.get<CertificateSigningRequest>(`${CSRS}/${b.csrName}`);
           const cert = new X509Certificate(b.identity.cert);
           const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
-          ctx.say(`CSR ${b.csrName}: requestor ${csr.spec.username ?? ''}, groups ${(csr.spec.groups ?? []).join(', ')}`);
+          ctx.say(ctx.t('scenario.join-node.bootstrap.sayCsr', { csr: b.csrName, user: csr.spec.username ?? '', groups: (csr.spec.groups ?? []).join(', ') }));
           ctx.say(`Approved: ${approved?.reason ?? ''} — ${approved?.message ?? ''}`);
-          ctx.expect(`the CSR was made by system:bootstrap:${id}`, csr.spec.username === `system:bootstrap:${id}`);
-          ctx.expect('csrapproving approved it: AutoApproved, "Auto approving kubelet client certificate after SubjectAccessReview."',
+          ctx.expect(ctx.t('scenario.join-node.bootstrap.expectRequester', { id }), csr.spec.username === `system:bootstrap:${id}`);
+          ctx.expect(ctx.t('scenario.join-node.bootstrap.expectApproved'),
             approved?.reason === 'AutoApproved' && approved.message === 'Auto approving kubelet client certificate after SubjectAccessReview.');
-          ctx.expect('the certificate is CN=system:node:node-3, O=system:nodes, signed by the Kubernetes CA',
+          ctx.expect(ctx.t('scenario.join-node.bootstrap.expectCert'),
             cert.subject === 'O=system:nodes\nCN=system:node:node-3' && cert.verify(new X509Certificate(caPem(ctx.pki, 'ca')).publicKey));
           const modes = await Promise.all(b.files.map(async (f) => (await fs.stat(path.join(w.dir, f))).mode & 0o777));
-          ctx.expect(`kubelet.conf and pki/kubelet-client-current.pem written 0600`, b.files.length === 2 && modes.every((m) => m === 0o600));
+          ctx.expect(ctx.t('scenario.join-node.bootstrap.expectModes'), b.files.length === 2 && modes.every((m) => m === 0o600));
           return b;
         }, { show: (client) => client.includes('bootstrap') });
 
-      await ctx.step('The node runs as system:node:node-3 and runs a pod',
-        'The kubelet starts with the certificate it was given (its serving pair self-signed, kubeadm\'s default),\n' +
-        'registers Node node-3, and runs the pod the scheduler binds to it.',
+      await ctx.step(ctx.t('scenario.join-node.runs.title'),
+        ctx.t('scenario.join-node.runs.lesson'),
         async () => {
           const plan = nodePlan('node-3', 2, ctx.pki.plan.loopback);
           const now = new Date();
@@ -123,66 +118,62 @@ export const joinNode: Scenario = {
             const p = await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: 'hello' }));
             return p.status?.phase === 'Running' ? p : undefined;
           }, 20_000);
-          ctx.expect('Node node-3 is registered by system:node:node-3', ctx.events.some((e) => e.type === 'request' && e.user === 'system:node:node-3' && e.method === 'POST' && e.path === '/api/v1/nodes' && e.status === 201));
-          ctx.expect(`pod hello runs on node-3 (${pod.status?.podIP ?? ''})`, pod.spec.nodeName === 'node-3' && pod.status?.phase === 'Running');
+          ctx.expect(ctx.t('scenario.join-node.runs.expectRegistered'), ctx.events.some((e) => e.type === 'request' && e.user === 'system:node:node-3' && e.method === 'POST' && e.path === '/api/v1/nodes' && e.status === 201));
+          ctx.expect(ctx.t('scenario.join-node.runs.expectPod', { ip: pod.status?.podIP ?? '' }), pod.spec.nodeName === 'node-3' && pod.status?.phase === 'Running');
         }, { show: (client) => client === 'kubelet (node-3)' });
 
-      await ctx.step('Wrong CA hash',
-        'A hash of another CA\'s key: the JWS checks out (the token is right) but the CA in cluster-info is not the one\n' +
-        'pinned — a man in the middle would be caught here. kubeadm stops before sending anything with the token.',
+      await ctx.step(ctx.t('scenario.join-node.wrongHash.title'),
+        ctx.t('scenario.join-node.wrongHash.lesson'),
         async () => {
           const foreign = await issuePki({ nodes: [] });
           const err = await failureOf(discover({ apiserver, token, caCertHashes: [caCertHash(caPem(foreign, 'ca'))], trace: ctx.trace, name: 'kubeadm join (wrong hash)', ...DISCOVERY }));
-          ctx.say(`error: ${err?.message ?? 'none'}`);
+          ctx.say(ctx.t('scenario.join-node.error', { message: err?.message ?? ctx.t('scenario.join-node.none') }));
           ctx.expect(`"cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned"`,
             err instanceof JoinError && err.message === `cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned`);
         }, { show: (client) => client.startsWith('kubeadm join (wrong hash)') });
 
-      await ctx.step('Unknown token',
-        'No Secret bootstrap-token-zzzzzz: the bootstrap signer never signed cluster-info for it, and the apiserver does not\n' +
-        'authenticate it (the bootstrap-token authenticator has no opinion, so the bearer token is invalid: 401).',
+      await ctx.step(ctx.t('scenario.join-node.unknownToken.title'),
+        ctx.t('scenario.join-node.unknownToken.lesson'),
         async () => {
           const err = await failureOf(discover({ apiserver, token: 'zzzzzz.0123456789abcdef', caCertHashes: [hash], trace: ctx.trace, name: 'kubeadm join (unknown token)', ...DISCOVERY }));
-          ctx.say(`error: ${err?.message ?? 'none'}`);
+          ctx.say(ctx.t('scenario.join-node.error', { message: err?.message ?? ctx.t('scenario.join-node.none') }));
           ctx.expect('"could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz""',
             err?.message === 'could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz"');
           const c = new KubeClient({ name: 'kubelet (bootstrap, unknown token)', server: apiserver, serverCa: found.caPem, token: 'zzzzzz.0123456789abcdef', trace: ctx.trace });
           try {
             const e = await failureOf(c.list(CSRS));
-            ctx.expect('the apiserver answers 401 to the unknown token', e instanceof ApiError && e.httpStatus === 401);
+            ctx.expect(ctx.t('scenario.join-node.unknownToken.expect401'), e instanceof ApiError && e.httpStatus === 401);
           } finally {
             c.close();
           }
         }, { show: (client) => client.includes('unknown token') });
 
-      await ctx.step('Expired token',
-        'A token that lived 2 seconds: once its expiration passes the bootstrap signer removes its jws-kubeconfig-<id>\n' +
-        'and the apiserver stops authenticating it ("Expired bootstrap token in kube-system/bootstrap-token-<id> Secret").',
+      await ctx.step(ctx.t('scenario.join-node.expiredToken.title'),
+        ctx.t('scenario.join-node.expiredToken.lesson'),
         async () => {
           const short = await createBootstrapToken(admin, { now: new Date(), ttlMs: 2000 });
           const sid = short.token.split('.')[0]!;
           await waitForSignature(admin, sid, true);
           await waitForSignature(admin, sid, false);
           const err = await failureOf(discover({ apiserver, token: short.token, caCertHashes: [hash], trace: ctx.trace, name: 'kubeadm join (expired token)', ...DISCOVERY }));
-          ctx.say(`error: ${err?.message ?? 'none'}`);
+          ctx.say(ctx.t('scenario.join-node.error', { message: err?.message ?? ctx.t('scenario.join-node.none') }));
           ctx.expect(`"could not find a JWS signature in the cluster-info ConfigMap for token ID "${sid}""`,
             err?.message === `could not find a JWS signature in the cluster-info ConfigMap for token ID "${sid}"`);
           const c = new KubeClient({ name: 'kubelet (bootstrap, expired token)', server: apiserver, serverCa: found.caPem, token: short.token, trace: ctx.trace });
           try {
             const e = await failureOf(c.list(CSRS));
-            ctx.expect('the apiserver answers 401 to the expired token', e instanceof ApiError && e.httpStatus === 401);
+            ctx.expect(ctx.t('scenario.join-node.expiredToken.expect401'), e instanceof ApiError && e.httpStatus === 401);
           } finally {
             c.close();
           }
         }, { show: (client) => client.includes('expired token') });
 
       for (const [title, subject, sans, reason] of [
-        ['A bootstrap CSR asking for system:masters', { cn: 'system:node:node-4', o: ['system:nodes', 'system:masters'] }, { dns: [], ip: [] }, 'subject organization is not system:nodes'],
-        ['A bootstrap CSR with a SAN', { cn: 'system:node:node-4', o: ['system:nodes'] }, { dns: ['node-4.example'], ip: [] }, 'DNS subjectAltNames are not allowed'],
+        [ctx.t('scenario.join-node.masters.title'), { cn: 'system:node:node-4', o: ['system:nodes', 'system:masters'] }, { dns: [], ip: [] }, 'subject organization is not system:nodes'],
+        [ctx.t('scenario.join-node.san.title'), { cn: 'system:node:node-4', o: ['system:nodes'] }, { dns: ['node-4.example'], ip: [] }, 'DNS subjectAltNames are not allowed'],
       ] as const) {
         await ctx.step(title,
-          'The token may create CSRs, but csrapproving only approves the exact kubelet client shape (O exactly\n' +
-          '[system:nodes], CN system:node:<n>, no SANs, the client usages). Anything else stays Pending, unsigned.',
+          ctx.t('scenario.join-node.shape.lesson'),
           async () => {
             const c = new KubeClient({ name: 'kubelet (bootstrap)', server: apiserver, serverCa: found.caPem, token, trace: ctx.trace });
             try {
@@ -193,8 +184,8 @@ export const joinNode: Scenario = {
               await cluster.controllerManager!.idle();
               const stored = await admin.get<CertificateSigningRequest>(`${CSRS}/${name}`);
               ctx.say(`csrapproving: couldn't validate kubelet client csr: ${decision.outcome === 'not-recognized' ? decision.reason : decision.outcome}`);
-              ctx.expect(`not approved: "${reason}"`, decision.outcome === 'not-recognized' && decision.reason === reason);
-              ctx.expect(`CSR ${name} stays Pending, with no certificate`, (stored.status?.conditions ?? []).length === 0 && !stored.status?.certificate);
+              ctx.expect(ctx.t('scenario.join-node.shape.expectNotApproved', { reason }), decision.outcome === 'not-recognized' && decision.reason === reason);
+              ctx.expect(ctx.t('scenario.join-node.shape.expectPending', { csr: name }), (stored.status?.conditions ?? []).length === 0 && !stored.status?.certificate);
             } finally {
               c.close();
             }

@@ -37,6 +37,10 @@ import type { Scenario } from '../sim/scenario.js';
 import { waitFor } from '../sim/wait.js';
 import { inJoinWorkspace } from './node-join.js';
 import { expectVerdict } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 const NODE = 'node-3';
 const LIFETIME_MS = 6000;
@@ -56,8 +60,8 @@ const readPem = async (file: string): Promise<X509Certificate> => new X509Certif
 
 export const kubeletDeadEnd: Scenario = {
   name: 'kubelet-dead-end',
-  title: 'A node off past its client certificate\'s expiry, bootstrap-kubelet.conf gone: refused, then kubeadm\'s recovery',
-  summary: 'kubeadm#2054: 6-second certificates; the kubelet cannot start, the apiserver answers 401; kubeadm kubeconfig user and the kubelet\'s rotation bring it back.',
+  title: EN('scenario.kubelet-dead-end.title'),
+  summary: EN('scenario.kubelet-dead-end.summary'),
   needsCluster: false,
   async run(ctx) {
     await inJoinWorkspace(ctx, 'k8s-dead-end-', async (w) => {
@@ -82,49 +86,45 @@ export const kubeletDeadEnd: Scenario = {
         return k;
       };
 
-      const firstNotAfter = await ctx.step('A node joins; kubeadm join deletes bootstrap-kubelet.conf',
-        `--cluster-signing-duration=6s; ${NODE} joins with a bootstrap token (rotateCertificates: true). The TLS bootstrap\n` +
-        'wrote kubelet.conf and pki/kubelet-client-current.pem; bootstrap-kubelet.conf is gone once the node has joined.',
+      const firstNotAfter = await ctx.step(ctx.t('scenario.kubelet-dead-end.join.title'),
+        ctx.t('scenario.kubelet-dead-end.join.lesson', { node: NODE }),
         async () => {
           await w.startCluster({ durationMs: LIFETIME_MS, backdateMs: 0 });
           const joined = await w.join(NODE, { kubelet: { rotateCertificates: true, servingIdentity }, writeFiles: true });
           kubelet = joined.kubelet;
           const cert = await readPem(currentPem);
-          ctx.say(`client certificate: ${cert.subject.replace(/\n/g, ', ')}, valid ${cert.validFrom} → ${cert.validTo}`);
-          ctx.expect('bootstrap-kubelet.conf does not exist on the node', !(await fs.stat(bootstrapKubeconfig).then(() => true, () => false)));
+          ctx.say(ctx.t('scenario.kubelet-dead-end.join.say', { subject: cert.subject.replace(/\n/g, ', '), from: cert.validFrom, to: cert.validTo }));
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.join.expect'), !(await fs.stat(bootstrapKubeconfig).then(() => true, () => false)));
           return new Date(cert.validTo);
         }, { show: () => false });
 
-      const expired = await ctx.step('The node is switched off past its client certificate\'s expiry',
-        'The kubelet stops (the node is off): nothing rotates the certificate in kubelet-client-current.pem. Its\n' +
-        'notAfter passes while the node is off; on a real cluster this is a node off for a year, or for its last 10-30%.',
+      const expired = await ctx.step(ctx.t('scenario.kubelet-dead-end.off.title'),
+        ctx.t('scenario.kubelet-dead-end.off.lesson'),
         async () => {
           await kubelet!.stop();
           kubelet = undefined;
           const cert = await readPem(currentPem);
           const notAfter = new Date(cert.validTo);
           await waitFor('the client certificate to expire', () => (Date.now() > notAfter.getTime() + 1000 ? true : undefined), LIFETIME_MS + 5000);
-          ctx.say(`now ${new Date().toISOString()}, the certificate expired ${notAfter.toISOString()} (first one: ${firstNotAfter.toISOString()})`);
-          ctx.expect('the certificate in kubelet-client-current.pem has expired', Date.now() > notAfter.getTime());
+          ctx.say(ctx.t('scenario.kubelet-dead-end.off.say', { now: new Date().toISOString(), notAfter: notAfter.toISOString(), first: firstNotAfter.toISOString() }));
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.off.expect'), Date.now() > notAfter.getTime());
           return { cert, key: await fs.readFile(currentPem, 'utf8') };
         });
 
-      await ctx.step('The node comes back: the kubelet cannot start, and the apiserver refuses the certificate',
-        'LoadClientConfig finds part of kubelet.conf\'s certificate expired and turns to the bootstrap kubeconfig,\n' +
-        'which kubeadm join deleted: the kubelet exits. The same certificate presented to the apiserver is 401.',
+      await ctx.step(ctx.t('scenario.kubelet-dead-end.back.title'),
+        ctx.t('scenario.kubelet-dead-end.back.lesson'),
         async () => {
           const err = await loadClientConfig(kubeconfig, bootstrapKubeconfig).then(() => undefined, (e: unknown) => e);
-          ctx.say(`kubelet: ${err instanceof Error ? err.message : 'started'}`);
-          ctx.expect(`the kubelet exits: "failed to run Kubelet: unable to load bootstrap kubeconfig: stat ${bootstrapKubeconfig}: no such file or directory"`,
+          ctx.say(ctx.t('scenario.kubelet-dead-end.back.say', { result: err instanceof Error ? err.message : ctx.t('scenario.kubelet-dead-end.back.started') }));
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.back.expectExits', { message: `failed to run Kubelet: unable to load bootstrap kubeconfig: stat ${bootstrapKubeconfig}: no such file or directory` }),
             err instanceof KubeletStartError && err.code === 'BOOTSTRAP_KUBECONFIG_MISSING' && err.message === `failed to run Kubelet: unable to load bootstrap kubeconfig: stat ${bootstrapKubeconfig}: no such file or directory`);
           const identity = { cert: expired.cert.toString(), key: expired.key };
           const o = await probe(ctx.trace, { client: `kubelet (${NODE})`, server: 'kube-apiserver', url: w.cluster.apiserverUrl, identity, serverCa: caPem(ctx.pki, 'ca'), method: 'GET', path: `/api/v1/nodes/${NODE}` });
-          expectVerdict(ctx, `kubelet (${NODE}) with its expired certificate`, o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'CERT_HAS_EXPIRED', reason: REASON });
+          expectVerdict(ctx, ctx.t('scenario.kubelet-dead-end.back.who', { client: `kubelet (${NODE})` }), o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'CERT_HAS_EXPIRED', reason: REASON });
         });
 
-      await ctx.step('Recovery 1-3: a new kubelet.conf signed with ca.key on a control-plane node',
-        'Back up and delete kubelet.conf and pki/kubelet-client*; on a control-plane node holding /etc/kubernetes/pki/ca.key,\n' +
-        `kubeadm kubeconfig user --org system:nodes --client-name system:node:${NODE} > kubelet.conf; copy it to the node.`,
+      await ctx.step(ctx.t('scenario.kubelet-dead-end.recover13.title'),
+        ctx.t('scenario.kubelet-dead-end.recover13.lesson', { node: NODE }),
         async () => {
           const backup = path.join(w.dir, 'backup');
           await fs.mkdir(backup, { recursive: true });
@@ -135,27 +135,25 @@ export const kubeletDeadEnd: Scenario = {
           const key = await generateKey('rsa-2048');
           const cert = signCsr(createCsr({ cn: `system:node:${NODE}`, o: ['system:nodes'] }, { dns: [], ip: [] }, key), ca, { usages: ['clientAuth'], now: new Date() });
           await fs.writeFile(kubeconfig, renderKubeconfig({ server: w.cluster.apiserverUrl, clusterName: 'kubernetes', user: `system:node:${NODE}`, caPem: caPem(ctx.pki, 'ca'), certPem: cert.toString(), keyPem: privateKeyPem(key.privateKey) }), { mode: 0o600 });
-          ctx.say(`kubelet.conf: CN=system:node:${NODE}, O=system:nodes, signed by ${ca.subject.cn}, valid to ${cert.validTo} (kubeadm's one year, not the signer's 6 s)`);
-          ctx.expect('kubelet.conf is 0600', ((await fs.stat(kubeconfig)).mode & 0o777) === 0o600);
-          ctx.expect('no kubelet-client*.pem is left on the node', !(await fs.readdir(path.join(w.dir, 'pki'))).some((n) => n.startsWith('kubelet-client')));
+          ctx.say(ctx.t('scenario.kubelet-dead-end.recover13.say', { node: NODE, ca: ca.subject.cn, validTo: cert.validTo }));
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover13.expectMode'), ((await fs.stat(kubeconfig)).mode & 0o777) === 0o600);
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover13.expectNoPem'), !(await fs.readdir(path.join(w.dir, 'pki'))).some((n) => n.startsWith('kubelet-client')));
         }, { show: () => false });
 
-      await ctx.step('Recovery 4: restart the kubelet; kubelet-client-current.pem is recreated',
-        'The certificate store is empty: the certificate manager takes kubelet.conf\'s certificate as its bootstrap one\n' +
-        'and rotates it at once (a selfnodeclient CSR, auto-approved after a SubjectAccessReview).',
+      await ctx.step(ctx.t('scenario.kubelet-dead-end.recover4.title'),
+        ctx.t('scenario.kubelet-dead-end.recover4.lesson'),
         async () => {
           kubelet = await startKubelet();
           const m = kubelet.clientCertificates!;
           await waitFor('kubelet-client-current.pem', async () => (m.rotations.length >= 1 && await fs.stat(currentPem).then(() => true, () => false) ? true : undefined), 20_000);
           const r = m.rotations[0]!;
-          ctx.say(`${r.csr}: serial ${r.previousSerial ?? '-'} → ${r.serial}`);
-          ctx.expect('the rotation was forced at start, from the hand-made certificate', r.previousSerial !== undefined);
-          ctx.expect('kubelet-client-current.pem holds the rotated certificate', (await readPem(currentPem)).serialNumber === r.serial);
+          ctx.say(ctx.t('scenario.kubelet-dead-end.recover4.say', { csr: r.csr, previous: r.previousSerial ?? '-', serial: r.serial }));
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover4.expectForced'), r.previousSerial !== undefined);
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover4.expectCurrent'), (await readPem(currentPem)).serialNumber === r.serial);
         }, { show: (client) => client === `kubelet (${NODE})` });
 
-      await ctx.step('Recovery 5-7: kubelet.conf points at kubelet-client-current.pem; restart; the node is Ready',
-        'client-certificate and client-key name /var/lib/kubelet/pki/kubelet-client-current.pem, so every later rotation\n' +
-        'is picked up at start; the kubelet restarts (just after a rotation: the certificate then has its whole 6 s).',
+      await ctx.step(ctx.t('scenario.kubelet-dead-end.recover57.title'),
+        ctx.t('scenario.kubelet-dead-end.recover57.lesson'),
         async () => {
           const m = kubelet!.clientCertificates!;
           const before = m.rotations.length;
@@ -176,10 +174,10 @@ export const kubeletDeadEnd: Scenario = {
             const n = await admin.get<Node>(resourcePath({ resource: 'nodes', name: NODE }));
             return n.status?.nodeInfo?.bootID !== bootBefore && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
           }, 20_000);
-          ctx.expect(`${NODE} is Ready with a new boot ID`, node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover57.expectReady', { node: NODE }), node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
           const presented = ctx.since(mark).some((e) => e.type === 'tls-server' && e.server === 'kube-apiserver' && e.clientCert?.serial === serial && e.verified);
-          ctx.expect('the apiserver verified the certificate from kubelet-client-current.pem', presented);
-          ctx.expect('kubelet.conf still names the file (the kubelet does not rewrite it)', /client-certificate: /.test(await fs.readFile(kubeconfig, 'utf8')));
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover57.expectVerified'), presented);
+          ctx.expect(ctx.t('scenario.kubelet-dead-end.recover57.expectNames'), /client-certificate: /.test(await fs.readFile(kubeconfig, 'utf8')));
         }, { show: () => false });
     });
   },

@@ -37,6 +37,10 @@ export { APISERVER_REQUEST, ETCD_REQUEST, KUBELET_REQUEST };
 export const METRICS_REQUEST = { method: 'GET', path: '/metrics' };
 export const METRICS_SERVER_REQUEST = { method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/nodes' };
 import type { Scenario } from '../sim/scenario.js';
+import { padEndWide, displayWidth, translator, type Translate } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 import type { TlsCause, Trace } from '../components/client/trace.js';
 import { foreignAdmin } from './tour.js';
 
@@ -184,24 +188,26 @@ export function cellLabel(c: MatrixCell): string {
 }
 
 /** The matrix as a text table (clients down, servers across), then every distinct refusal reason. */
-export function matrixTable(m: Matrix): string {
-  const header = ['client (CN / O / issuer)', ...m.servers];
+export function matrixTable(m: Matrix, t: Translate = EN): string {
+  const header = [t('matrix.table.client'), ...m.servers];
   const rows = m.clients.map((c) => {
-    const who = c.kind === 'no certificate' ? 'no certificate' : `${c.name}${c.kind === 'foreign CA' ? ` (CN=${c.cn}, foreign CA)` : ''}${c.kind === 'server certificate used as a client' ? ' (serverAuth only)' : ''}`;
+    const who = c.kind === 'no certificate' ? t('matrix.table.noCertificate')
+      : c.kind === 'foreign CA' ? t('matrix.table.foreignCa', { name: c.name, cn: c.cn })
+      : c.kind === 'server certificate used as a client' ? t('matrix.table.serverAuthOnly', { name: c.name }) : c.name;
     return [who, ...m.servers.map((s) => { const cell = m.cells.find((x) => x.client === c.name && x.server === s); return cell ? cellLabel(cell) : '?'; })];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]): string => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
+  const line = (r: readonly string[]): string => r.map((v, i) => padEndWide(v, widths[i]!)).join('  ').trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   const reasons = new Map<string, string[]>();
   for (const c of m.cells) {
     if (c.decision === 'allowed') continue;
-    const key = `${c.server}: ${c.decision === 'handshake refused' ? `handshake refused by the ${c.refusedBy ?? 'server'}` : `${c.status ?? ''} ${c.layer}`}: ${c.reason}`;
+    const key = `${c.server}: ${c.decision === 'handshake refused' ? t('matrix.table.refusedBy', { side: t(c.refusedBy === 'client' ? 'verdict.client' : 'verdict.server') }) : `${c.status ?? ''} ${c.layer}`}: ${c.reason}`;
     reasons.set(key, [...(reasons.get(key) ?? []), c.client]);
   }
-  out.push('', 'Why (each distinct refusal, with the clients it met):');
+  out.push('', t('matrix.table.why'));
   for (const [k, who] of reasons) out.push(`  ${k}`, `      ${who.join(', ')}`);
-  out.push('', 'Requests:', ...Object.entries(m.requests).map(([s, r]) => `  ${s}: ${r}`));
+  out.push('', t('matrix.table.requests'), ...Object.entries(m.requests).map(([s, r]) => `  ${s}: ${r}`));
   return out.join('\n');
 }
 
@@ -237,43 +243,34 @@ export function readGolden(file = GOLDEN_FILE): Matrix {
 
 export const matrix: Scenario = {
   name: 'matrix',
-  title: 'The trust matrix: every client identity against every server',
-  summary: 'Each certificate of the PKI (and no certificate, and one from a foreign CA) dials etcd, the apiserver,\n' +
-    'every kubelet, the controller-manager\'s and the scheduler\'s secure ports (/metrics) and metrics-server (node\n' +
-    'metrics, dialled directly) over a real connection with one fixed request; each cell is what that server (or the client,\n' +
-    "when the server's certificate fails) decided, at which layer and why. For the default PKI it must equal\n" +
-    'scenarios/matrix.golden.json: a change in trust wiring shows up as a diff.',
+  title: EN('scenario.matrix.title'),
+  summary: EN('scenario.matrix.summary'),
   needsCluster: true,
   async run(ctx) {
-    const m = await ctx.step('Every identity against every server',
-      'etcd trusts only the etcd CA and refuses everything else in the handshake; the apiserver and the kubelets\n' +
-      'complete any handshake and let their authenticators (401) and authorizers (403) decide. A server\n' +
-      'certificate used as a client fails with "incompatible key usage": TLS checks the clientAuth usage too.\n' +
-      'The secure ports and metrics-server delegate: the Kubernetes CA (from extension-apiserver-authentication) for\n' +
-      'certificates, then a SubjectAccessReview to the apiserver; no certificate is system:anonymous, refused by\n' +
-      'authorization, and front-proxy-client is believed only with X-Remote-User, which these requests do not send.',
+    const m = await ctx.step(ctx.t('scenario.matrix.build.title'),
+      ctx.t('scenario.matrix.build.lesson'),
       () => buildMatrix(ctx.pki, ctx.cluster, ctx.trace), { show: () => false });
-    ctx.say(matrixTable(m));
+    ctx.say(matrixTable(m, ctx.t));
     ctx.report(m);
-    ctx.expect(`every one of the ${m.clients.length}×${m.servers.length} cells was decided over a real connection`,
+    ctx.expect(ctx.t('scenario.matrix.expectDecided', { cells: `${m.clients.length}×${m.servers.length}` }),
       m.cells.length === m.clients.length * m.servers.length && m.cells.every((c) => c.decision !== 'failed'),
       m.cells.filter((c) => c.decision === 'failed').map((c) => `${c.client} → ${c.server}: ${c.reason}`).join('; '));
     const admin = m.cells.find((c) => c.client === 'apiserver-etcd-client' && c.server === 'etcd');
-    ctx.expect('only the etcd CA reaches etcd: apiserver-etcd-client is allowed, every Kubernetes-CA certificate is refused in the handshake',
+    ctx.expect(ctx.t('scenario.matrix.expectEtcd'),
       admin?.decision === 'allowed' && m.cells.filter((c) => c.server === 'etcd' && m.clients.find((x) => x.name === c.client)?.issuer === 'kubernetes').every((c) => c.decision === 'handshake refused'));
     if (hasDefaultShape(ctx.pki)) {
       let golden: Matrix;
       try {
         golden = readGolden();
       } catch (err) {
-        ctx.expect('the golden copy scenarios/matrix.golden.json is readable', false, (err as Error).message);
+        ctx.expect(ctx.t('scenario.matrix.expectReadable'), false, (err as Error).message);
         return;
       }
       const diff = diffMatrix(golden, m);
-      if (diff.length > 0) ctx.say(['The matrix differs from scenarios/matrix.golden.json:', ...diff].join('\n'));
-      ctx.expect('the matrix equals the golden copy (scenarios/matrix.golden.json)', diff.length === 0, `${diff.length / 2} cells differ`);
+      if (diff.length > 0) ctx.say([ctx.t('scenario.matrix.differs'), ...diff].join('\n'));
+      ctx.expect(ctx.t('scenario.matrix.expectGolden'), diff.length === 0, ctx.t('scenario.matrix.cellsDiffer', { n: diff.length / 2 }));
     } else {
-      ctx.say('This PKI is not the default shape (nodes node-1, node-2; kubelet serving certificates from the Kubernetes CA): no golden copy to compare with.');
+      ctx.say(ctx.t('scenario.matrix.notDefault'));
     }
   },
 };

@@ -16,6 +16,10 @@ import { identityOf } from '../sim/cluster.js';
 import type { Scenario } from '../sim/scenario.js';
 import type { CertSummary, TraceEvent } from '../components/client/trace.js';
 import { deployAndRead, probe } from './lifecycle.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 /** Every client identity of the cluster and who uses it. */
 const identities = (pki: Pki): { name: string; cred: LeafName }[] => [
@@ -28,8 +32,8 @@ const identities = (pki: Pki): { name: string; cred: LeafName }[] => [
 
 export const rotateCa: Scenario = {
   name: 'rotate-ca',
-  title: 'Rotating the Kubernetes CA in a running cluster: trust both, switch the leaves, drop the old',
-  summary: 'Three phases, each handed to the running components without a restart; no flow may fail at any step.',
+  title: EN('scenario.rotate-ca.title'),
+  summary: EN('scenario.rotate-ca.summary'),
   needsCluster: true,
   async run(ctx) {
     const cluster = ctx.cluster;
@@ -41,10 +45,13 @@ export const rotateCa: Scenario = {
     const label = new Map<string, string>();
     const oldCaSerial = rotation.oldCa.cert.serialNumber.toUpperCase();
     const newCaSerial = rotation.newCa.cert.serialNumber.toUpperCase();
-    for (const [name, c] of before.leaves) label.set(c.cert.serialNumber.toUpperCase(), `${name} [${c.cert.issuer.includes('CN=kubernetes') && c.cert.checkIssued(rotation.oldCa.cert) ? 'old CA' : c.cert.issuer.replace(/^CN=/, '')}]`);
-    for (const name of rotation.reissued) label.set(rotation.pki.leaves.get(name)!.cert.serialNumber.toUpperCase(), `${name} [new CA]`);
-    const show = (c: CertSummary | null): string => (c === null ? '(none)' : c.serial ? label.get(c.serial) ?? `${c.cn} (${c.issuer})` : c.cn);
-    const bundleName = { old: `old CA (serial ${oldCaSerial.slice(0, 8)}…)`, both: 'old + new CA bundle', new: `new CA (serial ${newCaSerial.slice(0, 8)}…)` };
+    for (const [name, c] of before.leaves) label.set(c.cert.serialNumber.toUpperCase(), `${name} [${c.cert.issuer.includes('CN=kubernetes') && c.cert.checkIssued(rotation.oldCa.cert) ? ctx.t('scenario.rotate-ca.oldCa') : c.cert.issuer.replace(/^CN=/, '')}]`);
+    for (const name of rotation.reissued) label.set(rotation.pki.leaves.get(name)!.cert.serialNumber.toUpperCase(), `${name} [${ctx.t('scenario.rotate-ca.newCa')}]`);
+    const show = (c: CertSummary | null): string => (c === null ? ctx.t('scenario.rotate-ca.none') : c.serial ? label.get(c.serial) ?? `${c.cn} (${c.issuer})` : c.cn);
+    const bundleName = {
+      old: ctx.t('scenario.rotate-ca.bundleOld', { serial: oldCaSerial.slice(0, 8) }), both: ctx.t('scenario.rotate-ca.bundleBoth'),
+      new: ctx.t('scenario.rotate-ca.bundleNew', { serial: newCaSerial.slice(0, 8) }),
+    };
 
     const timeline: string[] = [];
     let staleFrom = Number.MAX_SAFE_INTEGER;
@@ -53,10 +60,12 @@ export const rotateCa: Scenario = {
       const seen = new Map<string, string>();
       for (const e of events) {
         if (e.type === 'tls-client' && e.handshake === 'ok') {
-          seen.set(`${e.client} → ${e.server}`, `presented ${show(e.clientCert)}; got ${show(e.serverCert)}; trusts ${e.trusts === 'kubernetes + kubernetes' ? 'old+new bundle' : e.trusts}`);
+          seen.set(`${e.client} → ${e.server}`, ctx.t('scenario.rotate-ca.seen', {
+            client: show(e.clientCert), server: show(e.serverCert), trusts: e.trusts === 'kubernetes + kubernetes' ? ctx.t('scenario.rotate-ca.trustsBoth') : e.trusts,
+          }));
         }
       }
-      timeline.push(`${phase} (bundle handed out: ${trusted})`);
+      timeline.push(ctx.t('scenario.rotate-ca.phaseLine', { phase, bundle: trusted }));
       for (const [k, v] of [...seen.entries()].sort()) timeline.push(`  ${k}: ${v}`);
     };
 
@@ -64,82 +73,74 @@ export const rotateCa: Scenario = {
       const admin = new KubeClient({ name: 'kubectl', server: cluster.apiserverUrl, identity: identityOf(pki, 'admin.conf'), serverCa: trust, trace: ctx.trace });
       try {
         const r = await deployAndRead(admin, `rotate-${phase}`, 1);
-        ctx.expect('a Deployment becomes a Running pod (controller-manager, scheduler, kubelet) and its log comes back (apiserver → kubelet)', r.running >= 1 && r.log.length > 0);
+        ctx.expect(ctx.t('scenario.rotate-ca.expectWork'), r.running >= 1 && r.log.length > 0);
       } finally {
         admin.close();
       }
       for (const c of identities(pki)) {
         const o = await probe(ctx.trace, `${c.name} (probe)`, cluster.apiserverUrl, identityOf(pki, c.cred), trust);
-        ctx.expect(`${c.name} with ${c.cred} → kube-apiserver: 200`, o.status === 200, o.message);
+        ctx.expect(ctx.t('scenario.rotate-ca.expectIdentity', { client: c.name, cred: c.cred }), o.status === 200, o.message);
       }
     };
 
-    await ctx.step('Before: everyone uses the old CA',
-      'The cluster as `kubeadm init` made it: one Kubernetes CA, every leaf signed by it.',
+    await ctx.step(ctx.t('scenario.rotate-ca.before.title'),
+      ctx.t('scenario.rotate-ca.before.lesson'),
       async () => {
         const mark = ctx.events.length;
         await work(0, before, caPem(before, 'ca'));
-        record('phase 0, before', bundleName.old, ctx.since(mark));
+        record(ctx.t('scenario.rotate-ca.phase0'), bundleName.old, ctx.since(mark));
       }, { show: () => false });
 
-    await ctx.step('Phase 1: trust old + new everywhere',
-      'The new CA (same name "kubernetes", new key) is appended to every trust store: the apiserver\'s\n' +
-      'client CA file, each kubelet\'s clientCAFile, the CA data of every kubeconfig, the apiserver\'s\n' +
-      '--kubelet-certificate-authority. Leaves are still the old ones; they verify against the bundle.',
+    await ctx.step(ctx.t('scenario.rotate-ca.trustBoth.title'),
+      ctx.t('scenario.rotate-ca.trustBoth.lesson'),
       async () => {
         await cluster.reloadPki(before, { ca: rotation.bundle });
         const mark = ctx.events.length;
         await work(1, before, rotation.bundle);
-        record('phase 1, trust both', bundleName.both, ctx.since(mark));
+        record(ctx.t('scenario.rotate-ca.phase1'), bundleName.both, ctx.since(mark));
       }, { show: () => false });
 
-    await ctx.step('Phase 2: re-issue every leaf from the new CA',
-      `${rotation.reissued.length} leaves (${rotation.reissued.join(', ')}) are re-issued by the new CA and\n` +
-      'handed to the running components; the bundle is still old + new, so old and new leaves both verify\n' +
-      'while the switch is in progress.',
+    await ctx.step(ctx.t('scenario.rotate-ca.reissue.title'),
+      ctx.t('scenario.rotate-ca.reissue.lesson', { count: rotation.reissued.length, leaves: rotation.reissued.join(', ') }),
       async () => {
         await cluster.reloadPki(rotation.pki, { ca: rotation.bundle });
         const mark = ctx.events.length;
         await work(2, rotation.pki, rotation.bundle);
         const events = ctx.since(mark);
-        record('phase 2, new leaves', bundleName.both, events);
+        record(ctx.t('scenario.rotate-ca.phase2'), bundleName.both, events);
         const apiCert = events.find((e) => e.type === 'tls-client' && e.server === 'kube-apiserver' && e.handshake === 'ok');
-        ctx.expect('the apiserver now presents its new-CA certificate', apiCert?.type === 'tls-client' && apiCert.serverCert?.serial === rotation.pki.leaves.get('apiserver')!.cert.serialNumber.toUpperCase());
+        ctx.expect(ctx.t('scenario.rotate-ca.reissue.expectApiserver'), apiCert?.type === 'tls-client' && apiCert.serverCert?.serial === rotation.pki.leaves.get('apiserver')!.cert.serialNumber.toUpperCase());
         const kubeletHop = events.find((e) => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server.startsWith('kubelet') && e.handshake === 'ok');
-        ctx.expect('the apiserver reaches the kubelet with its new-CA apiserver-kubelet-client and sees the new kubelet serving certificate',
+        ctx.expect(ctx.t('scenario.rotate-ca.reissue.expectKubelet'),
           kubeletHop?.type === 'tls-client' && kubeletHop.clientCert?.serial === rotation.pki.leaves.get('apiserver-kubelet-client')!.cert.serialNumber.toUpperCase()
-          && label.get(kubeletHop.serverCert?.serial ?? '')?.endsWith('[new CA]') === true, JSON.stringify(kubeletHop));
+          && label.get(kubeletHop.serverCert?.serial ?? '')?.endsWith(`[${ctx.t('scenario.rotate-ca.newCa')}]`) === true, JSON.stringify(kubeletHop));
       }, { show: () => false });
 
-    await ctx.step('Phase 3: drop the old CA',
-      'Every bundle now holds only the new CA. Everything still works; a certificate from the old CA is\n' +
-      'now refused by the apiserver (401), which shows the old CA is really gone.',
+    await ctx.step(ctx.t('scenario.rotate-ca.drop.title'),
+      ctx.t('scenario.rotate-ca.drop.lesson'),
       async () => {
         await cluster.reloadPki(rotation.pki);
         const mark = ctx.events.length;
         await work(3, rotation.pki, caPem(rotation.pki, 'ca'));
-        record('phase 3, old CA dropped', bundleName.new, ctx.since(mark));
+        record(ctx.t('scenario.rotate-ca.phase3'), bundleName.new, ctx.since(mark));
         staleFrom = ctx.events.length;
         const stale = await probe(ctx.trace, 'kubectl (old admin.conf)', cluster.apiserverUrl, identityOf(before, 'admin.conf'), caPem(rotation.pki, 'ca'));
         staleTo = ctx.events.length;
         const seen = ctx.since(mark).find((e) => e.type === 'tls-server' && e.server === 'kube-apiserver' && e.clientCert?.serial === before.leaves.get('admin.conf')!.cert.serialNumber.toUpperCase());
-        ctx.expect('an old-CA client certificate now gets 401 (x509: certificate signed by unknown authority)',
+        ctx.expect(ctx.t('scenario.rotate-ca.drop.expectStale'),
           stale.status === 401 && seen?.type === 'tls-server' && seen.reason === 'x509: certificate signed by unknown authority', `${stale.message} ${JSON.stringify(seen)}`);
       }, { show: () => false });
 
-    await ctx.step('No flow failed at any step', 'Every handshake and request of the components during the rotation.', async () => {
+    await ctx.step(ctx.t('scenario.rotate-ca.noFailure.title'), ctx.t('scenario.rotate-ca.noFailure.lesson'), async () => {
       // The one deliberate refusal (the stale old-CA probe) is left out.
       const during = ctx.since(start).filter((_, i) => start + i < staleFrom || start + i >= staleTo);
       const refused = during.filter((e) => (e.type === 'tls-client' || e.type === 'tls-server') && e.handshake === 'refused');
       const unverified = during.filter((e) => e.type === 'tls-server' && e.clientCert !== null && !e.verified);
       const denied = during.filter((e) => e.type === 'request' && (e.status === 401 || e.status === 403));
-      ctx.expect('no handshake was refused', refused.length === 0, JSON.stringify(refused[0]));
-      ctx.expect('every client certificate verified', unverified.length === 0, JSON.stringify(unverified[0]));
-      ctx.expect('no request got 401 or 403', denied.length === 0, JSON.stringify(denied[0]));
-      ctx.say('Timeline: the certificate each side presented and the bundle it trusted, by phase. New handshakes only:');
-      ctx.say('connections opened earlier, such as long-lived watches, keep the certificates they began with. A "(probe)"');
-      ctx.say('is a one-shot client with exactly that component\'s current certificate and bundle, for components that');
-      ctx.say('opened no new connection in the phase.');
+      ctx.expect(ctx.t('scenario.rotate-ca.noFailure.expectHandshakes'), refused.length === 0, JSON.stringify(refused[0]));
+      ctx.expect(ctx.t('scenario.rotate-ca.noFailure.expectVerified'), unverified.length === 0, JSON.stringify(unverified[0]));
+      ctx.expect(ctx.t('scenario.rotate-ca.noFailure.expectStatus'), denied.length === 0, JSON.stringify(denied[0]));
+      for (const l of ctx.t('scenario.rotate-ca.noFailure.timeline').split('\n')) ctx.say(l);
       for (const l of timeline) ctx.say(l);
     });
   },

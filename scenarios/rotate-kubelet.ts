@@ -18,6 +18,10 @@ import type { Scenario } from '../sim/scenario.js';
 import type { RequestEvent, TlsClientEvent } from '../components/client/trace.js';
 import { waitFor } from '../sim/wait.js';
 import { inJoinWorkspace } from './node-join.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 const CSRS = resourcePath({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' });
 const LIFETIME_MS = 4000;
@@ -25,16 +29,15 @@ const hhmmss = (d: Date): string => d.toISOString().slice(11, 23);
 
 export const rotateKubelet: Scenario = {
   name: 'rotate-kubelet',
-  title: 'The kubelet rotates its client certificate at 70-90% of its lifetime, without dropping its watch',
-  summary: 'rotateCertificates: selfnodeclient CSRs auto-approved after a SubjectAccessReview; 4-second certificates so rotation happens within the run.',
+  title: EN('scenario.rotate-kubelet.title'),
+  summary: EN('scenario.rotate-kubelet.summary'),
   needsCluster: false,
   async run(ctx) {
     await inJoinWorkspace(ctx, 'k8s-rotate-', async (w) => {
       const node = 'node-3';
       let joined: JoinedNode | undefined;
-      await ctx.step('A control plane whose signer issues 4-second certificates, and a node that joins',
-        '--cluster-signing-duration=4s (the signer\'s 5-minute backdate off, so the whole life is in the future); the node\n' +
-        'joins with a bootstrap token as in join-node, with rotateCertificates: true.',
+      await ctx.step(ctx.t('scenario.rotate-kubelet.join.title'),
+        ctx.t('scenario.rotate-kubelet.join.lesson'),
         async () => {
           await w.startCluster({ durationMs: LIFETIME_MS, backdateMs: 0 });
           joined = await w.join(node, { kubelet: { rotateCertificates: true }, writeFiles: true });
@@ -42,38 +45,35 @@ export const rotateKubelet: Scenario = {
           const m = joined.kubelet.clientCertificates!;
           const nb = Date.parse(cert.validFrom);
           const fraction = (m.deadline!.getTime() - nb) / (Date.parse(cert.validTo) - nb);
-          ctx.say(`first certificate: serial ${cert.serialNumber}, valid ${cert.validFrom} → ${cert.validTo}`);
-          ctx.say(`rotation deadline: ${m.deadline!.toISOString()} (${(fraction * 100).toFixed(1)}% of the lifetime)`);
-          ctx.expect('the certificate lives 4 s', Date.parse(cert.validTo) - nb <= LIFETIME_MS + 1000);
-          ctx.expect('the rotation deadline falls at 70-90% of its lifetime', fraction >= 0.7 - 0.001 && fraction <= 0.9 + 0.001);
+          ctx.say(ctx.t('scenario.rotate-kubelet.join.sayFirst', { serial: cert.serialNumber, from: cert.validFrom, to: cert.validTo }));
+          ctx.say(ctx.t('scenario.rotate-kubelet.join.sayDeadline', { deadline: m.deadline!.toISOString(), percent: (fraction * 100).toFixed(1) }));
+          ctx.expect(ctx.t('scenario.rotate-kubelet.join.expectLifetime'), Date.parse(cert.validTo) - nb <= LIFETIME_MS + 1000);
+          ctx.expect(ctx.t('scenario.rotate-kubelet.join.expectDeadline'), fraction >= 0.7 - 0.001 && fraction <= 0.9 + 0.001);
         }, { show: () => false });
 
       const mark = ctx.events.length;
-      await ctx.step('Two rotations',
-        'At each deadline: new ECDSA key, CSR (generateName csr-) as system:node:node-3; csrapproving tries selfnodeclient\n' +
-        'first (requester = CN), a SubjectAccessReview allows it (kubeadm:node-autoapprove-certificate-rotation binds\n' +
-        'system:nodes), csrsigning signs; the kubelet writes kubelet.conf and presents the new certificate from then on.',
+      await ctx.step(ctx.t('scenario.rotate-kubelet.rotations.title'),
+        ctx.t('scenario.rotate-kubelet.rotations.lesson'),
         async () => {
           const m = joined!.kubelet.clientCertificates!;
           await waitFor('two rotations', () => (m.rotations.length >= 2 ? true : undefined), 20_000);
           for (const r of m.rotations.slice(0, 2)) {
-            ctx.say(`${hhmmss(r.at)}  ${r.csr}: serial ${r.previousSerial ?? '-'} → ${r.serial} (deadline ${hhmmss(r.deadline!)}, new valid to ${hhmmss(r.notAfter)})`);
+            ctx.say(ctx.t('scenario.rotate-kubelet.rotations.say', { at: hhmmss(r.at), csr: r.csr, previous: r.previousSerial ?? '-', serial: r.serial, deadline: hhmmss(r.deadline!), notAfter: hhmmss(r.notAfter) }));
             const csr = await w.cluster.client('admin.conf', 'kubectl').get<CertificateSigningRequest>(`${CSRS}/${r.csr}`);
             const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
-            ctx.expect(`${r.csr} was requested by system:node:node-3 and approved: "${approved?.message ?? ''}"`,
+            ctx.expect(ctx.t('scenario.rotate-kubelet.rotations.expectApproved', { csr: r.csr, message: approved?.message ?? '' }),
               csr.spec.username === 'system:node:node-3' && approved?.reason === 'AutoApproved' && approved.message === 'Auto approving self kubelet client certificate after SubjectAccessReview.');
-            ctx.expect(`${r.csr} was made at its deadline, before the previous certificate expired`, r.at.getTime() >= r.deadline!.getTime() - 5);
+            ctx.expect(ctx.t('scenario.rotate-kubelet.rotations.expectDeadline', { csr: r.csr }), r.at.getTime() >= r.deadline!.getTime() - 5);
           }
           const r1 = m.rotations[0]!;
           const sar = ctx.since(mark).some((e) => e.type === 'request' && e.path === '/apis/authorization.k8s.io/v1/subjectaccessreviews' && e.user === 'system:serviceaccount:kube-system:certificate-controller');
-          ctx.expect('csrapproving asked a SubjectAccessReview as the certificate-controller service account', sar);
+          ctx.expect(ctx.t('scenario.rotate-kubelet.rotations.expectSar'), sar);
           const presented = ctx.since(mark).filter((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === `kubelet (${node})`).map((e) => e.clientCert?.serial);
-          ctx.expect('the kubelet\'s new connections present the rotated certificate', presented.includes(r1.serial.toUpperCase()));
+          ctx.expect(ctx.t('scenario.rotate-kubelet.rotations.expectPresented'), presented.includes(r1.serial.toUpperCase()));
         }, { show: (client) => client === `kubelet (${node})` || client.includes('certificate-controller') });
 
-      await ctx.step('The watch was never dropped',
-        'client-go closes idle connections when its certificate rotates but leaves a request in flight alone: the pod\n' +
-        'watch opened with the first certificate (long expired now) still delivers.',
+      await ctx.step(ctx.t('scenario.rotate-kubelet.watch.title'),
+        ctx.t('scenario.rotate-kubelet.watch.lesson'),
         async () => {
           const admin = w.cluster.client('admin.conf', 'kubectl');
           const watches = ctx.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === `system:node:${node}` && e.path.startsWith('/api/v1/pods?') && e.path.includes('watch=true'));
@@ -85,8 +85,8 @@ export const rotateKubelet: Scenario = {
             return p.status?.phase === 'Running' ? p : undefined;
           }, 20_000);
           const later = ctx.events.filter((e): e is RequestEvent => e.type === 'request' && e.user === `system:node:${node}` && e.path.startsWith('/api/v1/pods?') && e.path.includes('watch=true'));
-          ctx.expect('one pod watch, opened before the first rotation', watches.length === 1 && later.length === 1);
-          ctx.expect(`a pod created after two rotations reached the kubelet through it and runs (${pod.spec.nodeName ?? ''})`, pod.status?.phase === 'Running' && pod.spec.nodeName === node);
+          ctx.expect(ctx.t('scenario.rotate-kubelet.watch.expectOne'), watches.length === 1 && later.length === 1);
+          ctx.expect(ctx.t('scenario.rotate-kubelet.watch.expectPod', { node: pod.spec.nodeName ?? '' }), pod.status?.phase === 'Running' && pod.spec.nodeName === node);
         }, { show: () => false });
     });
   },

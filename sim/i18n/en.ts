@@ -2,6 +2,7 @@
 import { enNarration } from './en-narration.js';
 import { enTour } from './en-tour.js';
 import { enScenarios } from './en-scenarios.js';
+import { enScenariosLifecycle } from './en-scenarios-lifecycle.js';
 import { enJoinLate } from './en-join-late.js';
 
-export const en = { ...enNarration, ...enTour, ...enScenarios, ...enJoinLate } as const;
+export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosLifecycle, ...enJoinLate } as const;

@@ -2,6 +2,7 @@
 import { koNarration } from './ko-narration.js';
 import { koTour } from './ko-tour.js';
 import { koScenarios } from './ko-scenarios.js';
+import { koScenariosLifecycle } from './ko-scenarios-lifecycle.js';
 import { koJoinLate } from './ko-join-late.js';
 
-export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koJoinLate };
+export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosLifecycle, ...koJoinLate };

@@ -9,6 +9,7 @@ import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
 import { runScenario } from '../../sim/scenario.js';
 import { Trace } from '../../components/client/trace.js';
+import { displayWidth, translator } from '../../sim/i18n/index.js';
 import { buildMatrix, cellLabel, diffMatrix, hasDefaultShape, matrix, matrixClients, matrixTable, readGolden, type Matrix, type MatrixCell } from '../../scenarios/matrix.js';
 
 const run = promisify(execFile);
@@ -96,6 +97,20 @@ describe('the trust matrix', function () {
     const table = matrixTable(readGolden());
     expect(table).to.include('etcd: handshake refused by the server: x509: certificate signed by unknown authority');
     expect(table).to.include('kube-apiserver: 401 authentication: x509: certificate specifies an incompatible key usage\n      apiserver, nodes/node-1/kubelet, nodes/node-2/kubelet');
+  });
+
+  it('the table in Korean: headings and refusal lines translated, cells and Go\'s reasons untouched, columns aligned by display width', () => {
+    const golden = readGolden();
+    const ko = matrixTable(golden, translator('ko')).split('\n');
+    expect(ko[0]).to.match(/^클라이언트 \(CN \/ O \/ 발급자\) +etcd +kube-apiserver/);
+    expect(ko).to.include('  etcd: 서버가 핸드셰이크를 거부: x509: certificate signed by unknown authority');
+    expect(ko.some((l) => l.startsWith('인증서 없음 '))).to.equal(true);
+    // The kube-apiserver column starts at the same terminal column in the (Korean) heading and in every row.
+    const col = (line: string, cell: string): number => displayWidth(line.slice(0, line.indexOf(cell)));
+    const row = ko.find((l) => l.startsWith('apiserver-kubelet-client '))!;
+    expect(col(row, '✔ 200'), row).to.equal(col(ko[0]!, 'kube-apiserver'));
+    // English stays the default and has no Hangul.
+    expect(matrixTable(golden)).to.equal(matrixTable(golden, translator('en'))).and.not.match(/[\uac00-\ud7a3]/);
   });
 
   it('npm run scenario -- matrix --format json prints the matrix on stdout for a PKI directory; a bad --format is one line and exit 2', async function () {
