@@ -25,7 +25,7 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
  * read each makes first); `running` of the nodes also run a real kubelet and kube-proxy. A cluster of 200
  * running kubelets did not start within 15 minutes on this shared 2-core machine, so the rest are probes.
  */
-const bigCluster = (nodes: readonly string[]): Scenario => ({
+export const bigCluster = (nodes: readonly string[]): Scenario => ({
   name: `nodes-${nodes.length}`, title: `A cluster of ${nodes.length} nodes`, summary: 'Every node\'s kubelet and kube-proxy identity reads from the apiserver over mutual TLS.', needsCluster: true,
   async run(ctx) {
     const ca = caPem(ctx.pki, 'ca');
