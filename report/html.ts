@@ -140,7 +140,7 @@ function foldedDetails(folding: Folding, model: ReportModel, details: Record<str
     for (const e of folding.entries(s.entries)) {
       if (!e.id.startsWith('fold-')) continue;
       details[e.id] = [`<h3>${esc(e.client)} → ${esc(e.server)}</h3>`,
-        `<p class="quiet">${esc(s.title)}: ${esc(drawnLabel(e))}, ${e.members.length} timeline entr${e.members.length === 1 ? 'y' : 'ies'} alike but for the node (${esc(nodes(e.nodes))}). Each opens its own details:</p>`,
+        `<p class="quiet">${esc(s.title)}: ${e.members.length} timeline entr${e.members.length === 1 ? 'y' : 'ies'} alike but for the node (${esc(nodes(e.nodes))}), drawn as one row: ${esc(e.label)}. Each opens its own details:</p>`,
         list(e.members.map((m) => ({ id: m.id, text: `${m.client} → ${m.server}: ${entryLabel(m)}` }))), `@${e.members[0]!.id}`];
     }
   }
