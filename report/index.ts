@@ -33,7 +33,7 @@ export async function writeReport(result: RunResult, options: ReportOptions): Pr
   }
   if (options.mermaidFile !== undefined) {
     await fs.mkdir(path.dirname(path.resolve(options.mermaidFile)), { recursive: true });
-    await fs.writeFile(options.mermaidFile, mermaid(model));
+    await fs.writeFile(options.mermaidFile, mermaid(model, options.foldAt));
     written.push(options.mermaidFile);
   }
   return written;
