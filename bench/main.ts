@@ -19,7 +19,7 @@
  *            service account bound to cluster-admin (200), by one with no binding (403) and with no
  *            credentials (anonymous, 403); then again with 400 RoleBindings in the namespace; then an
  *            admin's latency alone and under an anonymous flood.
- *   report   the report of a 200-node cluster (--nodes N) loaded in headless chromium: time to the load event (bench/report.ts).
+ *   report   the report of a 200-node cluster (--nodes N, --keep DIR) loaded in headless chromium: time to the load event and renderer CPU, PASS/FAIL against 3 s (bench/report.ts).
  *   store    the embedded etcd's write throughput with its write-ahead log (each write fsynced before it
  *            is acknowledged; one writer, then 64 concurrent writers sharing group commits) vs the
  *            in-memory store, in the same run.
@@ -278,7 +278,7 @@ if (sub === undefined || sub.startsWith('-') || sub === 'handshakes' || sub === 
   }
   process.exit(process.exitCode ?? 0);
 }
-const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' }, running: { type: 'string' } } });
+const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { runs: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, nodes: { type: 'string' }, running: { type: 'string' }, keep: { type: 'string' } } });
 const which = positionals;
 const runs = Number(values.runs ?? 5);
 for (const w of which) {
@@ -288,7 +288,7 @@ for (const w of which) {
   else if (w === 'signing') benchSigning(runs);
   else if (w === 'store') await benchStore(runs);
   else if (w === 'capture') benchCapture(runs);
-  else if (w === 'report') await benchReport(Number(values.nodes ?? 200), runs, Number(values.running ?? 2));
+  else if (w === 'report') await benchReport(Number(values.nodes ?? 200), runs, Number(values.running ?? 2), values.keep);
   else if (w === 'tour') {
     if (!existsSync(path.join(ROOT, 'cli/main.ts'))) { console.log('tour: cli/main.ts not present yet, skipped'); continue; }
     printTour(measureTour(runs));

@@ -60,6 +60,10 @@ tr.cert { cursor: pointer; } tr.cert:focus, tr.cert:hover { outline: 2px solid #
 #details dt { color: var(--muted); } #details dd { margin: 0; overflow-wrap: anywhere; }
 #details .words { background: var(--panel); border-left: 4px solid #999; padding: 4px 8px; margin: 4px 0; font-family: monospace; font-size: .85rem; overflow-wrap: anywhere; }
 #details button.close { float: right; }
+#details ul.members { max-height: 40vh; overflow: auto; padding-left: 18px; font-size: .88rem; }
+#details ul.members button { font: inherit; text-align: left; background: none; border: none; padding: 1px 2px; color: #0d47a1; cursor: pointer; text-decoration: underline; }
+tr.fold-row td { background: #fffde7; } button.toggle { font: inherit; cursor: pointer; white-space: nowrap; }
+svg .box.folded rect { stroke: #8d6e63; }
 @media print {
   #details, nav, .skip, .hint { display: none !important; }
   .scroll { overflow: visible; border: none; }
@@ -71,21 +75,28 @@ tr.cert { cursor: pointer; } tr.cert:focus, tr.cert:hover { outline: 2px solid #
 }
 `;
 
-/** Opens the details of whatever carries data-detail (click, Enter or Space); Escape closes them. */
+/**
+ * Opens the details of whatever carries data-detail (click, Enter or Space); Escape closes them. One
+ * listener on the document for all of them; nothing is measured or laid out by the script.
+ */
 export const SCRIPT = `
 (() => {
-  const data = JSON.parse(document.getElementById('report-data').textContent);
+  // The details are parsed on the first click, not while the page loads.
+  let data = null;
+  const details = () => data || (data = JSON.parse(document.getElementById('report-data').textContent));
   const panel = document.getElementById('details');
   const body = document.getElementById('details-body');
   let opener = null;
   const open = (el) => {
     const id = el.getAttribute('data-detail');
-    const expand = (key, depth) => (data[key] || []).map((f) => (f[0] === '@' && depth < 4 ? expand(f.slice(1), depth + 1) : f)).join('');
-    if (!data[id]) return;
+    const data = details();
+    const expand = (key, depth) => (data.ids[key] || []).map((f) => (typeof f === 'number' ? data.pool[f] : depth < 4 ? expand(f.slice(1), depth + 1) : '')).join('');
+    if (!data.ids[id]) return;
     const html = expand(id, 0);
     document.querySelectorAll('.selected').forEach((s) => s.classList.remove('selected'));
     el.classList.add('selected');
-    opener = el;
+    // A member opened from a folded list in the panel: Escape goes back to what opened the list.
+    if (!panel.contains(el)) opener = el;
     body.innerHTML = html;
     panel.hidden = false;
     panel.focus();
@@ -94,7 +105,16 @@ export const SCRIPT = `
     panel.hidden = true;
     if (opener) opener.focus();
   };
+  // Folded rows of the trust tree: the button shows or hides the rows it stands for.
+  const toggle = (b) => {
+    const rows = document.getElementById(b.getAttribute('data-toggle'));
+    rows.hidden = !rows.hidden;
+    b.setAttribute('aria-expanded', String(!rows.hidden));
+    b.textContent = (rows.hidden ? '▸ ' : '▾ ') + b.textContent.slice(2);
+  };
   document.addEventListener('click', (ev) => {
+    const t = ev.target.closest('[data-toggle]');
+    if (t) { toggle(t); return; }
     const el = ev.target.closest('[data-detail]');
     if (el) open(el);
   });

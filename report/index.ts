@@ -17,6 +17,8 @@ export interface ReportOptions {
   readonly dir?: string;
   readonly mermaidFile?: string;
   readonly golden?: Matrix;
+  /** Fold alike components of at least this many nodes into one box (default FOLD_AT, report/fold.ts). */
+  readonly foldAt?: number;
 }
 
 /** Writes what `options` asks for; returns the paths written. */
@@ -26,12 +28,12 @@ export async function writeReport(result: RunResult, options: ReportOptions): Pr
   if (options.dir !== undefined) {
     await fs.mkdir(options.dir, { recursive: true });
     const file = path.join(options.dir, 'index.html');
-    await fs.writeFile(file, renderPage(model, { ...(options.golden ? { golden: options.golden } : {}), generated: new Date() }));
+    await fs.writeFile(file, renderPage(model, { ...(options.golden ? { golden: options.golden } : {}), ...(options.foldAt ? { foldAt: options.foldAt } : {}), generated: new Date() }));
     written.push(file);
   }
   if (options.mermaidFile !== undefined) {
     await fs.mkdir(path.dirname(path.resolve(options.mermaidFile)), { recursive: true });
-    await fs.writeFile(options.mermaidFile, mermaid(model));
+    await fs.writeFile(options.mermaidFile, mermaid(model, options.foldAt));
     written.push(options.mermaidFile);
   }
   return written;

@@ -106,6 +106,8 @@ export interface ReportModel {
   readonly certs: readonly CertView[];
   readonly connections: readonly ConnectionView[];
   readonly components: readonly { name: string; group: Group }[];
+  /** The cluster's nodes, by name (the PKI's plan). */
+  readonly nodes: readonly string[];
   readonly arrows: readonly Arrow[];
   readonly sections: readonly Section[];
   readonly report?: unknown;
@@ -308,7 +310,7 @@ export function buildModel(result: RunResult): ReportModel {
   const certCn = (id: string | null): string => (id === null ? 'no client certificate' : `CN=${byId.get(id)?.cn ?? '?'}`);
   return {
     scenario: result.scenario, title: result.title, summary: result.summary, ok: result.ok,
-    cas, certs, connections, components: names.map((name) => ({ name, group: groupOf(name, nodes) })),
+    cas, certs, connections, components: names.map((name) => ({ name, group: groupOf(name, nodes) })), nodes: [...nodes],
     arrows: arrowsOf(connections), sections: sectionsOf(result, connections, certCn),
     ...(result.report === undefined ? {} : { report: result.report }),
   };

@@ -1,6 +1,7 @@
 /** The report's HTML parts other than the drawings: the legend, the trust tree, the trust matrix, the timeline's narration. */
 import type { Matrix, MatrixCell } from '../scenarios/matrix.js';
 import { cellLabel } from '../scenarios/matrix.js';
+import { FOLD_AT, foldCerts, foldNames, type CertFold } from './fold.js';
 import { GROUP_FILL } from './graph.js';
 import type { CaView, CertView, Outcome, ReportModel, Section } from './model.js';
 import { OUTCOME_WORDS, OUTCOMES } from './model.js';
@@ -25,25 +26,46 @@ const BRANCH_NOTE: Readonly<Record<CaView['branch'], string>> = {
 
 const short = (iso: string | undefined): string => (iso ? iso.slice(0, 10) : '?');
 
-function certRow(c: CertView): string {
+function certRow(c: CertView, nodes: ReadonlySet<string> = new Set(), foldAt = FOLD_AT): string {
   return `<tr class="cert" data-cert-id="${c.id}" data-detail="${c.id}" tabindex="0" role="button" aria-label="Certificate CN=${esc(c.cn)}: details">`
     + `<td>${esc(c.name ?? '(seen on the wire)')}</td><td>${esc(c.cn)}</td><td>${esc(c.o.join(', '))}</td><td>${esc(c.eku.join(', '))}</td>`
     + `<td class="sans">${esc(c.sans.join(', '))}</td><td>${short(c.notBefore)} → ${short(c.notAfter)}</td><td>${esc(c.key ?? '?')}</td>`
-    + `<td>${esc(c.held.join(', ') || (c.uses[0] ?? ''))}</td></tr>`;
+    + `<td>${esc(foldNames(c.held, nodes, foldAt).join(', ') || (c.uses[0] ?? ''))}</td></tr>`;
 }
 
-export function trustTree(model: ReportModel): string {
+/**
+ * Certificates alike but for their node (at least `foldAt`) as one row, `<node>` in its cells, with a
+ * button that shows them; the rows themselves are in the page (a hidden tbody), so none is lost.
+ */
+function certRows(folds: readonly CertFold[], key: string, nodes: ReadonlySet<string>, foldAt: number): string {
+  let tbody = '';
+  const out: string[] = [];
+  folds.forEach((f, i) => {
+    if (!f.row) { tbody += certRow(f.members[0]!, nodes, foldAt); return; }
+    if (tbody) { out.push(`<tbody>${tbody}</tbody>`); tbody = ''; }
+    const id = `fold-${key}-${i}`;
+    const r = f.row;
+    out.push(`<tbody class="fold"><tr class="fold-row"><td><button type="button" class="toggle" data-toggle="${id}" aria-expanded="false" aria-controls="${id}">▸ ${f.members.length} alike</button> ${esc(r.name ?? '(seen on the wire)')}</td>`
+      + `<td>${esc(r.cn)}</td><td>${esc(r.o.join(', '))}</td><td>${esc(r.eku.join(', '))}</td><td class="sans">${esc(r.sans.join(', '))}</td><td>${short(r.notBefore)} → ${short(r.notAfter)}</td><td>${esc(r.key ?? '?')}</td>`
+      + `<td>${esc(r.held.join(', ') || (r.uses[0] ?? ''))}</td></tr></tbody><tbody id="${id}" hidden>${f.members.map((m) => certRow(m, nodes, foldAt)).join('')}</tbody>`);
+  });
+  if (tbody) out.push(`<tbody>${tbody}</tbody>`);
+  return out.join('');
+}
+
+export function trustTree(model: ReportModel, foldAt = FOLD_AT): string {
+  const nodes = new Set(model.nodes);
   const cards = model.cas.map((ca) => {
     const leaves = model.certs.filter((c) => c.caId === ca.id);
     const head = `<h3>${ca.rotatedOut ? 'Old ' : ''}CA CN=${esc(ca.cn)}${ca.name ? ` <span class="quiet">(${esc(ca.name)}.crt)</span>` : ''}</h3>`;
     const facts = ca.inPki ? `<p class="note">${esc(`valid ${short(ca.notBefore)} → ${short(ca.notAfter)}, ${ca.key ?? '?'}, serial ${ca.serial ?? '?'}${ca.rotatedOut ? '; replaced during this run by a new CA of the same name' : ''}`)}</p>` : '';
     const uses = ca.uses.length ? `<p class="note">Trusted by: ${esc(ca.uses.join('; '))}</p>` : '';
     const table = leaves.length === 0 ? '<p class="quiet">It signed no certificate seen in this run.</p>'
-      : `<div class="scroll"><table class="certs"><caption class="quiet">${leaves.length} certificate${leaves.length === 1 ? '' : 's'} it signed</caption><thead><tr><th>name</th><th>CN</th><th>O</th><th>EKU</th><th>SANs</th><th>valid</th><th>key</th><th>held by</th></tr></thead><tbody>${leaves.map(certRow).join('')}</tbody></table></div>`;
+      : `<div class="scroll"><table class="certs"><caption class="quiet">${leaves.length} certificate${leaves.length === 1 ? '' : 's'} it signed</caption><thead><tr><th>name</th><th>CN</th><th>O</th><th>EKU</th><th>SANs</th><th>valid</th><th>key</th><th>held by</th></tr></thead>${certRows(foldCerts(leaves, nodes, foldAt), ca.id, nodes, foldAt)}</table></div>`;
     return `<div class="ca branch-${ca.branch}" data-ca-id="${ca.id}" aria-label="CA ${esc(ca.cn)}">${head}<p class="note">${esc(BRANCH_NOTE[ca.branch])}</p>${facts}${uses}${table}</div>`;
   });
   const orphans = model.certs.filter((c) => c.caId === null);
-  const orphanCard = orphans.length === 0 ? '' : `<div class="ca branch-other"><h3>Self-signed, or signed by a CA not in this run</h3><div class="scroll"><table class="certs"><tbody>${orphans.map(certRow).join('')}</tbody></table></div></div>`;
+  const orphanCard = orphans.length === 0 ? '' : `<div class="ca branch-other"><h3>Self-signed, or signed by a CA not in this run</h3><div class="scroll"><table class="certs">${certRows(foldCerts(orphans, nodes, foldAt), 'orphans', nodes, foldAt)}</table></div></div>`;
   return `<div class="cas">${cards.join('')}${orphanCard}</div>`;
 }
 

@@ -3,6 +3,7 @@
  * component that took part, one row per handshake or (folded) request, client on the left of the
  * arrow's tail. Static SVG; each row is a keyboard-reachable button that opens its details.
  */
+import type { DrawnEntry, Folding } from './fold.js';
 import { OUTCOME_WORDS, type Section, type TimelineEntry } from './model.js';
 import { clip, esc, FONT_SIZE, STYLE, textWidth } from './svg.js';
 
@@ -13,10 +14,20 @@ const LABEL_MAX = 64;
 
 export const entryLabel = (e: TimelineEntry): string => `${e.label}${e.count > 1 ? ` (×${e.count})` : ''}`;
 
-/** `order` is every component in a fixed order, so a component keeps its column's rank in every section. */
-export function sequenceSvg(section: Section, order: readonly string[]): string {
+/** A drawn row's label: its entry's, or for alike entries of folded nodes the label with NODE and how many. */
+export const drawnLabel = (d: DrawnEntry): string => (d.id.startsWith('fold-')
+  ? `${d.label} · ${d.nodes === d.members.length ? `${d.nodes} node${d.nodes === 1 ? '' : 's'}` : `${d.members.length} alike`}`
+  : entryLabel(d.members[0]!));
+
+/**
+ * `folding` draws alike nodes' columns and rows as one (a folded row carries `data-n`, the entries it
+ * stands for); its boxes are every component in a fixed order, so a column keeps its rank in every section.
+ */
+export function sequenceSvg(section: Section, folding: Folding): string {
   if (section.entries.length === 0) return '<p class="quiet">Nothing on the wire in this step.</p>';
-  const used = new Set(section.entries.flatMap((e) => [e.client, e.server]));
+  const drawn = folding.entries(section.entries);
+  const order = folding.boxes.map((b) => b.name);
+  const used = new Set(drawn.flatMap((e) => [e.client, e.server]));
   const cols = order.filter((n) => used.has(n));
   const x = new Map<string, number>();
   const widths = cols.map((c) => Math.max(COL_MIN, textWidth(c) + 20));
@@ -25,10 +36,10 @@ export function sequenceSvg(section: Section, order: readonly string[]): string 
   // Labels sit centred over their arrow; a long one may run past the outer lifelines: widen for it.
   let minX = 0;
   let maxX = left + 8;
-  const rows = section.entries.map((e, i) => {
+  const rows = drawn.map((e, i) => {
     const x1 = x.get(e.client)!;
     const x2 = x.get(e.server)!;
-    const label = clip(entryLabel(e), LABEL_MAX);
+    const label = clip(drawnLabel(e), LABEL_MAX);
     const mid = (x1 + x2) / 2;
     const half = textWidth(label) / 2 + 4;
     minX = Math.min(minX, mid - half);
@@ -49,8 +60,8 @@ export function sequenceSvg(section: Section, order: readonly string[]): string 
     const y = HEAD + i * ROW + ROW - 6;
     const s = STYLE[e.outcome];
     const dir = x2 >= x1 ? 1 : -1;
-    const title = `${e.client} → ${e.server}: ${entryLabel(e)} (${OUTCOME_WORDS[e.outcome]})`;
-    parts.push(`<g class="entry o-${e.outcome} k-${e.kind}" id="${e.id}" data-detail="${e.id}" tabindex="0" role="button" aria-label="${esc(title)}"><title>${esc(title)}</title>`
+    const title = `${e.client} → ${e.server}: ${drawnLabel(e)} (${OUTCOME_WORDS[e.outcome]})`;
+    parts.push(`<g class="entry o-${e.outcome} k-${e.kind}${e.id.startsWith('fold-') ? ' folded' : ''}" id="${e.id}" data-detail="${e.id}" data-n="${e.members.length}" tabindex="0" role="button" aria-label="${esc(title)}"><title>${esc(title)}</title>`
       + `<rect class="hit" x="${Math.min(x1, x2, mid - textWidth(label) / 2) + shift - 4}" y="${y - ROW + 6}" width="${Math.max(Math.abs(x2 - x1), textWidth(label)) + 8}" height="${ROW - 2}"/>`
       + `<line class="line" x1="${x1 + shift}" y1="${y}" x2="${x2 + shift - dir * 2}" y2="${y}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} marker-end="url(#head-${e.outcome})"/>`
       + `<text class="lbl" x="${mid + shift}" y="${y - 5}" text-anchor="middle">${esc(label)}</text></g>`);

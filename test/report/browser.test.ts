@@ -70,6 +70,15 @@ async function overlappingLabels(page: Page): Promise<string[]> {
   });
 }
 
+/** CAs, certificates, arrows and timeline entries as the page shows them; a folded arrow or row counts for its data-n. */
+async function shownCounts(page: Page): Promise<{ cas: number; certs: number; arrows: number; entries: number }> {
+  const sum = async (sel: string): Promise<number> => (await page.locator(sel).evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-n') ?? '1')))).reduce((a, b) => a + b, 0);
+  return {
+    cas: await page.locator('.ca[data-ca-id]').count(), certs: await page.locator('tr.cert').count(),
+    arrows: await sum('svg.graph .arrow'), entries: await sum('svg.seq .entry'),
+  };
+}
+
 describe('the HTML report in chromium', function () {
   this.timeout(300_000);
   let browser: Browser | undefined;
@@ -93,11 +102,11 @@ describe('the HTML report in chromium', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const report = async (name: string, golden?: Matrix): Promise<{ file: string; result: RunResult }> => {
+  const report = async (name: string, golden?: Matrix, foldAt?: number): Promise<{ file: string; result: RunResult }> => {
     let result = runs.get(name);
     if (!result) { result = await play(name, pki); runs.set(name, result); }
-    const out = path.join(dir, `${name}${golden ? '-golden' : ''}`);
-    await writeReport(result, { dir: out, ...(golden ? { golden } : {}) });
+    const out = path.join(dir, `${name}${golden ? '-golden' : ''}${foldAt ? `-fold${foldAt}` : ''}`);
+    await writeReport(result, { dir: out, ...(golden ? { golden } : {}), ...(foldAt ? { foldAt } : {}) });
     return { file: path.join(out, 'index.html'), result };
   };
 
@@ -109,11 +118,8 @@ describe('the HTML report in chromium', function () {
         expect(errors, 'console errors').to.deep.equal([]);
         expect(requests, 'network requests').to.deep.equal([]);
         const want = expectedCounts(result);
-        const got = {
-          cas: await page.locator('.ca[data-ca-id]').count(), certs: await page.locator('tr.cert').count(),
-          arrows: await page.locator('svg.graph .arrow').count(), entries: await page.locator('svg.seq .entry').count(),
-        };
-        expect(got).to.deep.equal(want);
+        expect(await shownCounts(page)).to.deep.equal(want);
+        expect(await page.locator('svg .folded').count(), 'a few nodes are drawn one by one').to.equal(0);
         expect(want.cas).to.be.greaterThanOrEqual(name === 'rotate-ca' ? 4 : 3);
         expect(await page.locator('.ca.branch-etcd').count(), 'the etcd CA has its own branch').to.equal(1);
         expect(await overlappingLabels(page), 'overlapping labels').to.deep.equal([]);
@@ -155,6 +161,45 @@ describe('the HTML report in chromium', function () {
       expect(await page.locator('#details').innerText()).to.include('Verdict:');
       await page.keyboard.press('Escape');
       expect(await page.evaluate(() => document.activeElement?.getAttribute('data-detail'))).to.equal(reached);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('tour with alike nodes folded: one box per kind of node component, counts still the trace\'s, every member one click away', async () => {
+    // The tour's nodes fold from 2 alike (a big cluster's from FOLD_AT): the same drawing a 200-node report gets.
+    const { file, result } = await report('tour', undefined, 2);
+    const { page, errors } = await load(browser!, file);
+    try {
+      expect(errors, 'console errors').to.deep.equal([]);
+      expect(await shownCounts(page)).to.deep.equal(expectedCounts(result));
+      const boxes = page.locator('svg.graph .box.folded');
+      expect(await boxes.count(), 'kubelet and kube-proxy boxes folded').to.be.greaterThanOrEqual(2);
+      expect(await boxes.first().innerHTML()).to.match(/node-1 … node-2\) ×2/);
+      expect(await overlappingLabels(page), 'overlapping labels').to.deep.equal([]);
+      // A folded arrow lists the arrows it stands for; each opens its own details, and Escape returns to the folded arrow.
+      const folded = page.locator('svg.graph .arrow.folded').first();
+      const n = Number(await folded.getAttribute('data-n'));
+      await folded.locator('text.lbl').click();
+      const members = page.locator('#details ul.members button');
+      expect(await members.count()).to.equal(n);
+      await members.last().click();
+      const text = await page.locator('#details').innerText();
+      expect(text).to.include('Verdict:').and.include('Client certificate, checked by').and.match(/\(node-2\)/);
+      await page.keyboard.press('Escape');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-detail'))).to.equal(await folded.getAttribute('data-detail'));
+      // Folded certificates: the rows are in the page, hidden until their button shows them.
+      const toggle = page.locator('button.toggle').first();
+      const rows = page.locator(`#${await toggle.getAttribute('data-toggle')} tr.cert`);
+      expect(await rows.count()).to.be.greaterThanOrEqual(2);
+      expect(await rows.first().isVisible()).to.equal(false);
+      await toggle.focus();
+      await page.keyboard.press('Enter');
+      expect(await rows.first().isVisible()).to.equal(true);
+      expect(await toggle.getAttribute('aria-expanded')).to.equal('true');
+      await rows.first().click();
+      expect(await page.locator('#details').innerText()).to.include('Certificate CN=system:node:');
+      await page.screenshot({ path: path.join(SHOTS, 'tour-folded.png') });
     } finally {
       await page.close();
     }
