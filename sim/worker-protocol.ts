@@ -12,6 +12,7 @@ import type { KubeletReload, NodeCommon, NodeSpec, ProxyReload } from './nodes.j
 export type ToWorker =
   | { readonly type: 'start'; readonly common: NodeCommon; readonly nodes: readonly NodeSpec[]; readonly logLevel: string; readonly concurrency: number }
   | { readonly type: 'rules'; readonly id: number; readonly node: string }
+  | { readonly type: 'ipvs'; readonly id: number; readonly node: string }
   | { readonly type: 'reload'; readonly id: number; readonly node: string; readonly kubelet?: KubeletReload; readonly proxy?: ProxyReload }
   | { readonly type: 'usage'; readonly id: number }
   | { readonly type: 'flush'; readonly id: number }
