@@ -152,6 +152,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
       report: { type: 'string' }, mermaid: { type: 'string' }, golden: { type: 'boolean' }, 'golden-file': { type: 'string' } },
   });
   const etcd = etcdChoice(values);
+  const proxyMode = proxyModeChoice(values['proxy-mode']);
   const max = tlsMax(values['tls-max']);
   const captureDir = values.capture === undefined ? undefined : path.resolve(values.capture);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
@@ -190,7 +191,6 @@ async function scenarioCommand(args: string[]): Promise<number> {
   if (foreign && !values.quiet) write(`PKI: read the certificates under ${dir} by role (nothing written): nodes ${pki.plan.nodes.map((n) => n.name).join(', ') || '(none)'}, apiserver on ${pki.plan.advertiseAddress}`);
   const logger = createLogger();
   const workers = workersChoice(values.workers);
-  const proxyMode = proxyModeChoice(values['proxy-mode']);
   let ok = true;
   for (const scenario of chosen) {
     // Every run has a wire, so that a scenario can record a step (the tour's refusals); --capture and --wire record it all.
@@ -231,6 +231,7 @@ function readGoldenOrSay(file: string): Matrix {
 async function clusterCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, miswire: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS } });
   const etcd = etcdChoice(values);
+  const proxyMode = proxyModeChoice(values['proxy-mode']);
   const max = tlsMax(values['tls-max']);
   const captureDir = values.capture === undefined ? undefined : path.resolve(values.capture);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
@@ -250,7 +251,6 @@ async function clusterCommand(args: string[]): Promise<number> {
   const { Trace } = await import('../components/client/trace.js');
   const persistent = values.ephemeral !== true && etcd.kind !== 'external';
   const workers = workersChoice(values.workers);
-  const proxyMode = proxyModeChoice(values['proxy-mode']);
   const startedAt = performance.now();
   const wire = new Wire({ recording: captureDir !== undefined, tlsMax: max });
   const trace = new Trace(undefined, wire);
