@@ -91,7 +91,7 @@ export interface IpvsOptions {
    * and loopback; here the node's own IP, which in the sim is its loopback alias).
    */
   readonly nodeIPs?: readonly string[];
-  /** The ready endpoints (`ns/svc:port|proto|ip:port`) that run on this node: KUBE-LOOP-BACK's entries. */
+  /** The endpoints (`ns/svc:port|proto|ip:port`) that run on this node: KUBE-LOOP-BACK's entries. */
   readonly localEndpoints?: ReadonlySet<string>;
 }
 
@@ -105,8 +105,10 @@ function compareServices(a: VirtualServer, b: VirtualServer): number {
 }
 
 /**
- * The endpoints of each service port that run on `nodeName` (endpoint.nodeName), ready ones only, as
- * `ns/svc:port|proto|ip:port`: BaseEndpointInfo.IsLocal() for KUBE-LOOP-BACK.
+ * The endpoints of each service port that run on `nodeName` (endpoint.nodeName), as
+ * `ns/svc:port|proto|ip:port`: BaseEndpointInfo.IsLocal() for KUBE-LOOP-BACK. Ready or not: the
+ * endpoints map keeps every endpoint with its conditions (endpointslicecache.go addEndpoints), and
+ * syncProxyRules adds each local one to the set.
  */
 export function localEndpoints(slices: readonly EndpointSlice[], nodeName: string): Set<string> {
   const out = new Set<string>();
@@ -119,7 +121,7 @@ export function localEndpoints(slices: readonly EndpointSlice[], nodeName: strin
       const proto = port.protocol === 'UDP' ? 'udp' : port.protocol === 'SCTP' ? 'sctp' : 'tcp';
       for (const e of slice.endpoints ?? []) {
         const ip = e.addresses[0];
-        if (!ip || e.conditions?.ready === false || e.nodeName !== nodeName) continue;
+        if (!ip || e.nodeName !== nodeName) continue;
         out.add(`${servicePortName(ns, svc, port.name)}|${proto}|${ip}:${port.port}`);
       }
     }
@@ -144,8 +146,9 @@ export function ipvsState(ports: readonly ServicePortInfo[], options: IpvsOption
     const protocol = sp.protocol.toUpperCase() as IpvsProtocol;
     const realServers = sp.endpoints.map((ep) => { const [address, port] = splitHostPort(ep); return { address, port, weight: 1 }; })
       .sort((a, b) => ipNumber(a.address) - ipNumber(b.address) || a.port - b.port);
-    for (const ep of sp.endpoints) {
-      if (!options.localEndpoints?.has(`${sp.name}|${sp.protocol}|${ep}`)) continue;
+    for (const local of options.localEndpoints ?? []) {
+      const [name, protocol, ep] = local.split('|') as [string, string, string];
+      if (name !== sp.name || protocol !== sp.protocol) continue;
       const [ip, port] = splitHostPort(ep);
       add('KUBE-LOOP-BACK', `${ip},${sp.protocol}:${port},${ip}`);
     }

@@ -99,8 +99,8 @@ describe('kube-proxy ipvs rendering', () => {
     const { ipset, state } = both();
     const set = (name: string): string[] => [...(state.ipsets.find((s) => s.name === name)?.entries ?? [])].sort();
     expect(set('KUBE-CLUSTER-IP')).to.deep.equal(['10.96.0.1,tcp:443', '10.96.0.10,tcp:53', '10.96.0.10,tcp:9153', '10.96.0.10,udp:53', '10.96.10.20,tcp:80', '10.96.10.30,tcp:80']);
-    expect(set('KUBE-LOOP-BACK'), "only this node's ready endpoints").to.deep.equal(
-      ['10.244.1.12,tcp:8080,10.244.1.12', '10.244.1.2,tcp:8080,10.244.1.2', '10.244.1.5,tcp:53,10.244.1.5', '10.244.1.5,tcp:9153,10.244.1.5', '10.244.1.5,udp:53,10.244.1.5']);
+    expect(set('KUBE-LOOP-BACK'), "this node's endpoints, ready or not (the endpoints map keeps them all)").to.deep.equal(
+      ['10.244.1.12,tcp:8080,10.244.1.12', '10.244.1.2,tcp:8080,10.244.1.2', '10.244.1.5,tcp:53,10.244.1.5', '10.244.1.5,tcp:9153,10.244.1.5', '10.244.1.5,udp:53,10.244.1.5', '10.244.1.9,tcp:8080,10.244.1.9']);
     expect(set('KUBE-NODE-PORT-TCP')).to.deep.equal(['30080']);
     expect(set('KUBE-NODE-PORT-UDP')).to.deep.equal([]);
     expect(set('KUBE-IPVS-IPS')).to.deep.equal(['10.96.0.1', '10.96.0.10', '10.96.10.20', '10.96.10.30']);
