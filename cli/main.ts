@@ -20,7 +20,9 @@
  *   server and client capped at TLS 1.2, so certificates cross in clear text); `scenario --wire` tells each
  *   connection's handshake message by message, from the bytes.
  *   Both take --workers K|auto: the nodes' kubelets and kube-proxies in K node worker processes (sim/workers.ts);
- *   auto (the default) keeps them in this process below 50 nodes. And both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
+ *   auto (the default) keeps them in this process below 50 nodes. Both take --proxy-mode iptables|ipvs: every kube-proxy's
+ *   mode (KubeProxyConfiguration `mode`, written to kube-system/kube-proxy as kubeadm does); default iptables.
+ *   And both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
  *   certificates) or --etcd-endpoints URL,... (an etcd the user runs, trusting the generated etcd CA).
  *
  * The PKI lives in DIR (default `.cluster/` in the repository): made on the first run, reused after.
@@ -48,16 +50,17 @@ import { writeCapture } from '../sim/wire/files.js';
 import { writeReport } from '../report/index.js';
 import { GOLDEN_FILE, readGolden, type Matrix } from '../scenarios/matrix.js';
 import { KubeSimError } from '../pki/errors.js';
+import { PROXY_MODES, type ProxyMode } from '../components/kube-proxy/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
   npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--lang en|ko] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
-                   [--capture DIR] [--wire] [--tls-max 1.2|1.3]
+                   [--proxy-mode iptables|ipvs] [--capture DIR] [--wire] [--tls-max 1.2|1.3]
   npm run scenario [-- NAME] --report DIR [--golden | --golden-file FILE] [--mermaid FILE]
   npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]
-                  [--capture DIR] [--tls-max 1.2|1.3]`;
+                  [--proxy-mode iptables|ipvs] [--capture DIR] [--tls-max 1.2|1.3]`;
 
 class UsageError extends KubeSimError<'USAGE'> {
   constructor(message: string) {
@@ -65,7 +68,14 @@ class UsageError extends KubeSimError<'USAGE'> {
   }
 }
 
-const ETCD_OPTIONS = { etcd: { type: 'string' }, 'etcd-endpoints': { type: 'string' }, workers: { type: 'string' } } as const;
+const ETCD_OPTIONS = { etcd: { type: 'string' }, 'etcd-endpoints': { type: 'string' }, workers: { type: 'string' }, 'proxy-mode': { type: 'string' } } as const;
+
+/** --proxy-mode iptables|ipvs: every kube-proxy's mode (undefined: kubeadm's default, iptables). */
+function proxyModeChoice(value: string | undefined): ProxyMode | undefined {
+  if (value === undefined) return undefined;
+  if (!(PROXY_MODES as readonly string[]).includes(value)) throw new UsageError(`--proxy-mode "${value}": iptables or ipvs`);
+  return value as ProxyMode;
+}
 
 /** --workers K|auto: how many node worker processes (0: the nodes in this process; auto: by the cluster's size). */
 function workersChoice(value: string | undefined): number | 'auto' {
@@ -142,6 +152,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
       report: { type: 'string' }, mermaid: { type: 'string' }, golden: { type: 'boolean' }, 'golden-file': { type: 'string' } },
   });
   const etcd = etcdChoice(values);
+  const proxyMode = proxyModeChoice(values['proxy-mode']);
   const max = tlsMax(values['tls-max']);
   const captureDir = values.capture === undefined ? undefined : path.resolve(values.capture);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
@@ -186,7 +197,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
     const wire = new Wire({ recording: captureDir !== undefined || values.wire === true, tlsMax: max });
     const result = await runScenario(scenario, {
       pki, write, quiet: values.quiet === true || json, wire, wireView: values.wire === true, lang,
-      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd, workers }).start(),
+      startCluster: (p, trace) => new Cluster({ pki: p, trace, logger, ports: 'ephemeral', etcd, workers, ...(proxyMode ? { proxyMode } : {}) }).start(),
       ...(events ? { onEvent: (e) => events.info(e) } : {}),
     });
     ok &&= result.ok;
@@ -220,6 +231,7 @@ function readGoldenOrSay(file: string): Matrix {
 async function clusterCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: { 'pki-dir': { type: 'string' }, nodes: { type: 'string' }, ephemeral: { type: 'boolean' }, 'no-metrics-server': { type: 'boolean' }, miswire: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ETCD_OPTIONS, ...WIRE_OPTIONS } });
   const etcd = etcdChoice(values);
+  const proxyMode = proxyModeChoice(values['proxy-mode']);
   const max = tlsMax(values['tls-max']);
   const captureDir = values.capture === undefined ? undefined : path.resolve(values.capture);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
@@ -246,12 +258,12 @@ async function clusterCommand(args: string[]): Promise<number> {
   // The trace names each connection in the capture (its SYN's comment); kept only when capturing.
   const recorder = captureDir === undefined ? undefined : new TraceRecorder(trace);
   const cluster = new Cluster({ pki, trace, logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), ports: 'real', etcd, workers, ...wrong, ...(persistent ? { stateDir: dir } : {}),
-    metricsServer: values['no-metrics-server'] === true ? false : {},
+    metricsServer: values['no-metrics-server'] === true ? false : {}, ...(proxyMode ? { proxyMode } : {}),
   });
   await cluster.start();
   const nodeCount = cluster.kubelets.size;
   const where = cluster.nodeWorkers ? `in ${cluster.nodeWorkers.pids.length} node worker process${cluster.nodeWorkers.pids.length === 1 ? '' : 'es'} (${cluster.nodeWorkers.pids.join(', ')})` : 'in this process';
-  say(`${nodeCount} node${nodeCount === 1 ? '' : 's'} started ${where} after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  say(`${nodeCount} node${nodeCount === 1 ? '' : 's'} started ${where}, kube-proxy in ${cluster.proxyMode} mode, after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
   if (persistent) {
     const recovered = cluster.etcd instanceof Etcd ? cluster.etcd.recovery : undefined;
     const at = recovered ? (recovered.revision > 1 ? `, resumed at revision ${recovered.revision}` : ', new') : '';

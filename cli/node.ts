@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Trace } from '../components/client/trace.js';
-import { KubeProxy } from '../components/kube-proxy/index.js';
+import { KubeProxy, PROXY_MODES, type ProxyMode } from '../components/kube-proxy/index.js';
 import { PkiError } from '../pki/errors.js';
 import { parseKubeconfig } from '../pki/kubeconfig.js';
 import { nodePlan } from '../pki/spec.js';
@@ -36,6 +36,7 @@ const USAGE = `usage: npm run node -- token create [--kubeconfig FILE]   (kubead
   --discovery-token-unsafe-skip-ca-verification   join without pinning the CA (as kubeadm, unsafe)
   --nodes                             the nodes to join from this process; node-k gets 127.0.2.k
   --kube-proxy-kubeconfig FILE        kube-proxy.conf: run a kube-proxy per node with it
+  --proxy-mode iptables|ipvs          those kube-proxies' mode (KubeProxyConfiguration mode; default iptables)
   --dir DIR                           write each node's kubelet.conf and pki/ under DIR/<node>/ (0600)
   --kubelet-port N                    the kubelet API's port (default 10250 where free, else any free port; 0: any)`;
 
@@ -60,7 +61,7 @@ async function join(args: string[], say: (s: string) => void): Promise<number> {
     options: {
       token: { type: 'string' }, 'discovery-token-ca-cert-hash': { type: 'string', multiple: true },
       'discovery-token-unsafe-skip-ca-verification': { type: 'boolean' }, nodes: { type: 'string' },
-      'kube-proxy-kubeconfig': { type: 'string' }, dir: { type: 'string' }, 'kubelet-port': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'kube-proxy-kubeconfig': { type: 'string' }, 'proxy-mode': { type: 'string' }, dir: { type: 'string' }, 'kubelet-port': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { say(USAGE); return 0; }
@@ -68,6 +69,9 @@ async function join(args: string[], say: (s: string) => void): Promise<number> {
   if (!endpoint || extra.length > 0) throw new UsageError('join takes one apiserver endpoint');
   const apiserver = endpoint.startsWith('https://') ? endpoint : `https://${endpoint}`;
   if (!values.token) throw new UsageError('--token is required');
+  const proxyMode = values['proxy-mode'];
+  if (proxyMode !== undefined && !(PROXY_MODES as readonly string[]).includes(proxyMode)) throw new UsageError(`--proxy-mode "${proxyMode}": iptables or ipvs`);
+  if (proxyMode !== undefined && values['kube-proxy-kubeconfig'] === undefined) throw new UsageError('--proxy-mode goes with --kube-proxy-kubeconfig (no kube-proxy runs without it)');
   const hashes = values['discovery-token-ca-cert-hash'] ?? [];
   if (hashes.length === 0 && !values['discovery-token-unsafe-skip-ca-verification']) {
     throw new UsageError('--discovery-token-ca-cert-hash is required (or --discovery-token-unsafe-skip-ca-verification), as kubeadm requires it');
@@ -108,11 +112,11 @@ async function join(args: string[], say: (s: string) => void): Promise<number> {
       let proxied = '';
       if (proxyCredentials) {
         const proxy = new KubeProxy({
-          nodeName: node.name, apiserver: proxyCredentials.server, identity: { cert: proxyCredentials.certPem, key: proxyCredentials.keyPem }, serverCa: proxyCredentials.caPem,
+          nodeName: node.name, nodeIP: node.ip, ...(proxyMode ? { mode: proxyMode as ProxyMode } : {}), apiserver: proxyCredentials.server, identity: { cert: proxyCredentials.certPem, key: proxyCredentials.keyPem }, serverCa: proxyCredentials.caPem,
         }, { logger, trace });
         proxies.push(proxy);
         await proxy.start();
-        proxied = ', kube-proxy synced';
+        proxied = `, kube-proxy synced (${proxy.mode} mode)`;
       }
       say(`${node.name}: joined ${j.discovered.server} (CSR ${j.bootstrapped.csrName} approved and issued), kubelet https://${node.ip}:${j.kubelet.listening?.port ?? '?'}${proxied}`);
     }));

@@ -17,6 +17,7 @@ import { cert } from '../sim/narrate.js';
 import type { Scenario, ScenarioContext } from '../sim/scenario.js';
 import { translator, type Translate } from '../sim/i18n/index.js';
 import { waitFor } from '../sim/wait.js';
+import { tourIpvs } from './tour-ipvs.js';
 
 export const MANIFEST = `apiVersion: apps/v1
 kind: Deployment
@@ -248,11 +249,21 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.expect(ctx.t('tour.endpoints.expectWriter'), writers.has('system:serviceaccount:kube-system:endpointslice-controller'), [...writers].join(', '));
     }, { show: (client) => client.includes('endpoint') });
 
-  await ctx.step(ctx.t('tour.proxy.title'), ctx.t('tour.proxy.lesson'),
+  const proxyMode = cluster.proxies.get(nodeNames[0]!)?.mode ?? 'iptables';
+  await ctx.step(ctx.t('tour.proxy.title'), ctx.t(proxyMode === 'ipvs' ? 'tour.proxy.lessonIpvs' : 'tour.proxy.lesson'),
     async () => {
       const node = nodeNames[0]!;
       const proxy = cluster.proxies.get(node)!;
       const svc = await admin.get<Service>('/api/v1/namespaces/default/services/web');
+      const slices = await admin.list<EndpointSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { labelSelector: 'kubernetes.io/service-name=web' });
+      const port = slices.items[0]?.ports?.[0]?.port;
+      const fromSlice = slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => `${e.addresses[0] ?? ''}:${port ?? '?'}`)).sort();
+      const reads = (): Set<string> => new Set(ctx.events.filter((e) => e.type === 'request' && e.user === 'system:kube-proxy' && e.decision === 'allow').map((e) => (e.type === 'request' ? e.resource : '')));
+      if (proxy.mode === 'ipvs') {
+        await tourIpvs(ctx, proxy, node, svc, fromSlice);
+        ctx.expect(ctx.t('tour.proxy.expectReads'), reads().has('endpointslices') && !reads().has('endpoints'), [...reads()].join(', '));
+        return;
+      }
       const rules = await waitFor(`kube-proxy on ${node} to program default/web`, async () => {
         const r = await proxy.rules();
         return (r.match(/-A KUBE-SEP-\S+ .*DNAT --to-destination/g) ?? []).length >= 4 && r.includes('default/web:http') ? r : undefined;
@@ -261,13 +272,9 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
       ctx.say(ctx.t('tour.proxy.say', { node, ip: String(svc.spec.clusterIP) }));
       for (const l of lines) ctx.say(`  ${l}`);
       ctx.expect(ctx.t('tour.proxy.expectService'), lines.some((l) => l.startsWith('-A KUBE-SERVICES') && l.includes(`-d ${svc.spec.clusterIP}/32`)));
-      const slices = await admin.list<EndpointSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { labelSelector: 'kubernetes.io/service-name=web' });
-      const port = slices.items[0]?.ports?.[0]?.port;
-      const fromSlice = slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => `${e.addresses[0] ?? ''}:${port ?? '?'}`)).sort();
       const dnat = lines.map((l) => / DNAT --to-destination (\S+)/.exec(l)?.[1]).filter((x): x is string => x !== undefined).sort();
       ctx.expect(ctx.t('tour.proxy.expectDnat'), dnat.length === 3 && dnat.join() === fromSlice.join(), `DNAT ${dnat.join(', ')}; slice ${fromSlice.join(', ')}`);
-      const reads = new Set(ctx.events.filter((e) => e.type === 'request' && e.user === 'system:kube-proxy' && e.decision === 'allow').map((e) => (e.type === 'request' ? e.resource : '')));
-      ctx.expect(ctx.t('tour.proxy.expectReads'), reads.has('endpointslices') && !reads.has('endpoints'), [...reads].join(', '));
+      ctx.expect(ctx.t('tour.proxy.expectReads'), reads().has('endpointslices') && !reads().has('endpoints'), [...reads()].join(', '));
     }, { show: (client) => client.startsWith('kube-proxy') });
 
   await ctx.step(ctx.t('tour.logs.title'), ctx.t('tour.logs.lesson'),

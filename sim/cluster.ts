@@ -20,6 +20,8 @@ import { KubeScheduler } from '../components/kube-scheduler/index.js';
 import { KUBE_CONTROLLER_MANAGER_PORT, KUBE_SCHEDULER_PORT } from '../components/client/secure-serving.js';
 import type { Trace } from '../components/client/trace.js';
 import { uploadClusterInfo } from './join.js';
+import { uploadKubeProxyConfig } from './kube-proxy-config.js';
+import type { ProxyMode } from '../components/kube-proxy/index.js';
 import { clusterTls, type ClusterTls, type Trust } from './wiring.js';
 import { startNode, stopNode, type NodeCommon, type NodeKubelet, type NodeProxy, type NodeSpec } from './nodes.js';
 import { NodeWorkers, workerCount } from './workers.js';
@@ -88,6 +90,11 @@ export interface ClusterOptions {
    * belong to the nodes). `npm run cluster` turns it on; default off.
    */
   readonly metricsServer?: Partial<Omit<MetricsServerInstall, 'port'>> | false;
+  /**
+   * Every kube-proxy's mode, as KubeProxyConfiguration `mode` sets it for the cluster (kubeadm's
+   * kube-proxy ConfigMap): `iptables` (the default) or `ipvs`. The informers and mTLS are the same.
+   */
+  readonly proxyMode?: ProxyMode;
 }
 
 export type EtcdChoice =
@@ -251,7 +258,7 @@ export class Cluster {
     const { pki, trace, logger } = this.options;
     const specs: NodeSpec[] = pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true)
       .map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, kubelet: tls.kubelet(n.name) }));
-    const common: NodeCommon = { apiserver: url, kubeProxy: tls.kubeProxy, clusterCIDR: this.pki.plan.podSubnet, ports: this.options.ports ?? 'ephemeral' };
+    const common: NodeCommon = { apiserver: url, kubeProxy: tls.kubeProxy, clusterCIDR: this.pki.plan.podSubnet, ports: this.options.ports ?? 'ephemeral', proxyMode: this.proxyMode };
     const count = workerCount(this.options.workers, specs.length);
     if (count === 0) {
       // A handful of nodes start one by one (the tour's trace keeps its order); many start 32 at a time.
@@ -318,9 +325,16 @@ export class Cluster {
         }
       }
       if (this.options.clusterSigning !== false) await uploadClusterInfo(superAdmin, url, this.tls(this.pki).trust.ca);
+      // kubeadm's kube-proxy addon: the KubeProxyConfiguration (with the cluster's mode) every kube-proxy runs with.
+      await uploadKubeProxyConfig(superAdmin, { mode: this.options.proxyMode, clusterCIDR: this.pki.plan.podSubnet, server: url });
     } finally {
       superAdmin.close();
     }
+  }
+
+  /** The kube-proxies' mode (ClusterOptions.proxyMode; iptables when unset). */
+  get proxyMode(): ProxyMode {
+    return this.options.proxyMode ?? 'iptables';
   }
 
   /** A client of the apiserver with one of the PKI's identities (closed when the cluster stops). */

@@ -89,6 +89,9 @@ async function handle(m: ToWorker): Promise<void> {
     case 'rules':
       reply(m.id, { value: node(m.node).proxy.rules() });
       return;
+    case 'ipvs':
+      reply(m.id, { value: node(m.node).proxy.ipvs() });
+      return;
     case 'reload': {
       const n = node(m.node);
       if (m.kubelet) n.kubelet.reloadTls(m.kubelet);

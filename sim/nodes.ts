@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Kubelet } from '../components/kubelet/index.js';
-import { KubeProxy } from '../components/kube-proxy/index.js';
+import { KubeProxy, type IpvsView, type ProxyMode } from '../components/kube-proxy/index.js';
 import type { Trace } from '../components/client/trace.js';
 import type { ApiClientTls, KubeletTls } from './wiring.js';
 
@@ -22,10 +22,16 @@ export interface NodeKubelet {
   reloadTls(material: KubeletReload): void | Promise<void>;
 }
 
-/** A node's kube-proxy as scenarios use it: `rules()` is its `iptables-save -t nat` after the latest sync. */
+/**
+ * A node's kube-proxy as scenarios use it: `rules()` is its `iptables-save` after the latest sync (the
+ * nat table in iptables mode; filter and nat in ipvs mode), `ipvs()` its `ipvsadm -Ln`, `ipset list` and
+ * `ip addr show kube-ipvs0` in ipvs mode (undefined in iptables mode).
+ */
 export interface NodeProxy {
   readonly name: string;
+  readonly mode: ProxyMode;
   rules(): string | Promise<string>;
+  ipvs(): IpvsView | undefined | Promise<IpvsView | undefined>;
   reloadTls(material: ProxyReload): void | Promise<void>;
 }
 
@@ -43,6 +49,8 @@ export interface NodeCommon {
   readonly kubeProxy: ApiClientTls;
   /** kube-proxy's --cluster-cidr (default: its own, 10.244.0.0/16). */
   readonly clusterCIDR?: string;
+  /** kube-proxy's mode (KubeProxyConfiguration `mode`, --proxy-mode); default iptables. */
+  readonly proxyMode?: ProxyMode;
   /** `real`: each kubelet on 10250 at its node IP where free, else any free port; `ephemeral`: any free port. */
   readonly ports: 'real' | 'ephemeral';
 }
@@ -79,7 +87,8 @@ export async function startNode(spec: NodeSpec, common: NodeCommon, deps: { read
   }
   if (!kubelet || !address) throw last;
   const proxy = new KubeProxy({
-    nodeName: spec.name, apiserver: common.apiserver, ...common.kubeProxy, ...(common.clusterCIDR ? { clusterCIDR: common.clusterCIDR } : {}),
+    nodeName: spec.name, nodeIP: spec.ip, apiserver: common.apiserver, ...common.kubeProxy, ...(common.clusterCIDR ? { clusterCIDR: common.clusterCIDR } : {}),
+    ...(common.proxyMode ? { mode: common.proxyMode } : {}),
   }, deps);
   try {
     await proxy.start();

@@ -14,6 +14,7 @@ export type ToWorker =
   /** The parent's trace became active (someone listens) or inactive: forward every event, or only refusals. */
   | { readonly type: 'trace-active'; readonly active: boolean }
   | { readonly type: 'rules'; readonly id: number; readonly node: string }
+  | { readonly type: 'ipvs'; readonly id: number; readonly node: string }
   | { readonly type: 'reload'; readonly id: number; readonly node: string; readonly kubelet?: KubeletReload; readonly proxy?: ProxyReload }
   | { readonly type: 'usage'; readonly id: number }
   | { readonly type: 'flush'; readonly id: number }

@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Component } from '../components/client/common.js';
 import type { Trace } from '../components/client/trace.js';
+import type { IpvsView } from '../components/kube-proxy/index.js';
 import type { KubeletReload, NodeCommon, NodeKubelet, NodeProxy, NodeSpec, ProxyReload } from './nodes.js';
 import type { FromWorker, ToWorker, WorkerUsage } from './worker-protocol.js';
 
@@ -160,7 +161,9 @@ export class NodeWorkers implements Component {
       });
       this.proxies.set(n.name, {
         name: `kube-proxy (${n.name})`,
+        mode: common.proxyMode ?? 'iptables',
         rules: () => w.request<string>((id) => ({ type: 'rules', id, node: n.name })),
+        ipvs: () => w.request<IpvsView | undefined>((id) => ({ type: 'ipvs', id, node: n.name })),
         reloadTls: (material: ProxyReload) => w.request<void>((id) => ({ type: 'reload', id, node: n.name, proxy: material })),
       });
     }

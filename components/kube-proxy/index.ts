@@ -1,9 +1,12 @@
 /**
- * kube-proxy in iptables mode, one per node. With its kube-proxy.conf identity (user
- * system:kube-proxy, bound to system:node-proxier) it lists and watches Services and EndpointSlices
- * (discovery.k8s.io/v1, as real kube-proxy does: it stopped reading the core Endpoints once slices
- * went GA) and keeps the node's nat table in step: `rules()` is what `iptables-save -t nat` would print after the
- * latest sync. Nothing is written to the host's netfilter.
+ * kube-proxy, one per node, in iptables mode (the default) or ipvs mode (KubeProxyConfiguration
+ * `mode: ipvs`, --proxy-mode ipvs). With its kube-proxy.conf identity (user system:kube-proxy, bound to
+ * system:node-proxier) it lists and watches Services and EndpointSlices (discovery.k8s.io/v1, as real
+ * kube-proxy does: it stopped reading the core Endpoints once slices went GA) and keeps the node's
+ * rules in step. The informers and the mTLS are the same in both modes; only the rendering differs:
+ * `rules()` is what `iptables-save` would print after the latest sync (the nat table in iptables mode;
+ * the filter and nat tables ipvs mode writes), `ipvs()` what `ipvsadm -Ln`, `ipset list` and
+ * `ip addr show kube-ipvs0` would print in ipvs mode. Nothing is written to the host's kernel.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -14,6 +17,10 @@ import { Informer } from '../client/informer.js';
 import type { Identity } from '../client/tls.js';
 import type { EndpointSlice, KubeObject, Service } from '../api/types.js';
 import { renderNatTable, servicePorts, type ServicePortInfo } from './iptables.js';
+import {
+  bindAddresses, dummyDeviceIdentity, ipvsState, localEndpoints, renderIpsetList, renderIpvsadm, renderKubeIpvs0, type IpvsState,
+} from './ipvs.js';
+import { renderIpvsIptables } from './ipvs-iptables.js';
 import { KubeSimError } from '../../pki/errors.js';
 
 export interface KubeProxyOptions {
@@ -26,11 +33,45 @@ export interface KubeProxyOptions {
   readonly serverCa: string;
   /** --cluster-cidr (kubeadm: the pod subnet); default 10.244.0.0/16. */
   readonly clusterCIDR?: string;
+  /** KubeProxyConfiguration `mode`: `iptables` (default; also what '' means on Linux) or `ipvs`. */
+  readonly mode?: ProxyMode;
+  /** The node's address (NodePort virtual servers are made on it in ipvs mode). */
+  readonly nodeIP?: string;
+  /** KubeProxyConfiguration `ipvs.scheduler`; default `rr`. */
+  readonly ipvsScheduler?: string;
   /** The first pause before retrying a failed list/watch (ms), doubled on each further failure up to 10 s; default 200. */
   readonly retryMs?: number;
 }
 
-export class KubeProxyError extends KubeSimError<'TIMEOUT' | 'STOPPED'> {}
+export class KubeProxyError extends KubeSimError<'TIMEOUT' | 'STOPPED' | 'INVALID_MODE'> {}
+
+/** kube-proxy's Linux modes that the sim renders (nftables is not modelled). */
+export const PROXY_MODES = ['iptables', 'ipvs'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+
+/**
+ * `mode` as KubeProxyConfiguration takes it: '' means iptables on Linux; anything else is refused with
+ * validateProxyMode's message (of a kube-proxy before the nftables mode, which the sim does not render).
+ */
+export function parseProxyMode(value: string | undefined): ProxyMode {
+  if (value === undefined || value === '') return 'iptables';
+  if ((PROXY_MODES as readonly string[]).includes(value)) return value as ProxyMode;
+  throw new KubeProxyError('INVALID_MODE', `KubeProxyConfiguration.ProxyMode: Invalid value: "${value}": must be iptables, ipvs or blank (blank means the best-available proxy [currently iptables])`);
+}
+
+/** What an ipvs-mode kube-proxy shows on its node, each as the tool prints it. */
+export interface IpvsView {
+  /** `ipvsadm -Ln`. */
+  readonly ipvsadm: string;
+  /** `ipset list`. */
+  readonly ipset: string;
+  /** `ip addr show kube-ipvs0`. */
+  readonly kubeIpvs0: string;
+  /** The virtual servers, sets and bound addresses the text is printed from. */
+  readonly state: IpvsState;
+  /** The addresses on kube-ipvs0, in the order they were bound. */
+  readonly addresses: readonly string[];
+}
 
 /**
  * The label selector of kube-proxy's informers (cmd/kube-proxy/app/server.go): nothing that another
@@ -50,7 +91,12 @@ export class KubeProxy implements Component {
   private readonly events = new EventEmitter();
   private client: KubeClient | undefined;
   private text = '';
+  private ipvsView: IpvsView | undefined;
+  /** The addresses on kube-ipvs0 (ipvs mode), in the order they were bound. */
+  private bound: string[] = [];
   private synced = false;
+  /** iptables or ipvs. */
+  readonly mode: ProxyMode;
   private readonly lifecycle: Lifecycle;
   /** Bumped each time the rendered rules change. */
   ruleVersion = 0;
@@ -58,6 +104,7 @@ export class KubeProxy implements Component {
   constructor(options: KubeProxyOptions, deps: ComponentDeps) {
     this.options = options;
     this.name = `kube-proxy (${options.nodeName})`;
+    this.mode = options.mode ?? 'iptables';
     this.lifecycle = new Lifecycle(this.name);
     this.logger = deps.logger.child({ component: 'kube-proxy', node: options.nodeName });
     this.clock = deps.clock ?? systemClock;
@@ -65,9 +112,14 @@ export class KubeProxy implements Component {
     this.events.setMaxListeners(0);
   }
 
-  /** The nat table as `iptables-save -t nat` would print it after the latest sync ('' before the first). */
+  /** `iptables-save` after the latest sync ('' before the first): the nat table in iptables mode, filter and nat in ipvs mode. */
   rules(): string {
     return this.text;
+  }
+
+  /** In ipvs mode, `ipvsadm -Ln`, `ipset list` and `ip addr show kube-ipvs0` after the latest sync; undefined in iptables mode or before the first sync. */
+  ipvs(): IpvsView | undefined {
+    return this.ipvsView;
   }
 
   /** The service ports currently programmed, with their endpoints. */
@@ -75,29 +127,29 @@ export class KubeProxy implements Component {
     return servicePorts(this.services?.list() ?? [], this.endpointSlices?.list() ?? []);
   }
 
-  /** Calls `listener(rules, version)` after every change of the rules; returns the unsubscribe function. */
-  onSync(listener: (rules: string, version: number) => void): () => void {
+  /** Calls `listener(rules, version, ipvs)` after every change of the rules; returns the unsubscribe function. */
+  onSync(listener: (rules: string, version: number, ipvs: IpvsView | undefined) => void): () => void {
     this.events.on('sync', listener);
     return () => this.events.off('sync', listener);
   }
 
-  /** Resolves with the rules once `predicate` holds for them (checked now and after every change). */
-  waitFor(predicate: (rules: string) => boolean, timeoutMs = 10_000): Promise<string> {
-    if (this.text && predicate(this.text)) return Promise.resolve(this.text);
+  /** Resolves with the rules once `predicate` holds for them (and, in ipvs mode, the ipvs view), checked now and after every change. */
+  waitFor(predicate: (rules: string, ipvs: IpvsView | undefined) => boolean, timeoutMs = 10_000): Promise<string> {
+    if (this.text && predicate(this.text, this.ipvsView)) return Promise.resolve(this.text);
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
         off();
         this.events.off('stop', onStop);
       };
-      const off = this.onSync((rules) => {
-        if (predicate(rules)) { done(); resolve(rules); }
+      const off = this.onSync((rules, _version, ipvs) => {
+        if (predicate(rules, ipvs)) { done(); resolve(rules); }
       });
       const onStop = (): void => { done(); reject(new KubeProxyError('STOPPED', `${this.name} stopped before the rules matched`)); };
       this.events.once('stop', onStop);
       const timer = setTimeout(() => {
         done();
-        reject(new KubeProxyError('TIMEOUT', `${this.name}: rules did not match within ${timeoutMs} ms; current rules:\n${this.text}`));
+        reject(new KubeProxyError('TIMEOUT', `${this.name}: rules did not match within ${timeoutMs} ms; current rules:\n${this.text}${this.ipvsView ? `\n${this.ipvsView.ipvsadm}` : ''}`));
       }, timeoutMs);
     });
   }
@@ -127,24 +179,63 @@ export class KubeProxy implements Component {
     }
     this.synced = true;
     this.sync();
-    this.logger.info({ services: this.services.list().length, endpointSlices: this.endpointSlices.list().length }, 'kube-proxy synced');
+    this.logger.info({ mode: this.mode, services: this.services.list().length, endpointSlices: this.endpointSlices.list().length }, 'kube-proxy synced');
     return undefined;
   }
 
   /** syncProxyRules: nothing until both Services and EndpointSlices have been listed once. */
   private sync(): void {
     if (this.lifecycle.closed || !this.synced) return;
-    const body = renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16' });
+    if (this.mode === 'ipvs') return this.syncIpvs();
+    const body = renderNatTable(this.servicePorts(), { clusterCIDR: this.clusterCIDR });
     if (body === this.text) return;
     this.text = body;
     this.ruleVersion += 1;
     this.logger.debug({ version: this.ruleVersion }, 'iptables rules synced');
-    this.events.emit('sync', body, this.ruleVersion);
+    this.events.emit('sync', body, this.ruleVersion, undefined);
+  }
+
+  private get clusterCIDR(): string {
+    return this.options.clusterCIDR ?? '10.244.0.0/16';
+  }
+
+  /** The ipvs proxier's sync: virtual servers and real servers, kube-ipvs0's addresses, the ipsets, then the iptables rules that match them. */
+  private ipvsSnapshot(savedAt?: Date): { rules: string; view: IpvsView } {
+    const o = this.options;
+    const state = ipvsState(this.servicePorts(), {
+      ...(o.ipvsScheduler ? { scheduler: o.ipvsScheduler } : {}),
+      nodeIPs: o.nodeIP ? [o.nodeIP] : [],
+      localEndpoints: localEndpoints(this.endpointSlices?.list() ?? [], o.nodeName),
+    });
+    const rules = renderIpvsIptables(state.ipsets, { clusterCIDR: this.clusterCIDR, ...(savedAt ? { savedAt } : {}) });
+    const addresses = bindAddresses(this.bound, state.bindAddrs);
+    return {
+      rules,
+      view: {
+        ipvsadm: renderIpvsadm(state.virtualServers),
+        ipset: renderIpsetList(state.ipsets, rules),
+        kubeIpvs0: renderKubeIpvs0(addresses, dummyDeviceIdentity(o.nodeName)),
+        state, addresses,
+      },
+    };
+  }
+
+  private syncIpvs(): void {
+    const { rules, view } = this.ipvsSnapshot();
+    this.bound = [...view.addresses];
+    const previous = this.ipvsView;
+    if (rules === this.text && previous && previous.ipvsadm === view.ipvsadm && previous.ipset === view.ipset && previous.kubeIpvs0 === view.kubeIpvs0) return;
+    this.text = rules;
+    this.ipvsView = view;
+    this.ruleVersion += 1;
+    this.logger.debug({ version: this.ruleVersion, virtualServers: view.state.virtualServers.length }, 'ipvs rules synced');
+    this.events.emit('sync', rules, this.ruleVersion, view);
   }
 
   /** The rules with iptables-save's `# Generated by` / `# Completed on` lines, stamped now. */
   iptablesSave(): string {
-    return renderNatTable(this.servicePorts(), { clusterCIDR: this.options.clusterCIDR ?? '10.244.0.0/16', savedAt: this.clock.now() });
+    if (this.mode === 'ipvs') return this.ipvsSnapshot(this.clock.now()).rules;
+    return renderNatTable(this.servicePorts(), { clusterCIDR: this.clusterCIDR, savedAt: this.clock.now() });
   }
 
   /** Drains: stops its informers (a list in flight finishes), then closes its client. */

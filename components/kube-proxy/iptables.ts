@@ -136,7 +136,7 @@ export function saveString(value: string): string {
 }
 
 /** A rule in canonical `iptables-save` order. */
-interface Rule {
+export interface Rule {
   readonly chain: string;
   readonly src?: string;
   readonly notSrc?: boolean;
@@ -147,10 +147,10 @@ interface Rule {
   readonly target: string;
 }
 
-const comment = (c: string): string => `-m comment --comment ${saveString(c)}`;
+export const comment = (c: string): string => `-m comment --comment ${saveString(c)}`;
 const cidr = (ip: string): string => (ip.includes('/') ? ip : `${ip}/32`);
 
-function printRule(r: Rule): string {
+export function printRule(r: Rule): string {
   const parts = ['-A', r.chain];
   if (r.src) parts.push(...(r.notSrc ? ['!', '-s', cidr(r.src)] : ['-s', cidr(r.src)]));
   if (r.dst) parts.push('-d', cidr(r.dst));
@@ -160,14 +160,14 @@ function printRule(r: Rule): string {
 }
 
 /** `Mon Jan  2 15:04:05 2006`, as iptables-save stamps its output. */
-function ctime(d: Date): string {
+export function ctime(d: Date): string {
   const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
   const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
   const p2 = (n: number): string => String(n).padStart(2, '0');
   return `${day} ${mon} ${String(d.getUTCDate()).padStart(2, ' ')} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
 }
 
-const MASQ_MARK = '0x4000';
+export const MASQ_MARK = '0x4000';
 
 /**
  * The nat table after kube-proxy's sync, as `iptables-save -t nat` prints it: built-in chains, then

@@ -124,6 +124,14 @@ export const enTour = {
   'tour.proxy.expectService': 'a KUBE-SERVICES rule sends the ClusterIP to a KUBE-SVC chain',
   'tour.proxy.expectDnat': "three KUBE-SEP chains DNAT to the slice's ready endpoints",
   'tour.proxy.expectReads': 'kube-proxy read endpointslices, never endpoints',
+  'tour.proxy.lessonIpvs': "Each kube-proxy (kube-proxy.conf, CN=system:kube-proxy, bound to system:node-proxier) lists and watches\n" +
+    'services and EndpointSlices (not Endpoints) over the same mTLS as in iptables mode; in ipvs mode (--proxy-mode ipvs)\n' +
+    'it makes an IPVS virtual server per ClusterIP:port with a real server per ready endpoint (Masq, weight 1), binds\n' +
+    'the ClusterIP to the dummy interface kube-ipvs0, and keeps only a few iptables rules that match the KUBE-CLUSTER-IP ipset.',
+  'tour.proxy.sayIpvs': '{{node}} in ipvs mode, default/web (ClusterIP {{ip}}):',
+  'tour.proxy.expectVirtualServer': 'an rr virtual server on the ClusterIP:port, the ClusterIP on kube-ipvs0 and in KUBE-CLUSTER-IP',
+  'tour.proxy.expectRealServers': "three real servers, Masq with weight 1: the slice's ready endpoints",
+  'tour.proxy.expectNoChains': 'no KUBE-SVC/KUBE-SEP chains: the iptables rules match the ipset',
 
   'tour.logs.title': 'kube-apiserver → kubelet: kubectl logs',
   'tour.logs.lesson': 'kubectl logs is the same hop: kubectl asks the apiserver for pods/<pod>/log, and the apiserver calls\n' +

@@ -131,6 +131,14 @@ export const koTour: { readonly [K in keyof typeof enTour]: string } = {
   'tour.proxy.expectService': 'KUBE-SERVICES 규칙이 ClusterIP를 KUBE-SVC 체인으로 보냄',
   'tour.proxy.expectDnat': 'KUBE-SEP 체인 3개가 slice의 ready endpoint로 DNAT함',
   'tour.proxy.expectReads': 'kube-proxy는 endpointslices를 읽었고 endpoints는 읽지 않음',
+  'tour.proxy.lessonIpvs': '각 kube-proxy(kube-proxy.conf, CN=system:kube-proxy, system:node-proxier에 바인딩)는 iptables 모드와 같은\n' +
+    'mTLS로 Service와 EndpointSlice(Endpoints가 아님)를 list하고 watch합니다. ipvs 모드(--proxy-mode ipvs)에서는\n' +
+    'ClusterIP:port마다 IPVS 가상 서버를 만들고 ready endpoint마다 실제 서버(Masq, weight 1)를 붙이며, ClusterIP를\n' +
+    '더미 인터페이스 kube-ipvs0에 바인딩하고, KUBE-CLUSTER-IP ipset과 매칭하는 iptables 규칙 몇 개만 남깁니다.',
+  'tour.proxy.sayIpvs': '{{node}}의 ipvs 모드, default/web (ClusterIP {{ip}}):',
+  'tour.proxy.expectVirtualServer': 'ClusterIP:port에 rr 가상 서버가 있고, ClusterIP가 kube-ipvs0와 KUBE-CLUSTER-IP에 있음',
+  'tour.proxy.expectRealServers': '실제 서버 3개(Masq, weight 1): slice의 ready endpoint',
+  'tour.proxy.expectNoChains': 'KUBE-SVC/KUBE-SEP 체인 없음: iptables 규칙은 ipset과 매칭함',
 
   'tour.logs.title': 'kube-apiserver → kubelet: kubectl logs',
   'tour.logs.lesson': 'kubectl logs도 같은 경로입니다: kubectl이 kube-apiserver에 pods/<pod>/log를 요청하면, kube-apiserver가\n' +

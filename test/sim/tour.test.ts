@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
 import { issuePki, credential, type Pki } from '../../pki/store.js';
+import YAML from 'yaml';
 import { Cluster } from '../../sim/cluster.js';
+import type { KubeObject } from '../../components/api/types.js';
 import { silentLogger } from '../../sim/logger.js';
 import { runScenario } from '../../sim/scenario.js';
 import { Trace } from '../../components/client/trace.js';
@@ -66,6 +68,25 @@ describe('the tour', function () {
     english = result;
   });
 
+  it('plays the tour with kube-proxy in ipvs mode (--proxy-mode ipvs), its nodes in a worker process: the kube-proxy step shows ipvsadm, kube-ipvs0 and the ipset', async function () {
+    const lines: string[] = [];
+    let cluster: Cluster | undefined;
+    const result = await runScenario(SCENARIOS.find((s) => s.name === 'tour')!, {
+      pki, write: (l) => lines.push(l),
+      startCluster: async (p, trace) => {
+        cluster = await new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral', proxyMode: 'ipvs', workers: 1 }).start();
+        return cluster;
+      },
+    });
+    expect(result.expectations.filter((e) => !e.ok), lines.join('\n')).to.deep.equal([]);
+    const text = lines.join('\n');
+    const step = text.slice(text.indexOf('. kube-proxy → kube-apiserver\n'), text.indexOf('. kube-apiserver → kubelet: kubectl logs\n'));
+    expect(step).to.include('# ipvsadm -Ln').and.match(/\n {6}TCP {2}10\.\d+\.\d+\.\d+:80 rr\n( {8}-> 10\.244\.\d+\.\d+:80 +Masq {4}1 .*\n){3}/);
+    expect(step).to.match(/inet 10\.\d+\.\d+\.\d+\/32 scope global kube-ipvs0/).and.not.include('KUBE-SEP-');
+    expect(result.expectations.map((e) => e.what)).to.include("three real servers, Masq with weight 1: the slice's ready endpoints");
+    expect(cluster!.nodeWorkers!.pids, 'the ipvs view crossed the worker IPC').to.have.length(1);
+  });
+
   it('plays the same tour in Korean (--lang ko): the same expectations hold, and the trace events carry no Korean', async function () {
     const lines: string[] = [];
     const events: string[] = [];
@@ -116,6 +137,18 @@ describe('the cluster builder', function () {
     expect(error?.message).to.match(/^cluster start failed \(everything started was stopped again\): /);
     expect(cluster.etcd, 'etcd had started').to.not.equal(undefined);
     expect(cluster.etcd!.address, 'etcd was stopped again').to.equal(undefined);
+  });
+
+  it('writes kubeadm\'s kube-system/kube-proxy ConfigMap with the cluster\'s proxy mode (KubeProxyConfiguration mode)', async function () {
+    const cluster = await new Cluster({ pki, trace: new Trace(), logger: silentLogger(), ports: 'ephemeral', proxyMode: 'ipvs', nodes: [] }).start();
+    try {
+      const cm = await cluster.client('admin.conf').get<KubeObject & { data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kube-proxy');
+      const config = YAML.parse(cm.data?.['config.conf'] ?? '') as Record<string, unknown>;
+      expect(config).to.include({ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode: 'ipvs', clusterCIDR: pki.plan.podSubnet });
+      expect(cluster.proxyMode).to.equal('ipvs');
+    } finally {
+      await cluster.stop();
+    }
   });
 
   it('starts in order, exposes every endpoint on its own address, and stops cleanly (twice)', async function () {
