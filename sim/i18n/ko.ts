@@ -2,5 +2,6 @@
 import { koNarration } from './ko-narration.js';
 import { koTour } from './ko-tour.js';
 import { koScenarios } from './ko-scenarios.js';
+import { koScenariosExtensions } from './ko-scenarios-extensions.js';
 
-export const ko = { ...koNarration, ...koTour, ...koScenarios };
+export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosExtensions };
