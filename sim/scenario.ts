@@ -119,14 +119,14 @@ export interface RunResult {
 }
 
 /** Each connection the events opened, told from its recorded bytes. */
-function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: string, server: string) => boolean) | undefined): string[] {
+function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: string, server: string) => boolean) | undefined, t: Translate): string[] {
   const reader = new WireReader(wire);
   const lines: string[] = [];
   for (const c of joinConnections(events)) {
     if (show && !show(c.client, c.server)) continue;
     const recorded = reader.connection(c.local);
     if (!recorded) continue;
-    lines.push(...describeConversation(reader.conversation(recorded), recorded, { client: c.client, server: c.server }));
+    lines.push(...describeConversation(reader.conversation(recorded), recorded, { client: c.client, server: c.server }, t));
   }
   return lines;
 }
@@ -202,7 +202,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             for (const l of lines) w(indent(l, '      '));
           }
           if (wire && (options.wireView || stepOptions?.wire)) {
-            const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show);
+            const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show, t);
             if (told.length > 0) {
               w(`    ${t('run.handshakes')}`);
               for (const l of told) w(indent(l, '      '));

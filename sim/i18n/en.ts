@@ -3,5 +3,6 @@ import { enNarration } from './en-narration.js';
 import { enTour } from './en-tour.js';
 import { enScenarios } from './en-scenarios.js';
 import { enScenariosExtensions } from './en-scenarios-extensions.js';
+import { enWire } from './en-wire.js';
 
-export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosExtensions } as const;
+export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosExtensions, ...enWire } as const;

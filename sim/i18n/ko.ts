@@ -3,5 +3,6 @@ import { koNarration } from './ko-narration.js';
 import { koTour } from './ko-tour.js';
 import { koScenarios } from './ko-scenarios.js';
 import { koScenariosExtensions } from './ko-scenarios-extensions.js';
+import { koWire } from './ko-wire.js';
 
-export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosExtensions };
+export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosExtensions, ...koWire };
