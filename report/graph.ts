@@ -4,7 +4,8 @@
  */
 import { Graph, layout } from '@dagrejs/dagre';
 import type { Arrow, Group, ReportModel } from './model.js';
-import { OUTCOME_WORDS } from './model.js';
+import { outcomeWord } from './model.js';
+import type { Translate } from '../sim/i18n/index.js';
 import { clip, esc, FONT_SIZE, STYLE, textWidth } from './svg.js';
 
 export const GROUP_FILL: Readonly<Record<string, string>> = { 'control plane': '#e3f2fd', node: '#fff8e1', 'users and tools': '#f3e5f5' };
@@ -25,7 +26,7 @@ export function arrowLabel(a: Arrow, certCn: (id: string | null) => string): str
   return a.clientCert === null && a.user ? `token: ${a.user}` : certCn(a.clientCert);
 }
 
-export function componentGraph(model: ReportModel, certCn: (id: string | null) => string): GraphSvg {
+export function componentGraph(model: ReportModel, certCn: (id: string | null) => string, t: Translate): GraphSvg {
   const g = new Graph({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: 14, edgesep: 10, ranksep: 90, marginx: 12, marginy: 12, ...(model.components.length > 60 ? { ranker: 'longest-path' } : {}) });
   g.setDefaultEdgeLabel(() => ({}));
@@ -51,7 +52,7 @@ export function componentGraph(model: ReportModel, certCn: (id: string | null) =
     const lw = textWidth(label) + 8;
     const x = e.x ?? 0;
     const y = e.y ?? 0;
-    const title = `${a.client} → ${a.server}, client certificate ${full}: ${OUTCOME_WORDS[a.outcome]} (${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.requests} request${a.requests === 1 ? '' : 's'})`;
+    const title = t('report.arrowTitle', { client: a.client, server: a.server, cert: full, outcome: outcomeWord(t, a.outcome), connections: t(a.connections.length === 1 ? 'report.connections.one' : 'report.connections.other', { n: a.connections.length }), requests: t(a.requests === 1 ? 'report.requests.one' : 'report.requests.other', { n: a.requests }) });
     parts.push(`<g class="arrow o-${a.outcome}" id="${a.id}" data-detail="${a.id}" tabindex="0" role="button" aria-label="${esc(title)}"><title>${esc(title)}</title>`
       + `<path class="hit" d="${d}"/><path class="line" d="${d}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} marker-end="url(#head-${a.outcome})"/>`
       + `<rect class="lbl-bg" x="${(x - lw / 2).toFixed(1)}" y="${(y - LABEL_H / 2).toFixed(1)}" width="${lw}" height="${LABEL_H}" rx="3" stroke="${s.color}"/>`
@@ -63,6 +64,6 @@ export function componentGraph(model: ReportModel, certCn: (id: string | null) =
     parts.push(`<g class="box" data-group="${esc(c.group)}"><rect x="${(n.x - n.width / 2).toFixed(1)}" y="${(n.y - n.height / 2).toFixed(1)}" width="${n.width}" height="${n.height}" rx="6" fill="${groupFill(c.group)}"/>`
       + `<text class="lbl name" x="${n.x.toFixed(1)}" y="${(n.y + FONT_SIZE / 2 - 2).toFixed(1)}" text-anchor="middle">${esc(name)}</text></g>`);
   }
-  const svg = `<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="Component graph: ${model.arrows.length} arrows between ${model.components.length} components">${parts.join('')}</svg>`;
+  const svg = `<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="${esc(t('report.graph.aria', { arrows: model.arrows.length, components: model.components.length }))}">${parts.join('')}</svg>`;
   return { svg, width, height };
 }

@@ -3,7 +3,8 @@
  * component that took part, one row per handshake or (folded) request, client on the left of the
  * arrow's tail. Static SVG; each row is a keyboard-reachable button that opens its details.
  */
-import { OUTCOME_WORDS, type Section, type TimelineEntry } from './model.js';
+import { outcomeWord, type Section, type TimelineEntry } from './model.js';
+import type { Translate } from '../sim/i18n/index.js';
 import { clip, esc, FONT_SIZE, STYLE, textWidth } from './svg.js';
 
 const ROW = 26;
@@ -14,7 +15,7 @@ const LABEL_MAX = 64;
 export const entryLabel = (e: TimelineEntry): string => `${e.label}${e.count > 1 ? ` (×${e.count})` : ''}`;
 
 /** `order` is every component in a fixed order, so a component keeps its column's rank in every section. */
-export function sequenceSvg(section: Section, order: readonly string[]): string {
+export function sequenceSvg(section: Section, order: readonly string[], t: Translate): string {
   if (section.entries.length === 0) return '<p class="quiet">Nothing on the wire in this step.</p>';
   const used = new Set(section.entries.flatMap((e) => [e.client, e.server]));
   const cols = order.filter((n) => used.has(n));
@@ -49,11 +50,11 @@ export function sequenceSvg(section: Section, order: readonly string[]): string 
     const y = HEAD + i * ROW + ROW - 6;
     const s = STYLE[e.outcome];
     const dir = x2 >= x1 ? 1 : -1;
-    const title = `${e.client} → ${e.server}: ${entryLabel(e)} (${OUTCOME_WORDS[e.outcome]})`;
+    const title = `${e.client} → ${e.server}: ${entryLabel(e)} (${outcomeWord(t, e.outcome)})`;
     parts.push(`<g class="entry o-${e.outcome} k-${e.kind}" id="${e.id}" data-detail="${e.id}" tabindex="0" role="button" aria-label="${esc(title)}"><title>${esc(title)}</title>`
       + `<rect class="hit" x="${Math.min(x1, x2, mid - textWidth(label) / 2) + shift - 4}" y="${y - ROW + 6}" width="${Math.max(Math.abs(x2 - x1), textWidth(label)) + 8}" height="${ROW - 2}"/>`
       + `<line class="line" x1="${x1 + shift}" y1="${y}" x2="${x2 + shift - dir * 2}" y2="${y}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} marker-end="url(#head-${e.outcome})"/>`
       + `<text class="lbl" x="${mid + shift}" y="${y - 5}" text-anchor="middle">${esc(label)}</text></g>`);
   }
-  return `<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="Sequence of ${section.title}">${parts.join('')}</svg>`;
+  return `<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="${esc(t('report.timeline.aria', { section: section.title }))}">${parts.join('')}</svg>`;
 }

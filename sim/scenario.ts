@@ -103,8 +103,11 @@ export interface StepRecord {
 
 export interface RunResult {
   readonly scenario: string;
+  /** The title and summary as the run told them, in its language. */
   readonly title: string;
   readonly summary: string;
+  /** The narration's language: the report (report/) labels its page in it. */
+  readonly lang: Lang;
   readonly ok: boolean;
   readonly expectations: readonly Expectation[];
   readonly connections: readonly Connection[];
@@ -153,8 +156,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const steps: { number: number; title: string; lesson: string; start: number; end: number; narratedFrom: number; said: string[]; expectations: Expectation[] }[] = [];
   const pkis: Pki[] = [options.pki];
 
-  w(`\n=== ${scenarioTitle(scenario, lang)} ===`);
-  w(indent(lookup(lang, `scenario.${scenario.name}.summary`) ?? scenario.summary, ''));
+  const title = scenarioTitle(scenario, lang);
+  const summary = lookup(lang, `scenario.${scenario.name}.summary`) ?? scenario.summary;
+  w(`\n=== ${title} ===`);
+  w(indent(summary, ''));
   try {
     if (scenario.needsCluster) cluster = await options.startCluster(options.pki, trace);
     const ctx: ScenarioContext = {
@@ -237,6 +242,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   options.write(`\n${t('run.verdict', { verdict: ok ? 'PASS' : 'FAIL', scenario: scenario.name, held: expectations.length - failed.length, total: expectations.length })}`);
   for (const f of failed) options.write(`  ✘ [${f.step}] ${f.what}${f.detail ? ` — ${f.detail}` : ''}`);
   return {
-    scenario: scenario.name, title: scenario.title, summary: scenario.summary, ok, expectations, connections,
+    scenario: scenario.name, title, summary, lang, ok, expectations, connections,
     events: [...recorder.events], steps, pkis, ...(error ? { error } : {}), ...(report === undefined ? {} : { report }) };
 }

@@ -4,5 +4,6 @@ import { enTour } from './en-tour.js';
 import { enScenarios } from './en-scenarios.js';
 import { enScenariosExtensions } from './en-scenarios-extensions.js';
 import { enWire } from './en-wire.js';
+import { enReport } from './en-report.js';
 
-export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosExtensions, ...enWire } as const;
+export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosExtensions, ...enWire, ...enReport } as const;

@@ -4,5 +4,6 @@ import { koTour } from './ko-tour.js';
 import { koScenarios } from './ko-scenarios.js';
 import { koScenariosExtensions } from './ko-scenarios-extensions.js';
 import { koWire } from './ko-wire.js';
+import { koReport } from './ko-report.js';
 
-export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosExtensions, ...koWire };
+export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosExtensions, ...koWire, ...koReport };
