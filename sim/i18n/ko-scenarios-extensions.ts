@@ -84,7 +84,7 @@ export const koScenariosExtensions: { readonly [K in keyof typeof enScenariosExt
   "scenario.exec.noRights.expect403": "업그레이드가 403 Forbidden으로 거부됨",
   "scenario.exec.noRights.expectMessage": "메시지는 RBAC의 것임",
   "scenario.exec.noRights.expectAuthorization": "kube-apiserver가 인가 단계에서 판정함",
-  "scenario.exec.noRights.expectKubeletNothing": "kubelet은 아무것도 받지 않음",
+  "scenario.exec.noRights.expectKubeletNothing": "kubelet은 아무것도 보지 못함",
   "scenario.exec.otherNode.title": "kubelet에서 거부: {{other}}의 인증서로 {{node}}의 kubelet에 직접 접속",
   "scenario.exec.otherNode.lesson": "kubelet은 Kubernetes CA가 발급한 모든 인증서를 신뢰하므로 system:node:{{other}}은(는) 인증을 통과합니다. 그다음\nkubelet은 그 사용자가 이 노드의 nodes/proxy를 create해도 되는지 kube-apiserver에 묻습니다. Node authorizer도 RBAC도\n노드에는 그런 권한을 주지 않으므로(kube-apiserver의 신원만 가집니다), kubelet은 스트림이 열리기 전에 403으로 응답합니다.",
   "scenario.exec.otherNode.expectAddress": "{{node}}의 kubelet에 주소가 있음",
@@ -144,8 +144,8 @@ export const koScenariosExtensions: { readonly [K in keyof typeof enScenariosExt
   "scenario.refuse-kubelet-self-signed.summary": "kubeadm의 기본 kubelet 서버 인증서는 자체 서명(<node>-ca@<time>)이므로, 이를 클러스터 CA로 검증하는\n" +
     "metrics-server는 그 노드를 수집하지 못하고 `kubectl top`에는 그 노드가 나오지 않습니다(metrics-server#196,\n" +
     "kubeadm#1223). CA가 서명한 서버 인증서(serverTLSBootstrap, 여기서는 PKI의 것)가 이를 해결합니다. --kubelet-insecure-tls도\n" +
-    "오류를 없애지만, 아무것도 검사하지 않음으로써입니다: 노드의 주소에서 응답하는 누구든 토큰을 받습니다.",
-  "scenario.refuse-kubelet-self-signed.selfSigned.title": "{{node}}의 kubelet이 kubeadm의 자체 서명 인증서 쌍으로 서비스함",
+    "오류를 없애지만, 그 방법은 아무것도 검사하지 않는 것입니다: 노드의 주소에서 응답하는 누구든 토큰을 받습니다.",
+  "scenario.refuse-kubelet-self-signed.selfSigned.title": "{{node}}의 kubelet이 kubeadm의 자체 서명 인증서 쌍을 제시함",
   "scenario.refuse-kubelet-self-signed.selfSigned.lesson": "일회용 CA \"<node>-ca@<unix>\"가 \"<node>@<unix>\"에 서명합니다. 다른 누구도 이 CA를 신뢰하지 않습니다.",
   "scenario.refuse-kubelet-self-signed.selfSigned.expect": "서버 인증서가 자체 서명됨",
   "scenario.refuse-kubelet-self-signed.scrape.title": "metrics-server가 그 kubelet을 수집함",
@@ -157,7 +157,7 @@ export const koScenariosExtensions: { readonly [K in keyof typeof enScenariosExt
   "scenario.refuse-kubelet-self-signed.fix.expect": "수집이 성공함",
   "scenario.refuse-kubelet-self-signed.insecure.title": "지름길: --kubelet-insecure-tls, 다시 자체 서명 인증서 쌍을 상대로",
   "scenario.refuse-kubelet-self-signed.insecure.lesson": "아무것도 검사하지 않으므로 오류도 없습니다: --kubelet-certificate-authority 없는 kube-apiserver에 대한 CIS 1.2.5와\n" +
-    "같은 지적 사항입니다. 여기서는 service account 토큰이 노드의 주소에서 서비스하는 누구에게나 전달됩니다.",
+    "같은 지적 사항입니다. 여기서는 service account 토큰이 노드의 주소에서 응답하는 누구에게나 전달됩니다.",
   "scenario.refuse-kubelet-self-signed.insecure.expect": "kubelet을 검증하지 않고도 수집이 \"성공\"함",
   "scenario.refuse-kubelet-self-signed.insecure.say": "CIS 형식의 지적 사항: metrics-server가 --kubelet-insecure-tls로 실행됨: kubelet 서버 인증서를 검증하지 않습니다.",
 };
