@@ -191,6 +191,7 @@ async function scenarioCommand(args: string[]): Promise<number> {
   if (foreign && !values.quiet) write(`PKI: read the certificates under ${dir} by role (nothing written): nodes ${pki.plan.nodes.map((n) => n.name).join(', ') || '(none)'}, apiserver on ${pki.plan.advertiseAddress}`);
   const logger = createLogger();
   const workers = workersChoice(values.workers);
+  const t = translator(lang);
   let ok = true;
   for (const scenario of chosen) {
     // Every run has a wire, so that a scenario can record a step (the tour's refusals); --capture and --wire record it all.
@@ -203,11 +204,11 @@ async function scenarioCommand(args: string[]): Promise<number> {
     ok &&= result.ok;
     if (captureDir !== undefined) {
       const files = await writeCapture(captureDir, scenario.name, wire, result.connections);
-      write(`capture: ${files.connections} TCP connections in ${files.pcapng}, TLS secrets in ${files.keys}\n  wireshark -r ${files.pcapng} -o tls.keylog_file:${files.keys}`);
+      write(`${t('cli.capture', { n: files.connections, pcapng: files.pcapng, keys: files.keys })}\n  wireshark -r ${files.pcapng} -o tls.keylog_file:${files.keys}`);
     }
     if (reporting) {
       const written = await writeReport(result, { ...(values.report === undefined ? {} : { dir: values.report }), ...(values.mermaid === undefined ? {} : { mermaidFile: values.mermaid }), ...(golden ? { golden } : {}) });
-      for (const f of written) write(`report: wrote ${f}`);
+      for (const f of written) write(t('cli.reportWrote', { file: f }));
     }
     if (reportJson && result.report !== undefined) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
   }

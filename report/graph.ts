@@ -5,7 +5,8 @@
 import { Graph, layout } from '@dagrejs/dagre';
 import type { Folding } from './fold.js';
 import type { Arrow, Group, ReportModel } from './model.js';
-import { OUTCOME_WORDS } from './model.js';
+import { outcomeWord } from './model.js';
+import type { Translate } from '../sim/i18n/index.js';
 import { clip, esc, FONT_SIZE, STYLE, textWidth } from './svg.js';
 
 export const GROUP_FILL: Readonly<Record<string, string>> = { 'control plane': '#e3f2fd', node: '#fff8e1', 'users and tools': '#f3e5f5' };
@@ -30,7 +31,7 @@ export function arrowLabel(a: Arrow, certCn: (id: string | null) => string): str
  * Boxes and arrows as `folding` draws them (alike node boxes as one): a folded arrow carries `data-n`,
  * how many of the model's arrows it stands for, and opens the list of them.
  */
-export function componentGraph(model: ReportModel, folding: Folding): GraphSvg {
+export function componentGraph(model: ReportModel, folding: Folding, t: Translate): GraphSvg {
   const g = new Graph({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: 14, edgesep: 10, ranksep: 90, marginx: 12, marginy: 12, ...(folding.boxes.length > 60 ? { ranker: 'longest-path' } : {}) });
   g.setDefaultEdgeLabel(() => ({}));
@@ -59,7 +60,9 @@ export function componentGraph(model: ReportModel, folding: Folding): GraphSvg {
     const y = e.y ?? 0;
     const conns = a.members.reduce((k, m) => k + m.connections.length, 0);
     const reqs = a.members.reduce((k, m) => k + m.requests, 0);
-    const title = `${a.client} → ${a.server}, client certificate ${full}: ${OUTCOME_WORDS[a.outcome]} (${n > 1 || a.id.startsWith('fold-') ? `${n} arrows alike but for the node, ` : ''}${conns} connection${conns === 1 ? '' : 's'}, ${reqs} request${reqs === 1 ? '' : 's'})`;
+    const counted = (what: 'connections' | 'requests', k: number): string => t(k === 1 ? `report.${what}.one` : `report.${what}.other`, { n: k });
+    const title = t('report.arrowTitle', { client: a.client, server: a.server, cert: full, outcome: outcomeWord(t, a.outcome), connections: counted('connections', conns), requests: counted('requests', reqs) })
+      + (n > 1 || a.id.startsWith('fold-') ? t('report.fold.arrowsTitle', { n }) : '');
     parts.push(`<g class="arrow o-${a.outcome}${a.id.startsWith('fold-') ? ' folded' : ''}" id="${a.id}" data-detail="${a.id}" data-n="${n}" tabindex="0" role="button" aria-label="${esc(title)}"><title>${esc(title)}</title>`
       + `<path class="hit" d="${d}"/><path class="line" d="${d}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} marker-end="url(#head-${a.outcome})"/>`
       + `<rect class="lbl-bg" x="${(x - lw / 2).toFixed(1)}" y="${(y - LABEL_H / 2).toFixed(1)}" width="${lw}" height="${LABEL_H}" rx="3" stroke="${s.color}"/>`
@@ -71,6 +74,6 @@ export function componentGraph(model: ReportModel, folding: Folding): GraphSvg {
     parts.push(`<g class="box${many ? ' folded' : ''}" data-group="${esc(c.group)}"${many ? ` data-n="${c.members.length}"` : ''}><rect x="${(n.x - n.width / 2).toFixed(1)}" y="${(n.y - n.height / 2).toFixed(1)}" width="${n.width}" height="${n.height}" rx="6" fill="${groupFill(c.group)}"${many ? ' stroke-dasharray="6 2" stroke-width="2"' : ''}/>`
       + `<text class="lbl name" x="${n.x.toFixed(1)}" y="${(n.y + FONT_SIZE / 2 - 2).toFixed(1)}" text-anchor="middle">${esc(c.name)}</text></g>`);
   }
-  const svg = `<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="Component graph: ${model.arrows.length} arrows between ${model.components.length} components">${parts.join('')}</svg>`;
+  const svg = `<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="${esc(t('report.graph.aria', { arrows: model.arrows.length, components: model.components.length }))}">${parts.join('')}</svg>`;
   return { svg, width, height };
 }

@@ -9,6 +9,10 @@ import { fold } from './fold.js';
 import { drawnLabel } from './sequence.js';
 import { STYLE } from './svg.js';
 import { arrowLabel } from './graph.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** The Mermaid text stays English. */
+const EN = translator('en');
 
 /** Text Mermaid reads literally inside a quoted label or a message (its entity codes for the characters it parses). */
 const text = (s: string): string => s.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/;/g, '#59;').replace(/[<>]/g, (c) => (c === '<' ? '#lt;' : '#gt;')).replace(/\n/g, ' ');
@@ -40,7 +44,7 @@ export function mermaid(model: ReportModel, foldAt?: number): string {
     for (const e of entries) {
       const arrow = e.outcome === 'refused' ? '-x' : e.outcome === 'allowed' ? '->>' : '--)';
       const tag = e.outcome === 'allowed' ? '' : ` [${OUTCOME_WORDS[e.outcome]}]`;
-      out.push(`  ${ids.get(e.client)}${arrow}${ids.get(e.server)}: ${text(drawnLabel(e) + tag)}`);
+      out.push(`  ${ids.get(e.client)}${arrow}${ids.get(e.server)}: ${text(drawnLabel(e, EN) + tag)}`);
     }
   });
   return `${out.join('\n')}\n`;

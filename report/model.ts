@@ -9,6 +9,7 @@ import type { Pki } from '../pki/store.js';
 import type { CertSpec } from '../pki/spec.js';
 import { shownPath } from '../sim/narrate.js';
 import type { RunResult } from '../sim/scenario.js';
+import type { Lang, Translate } from '../sim/i18n/index.js';
 import { joinConnections, type Connection } from '../sim/trace.js';
 import { certView, type CaView, type CertView } from './certs.js';
 
@@ -23,6 +24,8 @@ export const OUTCOME_WORDS: Readonly<Record<Outcome, string>> = {
   forbidden: '403 Forbidden (authenticated, not allowed)',
   allowed: 'allowed',
 };
+/** An outcome in the page's language (OUTCOME_WORDS is the English, which the Mermaid text keeps). */
+export const outcomeWord = (t: Translate, o: Outcome): string => t(`report.outcome.${o}`);
 
 export interface RequestView {
   /** The index of its event in the run's trace. */
@@ -99,6 +102,8 @@ export type Group = 'control plane' | `node ${string}` | 'users and tools';
 
 export interface ReportModel {
   readonly scenario: string;
+  /** The run's language: the page's labels and `<html lang>`. */
+  readonly lang: Lang;
   readonly title: string;
   readonly summary: string;
   readonly ok: boolean;
@@ -309,7 +314,7 @@ export function buildModel(result: RunResult): ReportModel {
   const names = [...new Set(connections.flatMap((c) => [c.client, c.server]))];
   const certCn = (id: string | null): string => (id === null ? 'no client certificate' : `CN=${byId.get(id)?.cn ?? '?'}`);
   return {
-    scenario: result.scenario, title: result.title, summary: result.summary, ok: result.ok,
+    scenario: result.scenario, lang: result.lang, title: result.title, summary: result.summary, ok: result.ok,
     cas, certs, connections, components: names.map((name) => ({ name, group: groupOf(name, nodes) })), nodes: [...nodes],
     arrows: arrowsOf(connections), sections: sectionsOf(result, connections, certCn),
     ...(result.report === undefined ? {} : { report: result.report }),

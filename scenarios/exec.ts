@@ -14,6 +14,10 @@ import { caPem, credential } from '../pki/store.js';
 import { probe } from '../sim/probe.js';
 import type { Scenario } from '../sim/scenario.js';
 import { clientCertFor, expectVerdict, runningPodOn } from './refusals.js';
+import { translator } from '../sim/i18n/index.js';
+
+/** English, the source: the title and summary `--list` and the runner fall back to. */
+const EN = translator('en');
 
 const POD = 'exec-demo';
 const CONTAINER = 'app';
@@ -23,11 +27,8 @@ const requestOf = (events: readonly TraceEvent[], server: string, pathPart: stri
 
 export const exec: Scenario = {
   name: 'exec',
-  title: 'kubectl exec: two hops, two identities, and who may run commands in a pod',
-  summary: 'kubectl exec opens a stream to a container: kubectl asks the apiserver (WebSocket, v5.channel.k8s.io), the\n' +
-    'apiserver authorizes pods/exec and opens its own stream to the pod\'s kubelet, presenting\n' +
-    'apiserver-kubelet-client; the kubelet authenticates that certificate and authorizes nodes/proxy with a\n' +
-    'SubjectAccessReview. The kubelet API runs commands in any pod of its node, so nobody else gets through.',
+  title: EN('scenario.exec.title'),
+  summary: EN('scenario.exec.summary'),
   needsCluster: true,
   async run(ctx) {
     const { cluster, pki } = ctx;
@@ -36,17 +37,13 @@ export const exec: Scenario = {
     const admin = cluster.client('admin.conf', 'kubectl');
     const podPath = `/api/v1/namespaces/default/pods/${POD}/exec`;
     const execUrl = `${cluster.apiserverUrl}${podPath}?command=hostname&container=${CONTAINER}&stdout=true&stderr=true`;
-    await ctx.step(`A pod on ${node}`, 'A pod bound to the node, Running once its kubelet has started it.', async () => {
+    await ctx.step(ctx.t('scenario.exec.pod.title', { node }), ctx.t('scenario.exec.pod.lesson'), async () => {
       await runningPodOn(admin, node, POD);
-      ctx.expect(`pod ${POD} is Running on ${node}`, true);
+      ctx.expect(ctx.t('scenario.exec.pod.expectRunning', { pod: POD, node }), true);
     });
 
-    await ctx.step('kubectl exec exec-demo -- hostname',
-      'Hop 1: kubectl presents admin.conf (CN=kubernetes-admin, O=kubeadm:cluster-admins) and verifies the apiserver\n' +
-      'against the Kubernetes CA. A WebSocket upgrade is a GET, so 1.32 authorizes `get` on pods/exec (the\n' +
-      'AuthorizePodWebsocketUpgradeCreatePermission gate adds `create` from 1.35; SPDY, a POST, is `create`).\n' +
-      'Hop 2: the apiserver dials the kubelet on 10250 with apiserver-kubelet-client (CN=kube-apiserver-kubelet-client,\n' +
-      'O=kubeadm:cluster-admins), and the kubelet authorizes `create` on nodes/proxy by a SubjectAccessReview.',
+    await ctx.step(ctx.t('scenario.exec.run.title', { pod: POD }),
+      ctx.t('scenario.exec.run.lesson'),
       async () => {
         const mark = ctx.events.length;
         const agent = createTlsAgent({
@@ -59,27 +56,26 @@ export const exec: Scenario = {
         } finally {
           agent.destroy();
         }
-        ctx.say(`stdout: ${JSON.stringify(r.stdout)}; status: ${JSON.stringify(r.status)}; protocol ${r.protocol}`);
-        ctx.expect('the container answers its hostname (the pod\'s name) on stdout', r.stdout === `${POD}\n`, JSON.stringify(r));
-        ctx.expect('the exec ends with a Success Status on the error channel', r.status?.status === 'Success', JSON.stringify(r.status));
+        ctx.say(ctx.t('scenario.exec.run.say', { stdout: JSON.stringify(r.stdout), status: JSON.stringify(r.status), protocol: r.protocol }));
+        ctx.expect(ctx.t('scenario.exec.run.expectStdout'), r.stdout === `${POD}\n`, JSON.stringify(r));
+        ctx.expect(ctx.t('scenario.exec.run.expectSuccess'), r.status?.status === 'Success', JSON.stringify(r.status));
         const events = ctx.since(mark);
         const hop1 = events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === 'kubectl' && e.server === 'kube-apiserver');
-        ctx.expect('hop 1 TLS: kubectl presented kubernetes-admin and verified the apiserver against the Kubernetes CA',
+        ctx.expect(ctx.t('scenario.exec.run.expectHop1'),
           hop1?.handshake === 'ok' && hop1.clientCert?.cn === 'kubernetes-admin' && hop1.trusts === 'kubernetes', JSON.stringify(hop1));
         const atApiserver = requestOf(events, 'kube-apiserver', podPath);
-        ctx.expect('the apiserver authorized kubernetes-admin for get on pods/exec and switched protocols (101)',
+        ctx.expect(ctx.t('scenario.exec.run.expectApiserver'),
           atApiserver?.user === 'kubernetes-admin' && atApiserver.verb === 'get' && atApiserver.resource === 'pods/exec' && atApiserver.status === 101, JSON.stringify(atApiserver));
         const hop2 = events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.server === `kubelet (${node})`);
-        ctx.expect('hop 2 TLS: the apiserver presented apiserver-kubelet-client to the kubelet',
+        ctx.expect(ctx.t('scenario.exec.run.expectHop2'),
           hop2?.handshake === 'ok' && hop2.clientCert?.cn === 'kube-apiserver-kubelet-client', JSON.stringify(hop2));
         const atKubelet = requestOf(events, `kubelet (${node})`, `/exec/default/${POD}/${CONTAINER}`);
-        ctx.expect('the kubelet authorized kube-apiserver-kubelet-client for create on nodes/proxy (SubjectAccessReview) and switched protocols',
+        ctx.expect(ctx.t('scenario.exec.run.expectKubelet'),
           atKubelet?.user === 'kube-apiserver-kubelet-client' && atKubelet.verb === 'create' && atKubelet.resource === 'nodes/proxy' && atKubelet.status === 101, JSON.stringify(atKubelet));
       });
 
-    await ctx.step('Refused at the apiserver: a user with no rights on pods/exec',
-      'A certificate from the cluster CA for user "dev" authenticates, but no Role grants it pods/exec: RBAC\n' +
-      'says no, the apiserver answers 403 and never dials the kubelet.',
+    await ctx.step(ctx.t('scenario.exec.noRights.title'),
+      ctx.t('scenario.exec.noRights.lesson'),
       async () => {
         const dev = await clientCertFor(pki, { cn: 'dev', o: [] });
         const mark = ctx.events.length;
@@ -91,22 +87,20 @@ export const exec: Scenario = {
           agent.destroy();
         }
         const message = r.refused ? (JSON.parse(r.refused.body) as { message?: string }).message : undefined;
-        ctx.say(`kubectl exec as dev: HTTP ${r.refused?.status ?? 101}: ${message ?? ''}`);
-        ctx.expect('the upgrade is refused with 403 Forbidden', r.refused?.status === 403, JSON.stringify(r.refused));
-        ctx.expect('the message is RBAC\'s', message === `pods "${POD}" is forbidden: User "dev" cannot get resource "pods/exec" in API group "" in the namespace "default"`, message);
+        ctx.say(ctx.t('scenario.exec.noRights.say', { status: r.refused?.status ?? 101, message: message ?? '' }));
+        ctx.expect(ctx.t('scenario.exec.noRights.expect403'), r.refused?.status === 403, JSON.stringify(r.refused));
+        ctx.expect(ctx.t('scenario.exec.noRights.expectMessage'), message === `pods "${POD}" is forbidden: User "dev" cannot get resource "pods/exec" in API group "" in the namespace "default"`, message);
         const at = requestOf(ctx.since(mark), 'kube-apiserver', podPath);
-        ctx.expect('the apiserver decided it at authorization', at?.decision === 'deny' && at.layer === 'authorization', JSON.stringify(at));
-        ctx.expect('the kubelet saw nothing', !ctx.since(mark).some((e) => (e.type === 'request' || e.type === 'tls-server') && e.server === `kubelet (${node})`));
+        ctx.expect(ctx.t('scenario.exec.noRights.expectAuthorization'), at?.decision === 'deny' && at.layer === 'authorization', JSON.stringify(at));
+        ctx.expect(ctx.t('scenario.exec.noRights.expectKubeletNothing'), !ctx.since(mark).some((e) => (e.type === 'request' || e.type === 'tls-server') && e.server === `kubelet (${node})`));
       });
 
     const other = nodes.find((n) => n !== node) ?? node;
-    await ctx.step(`Refused at the kubelet: ${other}'s certificate straight to ${node}'s kubelet`,
-      `The kubelet trusts every certificate of the Kubernetes CA, so system:node:${other} authenticates; then it asks the\n` +
-      'apiserver whether that user may create nodes/proxy on this node. The Node authorizer and RBAC give a node no\n' +
-      'such right (only the apiserver\'s identity has it), so the kubelet answers 403 before any stream opens.',
+    await ctx.step(ctx.t('scenario.exec.otherNode.title', { other, node }),
+      ctx.t('scenario.exec.otherNode.lesson', { other }),
       async () => {
         const url = cluster.endpoints.kubelets[node];
-        if (!url) { ctx.expect(`${node}'s kubelet has an address`, false); return; }
+        if (!url) { ctx.expect(ctx.t('scenario.exec.otherNode.expectAddress', { node }), false); return; }
         const o = await probe(ctx.trace, {
           client: `kubelet (${other}) credentials`, server: `kubelet (${node})`, url, serverCa: caPem(pki, 'ca'),
           identity: { cert: credential(pki, kubeletClientName(other)).certPem, key: credential(pki, kubeletClientName(other)).keyPem },

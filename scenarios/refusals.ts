@@ -56,10 +56,12 @@ export interface Verdict {
 export function expectVerdict(ctx: ScenarioContext, who: string, o: ProbeOutcome, want: Verdict): void {
   const { t } = ctx;
   const side = (s: 'client' | 'server' | undefined): string => (s === undefined ? '?' : t(s === 'client' ? 'verdict.client' : 'verdict.server'));
-  const where = o.layer === 'tls' ? t('verdict.tlsRefused', { side: side(o.refusedBy) }) : o.status === undefined ? o.decision : `HTTP ${o.status} (${o.layer === 'none' ? t('verdict.allowed') : o.layer})`;
+  // The layer in the reader's language; the trace and the detail keep Kubernetes' token.
+  const layerWord = (l: Exclude<Layer, 'tls' | 'none'>): string => t(`verdict.layer.${l}`);
+  const where = o.layer === 'tls' ? t('verdict.tlsRefused', { side: side(o.refusedBy) }) : o.status === undefined ? o.decision : `HTTP ${o.status} (${o.layer === 'none' ? t('verdict.allowed') : layerWord(o.layer)})`;
   ctx.say(`${who}: ${where}${o.code ? ` [${o.code}]` : ''}${o.user ? t('verdict.as', { user: o.user }) : ''}${o.reason ? `: ${o.reason}` : ''}`);
   const detail = `got ${JSON.stringify({ layer: o.layer, decision: o.decision, refusedBy: o.refusedBy, status: o.status, code: o.code, reason: o.reason, user: o.user })}`;
-  const layerText = want.layer === 'tls' ? t('verdict.layerTls', { side: side(want.refusedBy ?? 'server') }) : want.layer === 'none' ? t('verdict.layerNone') : `${want.layer} (${want.status ?? ''})`;
+  const layerText = want.layer === 'tls' ? t('verdict.layerTls', { side: side(want.refusedBy ?? 'server') }) : want.layer === 'none' ? t('verdict.layerNone') : `${layerWord(want.layer)} (${want.status ?? ''})`;
   ctx.expect(t('verdict.decidedAt', { who, layer: layerText }),
     o.layer === want.layer && o.decision === want.decision && (want.refusedBy === undefined || o.refusedBy === want.refusedBy) && (want.status === undefined || o.status === want.status), detail);
   if (want.code !== undefined) ctx.expect(t('verdict.code', { who, code: want.code }), o.code === want.code, detail);

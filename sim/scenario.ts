@@ -103,8 +103,11 @@ export interface StepRecord {
 
 export interface RunResult {
   readonly scenario: string;
+  /** The title and summary as the run told them, in its language. */
   readonly title: string;
   readonly summary: string;
+  /** The narration's language: the report (report/) labels its page in it. */
+  readonly lang: Lang;
   readonly ok: boolean;
   readonly expectations: readonly Expectation[];
   readonly connections: readonly Connection[];
@@ -119,14 +122,14 @@ export interface RunResult {
 }
 
 /** Each connection the events opened, told from its recorded bytes. */
-function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: string, server: string) => boolean) | undefined): string[] {
+function wireLines(wire: Wire, events: readonly TraceEvent[], show: ((client: string, server: string) => boolean) | undefined, t: Translate): string[] {
   const reader = new WireReader(wire);
   const lines: string[] = [];
   for (const c of joinConnections(events)) {
     if (show && !show(c.client, c.server)) continue;
     const recorded = reader.connection(c.local);
     if (!recorded) continue;
-    lines.push(...describeConversation(reader.conversation(recorded), recorded, { client: c.client, server: c.server }));
+    lines.push(...describeConversation(reader.conversation(recorded), recorded, { client: c.client, server: c.server }, t));
   }
   return lines;
 }
@@ -153,8 +156,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const steps: { number: number; title: string; lesson: string; start: number; end: number; narratedFrom: number; said: string[]; expectations: Expectation[] }[] = [];
   const pkis: Pki[] = [options.pki];
 
-  w(`\n=== ${scenarioTitle(scenario, lang)} ===`);
-  w(indent(lookup(lang, `scenario.${scenario.name}.summary`) ?? scenario.summary, ''));
+  const title = scenarioTitle(scenario, lang);
+  const summary = lookup(lang, `scenario.${scenario.name}.summary`) ?? scenario.summary;
+  w(`\n=== ${title} ===`);
+  w(indent(summary, ''));
   try {
     if (scenario.needsCluster) cluster = await options.startCluster(options.pki, trace);
     const ctx: ScenarioContext = {
@@ -202,7 +207,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             for (const l of lines) w(indent(l, '      '));
           }
           if (wire && (options.wireView || stepOptions?.wire)) {
-            const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show);
+            const told = wireLines(wire, recorder.events.slice(stepOptions?.from ?? mark), stepOptions?.show, t);
             if (told.length > 0) {
               w(`    ${t('run.handshakes')}`);
               for (const l of told) w(indent(l, '      '));
@@ -237,6 +242,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   options.write(`\n${t('run.verdict', { verdict: ok ? 'PASS' : 'FAIL', scenario: scenario.name, held: expectations.length - failed.length, total: expectations.length })}`);
   for (const f of failed) options.write(`  ✘ [${f.step}] ${f.what}${f.detail ? ` — ${f.detail}` : ''}`);
   return {
-    scenario: scenario.name, title: scenario.title, summary: scenario.summary, ok, expectations, connections,
+    scenario: scenario.name, title, summary, lang, ok, expectations, connections,
     events: [...recorder.events], steps, pkis, ...(error ? { error } : {}), ...(report === undefined ? {} : { report }) };
 }

@@ -4,5 +4,8 @@ import { enTour } from './en-tour.js';
 import { enScenarios } from './en-scenarios.js';
 import { enScenariosLifecycle } from './en-scenarios-lifecycle.js';
 import { enJoinLate } from './en-join-late.js';
+import { enScenariosExtensions } from './en-scenarios-extensions.js';
+import { enWire } from './en-wire.js';
+import { enReport } from './en-report.js';
 
-export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosLifecycle, ...enJoinLate } as const;
+export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosLifecycle, ...enJoinLate, ...enScenariosExtensions, ...enWire, ...enReport } as const;

@@ -4,5 +4,8 @@ import { koTour } from './ko-tour.js';
 import { koScenarios } from './ko-scenarios.js';
 import { koScenariosLifecycle } from './ko-scenarios-lifecycle.js';
 import { koJoinLate } from './ko-join-late.js';
+import { koScenariosExtensions } from './ko-scenarios-extensions.js';
+import { koWire } from './ko-wire.js';
+import { koReport } from './ko-report.js';
 
-export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosLifecycle, ...koJoinLate };
+export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosLifecycle, ...koJoinLate, ...koScenariosExtensions, ...koWire, ...koReport };

@@ -21,15 +21,16 @@ import { Cluster } from '../../sim/cluster.js';
 import { silentLogger } from '../../sim/logger.js';
 import { runScenario, type RunResult } from '../../sim/scenario.js';
 import { expectedCounts } from './expected.js';
+import { translator, type Lang } from '../../sim/i18n/index.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const SHOTS = process.env.REPORT_SCREENSHOTS ?? path.resolve(import.meta.dirname, '../../test-results/report');
 
-async function play(name: string, pki: Pki): Promise<RunResult> {
+async function play(name: string, pki: Pki, lang: Lang = 'en'): Promise<RunResult> {
   const lines: string[] = [];
   const result = await runScenario(SCENARIOS.find((s) => s.name === name)!, {
-    pki, write: (l) => lines.push(l),
+    pki, write: (l) => lines.push(l), lang,
     startCluster: (p, trace) => new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral' }).start(),
   });
   expect(result.ok, lines.join('\n')).to.equal(true);
@@ -200,6 +201,40 @@ describe('the HTML report in chromium', function () {
       await rows.first().click();
       expect(await page.locator('#details').innerText()).to.include('Certificate CN=system:node:');
       await page.screenshot({ path: path.join(SHOTS, 'tour-folded.png') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('in Korean (--lang ko): <html lang="ko">, Korean headings, legend and details, the same counts, no console error', async () => {
+    const result = await play('refuse-foreign-ca', pki, 'ko');
+    const out = path.join(dir, 'refuse-foreign-ca-ko');
+    await writeReport(result, { dir: out });
+    const { page, errors, requests } = await load(browser!, path.join(out, 'index.html'));
+    try {
+      const ko = translator('ko');
+      expect(await page.locator('html').getAttribute('lang')).to.equal('ko');
+      expect(await page.locator('h1').innerText()).to.equal(ko('scenario.refuse-foreign-ca.title'));
+      expect(await page.locator('#trust-h').innerText()).to.equal(ko('report.trust.heading'));
+      expect(await page.locator('#graph-h').innerText()).to.equal(ko('report.graph.heading'));
+      expect(await page.locator('#timeline-h').innerText()).to.equal(ko('report.timeline.heading'));
+      expect(await page.locator('#legend-h').innerText()).to.equal('범례');
+      expect(await page.locator('nav a').allInnerTexts()).to.deep.equal(['신뢰 트리', '컴포넌트 그래프', '타임라인']);
+      expect(await page.locator('.legend').first().innerText()).to.include('핸드셰이크 거부').and.include('401 Unauthorized (인증되지 않음)');
+      const want = expectedCounts(result);
+      expect({
+        cas: await page.locator('.ca[data-ca-id]').count(), certs: await page.locator('tr.cert').count(),
+        arrows: await page.locator('svg.graph .arrow').count(), entries: await page.locator('svg.seq .entry').count(),
+      }).to.deep.equal(want);
+      await page.locator('svg.graph .arrow.o-unauthenticated text.lbl').first().click();
+      const details = page.locator('#details');
+      await details.waitFor({ state: 'visible' });
+      const text = await details.innerText();
+      expect(text).to.include('판정:').and.include('클라이언트 인증서:').and.include('x509: certificate signed by unknown authority');
+      expect(await page.locator('#details-close').innerText()).to.equal('닫기 (Esc)');
+      expect(errors, 'console errors').to.deep.equal([]);
+      expect(requests, 'network requests').to.deep.equal([]);
+      await page.screenshot({ path: path.join(SHOTS, 'refuse-foreign-ca-ko-details.png') });
     } finally {
       await page.close();
     }

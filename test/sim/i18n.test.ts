@@ -6,6 +6,9 @@ import { connectionTable, describeConnection } from '../../sim/narrate.js';
 import { joinConnections } from '../../sim/trace.js';
 import type { TraceEvent } from '../../components/client/trace.js';
 import { SCENARIOS } from '../../scenarios/index.js';
+import { describeConversation } from '../../sim/wire/narrate-wire.js';
+import type { TlsConversation } from '../../sim/wire/tls-parse.js';
+import type { WireConnection } from '../../components/client/wire.js';
 
 const SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
 const HANGUL = /[\uac00-\ud7a3]/;
@@ -82,6 +85,31 @@ describe('the narration catalogues (sim/i18n)', () => {
     const col = (line: string, cell: string): number => displayWidth(line.slice(0, line.indexOf(cell)));
     expect(col(table[1]!, '서버가 거부')).to.equal(col(table[0]!, '결과'));
     expect(connectionTable([c!])).to.not.match(HANGUL);
+  });
+
+  it('tells a recorded handshake (--wire) in Korean with the TLS message names, CNs and alerts untouched', () => {
+    const c: WireConnection = { id: 1, client: { address: '127.0.0.1', port: 5000, family: 'IPv4' }, server: { address: '127.0.1.1', port: 2379, family: 'IPv4' }, opened: 0n, recordedBy: 'client', segments: [] };
+    const conv: TlsConversation = {
+      version: 'TLS 1.3', suite: 'TLS_AES_256_GCM_SHA384', decrypted: true, messages: [
+        { kind: 'handshake', from: 'client', type: 1, name: 'ClientHello', encrypted: false, detail: { versions: ['TLS 1.3'], groups: ['x25519'] } },
+        { kind: 'handshake', from: 'server', type: 13, name: 'CertificateRequest', encrypted: true, detail: { acceptableCas: ['etcd-ca'] } },
+        { kind: 'handshake', from: 'client', type: 11, name: 'Certificate', encrypted: true, detail: { certificates: [{ subject: 'CN=system:node:node-1', issuer: 'CN=kubernetes' }] } },
+        { kind: 'application-data', from: 'client', records: 1, bytes: 120 },
+        { kind: 'end', from: 'server', how: 'rst' },
+      ],
+    };
+    const names = { client: 'kubelet (node-1)', server: 'etcd' };
+    const ko = describeConversation(conv, c, names, translator('ko'));
+    expect(ko[0]).to.equal('127.0.0.1:5000 → 127.0.1.1:2379, TLS 1.3, TLS_AES_256_GCM_SHA384 (ServerHello 이후의 핸드셰이크를 key log로 복호화함):');
+    expect(ko).to.include('  kubelet (node-1) → ClientHello: SNI (없음: IP 주소로 접속함); 버전 TLS 1.3; 그룹 x25519');
+    expect(ko).to.include('  etcd → CertificateRequest [복호화됨]: 받아들이는 CA "etcd-ca"');
+    expect(ko).to.include('  kubelet (node-1) → Certificate [복호화됨]: CN=system:node:node-1 (발급자 CN=kubernetes)');
+    expect(ko).to.include('  kubelet (node-1) → application data (레코드 1개, 120바이트, 복호화됨)');
+    expect(ko.at(-1)).to.match(/^ {2}alert를 보내지 않음: etcd이\(가\) alert 없이 연결을 끝냄 \(내장 etcd는 Node로/);
+    const en = describeConversation(conv, c, names);
+    expect(en).to.include('  kubelet (node-1) → application data (1 record, 120 bytes, decrypted)');
+    expect(en.at(-1)).to.match(/^ {2}no alert was sent: etcd ended the connection without one \(the embedded etcd is Node/);
+    expect(en.join('\n')).to.not.match(HANGUL);
   });
 
   const { done, todo } = translation();
