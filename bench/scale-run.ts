@@ -64,7 +64,9 @@ say(`PKI in ${(pkiMs / 1000).toFixed(1)} s`);
 const trace = new Trace();
 const counts = new Map<string, number>();
 if (process.env.BENCH_COUNT) trace.on((e) => { const k = e.type === "request" ? `${e.server} ${e.user.replace(/node-\d+/, "node-N")} ${e.verb} ${e.resource}` : `${e.type} ${(e as {client?: string}).client ?? ""} -> ${e.server}`; counts.set(k, (counts.get(k) ?? 0) + 1); });
-const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers });
+// SCALE_ETCD=real (`--etcd real`): the state in a real etcd process, its CPU and RSS counted with the cluster's.
+const etcdReal = process.env.SCALE_ETCD === 'real';
+const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers, ...(etcdReal ? { etcd: { kind: 'process' as const } } : {}) });
 t = process.hrtime.bigint();
 /** CPU time (ms) of this process and of the cluster's node worker processes (Linux /proc; 100 ticks a second). */
 const procCpuMs = (pid: number): number => {
@@ -73,7 +75,12 @@ const procCpuMs = (pid: number): number => {
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch { return 0; }
 };
-const workerPids = (): number[] => cluster.nodeWorkers?.pids ?? [];
+const workerPids = (): number[] => {
+  const pids = [...(cluster.nodeWorkers?.pids ?? [])];
+  const etcdPid = cluster.etcd && 'pid' in cluster.etcd ? cluster.etcd.pid : undefined;
+  if (etcdPid !== undefined) pids.push(etcdPid);
+  return pids;
+};
 const totalCpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 + workerPids().reduce((a, p) => a + procCpuMs(p), 0); };
 let c0 = totalCpuMs();
 const cpuMs = (): number => totalCpuMs() - c0;
@@ -112,7 +119,7 @@ const wall0 = process.hrtime.bigint();
 await new Promise((r) => setTimeout(r, idleSeconds * 1000));
 const idleCpuPercent = (totalCpuMs() - idle0) / ms(wall0) * 100;
 const peakRssMb = peakRss();
-const workerCount = workerPids().length;
+const workerCount = cluster.nodeWorkers?.pids.length ?? 0;
 /** Resident set now (MB): this process plus the workers' (VmRSS). */
 const idleRssMb = process.memoryUsage().rss / 2 ** 20 + workerPids().reduce((a, p) => {
   try { return a + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return a; }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- scale --nodes 10,100,1000 [--pods-per-node 10] [--idle-seconds 30] [--cpu-prof-dir DIR]`
+ * `npm run bench -- scale --nodes 10,100,1000 [--pods-per-node 10] [--idle-seconds 30] [--workers K] [--etcd real] [--cpu-prof-dir DIR]`
  *
  * One cluster per size, each in a fresh child process (`bench/scale.ts run N ...`) so one size's heap
  * and sockets do not weigh on the next: the PKI for N nodes made in memory (ECDSA P-256, every node its
@@ -35,9 +35,9 @@ export interface ScaleResult {
 export const KWOK_OBJECTS_PER_SECOND = 20;
 
 /** One size in a fresh child process (scale-run.ts). */
-export async function runOne(n: number, podsPerNode: number, idleSeconds: number, workers: string | undefined, profileDir: string | undefined): Promise<ScaleResult> {
+export async function runOne(n: number, podsPerNode: number, idleSeconds: number, workers: string | undefined, profileDir: string | undefined, etcd?: 'real'): Promise<ScaleResult> {
   const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const child = fork(path.join(import.meta.dirname, 'scale-run.ts'), [String(n), String(podsPerNode), String(idleSeconds), ...(workers ? [workers] : [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(import.meta.dirname, 'scale-run.ts'), [String(n), String(podsPerNode), String(idleSeconds), ...(workers ? [workers] : [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...(etcd ? { SCALE_ETCD: etcd } : {}) } });
   return new Promise((resolve, reject) => {
     let result: ScaleResult | undefined;
     child.on('message', (m) => { result = m as ScaleResult; });
@@ -52,19 +52,21 @@ export async function runOne(n: number, podsPerNode: number, idleSeconds: number
 export async function benchScale(argv: string[]): Promise<ScaleResult[]> {
   const { values } = parseArgs({
     args: argv, strict: true,
-    options: { nodes: { type: 'string' }, 'pods-per-node': { type: 'string' }, 'idle-seconds': { type: 'string' }, workers: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' } },
+    options: { nodes: { type: 'string' }, 'pods-per-node': { type: 'string' }, 'idle-seconds': { type: 'string' }, workers: { type: 'string' }, 'cpu-prof-dir': { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, etcd: { type: 'string' } },
   });
   const sizes = (values.nodes ?? '10,100').split(',').map(Number);
   if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`--nodes "${values.nodes}": a list of node counts such as 10,100,1000`);
   const podsPerNode = Number(values['pods-per-node'] ?? 10);
   const idle = Number(values['idle-seconds'] ?? 30);
   const results: ScaleResult[] = [];
-  for (const n of sizes) results.push(await runOne(n, podsPerNode, idle, values.workers, values['cpu-prof-dir']));
+  if (values.etcd !== undefined && values.etcd !== 'embedded' && values.etcd !== 'real') throw new Error(`--etcd "${values.etcd}": embedded or real`);
+  const etcd = values.etcd === 'real' ? 'real' as const : undefined;
+  for (const n of sizes) results.push(await runOne(n, podsPerNode, idle, values.workers, values['cpu-prof-dir'], etcd));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ benchmark: 'scale', kwokObjectsPerSecond: KWOK_OBJECTS_PER_SECOND, results }, null, 2)}\n`);
     return results;
   }
-  console.log(`scale: npm run bench -- scale --nodes ${sizes.join(',')} (ECDSA P-256, own certificates per node; ${podsPerNode} pods a node; idle over ${idle} s)`);
+  console.log(`scale: npm run bench -- scale --nodes ${sizes.join(',')} (ECDSA P-256, own certificates per node; ${podsPerNode} pods a node; idle over ${idle} s; etcd ${etcd ? 'real (its process counted)' : 'embedded'})`);
   console.log(`${'nodes'.padStart(6)} ${'workers'.padStart(7)} ${'pki'.padStart(8)} ${'all Ready'.padStart(10)} ${'(CPU)'.padStart(7)} ${'pods'.padStart(7)} ${'all Running'.padStart(12)} ${'(CPU)'.padStart(7)} ${'pods/s'.padStart(7)} ${'/CPU-s'.padStart(7)} ${'x KWOK'.padStart(7)} ${'idle CPU'.padStart(9)} ${'per node'.padStart(9)} ${'peak RSS'.padStart(9)} ${'per node'.padStart(9)} ${'idle RSS'.padStart(9)} ${'per node'.padStart(9)}`);
   for (const r of results) {
     const rate = r.pods / (r.podsMs / 1000);
