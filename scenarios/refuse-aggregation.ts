@@ -102,7 +102,7 @@ export const refuseKubeletSelfSigned = refusalScenario({
       await ctx.step(ctx.t('scenario.refuse-kubelet-self-signed.scrape.title'), ctx.t('scenario.refuse-kubelet-self-signed.scrape.lesson'), async () => {
         await twoScrapes(strict.ms);
         const err = strict.ms.scrapeErrors.get(node) ?? '';
-        ctx.say(`E scraper.go:149] "Failed to scrape node" err=${JSON.stringify(err)} node="${node}"`);
+        ctx.say(`E scraper.go:149] "Failed to scrape node" err=${JSON.stringify(err)} node="${node}"`); // verbatim: metrics-server's log line
         ctx.expect(ctx.t('scenario.refuse-kubelet-self-signed.scrape.expectFailed'),
           /^Get "https:\/\/[^"]+\/metrics\/resource": tls: failed to verify certificate: x509: certificate signed by unknown authority$/.test(err), err);
         const admin = cluster.client('admin.conf', 'kubectl');

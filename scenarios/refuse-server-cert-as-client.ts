@@ -23,7 +23,7 @@ export const refuseServerCertAsClient = refusalScenario({
         expectVerdict(ctx, 'kubelet.conf', o, { layer: 'none', decision: 'allowed', status: 200, user: `system:node:${node}`, reason: /.*/ });
       });
     if (pki.plan.kubeletServing !== 'ca') {
-      ctx.say('This PKI has self-signed kubelet serving certificates (kubeadm\'s default): they fail the chain before the key usage is looked at.');
+      ctx.say(ctx.t('refuseServerCertAsClient.saySelfSigned'));
     }
     await ctx.step(ctx.t('refuseServerCertAsClient.nodeSKubelet2.title', { node }),
       ctx.t('refuseServerCertAsClient.nodeSKubelet2.lesson'),
