@@ -36,7 +36,8 @@ export const refuseFrontProxyWrongCa = refusalScenario({
           const identity = await clientCert(pki, { foreignCaName: 'front-proxy-ca' }, 'front-proxy-client');
           const o = await probe(ctx.trace, { client: 'front proxy (wrong CA)', server: 'metrics-server', url: msUrl(ms.address!), serverCa: ms.caBundle, identity, method: 'GET', path: NODE_METRICS,
             headers: { 'X-Remote-User': 'kubernetes-admin', 'X-Remote-Group': ['kubeadm:cluster-admins'] } });
-          expectVerdict(ctx, 'front proxy (wrong CA)', o, { layer: 'authentication', decision: 'unauthenticated', status: 401, reason: /certificate signed by unknown authority/ });
+          expectVerdict(ctx, 'front proxy (wrong CA)', o, // verbatim: the client's name in the trace
+            { layer: 'authentication', decision: 'unauthenticated', status: 401, reason: /certificate signed by unknown authority/ });
           ctx.expect(ctx.t('scenario.refuse-front-proxy-wrong-ca.wrongCa.expectCandidate'), /while trying to verify candidate authority certificate "front-proxy-ca"/.test(o.detail ?? ''), o.detail);
         });
     } finally { await stop(); }

@@ -84,4 +84,11 @@ export const enScenariosMore = {
 
   // scenarios/tour.ts
   "tour.startup.sayEndpoints": "apiserver {{apiserver}}, etcd {{etcd}}; kubelets {{kubelets}}",
+
+  // who a refusal's verdict lines are about (scenarios/refusals.ts expectVerdict), where it is the project's words
+  "refuseServerCertAsClient.whoKubeletServing": "kubelet.crt (serverAuth) as a client",
+  "refuseServerCertAsClient.whoApiserverServing": "apiserver.crt as a client of the kubelet",
+  "refuseProxyCreatePod.whoList": "list services",
+  "refuseProxyCreatePod.whoCreate": "create pod",
+  "refuseKubeletSecret.whoReads": "{{node}} reads db-password",
 } as const;

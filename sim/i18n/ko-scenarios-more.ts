@@ -85,4 +85,11 @@ export const koScenariosMore: { readonly [K in keyof typeof enScenariosMore]: st
 
   // scenarios/tour.ts
   "tour.startup.sayEndpoints": "kube-apiserver {{apiserver}}, etcd {{etcd}}; kubelet {{kubelets}}",
+
+  // who a refusal's verdict lines are about (scenarios/refusals.ts expectVerdict), where it is the project's words
+  "refuseServerCertAsClient.whoKubeletServing": "클라이언트로 쓴 kubelet.crt (serverAuth)",
+  "refuseServerCertAsClient.whoApiserverServing": "kubelet의 클라이언트로 쓴 apiserver.crt",
+  "refuseProxyCreatePod.whoList": "services 목록 조회(list)",
+  "refuseProxyCreatePod.whoCreate": "pod 생성(create)",
+  "refuseKubeletSecret.whoReads": "{{node}}이(가) db-password를 읽음",
 };

@@ -37,7 +37,8 @@ function translation(): { done: string[]; todo: { name: string; why: string }[] 
  * The `ctx.say(...)` / `ctx.expect(...)` calls of a scenario source whose first argument is a string literal with
  * words in it (outside its `${...}`s): narration written in place instead of `ctx.t(...)`. A line that quotes what a
  * tool prints (kubectl's output, kubeadm's errors, a log line) says so with a `// verbatim: <whose words>` comment on
- * the line where the call opens, and is left alone.
+ * the line where the call opens, and is left alone. The label of a refusal's verdict lines
+ * (`expectVerdict(ctx, who, ...)`) is usually a client's name or a CN; it counts when it has two lowercase words in a row.
  */
 export function proseInPlace(text: string): { line: number; code: string }[] {
   /** The literal opening at text[i]: its characters outside `${...}`, and the index after its closing quote. */
@@ -64,10 +65,11 @@ export function proseInPlace(text: string): { line: number; code: string }[] {
     return { words, end: j + 1 };
   };
   const found: { line: number; code: string }[] = [];
-  for (const m of text.matchAll(/\bctx\.(?:say|expect)\(\s*(['"`])/g)) {
+  for (const m of text.matchAll(/\b(ctx\.(?:say|expect)\(|expectVerdict\(ctx,)\s*(['"`])/g)) {
     const { words } = literalAt(m.index + m[0].length - 1);
     const line = text.slice(text.lastIndexOf('\n', m.index) + 1, (text.indexOf('\n', m.index) + 1 || text.length + 1) - 1);
-    if (/[A-Za-z]/.test(words) && !/\/\/ verbatim: \S/.test(line)) found.push({ line: text.slice(0, m.index).split('\n').length, code: line.trim() });
+    const prose = m[1] === 'expectVerdict(ctx,' ? /\b[a-z]+ [a-z]+\b/ : /[A-Za-z]/;
+    if (prose.test(words) && !/\/\/ verbatim: \S/.test(line)) found.push({ line: text.slice(0, m.index).split('\n').length, code: line.trim() });
   }
   return found;
 }
@@ -91,7 +93,7 @@ describe('the narration catalogues (sim/i18n)', () => {
     for (const k of same) expect((CATALOGUES.en as Record<string, string>)[k], k).to.match(/^[\w{}:/.\- →<>(),=]*$/);
   });
 
-  it('no scenario writes an expectation or a narrated line in place: each comes from ctx.t, or is a tool\'s words marked verbatim', () => {
+  it('no scenario writes an expectation, a verdict\'s label or a narrated line in place: each comes from ctx.t, or is a tool\'s words marked verbatim', () => {
     const inPlace = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.ts'))
       .flatMap((f) => proseInPlace(readFileSync(path.join(SCENARIO_DIR, f), 'utf8')).map(({ line, code }) => `${f}:${line}: ${code}`));
     expect(inPlace, 'ctx.say/ctx.expect with English written in place (move it to sim/i18n, or mark a tool\'s words `// verbatim: ...`)').to.deep.equal([]);
@@ -105,8 +107,10 @@ describe('the narration catalogues (sim/i18n)', () => {
       "ctx.say(ctx.t('k', { node }));",
       "ctx.say('[upload-certs] Storing the certificates'); // verbatim: kubeadm's output",
       "ctx.expect(\"it's the cluster's\", ok);",
+      "expectVerdict(ctx, 'kubectl (foreign CA)', o, want);",
+      "expectVerdict(ctx, `${node} reads db-password`, o, want);",
     ].join('\n');
-    expect(proseInPlace(src).map((f) => f.line)).to.deep.equal([1, 2, 7]);
+    expect(proseInPlace(src).map((f) => f.line)).to.deep.equal([1, 2, 7, 9]);
   });
 
   it('fills placeholders, and leaves braces that are not placeholders (ca.{crt,key}) alone', () => {
