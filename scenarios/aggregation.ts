@@ -42,7 +42,7 @@ export const aggregation: Scenario = {
       async () => {
         const installed = await withMetricsServer(ctx, cluster);
         const c = await availability(admin, METRICS_APISERVICE, (s) => s === 'True');
-        ctx.say(`APIService ${METRICS_APISERVICE}: Available=${c.status} (${c.reason}: ${c.message})`);
+        ctx.say(`APIService ${METRICS_APISERVICE}: Available=${c.status} (${c.reason}: ${c.message})`); // verbatim: the APIService's condition
         ctx.expect(ctx.t('scenario.aggregation.install.expectAvailable'), c.status === 'True' && c.reason === 'Passed');
         return installed;
       });
@@ -53,7 +53,7 @@ export const aggregation: Scenario = {
           await twoScrapes(ms);
           const mark = ctx.events.length;
           const list = await admin.request<MetricsList>('GET', NODE_METRICS);
-          for (const n of list.items) ctx.say(`${n.metadata.name ?? ''}: cpu ${n.usage?.cpu ?? '?'}, memory ${n.usage?.memory ?? '?'}`);
+          for (const n of list.items) ctx.say(`${n.metadata.name ?? ''}: cpu ${n.usage?.cpu ?? '?'}, memory ${n.usage?.memory ?? '?'}`); // verbatim: the NodeMetrics' fields
           ctx.expect(ctx.t('scenario.aggregation.top.expectNodeMetrics'), pki.plan.nodes.every((n) => list.items.some((i) => i.metadata.name === n.name && /^\d+n$/.test(i.usage?.cpu ?? ''))));
           const hop2 = ctx.since(mark).find((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === 'kube-apiserver (aggregator)');
           ctx.expect(ctx.t('scenario.aggregation.top.expectHop2Cert'), hop2?.clientCert?.cn === 'front-proxy-client' && hop2.clientCert.issuer === 'front-proxy-ca',

@@ -74,24 +74,24 @@ export const joinControlPlaneLate: Scenario = {
     try {
       const join = await ctx.step(ctx.t('joinLate.tokenCreate.title'), ctx.t('joinLate.tokenCreate.lesson'), async () => {
         const { token, secret } = await createBootstrapToken(superAdmin, { now: new Date(), description: 'join-control-plane-late: cp-2 joins with it' });
-        ctx.say(`kubeadm token create: ${token.split('.')[0]}.<secret> (Secret kube-system/${secret.metadata.name ?? ''}, 24h)`);
+        ctx.say(ctx.t('joinLate.tokenCreate.say', { id: token.split('.')[0] ?? '', secret: secret.metadata.name ?? '' }));
         return token;
       });
       joiner = new KubeClient({ name: 'kubeadm join (cp-2)', server: cluster.apiserverUrl, serverCa: caPem(pki, 'ca'), token: join, trace: ctx.trace });
 
       const first = await ctx.step(ctx.t('joinLate.upload.title', { seconds: TOKEN_TTL_MS / 1000 }), ctx.t('joinLate.upload.lesson'), async () => {
         const up = await uploadCerts(superAdmin, pki, { tokenTtlMs: TOKEN_TTL_MS });
-        ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
-        ctx.say(`[upload-certs] Using certificate key:\n${up.certificateKey}`);
+        ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'); // verbatim: kubeadm's output
+        ctx.say(`[upload-certs] Using certificate key:\n${up.certificateKey}`); // verbatim: kubeadm's output
         const ref = up.secret.metadata.ownerReferences?.[0];
-        ctx.say(`ownerReferences: [{kind: ${ref?.kind ?? ''}, name: ${ref?.name ?? ''}, uid: ${ref?.uid ?? ''}, controller: ${String(ref?.controller)}, blockOwnerDeletion: ${String(ref?.blockOwnerDeletion)}}]`);
-        ctx.say(`${up.token.name}: expiration ${up.token.expiration}`);
-        ctx.expect('kubeadm-certs is owned by the token Secret, by its uid (a controller reference)',
+        ctx.say(`ownerReferences: [{kind: ${ref?.kind ?? ''}, name: ${ref?.name ?? ''}, uid: ${ref?.uid ?? ''}, controller: ${String(ref?.controller)}, blockOwnerDeletion: ${String(ref?.blockOwnerDeletion)}}]`); // verbatim: the Secret's fields
+        ctx.say(`${up.token.name}: expiration ${up.token.expiration}`); // verbatim: the token Secret's field
+        ctx.expect(ctx.t('joinLate.upload.expectOwned'),
           up.secret.metadata.ownerReferences?.length === 1 && ref?.apiVersion === 'v1' && ref.kind === 'Secret' && ref.name === up.token.name && ref.uid === up.token.uid && ref.controller === true && ref.blockOwnerDeletion === true,
           JSON.stringify(up.secret.metadata.ownerReferences));
         const token = await superAdmin.get<KubeObject & { type?: string; data?: Record<string, string> }>(secretPath(up.token.name));
         const keys = Object.keys(token.data ?? {}).sort();
-        ctx.expect(`the owning token is a bootstrap token with kubeadm's description, and no usages or groups (${keys.join(', ')})`,
+        ctx.expect(ctx.t('joinLate.upload.expectToken', { keys: keys.join(', ') }),
           token.type === BOOTSTRAP_TOKEN_SECRET_TYPE && keys.join() === 'description,expiration,token-id,token-secret'
             && Buffer.from(token.data?.['description'] ?? '', 'base64').toString() === CERT_TOKEN_DESCRIPTION);
         return up;
@@ -100,54 +100,54 @@ export const joinControlPlaneLate: Scenario = {
       await ctx.step(ctx.t('joinLate.expire.title'), ctx.t('joinLate.expire.lesson'), async () => {
         const tokenGone = await deleted(first.token.name);
         const certsGone = await deleted(KUBEADM_CERTS_SECRET);
-        ctx.say(`${tokenGone.at} DELETE ${secretPath(first.token.name)} by ${tokenGone.user}: ${tokenGone.status}`);
-        ctx.say(`${certsGone.at} DELETE ${secretPath(KUBEADM_CERTS_SECRET)} by ${certsGone.user}: ${certsGone.status}`);
-        ctx.expect(`the token cleaner deleted ${first.token.name} (as ${TOKEN_CLEANER})`, tokenGone.user === TOKEN_CLEANER, tokenGone.user);
-        ctx.expect(`not before its expiration (${first.token.expiration})`, Date.parse(tokenGone.at) >= Date.parse(first.token.expiration), tokenGone.at);
-        ctx.expect(`the garbage collector deleted kubeadm-certs (as ${GARBAGE_COLLECTOR}), after its owner`,
+        ctx.say(ctx.t('joinLate.expire.sayDelete', { at: tokenGone.at, path: secretPath(first.token.name), user: tokenGone.user, status: tokenGone.status }));
+        ctx.say(ctx.t('joinLate.expire.sayDelete', { at: certsGone.at, path: secretPath(KUBEADM_CERTS_SECRET), user: certsGone.user, status: certsGone.status }));
+        ctx.expect(ctx.t('joinLate.expire.expectCleaner', { token: first.token.name, user: TOKEN_CLEANER }), tokenGone.user === TOKEN_CLEANER, tokenGone.user);
+        ctx.expect(ctx.t('joinLate.expire.expectNotBefore', { expiration: first.token.expiration }), Date.parse(tokenGone.at) >= Date.parse(first.token.expiration), tokenGone.at);
+        ctx.expect(ctx.t('joinLate.expire.expectCollector', { user: GARBAGE_COLLECTOR }),
           certsGone.user === GARBAGE_COLLECTOR && deletions.indexOf(certsGone) > deletions.indexOf(tokenGone), certsGone.user);
         const left = await superAdmin.list<KubeObject>(resourcePath({ resource: 'secrets', namespace: 'kube-system' }));
         const names = left.items.map((s) => s.metadata.name ?? '');
-        ctx.expect('neither Secret is listed any more', !names.includes(KUBEADM_CERTS_SECRET) && !names.includes(first.token.name), names.join(', '));
+        ctx.expect(ctx.t('joinLate.expire.expectGone'), !names.includes(KUBEADM_CERTS_SECRET) && !names.includes(first.token.name), names.join(', '));
       });
 
       await ctx.step(ctx.t('joinLate.joinFails.title'), ctx.t('joinLate.joinFails.lesson'), async () => {
         const mark = ctx.events.length;
-        ctx.say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
+        ctx.say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'); // verbatim: kubeadm's output
         const err = await downloadCertsFrom(joiner!, first.certificateKey).then(() => undefined, (e: unknown) => e);
-        ctx.say(err instanceof Error ? err.message : 'the certificates were downloaded');
-        ctx.expect("the join fails in kubeadm's words", err instanceof PkiError && err.code === 'CERTS_SECRET_MISSING' && err.message === KUBEADM_WORDS, String(err));
+        ctx.say(err instanceof Error ? err.message : ctx.t('joinLate.joinFails.sayDownloaded'));
+        ctx.expect(ctx.t('joinLate.joinFails.expectWords'), err instanceof PkiError && err.code === 'CERTS_SECRET_MISSING' && err.message === KUBEADM_WORDS, String(err));
         const get = ctx.since(mark).find((e): e is RequestEvent => isRequest(e) && e.method === 'GET' && e.path === secretPath(KUBEADM_CERTS_SECRET));
-        ctx.expect(`the apiserver answered the join token's GET with a real 404 (authorized by Role kubeadm:kubeadm-certs, as ${get?.user ?? '?'})`,
+        ctx.expect(ctx.t('joinLate.joinFails.expect404', { user: get?.user ?? '?' }),
           get?.status === 404 && get.decision === 'allow' && /^system:bootstrap:[a-z0-9]{6}$/.test(get.user) && get.groups.includes('system:bootstrappers:kubeadm:default-node-token'),
           JSON.stringify(get));
         const written = await fs.readdir(tmp.dir);
-        ctx.expect('nothing was written on cp-2', written.length === 0, written.join(', '));
+        ctx.expect(ctx.t('joinLate.joinFails.expectNothing'), written.length === 0, written.join(', '));
       });
 
       const second = await ctx.step(ctx.t('joinLate.uploadAgain.title'), ctx.t('joinLate.uploadAgain.lesson'), async () => {
         const up = await uploadCerts(superAdmin, pki);
-        ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
-        ctx.say(`[upload-certs] Using certificate key:\n${up.certificateKey}`);
-        ctx.say(`${up.token.name}: expiration ${up.token.expiration}`);
+        ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'); // verbatim: kubeadm's output
+        ctx.say(`[upload-certs] Using certificate key:\n${up.certificateKey}`); // verbatim: kubeadm's output
+        ctx.say(`${up.token.name}: expiration ${up.token.expiration}`); // verbatim: the token Secret's field
         const ttl = Date.parse(up.token.expiration) - Date.now();
-        ctx.expect("a new key, and a new owning token with kubeadm's 2 hours", up.certificateKey !== first.certificateKey && up.token.uid !== first.token.uid
+        ctx.expect(ctx.t('joinLate.uploadAgain.expectNew'), up.certificateKey !== first.certificateKey && up.token.uid !== first.token.uid
           && ttl > 2 * 3600_000 - 60_000 && ttl <= 2 * 3600_000, `${ttl} ms`);
-        ctx.expect('kubeadm-certs is owned by the new token', up.secret.metadata.ownerReferences?.[0]?.uid === up.token.uid);
+        ctx.expect(ctx.t('joinLate.uploadAgain.expectOwned'), up.secret.metadata.ownerReferences?.[0]?.uid === up.token.uid);
         return up;
       });
 
       await ctx.step(ctx.t('joinLate.joinWorks.title'), ctx.t('joinLate.joinWorks.lesson'), async () => {
         const stale = await downloadCertsFrom(joiner!, first.certificateKey).then(() => undefined, (e: unknown) => e);
-        ctx.expect('the old certificate key no longer decrypts the Secret (cipher: message authentication failed)',
+        ctx.expect(ctx.t('joinLate.joinWorks.expectStale'),
           stale instanceof PkiError && stale.code === 'CERT_KEY_INVALID' && stale.message.endsWith('cipher: message authentication failed'), String(stale));
         const files = await downloadCertsFrom(joiner!, second.certificateKey);
-        ctx.say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
+        ctx.say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'); // verbatim: kubeadm's output
         const joined = await joinControlPlanePki(files, { plan: pki.plan, nodeName: 'cp-2', advertiseAddress: cp2Address }, tmp.dir);
-        for (const n of ['ca', 'etcd/ca', 'front-proxy-ca'] as const) ctx.expect(`${n} on cp-2 is the cluster's`, caPem(joined, n) === caPem(pki, n));
-        ctx.expect("sa.key on cp-2 is the cluster's", joined.serviceAccount.publicKeyPem === pki.serviceAccount.publicKeyPem);
+        for (const n of ['ca', 'etcd/ca', 'front-proxy-ca'] as const) ctx.expect(ctx.t('joinLate.joinWorks.expectCa', { ca: n }), caPem(joined, n) === caPem(pki, n));
+        ctx.expect(ctx.t('joinLate.joinWorks.expectSa'), joined.serviceAccount.publicKeyPem === pki.serviceAccount.publicKeyPem);
         const api = joined.leaves.get('apiserver')!.cert;
-        ctx.expect(`cp-2 issued its own apiserver certificate (cp-2, ${cp2Address})`, api.checkHost('cp-2') !== undefined && api.checkIP(cp2Address) !== undefined
+        ctx.expect(ctx.t('joinLate.joinWorks.expectApiserver', { address: cp2Address }), api.checkHost('cp-2') !== undefined && api.checkIP(cp2Address) !== undefined
           && joined.leaves.get('apiserver')!.certPem !== pki.leaves.get('apiserver')?.certPem);
       });
     } finally {

@@ -70,8 +70,8 @@ export const joinControlPlane: Scenario = {
         ctx.t('scenario.join-control-plane.upload.lesson'),
         async () => {
           const { certificateKey, token } = await uploadCerts(superAdmin, pki);
-          ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
-          ctx.say(`[upload-certs] Using certificate key:\n${certificateKey}`);
+          ctx.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'); // verbatim: kubeadm's output
+          ctx.say(`[upload-certs] Using certificate key:\n${certificateKey}`); // verbatim: kubeadm's output
           const stored = await superAdmin.get<KubeadmCertsSecret & KubeObject>(resourcePath({ resource: 'secrets', namespace: 'kube-system', name: KUBEADM_CERTS_SECRET }));
           const names = Object.keys(stored.data ?? {}).sort();
           ctx.expect(ctx.t('scenario.join-control-plane.upload.expectKeys', { keys: names.join(', ') }), names.join() === CERTS_TO_TRANSFER.map(secretDataKey).sort().join());
@@ -104,7 +104,7 @@ export const joinControlPlane: Scenario = {
         ctx.t('scenario.join-control-plane.rightKey.lesson', { address: cp2Address }),
         async () => {
           const files = downloadCerts(await fetchSecret(), key);
-          ctx.say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
+          ctx.say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'); // verbatim: kubeadm's output
           const joined = await joinControlPlanePki(files, { plan: pki.plan, nodeName: 'cp-2', advertiseAddress: cp2Address }, tmp.dir);
           for (const n of ['ca', 'etcd/ca', 'front-proxy-ca'] as const) {
             ctx.expect(ctx.t('scenario.join-control-plane.rightKey.expectCa', { ca: n }), caPem(joined, n) === caPem(pki, n));

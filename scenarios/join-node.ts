@@ -56,7 +56,7 @@ export const joinNode: Scenario = {
           const hash = caCertHash(caPem(ctx.pki, 'ca'));
           ctx.say(ctx.t('scenario.join-node.init.saySecret', { name: secret.metadata.name ?? '' }));
           ctx.say(ctx.t('scenario.join-node.init.sayKeys', { keys: Object.keys(data).sort().join(', ') }));
-          ctx.say(`kubeadm join ${new URL(s.cluster.apiserverUrl).host} --token ${token} \\\n    --discovery-token-ca-cert-hash ${hash}`);
+          ctx.say(`kubeadm join ${new URL(s.cluster.apiserverUrl).host} --token ${token} \\\n    --discovery-token-ca-cert-hash ${hash}`); // verbatim: kubeadm's command line
           ctx.expect(ctx.t('scenario.join-node.init.expect', { id }), data[`jws-kubeconfig-${id}`] !== undefined);
           return { ...s, token, id, hash };
         }, { show: () => false });
@@ -85,7 +85,7 @@ export const joinNode: Scenario = {
           const cert = new X509Certificate(b.identity.cert);
           const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
           ctx.say(ctx.t('scenario.join-node.bootstrap.sayCsr', { csr: b.csrName, user: csr.spec.username ?? '', groups: (csr.spec.groups ?? []).join(', ') }));
-          ctx.say(`Approved: ${approved?.reason ?? ''} — ${approved?.message ?? ''}`);
+          ctx.say(`Approved: ${approved?.reason ?? ''} — ${approved?.message ?? ''}`); // verbatim: the CSR's condition
           ctx.expect(ctx.t('scenario.join-node.bootstrap.expectRequester', { id }), csr.spec.username === `system:bootstrap:${id}`);
           ctx.expect(ctx.t('scenario.join-node.bootstrap.expectApproved'),
             approved?.reason === 'AutoApproved' && approved.message === 'Auto approving kubelet client certificate after SubjectAccessReview.');
@@ -128,7 +128,7 @@ export const joinNode: Scenario = {
           const foreign = await issuePki({ nodes: [] });
           const err = await failureOf(discover({ apiserver, token, caCertHashes: [caCertHash(caPem(foreign, 'ca'))], trace: ctx.trace, name: 'kubeadm join (wrong hash)', ...DISCOVERY }));
           ctx.say(ctx.t('scenario.join-node.error', { message: err?.message ?? ctx.t('scenario.join-node.none') }));
-          ctx.expect(`"cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned"`,
+          ctx.expect(`"cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned"`, // verbatim: kubeadm's error
             err instanceof JoinError && err.message === `cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${hash}" are pinned`);
         }, { show: (client) => client.startsWith('kubeadm join (wrong hash)') });
 
@@ -137,7 +137,7 @@ export const joinNode: Scenario = {
         async () => {
           const err = await failureOf(discover({ apiserver, token: 'zzzzzz.0123456789abcdef', caCertHashes: [hash], trace: ctx.trace, name: 'kubeadm join (unknown token)', ...DISCOVERY }));
           ctx.say(ctx.t('scenario.join-node.error', { message: err?.message ?? ctx.t('scenario.join-node.none') }));
-          ctx.expect('"could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz""',
+          ctx.expect('"could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz""', // verbatim: kubeadm's error
             err?.message === 'could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz"');
           const c = new KubeClient({ name: 'kubelet (bootstrap, unknown token)', server: apiserver, serverCa: found.caPem, token: 'zzzzzz.0123456789abcdef', trace: ctx.trace });
           try {
@@ -157,7 +157,7 @@ export const joinNode: Scenario = {
           await waitForSignature(admin, sid, false);
           const err = await failureOf(discover({ apiserver, token: short.token, caCertHashes: [hash], trace: ctx.trace, name: 'kubeadm join (expired token)', ...DISCOVERY }));
           ctx.say(ctx.t('scenario.join-node.error', { message: err?.message ?? ctx.t('scenario.join-node.none') }));
-          ctx.expect(`"could not find a JWS signature in the cluster-info ConfigMap for token ID "${sid}""`,
+          ctx.expect(`"could not find a JWS signature in the cluster-info ConfigMap for token ID "${sid}""`, // verbatim: kubeadm's error
             err?.message === `could not find a JWS signature in the cluster-info ConfigMap for token ID "${sid}"`);
           const c = new KubeClient({ name: 'kubelet (bootstrap, expired token)', server: apiserver, serverCa: found.caPem, token: short.token, trace: ctx.trace });
           try {
@@ -183,7 +183,7 @@ export const joinNode: Scenario = {
               const decision = await waitFor('csrapproving to look at the CSR', () => approver.decisions.get(name), 10_000);
               await cluster.controllerManager!.idle();
               const stored = await admin.get<CertificateSigningRequest>(`${CSRS}/${name}`);
-              ctx.say(`csrapproving: couldn't validate kubelet client csr: ${decision.outcome === 'not-recognized' ? decision.reason : decision.outcome}`);
+              ctx.say(`csrapproving: couldn't validate kubelet client csr: ${decision.outcome === 'not-recognized' ? decision.reason : decision.outcome}`); // verbatim: csrapproving's log line
               ctx.expect(ctx.t('scenario.join-node.shape.expectNotApproved', { reason }), decision.outcome === 'not-recognized' && decision.reason === reason);
               ctx.expect(ctx.t('scenario.join-node.shape.expectPending', { csr: name }), (stored.status?.conditions ?? []).length === 0 && !stored.status?.certificate);
             } finally {

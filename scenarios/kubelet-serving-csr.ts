@@ -53,9 +53,9 @@ export const kubeletServingCsr: Scenario = {
           await s.cluster.controllerManager!.idle();
           const decision = s.cluster.controllerManager!.csrApprover!.decisions.get(name);
           const listed = await kubectl('get', 'csr');
-          ctx.say(`$ kubectl get csr\n${listed.stdout.trimEnd()}`);
-          ctx.expect(`csrapproving leaves ${name} alone (${decision?.outcome === 'not-recognized' ? decision.reason : '?'})`, decision?.outcome === 'not-recognized');
-          ctx.expect(`kubectl get csr shows ${name} Pending, requested by system:node:${node}`, new RegExp(`${name}\\s+\\S+\\s+kubernetes.io/kubelet-serving\\s+system:node:${node}\\s+<none>\\s+Pending`).test(listed.stdout));
+          ctx.say(`$ kubectl get csr\n${listed.stdout.trimEnd()}`); // verbatim: kubectl's output
+          ctx.expect(ctx.t('kubeletServingCsr.nodeJoinsServertlsbootstrap.expectLeft', { csr: name, reason: decision?.outcome === 'not-recognized' ? decision.reason : '?' }), decision?.outcome === 'not-recognized');
+          ctx.expect(ctx.t('kubeletServingCsr.nodeJoinsServertlsbootstrap.expectPending', { csr: name, node }), new RegExp(`${name}\\s+\\S+\\s+kubernetes.io/kubelet-serving\\s+system:node:${node}\\s+<none>\\s+Pending`).test(listed.stdout));
           return name;
         }, { show: () => false });
 
@@ -70,26 +70,27 @@ export const kubeletServingCsr: Scenario = {
           await waitFor('pod web running', async () => ((await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: 'web' }))).status?.phase === 'Running' ? true : undefined), 20_000);
           const mark = ctx.events.length;
           const r = await kubectl('logs', 'web');
-          ctx.say(`$ kubectl logs web\n${r.stderr.trimEnd()}`);
+          ctx.say(`$ kubectl logs web\n${r.stderr.trimEnd()}`); // verbatim: kubectl's output
           const refused = ctx.since(mark).find((e): e is TlsServerEvent => e.type === 'tls-server' && e.server === `kubelet (${node})` && e.handshake === 'refused');
-          ctx.expect('kubectl logs fails with "remote error: tls: handshake failure"', r.code === 1 && r.stderr.includes('remote error: tls: handshake failure'));
-          ctx.expect(`the kubelet refused the handshake with no certificate to present (${refused?.reason ?? '-'})`, refused !== undefined && refused.serverCert === null);
+          ctx.expect(ctx.t('kubeletServingCsr.kubectlLogsFails.expectFails'), r.code === 1 && r.stderr.includes('remote error: tls: handshake failure'));
+          ctx.expect(ctx.t('kubeletServingCsr.kubectlLogsFails.expectNoCert', { reason: refused?.reason ?? '-' }), refused !== undefined && refused.serverCert === null);
         }, { show: (client, server) => server === `kubelet (${node})` || (client === 'kubectl' && server === 'kube-apiserver') });
 
       await ctx.step(ctx.t('kubeletServingCsr.kubectlCertificateApprove.title'),
         ctx.t('kubeletServingCsr.kubectlCertificateApprove.lesson'),
         async () => {
           const r = await kubectl('certificate', 'approve', csrName);
-          ctx.say(`$ kubectl certificate approve ${csrName}\n${r.stdout.trimEnd()}`);
-          ctx.expect(`"certificatesigningrequest.certificates.k8s.io/${csrName} approved"`, r.code === 0 && r.stdout.trim() === `certificatesigningrequest.certificates.k8s.io/${csrName} approved`);
+          ctx.say(`$ kubectl certificate approve ${csrName}\n${r.stdout.trimEnd()}`); // verbatim: kubectl's output
+          ctx.expect(`"certificatesigningrequest.certificates.k8s.io/${csrName} approved"`, // verbatim: kubectl's output
+            r.code === 0 && r.stdout.trim() === `certificatesigningrequest.certificates.k8s.io/${csrName} approved`);
           const m = joined!.kubelet.servingCertificates!;
           await waitFor('the kubelet to install its serving certificate', () => (m.rotations.length > 0 ? true : undefined), 10_000);
           const cert = new X509Certificate(m.identity!.cert);
-          ctx.say(`serving certificate: ${cert.subject.replace('\n', ', ')}; SANs ${cert.subjectAltName ?? ''}; issuer ${cert.issuer}`);
+          ctx.say(ctx.t('kubeletServingCsr.kubectlCertificateApprove.sayCert', { subject: cert.subject.replace('\n', ', '), sans: cert.subjectAltName ?? '', issuer: cert.issuer }));
           const listed = await kubectl('get', 'csr', csrName);
-          ctx.say(`$ kubectl get csr ${csrName}\n${listed.stdout.trimEnd()}`);
-          ctx.expect('the CSR is Approved,Issued', /Approved,Issued/.test(listed.stdout));
-          ctx.expect(`the certificate names ${node} and ${plan.ip}, issued by the Kubernetes CA`,
+          ctx.say(`$ kubectl get csr ${csrName}\n${listed.stdout.trimEnd()}`); // verbatim: kubectl's output
+          ctx.expect(ctx.t('kubeletServingCsr.kubectlCertificateApprove.expectIssued'), /Approved,Issued/.test(listed.stdout));
+          ctx.expect(ctx.t('kubeletServingCsr.kubectlCertificateApprove.expectNames', { node, ip: plan.ip }),
             (cert.subjectAltName ?? '').includes(`DNS:${node}`) && (cert.subjectAltName ?? '').includes(`IP Address:${plan.ip}`) && cert.issuer === 'CN=kubernetes');
         }, { show: (client) => client === 'kubectl' });
 
@@ -97,10 +98,10 @@ export const kubeletServingCsr: Scenario = {
         ctx.t('kubeletServingCsr.kubectlLogsWorks.lesson'),
         async () => {
           const r = await kubectl('logs', 'web');
-          ctx.say(`$ kubectl logs web\n${r.stdout.trimEnd().split('\n').slice(0, 3).join('\n')}`);
-          ctx.expect('kubectl logs web answers', r.code === 0 && r.stdout.length > 0);
+          ctx.say(`$ kubectl logs web\n${r.stdout.trimEnd().split('\n').slice(0, 3).join('\n')}`); // verbatim: kubectl's output
+          ctx.expect(ctx.t('kubeletServingCsr.kubectlLogsWorks.expectAnswers'), r.code === 0 && r.stdout.length > 0);
           const raw = await w.cluster.client('admin.conf', 'kubectl').raw('GET', logsPath, undefined, undefined, '*/*');
-          ctx.expect('GET pods/web/log: 200', raw.status === 200);
+          ctx.expect(ctx.t('kubeletServingCsr.kubectlLogsWorks.expect200'), raw.status === 200);
         }, { show: (_client, server) => server === `kubelet (${node})` });
     });
   },

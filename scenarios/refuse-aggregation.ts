@@ -36,7 +36,8 @@ export const refuseFrontProxyWrongCa = refusalScenario({
           const identity = await clientCert(pki, { foreignCaName: 'front-proxy-ca' }, 'front-proxy-client');
           const o = await probe(ctx.trace, { client: 'front proxy (wrong CA)', server: 'metrics-server', url: msUrl(ms.address!), serverCa: ms.caBundle, identity, method: 'GET', path: NODE_METRICS,
             headers: { 'X-Remote-User': 'kubernetes-admin', 'X-Remote-Group': ['kubeadm:cluster-admins'] } });
-          expectVerdict(ctx, 'front proxy (wrong CA)', o, { layer: 'authentication', decision: 'unauthenticated', status: 401, reason: /certificate signed by unknown authority/ });
+          expectVerdict(ctx, 'front proxy (wrong CA)', o, // verbatim: the client's name in the trace
+            { layer: 'authentication', decision: 'unauthenticated', status: 401, reason: /certificate signed by unknown authority/ });
           ctx.expect(ctx.t('scenario.refuse-front-proxy-wrong-ca.wrongCa.expectCandidate'), /while trying to verify candidate authority certificate "front-proxy-ca"/.test(o.detail ?? ''), o.detail);
         });
     } finally { await stop(); }
@@ -102,7 +103,7 @@ export const refuseKubeletSelfSigned = refusalScenario({
       await ctx.step(ctx.t('scenario.refuse-kubelet-self-signed.scrape.title'), ctx.t('scenario.refuse-kubelet-self-signed.scrape.lesson'), async () => {
         await twoScrapes(strict.ms);
         const err = strict.ms.scrapeErrors.get(node) ?? '';
-        ctx.say(`E scraper.go:149] "Failed to scrape node" err=${JSON.stringify(err)} node="${node}"`);
+        ctx.say(`E scraper.go:149] "Failed to scrape node" err=${JSON.stringify(err)} node="${node}"`); // verbatim: metrics-server's log line
         ctx.expect(ctx.t('scenario.refuse-kubelet-self-signed.scrape.expectFailed'),
           /^Get "https:\/\/[^"]+\/metrics\/resource": tls: failed to verify certificate: x509: certificate signed by unknown authority$/.test(err), err);
         const admin = cluster.client('admin.conf', 'kubectl');

@@ -24,7 +24,7 @@ export const refuseClientCertAsServer = refusalScenario({
       ctx.t('refuseClientCertAsServer.podNode.lesson'),
       async () => {
         const pod = await runningPodOn(admin, node, 'logs-demo');
-        ctx.expect(`logs-demo is Running on ${node}`, pod.spec.nodeName === node && pod.status?.phase === 'Running');
+        ctx.expect(ctx.t('refuseClientCertAsServer.expectRunning', { node }), pod.spec.nodeName === node && pod.status?.phase === 'Running');
       });
     await ctx.step(ctx.t('refuseClientCertAsServer.nodeSKubelet.title', { node }),
       ctx.t('refuseClientCertAsServer.nodeSKubelet.lesson'),
@@ -32,20 +32,20 @@ export const refuseClientCertAsServer = refusalScenario({
         await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletClientName(node)) });
         const mark = ctx.events.length;
         const r = await podLogs(admin, 'logs-demo');
-        ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`);
-        ctx.expect('kubectl gets 500 with "tls: failed to verify certificate: x509: certificate specifies an incompatible key usage"',
+        ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`); // verbatim: the HTTP status and body
+        ctx.expect(ctx.t('refuseClientCertAsServer.expect500', { reason: `tls: failed to verify certificate: ${REASON}` }),
           r.status === 500 && r.body.includes(`tls: failed to verify certificate: ${REASON}`), r.body.slice(0, 300));
         const refused = ctx.since(mark).find((e) => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server === `kubelet (${node})`);
-        ctx.expect('the apiserver (the client) refused the handshake with INVALID_PURPOSE',
+        ctx.expect(ctx.t('refuseClientCertAsServer.expectRefused', { code: 'INVALID_PURPOSE' }),
           refused?.type === 'tls-client' && refused.handshake === 'refused' && refused.code === 'INVALID_PURPOSE' && refused.reason === REASON, JSON.stringify(refused));
-        ctx.expect('no request reached the kubelet', !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
+        ctx.expect(ctx.t('refuseClientCertAsServer.expectNoRequest'), !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
       });
     await ctx.step(ctx.t('refuseClientCertAsServer.backServingCertificate.title'),
       ctx.t('refuseClientCertAsServer.backServingCertificate.lesson'),
       async () => {
         await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
         const r = await podLogs(admin, 'logs-demo');
-        ctx.expect('the log comes back again', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        ctx.expect(ctx.t('refuseClientCertAsServer.expectAgain'), r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
       });
   },
 });

@@ -27,7 +27,7 @@ export const refuseExpiredClient = refusalScenario({
         const identity = await adminCertWithValidity(pki, new Date(from), new Date(to));
         const o = await probe(ctx.trace, { client: `kubectl (${label})`, server: 'kube-apiserver', url: cluster.apiserverUrl, identity, serverCa: caPem(pki, 'ca'), method: 'GET', path: '/api/v1/namespaces/default/pods' });
         expectVerdict(ctx, `kubectl (${label})`, o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code, reason: REASON });
-        ctx.expect("the apiserver's record ends with Go's reason", (o.detail ?? '').endsWith(`failed: ${REASON}`), o.detail);
+        ctx.expect(ctx.t('refuseExpiredClient.expectRecord'), (o.detail ?? '').endsWith(`failed: ${REASON}`), o.detail);
       });
     }
   },

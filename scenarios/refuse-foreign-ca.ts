@@ -27,10 +27,10 @@ export const refuseForeignCa = refusalScenario({
       async () => {
         const o = await probe(ctx.trace, { client: 'kubectl (foreign CA)', server: 'kube-apiserver', url: cluster.apiserverUrl, identity: await foreignAdmin(pki), serverCa: caPem(pki, 'ca'), ...LIST_PODS });
         expectVerdict(ctx, 'kubectl (foreign CA)', o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', reason: 'x509: certificate signed by unknown authority' });
-        ctx.say(`the apiserver's log: Unable to authenticate the request: ${o.detail ?? '?'}`);
-        ctx.expect("the apiserver's own record names the certificate and Go's reason",
+        ctx.say(ctx.t('refuseForeignCa.sayLog', { line: `Unable to authenticate the request: ${o.detail ?? '?'}` }));
+        ctx.expect(ctx.t('refuseForeignCa.expectRecord'),
           /^verifying certificate SN=\d+, SKID=[0-9A-F:]*, AKID=[0-9A-F:]* failed: x509: certificate signed by unknown authority$/.test(o.detail ?? ''), o.detail);
-        ctx.expect('the body is the Status kubectl turns into "You must be logged in to the server (Unauthorized)"', /"reason":"Unauthorized"/.test(o.body ?? '') && /"message":"Unauthorized"/.test(o.body ?? ''), o.body);
+        ctx.expect(ctx.t('refuseForeignCa.expectBody', { message: 'You must be logged in to the server (Unauthorized)' }), /"reason":"Unauthorized"/.test(o.body ?? '') && /"message":"Unauthorized"/.test(o.body ?? ''), o.body);
       });
   },
 });

@@ -16,7 +16,7 @@ export const refuseKubeletNoClientCert = refusalScenario({
       async () => {
         await runningPodOn(admin, node, 'logs-demo');
         const r = await podLogs(admin, 'logs-demo');
-        ctx.expect('the log comes back', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        ctx.expect(ctx.t('refuseKubeletNoClientCert.expectLogBack'), r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
       });
     await ctx.step(ctx.t('refuseKubeletNoClientCert.kubectlLogsThrough2.title'),
       ctx.t('refuseKubeletNoClientCert.kubectlLogsThrough2.lesson'),
@@ -25,15 +25,15 @@ export const refuseKubeletNoClientCert = refusalScenario({
         try {
           const mark = ctx.events.length;
           const r = await podLogs(second.admin, 'logs-demo');
-          ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`);
-          ctx.expect('kubectl gets 401 Unauthorized relayed from the kubelet', r.status === 401 && /"reason":"Unauthorized"/.test(r.body), r.body.slice(0, 300));
+          ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`); // verbatim: the HTTP status and body
+          ctx.expect(ctx.t('refuseKubeletNoClientCert.expect401'), r.status === 401 && /"reason":"Unauthorized"/.test(r.body), r.body.slice(0, 300));
           const hello = ctx.since(mark).find((e) => e.type === 'tls-server' && e.server === `kubelet (${node})`);
-          ctx.expect('the kubelet completed the handshake and saw no client certificate',
+          ctx.expect(ctx.t('refuseKubeletNoClientCert.expectNoCert'),
             hello?.type === 'tls-server' && hello.handshake === 'ok' && hello.clientCert === null && hello.code === 'NO_CLIENT_CERT', JSON.stringify(hello));
           const decided = ctx.since(mark).find((e) => e.type === 'request' && e.server === `kubelet (${node})`);
-          ctx.expect('the kubelet answered 401: no client certificate, anonymous auth off',
+          ctx.expect(ctx.t('refuseKubeletNoClientCert.expectAnonymousOff'),
             decided?.type === 'request' && decided.status === 401 && decided.decision === 'unauthenticated' && decided.reason === 'no client certificate', JSON.stringify(decided));
-          ctx.expect('the kubelet asked the apiserver nothing (no SubjectAccessReview)',
+          ctx.expect(ctx.t('refuseKubeletNoClientCert.expectNoSar'),
             !ctx.since(mark).some((e) => e.type === 'request' && e.path.includes('subjectaccessreviews') && e.user === `system:node:${node}`));
         } finally {
           await second.stop();

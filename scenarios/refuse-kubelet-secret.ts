@@ -20,7 +20,7 @@ export const refuseKubeletSecret = refusalScenario({
       async () => {
         await admin.create('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-password', namespace: 'default' }, type: 'Opaque', data: { password: Buffer.from('s3cret').toString('base64') } });
         const o = await probe(ctx.trace, as);
-        expectVerdict(ctx, `${node} reads db-password`, o, { layer: 'authorization', decision: 'forbidden', status: 403, user: `system:node:${node}`,
+        expectVerdict(ctx, ctx.t('refuseKubeletSecret.whoReads', { node }), o, { layer: 'authorization', decision: 'forbidden', status: 403, user: `system:node:${node}`,
           reason: `secrets "db-password" is forbidden: User "system:node:${node}" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node '${node}' and this object` });
       });
     await ctx.step(ctx.t('refuseKubeletSecret.podNodeMounts.title', { node }),
@@ -28,7 +28,7 @@ export const refuseKubeletSecret = refusalScenario({
       async () => {
         await runningPodOn(admin, node, 'db', { volumes: [{ name: 'pw', secret: { secretName: 'db-password' } }] });
         const o = await probe(ctx.trace, as);
-        expectVerdict(ctx, `${node} reads db-password`, o, { layer: 'none', decision: 'allowed', status: 200, user: `system:node:${node}`, reason: /.*/ });
+        expectVerdict(ctx, ctx.t('refuseKubeletSecret.whoReads', { node }), o, { layer: 'none', decision: 'allowed', status: 200, user: `system:node:${node}`, reason: /.*/ });
       });
   },
 });

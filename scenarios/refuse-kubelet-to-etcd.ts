@@ -25,7 +25,7 @@ export const refuseKubeletToEtcd = refusalScenario({
       async () => {
         const o = await probe(ctx.trace, { client: `kubelet (${node})`, server: 'etcd', url: cluster.endpoints.etcd, identity: identityOf(pki, kubeletClientName(node)), serverCa: caPem(pki, 'etcd/ca'), ...ETCD_REQUEST });
         expectVerdict(ctx, `kubelet (${node})`, o, { layer: 'tls', decision: 'handshake refused', refusedBy: 'server', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', reason: 'x509: certificate signed by unknown authority' });
-        ctx.expect('etcd served no request to the kubelet', !ctx.events.some((e) => e.type === 'request' && e.server === 'etcd' && e.user === `system:node:${node}`));
+        ctx.expect(ctx.t('refuseKubeletToEtcd.expectNoRequest'), !ctx.events.some((e) => e.type === 'request' && e.server === 'etcd' && e.user === `system:node:${node}`));
       });
   },
 });

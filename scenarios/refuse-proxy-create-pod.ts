@@ -18,7 +18,7 @@ export const refuseProxyCreatePod = refusalScenario({
       ctx.t('refuseProxyCreatePod.kubeProxyLists.lesson'),
       async () => {
         const o = await probe(ctx.trace, { ...as, method: 'GET', path: '/api/v1/services' });
-        expectVerdict(ctx, 'list services', o, { layer: 'none', decision: 'allowed', status: 200, user: 'system:kube-proxy',
+        expectVerdict(ctx, ctx.t('refuseProxyCreatePod.whoList'), o, { layer: 'none', decision: 'allowed', status: 200, user: 'system:kube-proxy',
           reason: 'RBAC: allowed by ClusterRoleBinding "system:node-proxier" of ClusterRole "system:node-proxier" to User "system:kube-proxy"' });
       });
     await ctx.step(ctx.t('refuseProxyCreatePod.kubeProxyCreates.title'),
@@ -26,7 +26,7 @@ export const refuseProxyCreatePod = refusalScenario({
       async () => {
         const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sneaky', namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } };
         const o = await probe(ctx.trace, { ...as, method: 'POST', path: '/api/v1/namespaces/default/pods', body: JSON.stringify(pod) });
-        expectVerdict(ctx, 'create pod', o, { layer: 'authorization', decision: 'forbidden', status: 403, user: 'system:kube-proxy',
+        expectVerdict(ctx, ctx.t('refuseProxyCreatePod.whoCreate'), o, { layer: 'authorization', decision: 'forbidden', status: 403, user: 'system:kube-proxy',
           reason: 'pods is forbidden: User "system:kube-proxy" cannot create resource "pods" in API group "" in the namespace "default"' });
       });
   },

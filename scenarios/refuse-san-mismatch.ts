@@ -41,8 +41,8 @@ export const refuseSanMismatch = refusalScenario({
     await ctx.step(ctx.t('refuseSanMismatch.sansPkiApiserver.title'),
       ctx.t('refuseSanMismatch.sansPkiApiserver.lesson'),
       async () => {
-        ctx.say(`apiserver.crt SANs: ${sans}`);
-        ctx.expect(`the certificate does not name ${host}`, !ips.includes(host) && !sans.includes(`DNS:${host},`) && !sans.endsWith(`DNS:${host}`));
+        ctx.say(ctx.t('refuseSanMismatch.saySans', { sans }));
+        ctx.expect(ctx.t('refuseSanMismatch.expectNotNamed', { host }), !ips.includes(host) && !sans.includes(`DNS:${host},`) && !sans.endsWith(`DNS:${host}`));
       });
     await ctx.step(ctx.t('refuseSanMismatch.kubectlServerHttps.title', { advertiseAddress: pki.plan.advertiseAddress }),
       ctx.t('refuseSanMismatch.kubectlServerHttps.lesson'),

@@ -28,7 +28,7 @@ export const refuseSchedulerDeleteNode = refusalScenario({
         expectVerdict(ctx, 'DELETE node', o, { layer: 'authorization', decision: 'forbidden', status: 403, user: 'system:kube-scheduler',
           reason: `nodes "${node}" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope` });
         const still = await cluster.client('admin.conf', 'kubectl').raw('GET', `/api/v1/nodes/${node}`);
-        ctx.expect(`${node} is still there`, still.status === 200);
+        ctx.expect(ctx.t('refuseSchedulerDeleteNode.expectStill', { node }), still.status === 200);
       });
   },
 });

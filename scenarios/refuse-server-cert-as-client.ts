@@ -23,13 +23,13 @@ export const refuseServerCertAsClient = refusalScenario({
         expectVerdict(ctx, 'kubelet.conf', o, { layer: 'none', decision: 'allowed', status: 200, user: `system:node:${node}`, reason: /.*/ });
       });
     if (pki.plan.kubeletServing !== 'ca') {
-      ctx.say('This PKI has self-signed kubelet serving certificates (kubeadm\'s default): they fail the chain before the key usage is looked at.');
+      ctx.say(ctx.t('refuseServerCertAsClient.saySelfSigned'));
     }
     await ctx.step(ctx.t('refuseServerCertAsClient.nodeSKubelet2.title', { node }),
       ctx.t('refuseServerCertAsClient.nodeSKubelet2.lesson'),
       async () => {
         const o = await probe(ctx.trace, { client: `kubelet (${node}, serving cert)`, server: 'kube-apiserver', url: cluster.apiserverUrl, identity: identityOf(pki, kubeletServingName(node)), serverCa: caPem(pki, 'ca'), ...request });
-        expectVerdict(ctx, 'kubelet.crt (serverAuth) as a client', o, pki.plan.kubeletServing === 'ca'
+        expectVerdict(ctx, ctx.t('refuseServerCertAsClient.whoKubeletServing'), o, pki.plan.kubeletServing === 'ca'
           ? { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'INVALID_PURPOSE', reason: REASON }
           : { layer: 'authentication', decision: 'unauthenticated', status: 401, reason: 'x509: certificate signed by unknown authority' });
       });
@@ -37,7 +37,7 @@ export const refuseServerCertAsClient = refusalScenario({
       ctx.t('refuseServerCertAsClient.apiserverSServing.lesson'),
       async () => {
         const o = await probe(ctx.trace, { client: 'kube-apiserver (serving cert)', server: `kubelet (${node})`, url: cluster.endpoints.kubelets[node]!, identity: identityOf(pki, 'apiserver'), serverCa: caPem(pki, 'ca'), method: 'GET', path: '/pods' });
-        expectVerdict(ctx, 'apiserver.crt as a client of the kubelet', o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'INVALID_PURPOSE', reason: REASON });
+        expectVerdict(ctx, ctx.t('refuseServerCertAsClient.whoApiserverServing'), o, { layer: 'authentication', decision: 'unauthenticated', status: 401, code: 'INVALID_PURPOSE', reason: REASON });
       });
   },
 });

@@ -23,7 +23,7 @@ export const rogueKubelet = refusalScenario({
     const admin = cluster.client('admin.conf', 'kubectl');
     await ctx.step(ctx.t('rogueKubelet.podNode.title', { node }), ctx.t('rogueKubelet.podNode.lesson'), async () => {
       const pod = await runningPodOn(admin, node, 'payroll');
-      ctx.expect(`payroll is Running on ${node}`, pod.status?.phase === 'Running' && pod.spec.nodeName === node);
+      ctx.expect(ctx.t('rogueKubelet.expectRunning', { node }), pod.status?.phase === 'Running' && pod.spec.nodeName === node);
     });
     await ctx.step(ctx.t('rogueKubelet.nodeSAddress.title', { node }),
       ctx.t('rogueKubelet.nodeSAddress.lesson'),
@@ -33,20 +33,20 @@ export const rogueKubelet = refusalScenario({
         const rogueCa = selfSignCa({ name: 'rogue-ca', cn: 'rogue-ca' }, await generateKey('ecdsa-p256'), now);
         const leaf = await issueLeaf(spec, rogueCa, 'ecdsa-p256', now);
         await kubelet.reloadTls({ servingIdentity: { cert: leaf.certPem, key: privateKeyPem(leaf.key.privateKey) } });
-        ctx.expect('the serving certificate is signed by rogue-ca', leaf.cert.issuer.includes('CN=rogue-ca'));
+        ctx.expect(ctx.t('rogueKubelet.expectRogueCa'), leaf.cert.issuer.includes('CN=rogue-ca'));
       });
     await ctx.step(ctx.t('rogueKubelet.clusterSApiserver.title'),
       ctx.t('rogueKubelet.clusterSApiserver.lesson'),
       async () => {
         const mark = ctx.events.length;
         const r = await podLogs(admin, 'payroll');
-        ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`);
-        ctx.expect('kubectl gets 500 with "tls: failed to verify certificate: x509: certificate signed by unknown authority"',
+        ctx.say(`kubectl logs: HTTP ${r.status} ${r.body.slice(0, 300)}`); // verbatim: the HTTP status and body
+        ctx.expect(ctx.t('rogueKubelet.expect500', { reason: 'tls: failed to verify certificate: x509: certificate signed by unknown authority' }),
           r.status === 500 && r.body.includes('tls: failed to verify certificate: x509: certificate signed by unknown authority'), r.body.slice(0, 300));
         const hop = ctx.since(mark).find((e) => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server === `kubelet (${node})`);
-        ctx.expect('the apiserver refused the rogue kubelet: UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        ctx.expect(ctx.t('rogueKubelet.expectRefused', { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
           hop?.type === 'tls-client' && hop.handshake === 'refused' && hop.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' && hop.trusts === 'kubernetes', JSON.stringify(hop));
-        ctx.expect('no request reached the rogue', !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
+        ctx.expect(ctx.t('rogueKubelet.expectNoRequest'), !ctx.since(mark).some((e) => e.type === 'request' && e.server === `kubelet (${node})`));
       });
     await ctx.step(ctx.t('rogueKubelet.apiserverKubeadmSets.title'),
       ctx.t('rogueKubelet.apiserverKubeadmSets.lesson'),
@@ -55,13 +55,13 @@ export const rogueKubelet = refusalScenario({
         try {
           const mark = ctx.events.length;
           const r = await podLogs(kubeadm.admin, 'payroll');
-          ctx.say(`kubectl logs: HTTP ${r.status}; ${r.body.split('\n')[0] ?? ''}`);
-          ctx.expect('the log came back from the rogue: 200', r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
+          ctx.say(`kubectl logs: HTTP ${r.status}; ${r.body.split('\n')[0] ?? ''}`); // verbatim: the HTTP status and body
+          ctx.expect(ctx.t('rogueKubelet.expectLog200'), r.status === 200 && r.body.length > 0, `HTTP ${r.status} ${r.body.slice(0, 200)}`);
           const hop = ctx.since(mark).find((e) => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server === `kubelet (${node})`);
-          ctx.expect("the apiserver trusted nothing ('none') and accepted a certificate issued by rogue-ca",
+          ctx.expect(ctx.t('rogueKubelet.expectTrustedNothing'),
             hop?.type === 'tls-client' && hop.handshake === 'ok' && hop.trusts === 'none' && hop.serverCert?.issuer === 'rogue-ca', JSON.stringify(hop));
           const got = ctx.since(mark).find((e) => e.type === 'request' && e.server === `kubelet (${node})`);
-          ctx.expect('the rogue received the request with the apiserver\'s cluster-admin client certificate', got?.type === 'request' && got.user === 'kube-apiserver-kubelet-client', JSON.stringify(got));
+          ctx.expect(ctx.t('rogueKubelet.expectAdminCert'), got?.type === 'request' && got.user === 'kube-apiserver-kubelet-client', JSON.stringify(got));
         } finally {
           await kubeadm.stop();
         }
@@ -69,7 +69,7 @@ export const rogueKubelet = refusalScenario({
     await ctx.step(ctx.t('rogueKubelet.realServingCertificate.title'), ctx.t('rogueKubelet.realServingCertificate.lesson'), async () => {
       await kubelet.reloadTls({ servingIdentity: identityOf(pki, kubeletServingName(node)) });
       const r = await podLogs(admin, 'payroll');
-      ctx.expect('the verifying apiserver reads the log again', r.status === 200, `HTTP ${r.status}`);
+      ctx.expect(ctx.t('rogueKubelet.expectAgain'), r.status === 200, `HTTP ${r.status}`);
     });
   },
 });

@@ -37,15 +37,15 @@ export async function tourIpvs(ctx: ScenarioContext, proxy: NodeProxy, node: str
   });
   const rules = await proxy.rules();
   ctx.say(ctx.t('tour.proxy.sayIpvs', { node, ip }));
-  ctx.say('  # ipvsadm -Ln');
+  ctx.say('  # ipvsadm -Ln'); // verbatim: the command
   for (const l of virtualServerLines(view.ipvsadm, vs)) ctx.say(`  ${l}`);
-  ctx.say('  # ip addr show kube-ipvs0');
+  ctx.say('  # ip addr show kube-ipvs0'); // verbatim: the command
   const inet = view.kubeIpvs0.split('\n').filter((l) => l.includes(`inet ${ip}/32 `));
   for (const l of inet) ctx.say(`  ${l}`);
-  ctx.say('  # ipset list KUBE-CLUSTER-IP');
+  ctx.say('  # ipset list KUBE-CLUSTER-IP'); // verbatim: the command
   const member = view.state.ipsets.find((s) => s.name === 'KUBE-CLUSTER-IP')?.entries.find((e) => e === `${ip},tcp:${port}`);
   if (member) ctx.say(`  ${member}`);
-  ctx.say('  # iptables-save | grep KUBE-CLUSTER-IP');
+  ctx.say('  # iptables-save | grep KUBE-CLUSTER-IP'); // verbatim: the command
   const setRules = rules.split('\n').filter((l) => l.includes('--match-set KUBE-CLUSTER-IP'));
   for (const l of setRules) ctx.say(`  ${l}`);
 

@@ -77,7 +77,7 @@ async function pkiSteps(ctx: ScenarioContext): Promise<void> {
   await ctx.step(ctx.t('tour.etcdCa.title'), ctx.t('tour.etcdCa.lesson'),
     async () => {
       const ca = pki.signers.get('etcd/ca')!;
-      ctx.say(`pki/etcd/ca.crt: CN=${ca.subject.cn}, CA:TRUE`);
+      ctx.say(`pki/etcd/ca.crt: CN=${ca.subject.cn}, CA:TRUE`); // verbatim: the certificate's fields
       ctx.expect(ctx.t('tour.etcdCa.expect'),
         !ca.cert.publicKey.export({ type: 'spki', format: 'der' }).equals(pki.signers.get('ca')!.cert.publicKey.export({ type: 'spki', format: 'der' })));
     });
@@ -122,7 +122,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
         const ready = l.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
         return ready.length === nodeNames.length ? ready : undefined;
       });
-      ctx.say(`apiserver ${cluster.endpoints.apiserver}, etcd ${cluster.endpoints.etcd}; kubelets ${Object.entries(cluster.endpoints.kubelets).map(([n, u]) => `${n} ${u}`).join(', ')}`);
+      ctx.say(ctx.t('tour.startup.sayEndpoints', { apiserver: cluster.endpoints.apiserver, etcd: cluster.endpoints.etcd, kubelets: Object.entries(cluster.endpoints.kubelets).map(([n, u]) => `${n} ${u}`).join(', ') }));
       ctx.expect(ctx.t('tour.startup.expect', { nodes: nodeNames.join(', ') }), nodes.map((n) => n.metadata.name).sort().join() === [...nodeNames].sort().join());
     }, { show: () => false });
 
@@ -174,7 +174,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
     async () => {
       const me = await admin.create<SelfSubjectReview>('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} });
       const user = me.status?.userInfo ?? {};
-      ctx.say(`kubectl auth whoami: Username ${user.username ?? '?'}, Groups [${(user.groups ?? []).join(' ')}]`);
+      ctx.say(`kubectl auth whoami: Username ${user.username ?? '?'}, Groups [${(user.groups ?? []).join(' ')}]`); // verbatim: kubectl's output
       ctx.expect(ctx.t('tour.kubectl.expectWhoami'),
         user.username === 'kubernetes-admin' && (user.groups ?? []).join() === 'kubeadm:cluster-admins,system:authenticated');
       for (const doc of YAML.parseAllDocuments(MANIFEST)) {
@@ -183,7 +183,7 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
           ? resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default' })
           : resourcePath({ resource: 'services', namespace: 'default' });
         const created = await admin.create(path, obj);
-        ctx.say(`${obj.kind?.toLowerCase()}${obj.kind === 'Deployment' ? '.apps' : ''}/${created.metadata.name} created (resourceVersion ${created.metadata.resourceVersion})`);
+        ctx.say(`${obj.kind?.toLowerCase()}${obj.kind === 'Deployment' ? '.apps' : ''}/${created.metadata.name} created (resourceVersion ${created.metadata.resourceVersion})`); // verbatim: kubectl's output
       }
       const d = await admin.get<Deployment>(resourcePath({ group: 'apps', resource: 'deployments', namespace: 'default', name: 'web' }));
       ctx.expect(ctx.t('tour.kubectl.expectStored'), d.spec.replicas === 3);
@@ -232,13 +232,13 @@ async function flowSteps(ctx: ScenarioContext): Promise<void> {
         const e = await admin.get<Endpoints>('/api/v1/namespaces/default/endpoints/web').catch(() => undefined);
         return (e?.subsets?.[0]?.addresses?.length ?? 0) === 3 ? e : undefined;
       });
-      ctx.say(`endpoints/web: ${ep.subsets![0]!.addresses!.map((a) => `${a.ip}:${ep.subsets![0]!.ports?.[0]?.port ?? '?'}`).join(', ')}`);
+      ctx.say(`endpoints/web: ${ep.subsets![0]!.addresses!.map((a) => `${a.ip}:${ep.subsets![0]!.ports?.[0]?.port ?? '?'}`).join(', ')}`); // verbatim: kubectl's output
       ctx.expect(ctx.t('tour.endpoints.expectPort'), ep.subsets![0]!.ports?.[0]?.port === 80);
       const slice = await waitFor('an EndpointSlice of web with 3 ready endpoints', async () => {
         const l = await admin.list<EndpointSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { labelSelector: 'kubernetes.io/service-name=web' });
         return l.items.length === 1 && (l.items[0]!.endpoints ?? []).filter((e) => e.conditions?.ready).length === 3 ? l.items[0] : undefined;
       });
-      ctx.say(`endpointslice.discovery.k8s.io/${slice.metadata.name ?? ''} (${slice.addressType}, port ${slice.ports?.map((p) => `${p.name ?? ''} ${p.port ?? '*'}/${p.protocol ?? 'TCP'}`).join(', ')}):`);
+      ctx.say(`endpointslice.discovery.k8s.io/${slice.metadata.name ?? ''} (${slice.addressType}, port ${slice.ports?.map((p) => `${p.name ?? ''} ${p.port ?? '*'}/${p.protocol ?? 'TCP'}`).join(', ')}):`); // verbatim: kubectl's output
       for (const e of slice.endpoints ?? []) ctx.say(ctx.t('tour.endpoints.sayEndpoint', { addresses: e.addresses.join(','), node: e.nodeName ?? '?', pod: e.targetRef?.name ?? '?', ready: String(e.conditions?.ready) }));
       ctx.expect(ctx.t('tour.endpoints.expectName'),
         /^web-[a-z0-9]{5}$/.test(slice.metadata.name ?? '') && slice.metadata.labels?.['kubernetes.io/service-name'] === 'web'

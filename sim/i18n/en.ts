@@ -5,7 +5,8 @@ import { enScenarios } from './en-scenarios.js';
 import { enScenariosLifecycle } from './en-scenarios-lifecycle.js';
 import { enJoinLate } from './en-join-late.js';
 import { enScenariosExtensions } from './en-scenarios-extensions.js';
+import { enScenariosMore } from './en-scenarios-more.js';
 import { enWire } from './en-wire.js';
 import { enReport } from './en-report.js';
 
-export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosLifecycle, ...enJoinLate, ...enScenariosExtensions, ...enWire, ...enReport } as const;
+export const en = { ...enNarration, ...enTour, ...enScenarios, ...enScenariosLifecycle, ...enJoinLate, ...enScenariosExtensions, ...enScenariosMore, ...enWire, ...enReport } as const;

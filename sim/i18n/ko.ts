@@ -5,7 +5,8 @@ import { koScenarios } from './ko-scenarios.js';
 import { koScenariosLifecycle } from './ko-scenarios-lifecycle.js';
 import { koJoinLate } from './ko-join-late.js';
 import { koScenariosExtensions } from './ko-scenarios-extensions.js';
+import { koScenariosMore } from './ko-scenarios-more.js';
 import { koWire } from './ko-wire.js';
 import { koReport } from './ko-report.js';
 
-export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosLifecycle, ...koJoinLate, ...koScenariosExtensions, ...koWire, ...koReport };
+export const ko = { ...koNarration, ...koTour, ...koScenarios, ...koScenariosLifecycle, ...koJoinLate, ...koScenariosExtensions, ...koScenariosMore, ...koWire, ...koReport };

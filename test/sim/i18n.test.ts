@@ -32,6 +32,48 @@ function translation(): { done: string[]; todo: { name: string; why: string }[] 
   return { done, todo };
 }
 
+
+/**
+ * The `ctx.say(...)` / `ctx.expect(...)` calls of a scenario source whose first argument is a string literal with
+ * words in it (outside its `${...}`s): narration written in place instead of `ctx.t(...)`. A line that quotes what a
+ * tool prints (kubectl's output, kubeadm's errors, a log line) says so with a `// verbatim: <whose words>` comment on
+ * the line where the call opens, and is left alone. The label of a refusal's verdict lines
+ * (`expectVerdict(ctx, who, ...)`) is usually a client's name or a CN; it counts when it has two lowercase words in a row.
+ */
+export function proseInPlace(text: string): { line: number; code: string }[] {
+  /** The literal opening at text[i]: its characters outside `${...}`, and the index after its closing quote. */
+  const literalAt = (i: number): { words: string; end: number } => {
+    const q = text[i]!;
+    let j = i + 1;
+    let words = '';
+    while (j < text.length && text[j] !== q) {
+      if (text[j] === '\\') { words += text[j + 1] ?? ''; j += 2; continue; }
+      if (q === '`' && text[j] === '$' && text[j + 1] === '{') {
+        let depth = 1;
+        j += 2;
+        while (j < text.length && depth > 0) {
+          if (text[j] === '`' || text[j] === "'" || text[j] === '"') { j = literalAt(j).end; continue; }
+          if (text[j] === '{') depth++;
+          else if (text[j] === '}') depth--;
+          j++;
+        }
+        continue;
+      }
+      words += text[j];
+      j++;
+    }
+    return { words, end: j + 1 };
+  };
+  const found: { line: number; code: string }[] = [];
+  for (const m of text.matchAll(/\b(ctx\.(?:say|expect)\(|expectVerdict\(ctx,)\s*(['"`])/g)) {
+    const { words } = literalAt(m.index + m[0].length - 1);
+    const line = text.slice(text.lastIndexOf('\n', m.index) + 1, (text.indexOf('\n', m.index) + 1 || text.length + 1) - 1);
+    const prose = m[1] === 'expectVerdict(ctx,' ? /\b[a-z]+ [a-z]+\b/ : /[A-Za-z]/;
+    if (prose.test(words) && !/\/\/ verbatim: \S/.test(line)) found.push({ line: text.slice(0, m.index).split('\n').length, code: line.trim() });
+  }
+  return found;
+}
+
 describe('the narration catalogues (sim/i18n)', () => {
   it('Korean has every English key and no other, each with the same placeholders', () => {
     const en = Object.keys(CATALOGUES.en).sort();
@@ -49,6 +91,26 @@ describe('the narration catalogues (sim/i18n)', () => {
     // A Korean message equal to the English one must be made of tokens (a flow's name, a CN, a path).
     const same = Object.keys(CATALOGUES.en).filter((k) => (CATALOGUES.en as Record<string, string>)[k] === (CATALOGUES.ko as Record<string, string>)[k]);
     for (const k of same) expect((CATALOGUES.en as Record<string, string>)[k], k).to.match(/^[\w{}:/.\- →<>(),=]*$/);
+  });
+
+  it('no scenario writes an expectation, a verdict\'s label or a narrated line in place: each comes from ctx.t, or is a tool\'s words marked verbatim', () => {
+    const inPlace = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => proseInPlace(readFileSync(path.join(SCENARIO_DIR, f), 'utf8')).map(({ line, code }) => `${f}:${line}: ${code}`));
+    expect(inPlace, 'ctx.say/ctx.expect with English written in place (move it to sim/i18n, or mark a tool\'s words `// verbatim: ...`)').to.deep.equal([]);
+  });
+
+  it('finds English written in place, across lines and around ${...}, and leaves ctx.t, bare facts and marked tool output alone', () => {
+    const src = [
+      "ctx.expect('the log comes back', ok);",
+      'ctx.expect(\n  `${node} is still there`, ok);',
+      "ctx.say(`${a}: ${b ? `x ${c}` : 'none'}`);",
+      "ctx.say(ctx.t('k', { node }));",
+      "ctx.say('[upload-certs] Storing the certificates'); // verbatim: kubeadm's output",
+      "ctx.expect(\"it's the cluster's\", ok);",
+      "expectVerdict(ctx, 'kubectl (foreign CA)', o, want);",
+      "expectVerdict(ctx, `${node} reads db-password`, o, want);",
+    ].join('\n');
+    expect(proseInPlace(src).map((f) => f.line)).to.deep.equal([1, 2, 7, 9]);
   });
 
   it('fills placeholders, and leaves braces that are not placeholders (ca.{crt,key}) alone', () => {
