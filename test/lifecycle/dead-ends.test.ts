@@ -7,27 +7,8 @@ import { generateKey, privateKeyPem, signCsr } from '../../pki/issue.js';
 import { renderKubeconfig } from '../../pki/kubeconfig.js';
 import { issuePki, type Pki } from '../../pki/store.js';
 import { createCsr } from '../../pki/x509.js';
-import { Cluster } from '../../sim/cluster.js';
-import { silentLogger } from '../../sim/logger.js';
-import { runScenario, type RunResult } from '../../sim/scenario.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { held, play } from '../helpers/play.js';
 
-async function play(name: string, pki: Pki): Promise<{ result: RunResult; text: string }> {
-  const lines: string[] = [];
-  const scenario = SCENARIOS.find((s) => s.name === name);
-  expect(scenario, `scenario ${name} is registered`).to.not.equal(undefined);
-  const result = await runScenario(scenario!, {
-    pki, write: (l) => lines.push(l),
-    startCluster: (p, trace) => new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral' }).start(),
-  });
-  return { result, text: lines.join('\n') };
-}
-
-const held = (r: RunResult, what: RegExp): void => {
-  const e = r.expectations.find((x) => what.test(x.what));
-  expect(e, `an expectation matching ${what}`).to.not.equal(undefined);
-  expect(e!.ok, e!.what).to.equal(true);
-};
 
 describe('the kubelet\'s start-up with its kubeconfigs (LoadClientConfig)', function () {
   this.timeout(60_000);

@@ -1,29 +1,14 @@
 import { expect } from 'chai';
 import { issuePki, type Pki } from '../../pki/store.js';
-import { Cluster } from '../../sim/cluster.js';
-import { silentLogger } from '../../sim/logger.js';
-import { runScenario, type RunResult } from '../../sim/scenario.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import type { RunResult } from '../../sim/scenario.js';
+import { held, play as playScenario } from '../helpers/play.js';
 
 async function play(name: string, pki: Pki): Promise<{ result: RunResult; text: string }> {
-  const lines: string[] = [];
-  const scenario = SCENARIOS.find((s) => s.name === name);
-  expect(scenario, `scenario ${name} is registered`).to.not.equal(undefined);
-  const result = await runScenario(scenario!, {
-    pki, write: (l) => lines.push(l),
-    startCluster: (p, trace) => new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral' }).start(),
-  });
-  const text = lines.join('\n');
+  const { result, text } = await playScenario(name, pki);
   expect(result.expectations.filter((e) => !e.ok), text).to.deep.equal([]);
   expect(result.ok, text).to.equal(true);
   return { result, text };
 }
-
-const held = (r: RunResult, what: RegExp): void => {
-  const e = r.expectations.find((x) => what.test(x.what));
-  expect(e, `an expectation matching ${what}`).to.not.equal(undefined);
-  expect(e!.ok, e!.what).to.equal(true);
-};
 
 describe('node join and kubelet certificate scenarios', function () {
   this.timeout(120_000);
