@@ -72,23 +72,32 @@ export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
  */
 export function readyEndpointsByPort(slices: readonly EndpointSlice[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
+  for (const { key, port, endpoints } of slicePorts(slices)) {
+    let set = out.get(key);
+    if (!set) { set = new Set(); out.set(key, set); }
+    for (const e of endpoints) {
+      const ip = e.addresses[0];
+      if (!ip || e.conditions?.ready === false) continue;
+      set.add(`${ip}:${port}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each numbered port of each IPv4 slice labelled with its Service, as endpointslicecache.go reads them:
+ * the `ns/svc:port|proto` key, the port number and the slice's endpoints.
+ */
+export function* slicePorts(slices: readonly EndpointSlice[]): Generator<{ key: string; port: number; endpoints: NonNullable<EndpointSlice['endpoints']> }> {
   for (const slice of slices) {
     const svc = slice.metadata.labels?.[LABEL_SERVICE_NAME];
     if (!svc || slice.addressType !== 'IPv4') continue;
     const ns = slice.metadata.namespace ?? 'default';
     for (const port of slice.ports ?? []) {
       if (port.port === undefined || port.port <= 0) continue;
-      const key = `${servicePortName(ns, svc, port.name)}|${protocolOf(port.protocol)}`;
-      let set = out.get(key);
-      if (!set) { set = new Set(); out.set(key, set); }
-      for (const e of slice.endpoints ?? []) {
-        const ip = e.addresses[0];
-        if (!ip || e.conditions?.ready === false) continue;
-        set.add(`${ip}:${port.port}`);
-      }
+      yield { key: `${servicePortName(ns, svc, port.name)}|${protocolOf(port.protocol)}`, port: port.port, endpoints: slice.endpoints ?? [] };
     }
   }
-  return out;
 }
 
 /**

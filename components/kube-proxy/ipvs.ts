@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EndpointSlice } from '../api/types.js';
-import { LABEL_SERVICE_NAME, servicePortName, type ServicePortInfo } from './iptables.js';
+import { slicePorts, type ServicePortInfo } from './iptables.js';
 
 /** proxier.go `defaultScheduler`. */
 export const DEFAULT_SCHEDULER = 'rr';
@@ -112,18 +112,10 @@ function compareServices(a: VirtualServer, b: VirtualServer): number {
  */
 export function localEndpoints(slices: readonly EndpointSlice[], nodeName: string): Set<string> {
   const out = new Set<string>();
-  for (const slice of slices) {
-    const svc = slice.metadata.labels?.[LABEL_SERVICE_NAME];
-    if (!svc || slice.addressType !== 'IPv4') continue;
-    const ns = slice.metadata.namespace ?? 'default';
-    for (const port of slice.ports ?? []) {
-      if (port.port === undefined || port.port <= 0) continue;
-      const proto = port.protocol === 'UDP' ? 'udp' : port.protocol === 'SCTP' ? 'sctp' : 'tcp';
-      for (const e of slice.endpoints ?? []) {
-        const ip = e.addresses[0];
-        if (!ip || e.nodeName !== nodeName) continue;
-        out.add(`${servicePortName(ns, svc, port.name)}|${proto}|${ip}:${port.port}`);
-      }
+  for (const { key, port, endpoints } of slicePorts(slices)) {
+    for (const e of endpoints) {
+      const ip = e.addresses[0];
+      if (ip && e.nodeName === nodeName) out.add(`${key}|${ip}:${port}`);
     }
   }
   return out;
