@@ -83,7 +83,7 @@ export class KubeScheduler implements Component {
   private readonly unschedulable = new Map<string, number>();
   /** backoffQ: key → when its backoff ends (ms); attempts per pod decide the backoff's length. */
   private readonly backoff = new Map<string, number>();
-  private readonly attemptsOf = new Map<string, number>();
+  private readonly attemptsOf = new Map<string, { readonly attempts: number; readonly at: number }>();
   /** flushBackoffQCompleted (every second) and flushUnschedulablePodsLeftover (every 30 s), while running. */
   private flushTimers: NodeJS.Timeout[] = [];
   /** Pods bound by us and not yet seen bound in the watch: key → node. */
@@ -305,13 +305,16 @@ export class KubeScheduler implements Component {
     this.unschedulable.clear();
   }
 
-  /** The end of a pod's backoff: 1 s doubled per attempt after the first, at most 10 s (getBackoffTime). */
+  /**
+   * The end of a pod's backoff (getBackoffTime): its last attempt plus 1 s doubled per attempt after the
+   * first, at most 10 s. A pod whose last attempt is older than that is not backing off.
+   */
   private backoffEnd(key: string): number {
-    const attempts = this.attemptsOf.get(key) ?? 0;
-    if (attempts === 0) return 0;
+    const last = this.attemptsOf.get(key);
+    if (!last) return 0;
     const initial = this.options.podInitialBackoffMs ?? 1000;
     const max = this.options.podMaxBackoffMs ?? 10_000;
-    return Date.now() + Math.min(max, initial * 2 ** Math.min(attempts - 1, 30));
+    return last.at + Math.min(max, initial * 2 ** Math.min(last.attempts - 1, 30));
   }
 
   private flushBackoff(): void {
@@ -361,7 +364,7 @@ export class KubeScheduler implements Component {
   private async scheduleOne(key: string): Promise<void> {
     const pod = this.pods?.get(key);
     if (!pod || !this.responsibleFor(pod) || this.assumed.has(key)) return;
-    this.attemptsOf.set(key, (this.attemptsOf.get(key) ?? 0) + 1);
+    this.attemptsOf.set(key, { attempts: (this.attemptsOf.get(key)?.attempts ?? 0) + 1, at: Date.now() });
     const nodes = this.nodesInOrder();
     const usageOf = (node: string): NodeUsage => this.usage.get(node) ?? emptyUsage();
     const result = nodes.length === 0
