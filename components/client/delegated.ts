@@ -189,3 +189,41 @@ export class DelegatedAuthorizer {
     return { allowed: review.status?.allowed === true, reason: review.status?.reason ?? '' };
   }
 }
+
+/** A request's verdict as a secure port traces it (the request event's fields its gate decides). */
+export interface GateVerdict {
+  readonly user: string;
+  readonly groups: string[];
+  readonly decision: 'unauthenticated' | 'deny';
+  readonly layer: 'authentication' | 'authorization';
+  readonly status: 401 | 403;
+  readonly reason: string;
+}
+
+/**
+ * The filters in front of a delegating server's handler, in the apiserver library's order: authentication
+ * (401 `Unauthorized`), then authorization (403 with the authorizer's message). A refusal is logged,
+ * traced through `emit` and answered through `refuse`; when both allow, the user and the authorizer's
+ * reason come back and the caller serves.
+ */
+export async function delegatedGate(
+  authn: DelegatedAuthenticator, authz: DelegatedAuthorizer, req: IncomingMessage, attrs: DelegatedAttributes,
+  out: { log: (err: string) => void; emit: (v: GateVerdict) => void; refuse: (code: number, reason: string, message: string) => void },
+): Promise<{ user: DelegatedUser; reason: string } | undefined> {
+  const authenticated = await authn.authenticate(req);
+  if (!authenticated.ok) {
+    out.log(authenticated.reason);
+    out.emit({ user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: authenticated.reason });
+    out.refuse(401, 'Unauthorized', 'Unauthorized');
+    return undefined;
+  }
+  const user = authenticated.user;
+  const d = await authz.authorize(user, attrs);
+  if (!d.allowed) {
+    const msg = forbiddenMessage(user.name, attrs);
+    out.emit({ user: user.name, groups: [...user.groups], decision: 'deny', layer: 'authorization', status: 403, reason: `${msg} (authenticated by ${user.via})` });
+    out.refuse(403, 'Forbidden', msg);
+    return undefined;
+  }
+  return { user, reason: d.reason };
+}

@@ -24,7 +24,7 @@ import { selfSignedServingPair } from '../../pki/issue.js';
 import { EXTENSION_APISERVER_AUTHENTICATION, readAuthenticationConfigMap } from '../api/requestheader.js';
 import type { KubeObject } from '../api/types.js';
 import { ServerDrain, type Clock } from './common.js';
-import { attributesOf, DelegatedAuthenticator, DelegatedAuthorizer, forbiddenMessage, type ReviewClient } from './delegated.js';
+import { attributesOf, DelegatedAuthenticator, DelegatedAuthorizer, delegatedGate, type ReviewClient } from './delegated.js';
 import { ApiError, type KubeClient } from './kube-client.js';
 import { createTlsServer, listen, type Identity, type TlsServer } from './tls.js';
 import type { Trace } from './trace.js';
@@ -148,23 +148,13 @@ export class SecureServing {
       res.end(body);
     };
     try {
-      const authn = await this.authn!.authenticate(req);
-      if (!authn.ok) {
-        logger.info({ err: authn.reason }, 'Unable to authenticate the request');
-        trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: authn.reason });
-        status(401, 'Unauthorized', 'Unauthorized');
-        return;
-      }
-      const user = authn.user;
-      const d = await this.authz!.authorize(user, attrs);
-      if (!d.allowed) {
-        const msg = forbiddenMessage(user.name, attrs);
-        trace?.emit({ ...base, user: user.name, groups: [...user.groups], decision: 'deny', layer: 'authorization', status: 403, reason: `${msg} (authenticated by ${user.via})` });
-        status(403, 'Forbidden', msg);
-        return;
-      }
+      const allowed = await delegatedGate(this.authn!, this.authz!, req, attrs, {
+        log: (err) => logger.info({ err }, 'Unable to authenticate the request'), emit: (v) => trace?.emit({ ...base, ...v }), refuse: status,
+      });
+      if (!allowed) return;
+      const { user } = allowed;
       const code = this.serve(method, path, res);
-      trace?.emit({ ...base, user: user.name, groups: [...user.groups], decision: 'allow', layer: code < 400 ? 'none' : 'handler', status: code, reason: `authenticated by ${user.via}; ${d.reason}` });
+      trace?.emit({ ...base, user: user.name, groups: [...user.groups], decision: 'allow', layer: code < 400 ? 'none' : 'handler', status: code, reason: `authenticated by ${user.via}; ${allowed.reason}` });
     } catch (err) {
       logger.error({ err: (err as Error).message, path }, 'request failed');
       if (!res.headersSent) status(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);

@@ -24,7 +24,7 @@ import { EXTENSION_APISERVER_AUTHENTICATION, readAuthenticationConfigMap } from 
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import { matchLabels, parseLabelSelector } from '../api/selectors.js';
 import { selfSignedServingPair } from '../../pki/issue.js';
-import { attributesOf, DelegatedAuthenticator, DelegatedAuthorizer, forbiddenMessage } from '../client/delegated.js';
+import { attributesOf, DelegatedAuthenticator, DelegatedAuthorizer, delegatedGate } from '../client/delegated.js';
 import { Scraper, usageOf, type Usage } from './scraper.js';
 
 export interface MetricsServerOptions extends ComponentDeps {
@@ -210,21 +210,11 @@ export class MetricsServer implements Component {
       res.end(body);
     };
     try {
-      const authn = await this.authn!.authenticate(req);
-      if (!authn.ok) {
-        this.logger.info({ err: authn.reason }, 'Unable to authenticate the request');
-        this.trace?.emit({ ...base, user: '', groups: [], decision: 'unauthenticated', layer: 'authentication', status: 401, reason: authn.reason });
-        status(401, 'Unauthorized', 'Unauthorized');
-        return;
-      }
-      const user = authn.user;
-      const d = await this.authz!.authorize(user, attrs);
-      if (!d.allowed) {
-        const msg = forbiddenMessage(user.name, attrs);
-        this.trace?.emit({ ...base, user: user.name, groups: [...user.groups], decision: 'deny', layer: 'authorization', status: 403, reason: `${msg} (authenticated by ${user.via})` });
-        status(403, 'Forbidden', msg);
-        return;
-      }
+      const allowed = await delegatedGate(this.authn!, this.authz!, req, attrs, {
+        log: (err) => this.logger.info({ err }, 'Unable to authenticate the request'), emit: (v) => this.trace?.emit({ ...base, ...v }), refuse: status,
+      });
+      if (!allowed) return;
+      const { user } = allowed;
       const code = this.serve(path, url, res);
       this.trace?.emit({ ...base, user: user.name, groups: [...user.groups], decision: 'allow', layer: code < 400 ? 'none' : 'handler', status: code, reason: `authenticated by ${user.via}` });
     } catch (err) {
