@@ -14,12 +14,12 @@ import { foreignAdmin } from '../../scenarios/tour.js';
 interface Answer { status: number; body: string }
 
 /** One GET to a secure port, verifying it against `ca`, with an optional client certificate or bearer token. */
-function get(info: SecureServingInfo, path: string, auth: { cert?: string; key?: string; token?: string } = {}, ca = info.servingCa): Promise<Answer> {
+function get(info: SecureServingInfo, path: string, auth: { cert?: string; key?: string; token?: string; headers?: Record<string, string> } = {}, ca = info.servingCa): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.get({
       host: '127.0.0.1', port: info.address.port, path, ca, servername: 'localhost', agent: false,
       ...(auth.cert && auth.key ? { cert: auth.cert, key: auth.key } : {}),
-      headers: auth.token ? { Authorization: `Bearer ${auth.token}` } : {},
+      headers: { ...(auth.token ? { Authorization: `Bearer ${auth.token}` } : {}), ...auth.headers },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -98,6 +98,14 @@ describe('the secure ports of kube-scheduler (10259) and kube-controller-manager
     const e = events.find((x) => x.user === 'system:node:node-1');
     expect(e).to.deep.include({ decision: 'deny', layer: 'authorization', status: 403 });
     expect(e?.reason).to.include('(authenticated by x509)');
+  });
+
+  it('ignore X-Remote-User/X-Remote-Group from a certificate that is not the request-header CA\'s: the node stays itself and is refused', async function () {
+    for (const [name, info] of ports()) {
+      const spoof = await get(info, '/metrics', { ...id(kubeletClientName('node-1')), headers: { 'X-Remote-User': 'kubernetes-admin', 'X-Remote-Group': 'system:masters' } });
+      expect(spoof.status, name).to.equal(403);
+      expect(message(spoof), name).to.equal('forbidden: User "system:node:node-1" cannot get path "/metrics"');
+    }
   });
 
   it('authenticate a bearer token by TokenReview: a service account reaches the SubjectAccessReview, a made-up token is 401', async function () {
