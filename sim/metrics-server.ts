@@ -80,14 +80,27 @@ const pathOf = (o: KubeObject): string => {
   }
 };
 
-/** Creates, or replaces when present (kubectl apply's effect for these objects). */
+/**
+ * Creates, or replaces when present (kubectl apply's effect for these objects). A replace that meets a
+ * 409 Conflict (a controller wrote the object between the read and the write: the APIService's status,
+ * on a restart) reads again and retries, as client-go's RetryOnConflict does.
+ */
 async function apply(client: KubeClient, o: KubeObject): Promise<void> {
   try {
     await client.create(pathOf(o), o);
+    return;
   } catch (err) {
     if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-    const current = await client.get(`${pathOf(o)}/${o.metadata.name ?? ''}`);
-    await client.update(`${pathOf(o)}/${o.metadata.name ?? ''}`, { ...o, metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion } } as KubeObject);
+  }
+  const path = `${pathOf(o)}/${o.metadata.name ?? ''}`;
+  for (let attempt = 1; ; attempt++) {
+    const current = await client.get(path);
+    try {
+      await client.update(path, { ...o, metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion } } as KubeObject);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.httpStatus === 409) || attempt === 5) throw err;
+    }
   }
 }
 
