@@ -256,11 +256,13 @@ export interface Binding extends KubeObject {
 }
 
 export interface KubeEvent extends KubeObject {
-  involvedObject: { kind: string; namespace?: string; name: string; uid?: string };
+  involvedObject: { kind: string; namespace?: string; name: string; uid?: string; apiVersion?: string; resourceVersion?: string; fieldPath?: string };
   reason: string;
   message: string;
   type: 'Normal' | 'Warning';
   source?: { component: string; host?: string };
+  reportingComponent?: string;
+  reportingInstance?: string;
   firstTimestamp?: string;
   lastTimestamp?: string;
   count?: number;

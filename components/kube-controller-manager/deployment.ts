@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../client/common.js';
-import { recordEvent } from '../client/events.js';
+import { EventBroadcaster } from '../client/events.js';
 import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
 import type { Deployment, DeploymentStatus, Pod, PodTemplate, ReplicaSet } from '../api/types.js';
 import {
@@ -203,10 +203,13 @@ export interface DeploymentControllerOptions {
 export class DeploymentController {
   readonly name = 'deployment-controller';
   readonly queue: WorkQueue;
+  /** Its own event broadcaster (NewDeploymentController): events are queued, never waited for. */
+  readonly events: EventBroadcaster;
   private readonly o: DeploymentControllerOptions;
 
   constructor(o: DeploymentControllerOptions) {
     this.o = o;
+    this.events = new EventBroadcaster({ client: o.client, clock: o.clock, logger: o.logger, component: this.name });
     this.queue = new WorkQueue({ name: this.name, logger: o.logger, handler: (k) => this.sync(k) });
     o.deployments.addHandlers({ add: (d) => this.queue.add(keyOf(d)), update: (_o, d) => this.queue.add(keyOf(d)), delete: (d) => this.queue.add(keyOf(d)) });
     const rsChanged = (rs: ReplicaSet): void => {
@@ -225,8 +228,8 @@ export class DeploymentController {
     });
   }
 
-  private event(d: Deployment, reason: string, message: string): Promise<void> {
-    return recordEvent(this.o.client, this.o.clock, this.o.logger, this.name, { kind: 'Deployment', apiVersion: 'apps/v1', object: d }, 'Normal', reason, message);
+  private event(d: Deployment, reason: string, message: string): void {
+    this.events.event({ kind: 'Deployment', apiVersion: 'apps/v1', object: d }, 'Normal', reason, message);
   }
 
   private rsPath(ns: string, name?: string): string {
@@ -241,7 +244,7 @@ export class DeploymentController {
       metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1) } },
       spec: { replicas },
     });
-    await this.event(d, 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} to ${replicas} from ${from}`);
+    this.event(d, 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} to ${replicas} from ${from}`);
   }
 
   private async sync(key: string): Promise<void> {
@@ -274,7 +277,7 @@ export class DeploymentController {
       this.o.logger.info({ deployment: key, replicaSet: rs.metadata.name, replicas: want }, 'creating replica set');
       try {
         newRs = await this.o.client.create<ReplicaSet>(this.rsPath(namespace), rs);
-        await this.event(d, 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} to ${want}`);
+        this.event(d, 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} to ${want}`);
         d = await this.noteNewReplicaSet(d, newRs, true);
       } catch (err) {
         // Already there (the informer has not caught up): the RS event syncs this deployment again.

@@ -29,6 +29,7 @@ import { GarbageCollector } from './garbage-collector.js';
 import { SharedInformerFactory, type Lister } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { ReplicaSetController } from './replicaset.js';
+import { EventBroadcaster } from '../client/events.js';
 import { TokenCleaner } from './tokencleaner.js';
 import { BootstrapSigner, CsrApprovingController, CsrSigningController, type ClusterSigning } from './certificates.js';
 import type { CertificateSigningRequest } from '../api/certificates.js';
@@ -94,6 +95,8 @@ export class KubeControllerManager implements Component {
   private readonly clients: KubeClient[] = [];
   private informers: SharedInformerFactory | undefined;
   private readonly queues: WorkQueue[] = [];
+  /** The controllers' event broadcasters (each controller has its own, as in kube-controller-manager). */
+  private readonly recorders: EventBroadcaster[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private elector: LeaderElector | undefined;
   private bootstrapSigner: BootstrapSigner | undefined;
@@ -255,10 +258,14 @@ export class KubeControllerManager implements Component {
 
     // Controllers register their handlers before the informers start, so the first list reaches them.
     if (enabled.has('replicaset')) {
-      this.queues.push(new ReplicaSetController({ client: await clientFor('replicaset'), replicaSets, pods, logger: log('replicaset'), clock: this.clock }).queue);
+      const c = new ReplicaSetController({ client: await clientFor('replicaset'), replicaSets, pods, logger: log('replicaset'), clock: this.clock });
+      this.queues.push(c.queue);
+      this.recorders.push(c.events);
     }
     if (enabled.has('deployment')) {
-      this.queues.push(new DeploymentController({ client: await clientFor('deployment'), deployments, replicaSets, pods, logger: log('deployment'), clock: this.clock }).queue);
+      const c = new DeploymentController({ client: await clientFor('deployment'), deployments, replicaSets, pods, logger: log('deployment'), clock: this.clock });
+      this.queues.push(c.queue);
+      this.recorders.push(c.events);
     }
     if (enabled.has('endpoint')) {
       this.queues.push(new EndpointsController({ client: await clientFor('endpoint'), services, pods, endpoints, logger: log('endpoint') }).queue);
@@ -298,9 +305,10 @@ export class KubeControllerManager implements Component {
     this.logger.info({ controllers: [...enabled] }, 'caches synced; controllers running');
   }
 
-  /** Resolves when every controller's queue is empty (for tests that want a settled state). */
+  /** Resolves when every controller's queue is empty and its events are written (for tests that want a settled state). */
   async idle(): Promise<void> {
     await Promise.all(this.queues.map((q) => q.idle()));
+    await Promise.all(this.recorders.map((r) => r.flush()));
   }
 
   /** Drains: stops the timers, queues and informers (a sync in flight finishes), then closes every client. */
@@ -331,6 +339,7 @@ export class KubeControllerManager implements Component {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const q of this.queues) q.stop();
+    for (const r of this.recorders) r.stop();
     await this.informers?.stop();
     for (const c of this.clients) c.close();
   }

@@ -9,7 +9,7 @@ import type { Clock } from '../client/common.js';
 import { ApiError, type KubeClient, resourcePath } from '../client/kube-client.js';
 import type { OwnerReference, Pod, ReplicaSet } from '../api/types.js';
 import { isPodReady } from './endpoints.js';
-import { recordEvent } from '../client/events.js';
+import { EventBroadcaster } from '../client/events.js';
 import { Expectations } from './expectations.js';
 import { type Lister, keyOf, splitKey } from '../client/informer.js';
 import { matchesSelector } from '../api/labels.js';
@@ -106,11 +106,14 @@ export interface ReplicaSetControllerOptions {
 export class ReplicaSetController {
   readonly name = 'replicaset-controller';
   readonly queue: WorkQueue;
+  /** Its own event broadcaster (NewReplicaSetController): events are queued, never waited for. */
+  readonly events: EventBroadcaster;
   private readonly o: ReplicaSetControllerOptions;
   private readonly expectations: Expectations;
 
   constructor(o: ReplicaSetControllerOptions) {
     this.o = o;
+    this.events = new EventBroadcaster({ client: o.client, clock: o.clock, logger: o.logger, component: this.name });
     this.expectations = new Expectations(o.clock);
     this.queue = new WorkQueue({ name: this.name, logger: o.logger, handler: (k) => this.sync(k) });
     o.replicaSets.addHandlers({
@@ -211,10 +214,10 @@ export class ReplicaSetController {
       let batch = Math.min(toCreate, SLOW_START_INITIAL_BATCH);
       while (toCreate > 0) {
         const results = await Promise.allSettled(Array.from({ length: batch }, () => this.o.client.create<Pod>(podsPath, podFromTemplate(rs))));
-        // The event recorder does not hold the controller back: a batch's events are sent together.
-        await Promise.all(results.map((r) => (r.status === 'fulfilled'
-          ? this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`)
-          : this.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`))));
+        for (const r of results) {
+          if (r.status === 'fulfilled') this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata.name ?? ''}`);
+          else this.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+        }
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         toCreate -= batch;
         if (failed.length > 0) {
@@ -232,19 +235,19 @@ export class ReplicaSetController {
       let firstError: unknown;
       for (const [i, r] of results.entries()) {
         const name = victims[i]?.metadata.name ?? '';
-        if (r.status === 'fulfilled') { await this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`); continue; }
+        if (r.status === 'fulfilled') { this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`); continue; }
         this.expectations.deletionObserved(key);
         if (!(r.reason instanceof ApiError && r.reason.httpStatus === 404)) {
           firstError ??= r.reason;
-          await this.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+          this.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
         }
       }
       if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error(String(firstError));
     }
   }
 
-  private event(rs: ReplicaSet, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    return recordEvent(this.o.client, this.o.clock, this.o.logger, this.name, { kind: 'ReplicaSet', apiVersion: 'apps/v1', object: rs }, type, reason, message);
+  private event(rs: ReplicaSet, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.event({ kind: 'ReplicaSet', apiVersion: 'apps/v1', object: rs }, type, reason, message);
   }
 
   private async updateStatus(rs: ReplicaSet, pods: Pod[], manageError: Error | undefined): Promise<void> {

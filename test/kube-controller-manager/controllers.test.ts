@@ -81,6 +81,8 @@ describe('kube-controller-manager against the apiserver', function () {
     expect(creates.map((e) => e.user)).to.deep.equal(Array(3).fill('system:serviceaccount:kube-system:replicaset-controller'));
     expect(creates.every((e) => e.groups.includes('system:serviceaccounts:kube-system'))).to.equal(true);
     await waitFor('status.replicas 3', async () => ((await admin.get<ReplicaSet>(`${rsPath}/solo`)).status?.replicas === 3 ? true : undefined));
+    // The recorder writes its events after the sync, in the background (client-go's broadcaster).
+    await kcm.idle();
     const events = (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items.filter((e) => e.involvedObject.name === 'solo');
     expect(events.map((e) => e.message).sort()).to.deep.equal(pods.map((p) => `Created pod: ${p.metadata.name ?? ''}`).sort());
     expect(events[0]).to.deep.include({ reason: 'SuccessfulCreate', type: 'Normal', source: { component: 'replicaset-controller' } });

@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { EventBroadcaster, EventCorrelator, makeEvent } from '../../components/client/events.js';
+import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import type { KubeEvent, ReplicaSet } from '../../components/api/types.js';
+import type { RequestEvent } from '../../components/client/trace.js';
+import { issuePki, type Pki } from '../../pki/store.js';
+import { silentLogger } from '../../sim/logger.js';
+import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+
+/** A clock the test moves by hand. */
+const manualClock = (start = Date.parse('2026-11-30T12:00:00Z')): { now: () => Date; advance: (ms: number) => void } => {
+  let t = start;
+  return { now: () => new Date(t), advance: (ms) => { t += ms; } };
+};
+
+const rs = (name: string, uid = `uid-${name}`): ReplicaSet => ({
+  apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace: 'default', uid },
+  spec: { selector: { matchLabels: { app: name } }, template: { spec: { containers: [] } } },
+});
+const target = (o: ReplicaSet) => ({ kind: 'ReplicaSet', apiVersion: 'apps/v1', object: o });
+
+describe('event correlation (client-go tools/record)', () => {
+  it('combines similar events from the tenth distinct message on, then counts them on the combined Event', () => {
+    const clock = manualClock();
+    const c = new EventCorrelator(clock);
+    const out = Array.from({ length: 14 }, (_, i) => c.correlate(makeEvent(clock.now(), 'replicaset-controller', target(rs('web')), 'Normal', 'SuccessfulCreate', `Created pod: web-${i}`)));
+    const sent = out.flatMap((r) => (r.skip ? [] : [r]));
+    expect(sent).to.have.length(14);
+    expect(sent.slice(0, 9).map((r) => [r.event.message, r.patch])).to.deep.equal(Array.from({ length: 9 }, (_, i) => [`Created pod: web-${i}`, undefined]));
+    // The tenth opens the combined Event; the later ones patch its count.
+    expect(sent[9]?.patch).to.equal(undefined);
+    expect(sent[9]?.event.message).to.equal('(combined from similar events): Created pod: web-9');
+    const combinedName = sent[9]?.event.metadata.name;
+    expect(sent.slice(10).map((r) => [r.event.metadata.name, r.patch?.count, r.patch?.message])).to.deep.equal(
+      [10, 11, 12, 13].map((i, k) => [combinedName, k + 2, `(combined from similar events): Created pod: web-${i}`]));
+  });
+
+  it('lets a source write 25 events about one object, then one every 5 minutes', () => {
+    const clock = manualClock();
+    const c = new EventCorrelator(clock);
+    const once = (reason: string): boolean => !c.correlate(makeEvent(clock.now(), 'replicaset-controller', target(rs('burst')), 'Normal', reason, 'same')).skip;
+    const first = Array.from({ length: 40 }, (_, i) => once(`Reason${i}`));
+    expect(first.filter(Boolean)).to.have.length(25);
+    expect(first.slice(25).some(Boolean)).to.equal(false);
+    // Another object, or another source, has its own budget.
+    expect(c.correlate(makeEvent(clock.now(), 'replicaset-controller', target(rs('other')), 'Normal', 'X', 'm')).skip).to.equal(false);
+    expect(c.correlate(makeEvent(clock.now(), 'deployment-controller', target(rs('burst')), 'Normal', 'X', 'm')).skip).to.equal(false);
+    clock.advance(299_000);
+    expect(once('Late')).to.equal(false);
+    clock.advance(2_000);
+    expect(once('Later')).to.equal(true);
+    expect(once('Later2')).to.equal(false);
+  });
+
+  it('counts a repeated event on the Event first written', () => {
+    const clock = manualClock();
+    const c = new EventCorrelator(clock);
+    const e = (): KubeEvent => makeEvent(clock.now(), 'deployment-controller', target(rs('d')), 'Normal', 'ScalingReplicaSet', 'Scaled up replica set d-1 to 1');
+    const a = c.correlate(e());
+    clock.advance(5_000);
+    const b = c.correlate(e());
+    if (a.skip || b.skip) throw new Error('not expected to be filtered');
+    expect(b.event.metadata.name).to.equal(a.event.metadata.name);
+    expect(b.patch).to.deep.equal({ count: 2, lastTimestamp: '2026-11-30T12:00:05Z', message: 'Scaled up replica set d-1 to 1' });
+    expect(b.event.firstTimestamp).to.equal('2026-11-30T12:00:00Z');
+  });
+});
+
+describe('EventBroadcaster against the apiserver', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let cp: ControlPlane;
+  let admin: KubeClient;
+  before(async () => {
+    pki = await issuePki();
+    cp = await startControlPlane(pki);
+    admin = cp.client('admin.conf');
+  });
+  after(async () => { await cp?.stop(); });
+
+  it('writes 30 events about one ReplicaSet as 9 Events and one combined Event counted by PATCH, without waiting the caller', async () => {
+    const b = new EventBroadcaster({ client: admin, clock: { now: () => new Date() }, logger: silentLogger(), component: 'replicaset-controller' });
+    const owner = rs('many');
+    const mark = cp.recorder.events.length;
+    for (let i = 0; i < 30; i++) b.event(target(owner), 'Normal', 'SuccessfulCreate', `Created pod: many-${i}`);
+    await b.flush();
+    const events = (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items.filter((e) => e.involvedObject.name === 'many');
+    const combined = events.filter((e) => e.message.startsWith('(combined from similar events): '));
+    expect(events).to.have.length(10);
+    expect(combined).to.have.length(1);
+    // 25 writes pass the spam filter: 9 single Events, the combined one, 15 patches of its count.
+    expect(combined[0]).to.deep.include({ count: 16, reason: 'SuccessfulCreate', type: 'Normal', source: { component: 'replicaset-controller' } });
+    expect(combined[0]?.message).to.equal('(combined from similar events): Created pod: many-24');
+    const writes = cp.recorder.events.slice(mark).filter((e): e is RequestEvent => e.type === 'request' && e.path.includes('/events'));
+    expect(writes.map((e) => e.method).filter((m) => m === 'POST')).to.have.length(10);
+    expect(writes.filter((e) => e.method === 'PATCH').map((e) => e.status)).to.deep.equal(Array(15).fill(200));
+    b.stop();
+  });
+
+  it('does not retry an event the server refused with a Status, and goes on with the next', async () => {
+    const b = new EventBroadcaster({ client: admin, clock: { now: () => new Date() }, logger: silentLogger(), component: 'replicaset-controller' });
+    b.event({ kind: 'ReplicaSet', apiVersion: 'apps/v1', object: { metadata: { name: 'x', namespace: 'no-such-namespace' } } }, 'Normal', 'R', 'refused: the namespace does not exist');
+    b.event(target(rs('after-refusal')), 'Normal', 'R', 'written');
+    await b.flush();
+    const events = (await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }))).items.filter((e) => e.involvedObject.name === 'after-refusal');
+    expect(events.map((e) => e.message)).to.deep.equal(['written']);
+    b.stop();
+  });
+});
