@@ -7,7 +7,7 @@ import type { KubeObject } from '../components/api/types.js';
 import { resourcePath, type Watch } from '../components/client/kube-client.js';
 import { Trace } from '../components/client/trace.js';
 import { issuePki } from '../pki/store.js';
-import { Cluster } from '../sim/cluster.js';
+import { Cluster, type EtcdChoice } from '../sim/cluster.js';
 import { silentLogger } from '../sim/logger.js';
 import type { ScaleResult } from './scale.js';
 
@@ -63,10 +63,13 @@ const pkiMs = ms(t);
 say(`PKI in ${(pkiMs / 1000).toFixed(1)} s`);
 const trace = new Trace();
 const counts = new Map<string, number>();
-if (process.env.BENCH_COUNT) trace.on((e) => { const k = e.type === "request" ? `${e.server} ${e.user.replace(/node-\d+/, "node-N")} ${e.verb} ${e.resource}` : `${e.type} ${(e as {client?: string}).client ?? ""} -> ${e.server}`; counts.set(k, (counts.get(k) ?? 0) + 1); });
-// SCALE_ETCD=real (`--etcd real`): the state in a real etcd process, its CPU and RSS counted with the cluster's.
-const etcdReal = process.env.SCALE_ETCD === 'real';
-const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers, ...(etcdReal ? { etcd: { kind: 'process' as const } } : {}) });
+if (process.env.BENCH_COUNT) trace.on((e) => { const k = e.type === "request" ? `${e.server} ${e.user.replace(/node-\d+/, "node-N")} ${e.verb} ${e.resource} ${(e as {status?: number}).status ?? ""}` : `${e.type} ${(e as {client?: string}).client ?? ""} -> ${e.server}`; counts.set(k, (counts.get(k) ?? 0) + 1); });
+// SCALE_ETCD (`--etcd`): real, the state in a real etcd process; own-process, the embedded etcd in a process
+// of its own; embedded, in the cluster's process; unset, the cluster's default. Every process is counted.
+const etcdChoice = process.env.SCALE_ETCD;
+const etcd: EtcdChoice | undefined = etcdChoice === 'real' ? { kind: 'process' } : etcdChoice === 'own-process' ? { kind: 'embedded', ownProcess: true }
+  : etcdChoice === 'embedded' ? { kind: 'embedded', ownProcess: false } : undefined;
+const cluster = new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers, ...(etcd ? { etcd } : {}) });
 t = process.hrtime.bigint();
 /** CPU time (ms) of this process and of the cluster's node worker processes (Linux /proc; 100 ticks a second). */
 const procCpuMs = (pid: number): number => {
@@ -126,7 +129,7 @@ const idleRssMb = process.memoryUsage().rss / 2 ** 20 + workerPids().reduce((a, 
 }, 0);
 say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB, RSS now ${idleRssMb.toFixed(0)} MB`);
 await cluster.stop();
-if (process.env.BENCH_COUNT) for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 30)) say(`${v} ${k}`);
+if (process.env.BENCH_COUNT) for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 45)) say(`${v} ${k}`);
 const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, idleRssMb, workers: workerCount };
 process.send!(result);
 process.disconnect();

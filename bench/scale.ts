@@ -35,7 +35,7 @@ export interface ScaleResult {
 export const KWOK_OBJECTS_PER_SECOND = 20;
 
 /** One size in a fresh child process (scale-run.ts). */
-export async function runOne(n: number, podsPerNode: number, idleSeconds: number, workers: string | undefined, profileDir: string | undefined, etcd?: 'real'): Promise<ScaleResult> {
+export async function runOne(n: number, podsPerNode: number, idleSeconds: number, workers: string | undefined, profileDir: string | undefined, etcd?: 'embedded' | 'own-process' | 'real'): Promise<ScaleResult> {
   const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const child = fork(path.join(import.meta.dirname, 'scale-run.ts'), [String(n), String(podsPerNode), String(idleSeconds), ...(workers ? [workers] : [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...(etcd ? { SCALE_ETCD: etcd } : {}) } });
   return new Promise((resolve, reject) => {
@@ -59,14 +59,14 @@ export async function benchScale(argv: string[]): Promise<ScaleResult[]> {
   const podsPerNode = Number(values['pods-per-node'] ?? 10);
   const idle = Number(values['idle-seconds'] ?? 30);
   const results: ScaleResult[] = [];
-  if (values.etcd !== undefined && values.etcd !== 'embedded' && values.etcd !== 'real') throw new Error(`--etcd "${values.etcd}": embedded or real`);
-  const etcd = values.etcd === 'real' ? 'real' as const : undefined;
+  if (values.etcd !== undefined && values.etcd !== 'embedded' && values.etcd !== 'own-process' && values.etcd !== 'real') throw new Error(`--etcd "${values.etcd}": embedded, own-process or real`);
+  const etcd = values.etcd as 'embedded' | 'own-process' | 'real' | undefined;
   for (const n of sizes) results.push(await runOne(n, podsPerNode, idle, values.workers, values['cpu-prof-dir'], etcd));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ benchmark: 'scale', kwokObjectsPerSecond: KWOK_OBJECTS_PER_SECOND, results }, null, 2)}\n`);
     return results;
   }
-  console.log(`scale: npm run bench -- scale --nodes ${sizes.join(',')} (ECDSA P-256, own certificates per node; ${podsPerNode} pods a node; idle over ${idle} s; etcd ${etcd ? 'real (its process counted)' : 'embedded'})`);
+  console.log(`scale: npm run bench -- scale --nodes ${sizes.join(',')} (ECDSA P-256, own certificates per node; ${podsPerNode} pods a node; idle over ${idle} s; etcd ${etcd === 'real' ? 'real (its process counted)' : etcd === 'own-process' ? 'embedded, in its own process (counted)' : etcd ?? 'default'})`);
   console.log(`${'nodes'.padStart(6)} ${'workers'.padStart(7)} ${'pki'.padStart(8)} ${'all Ready'.padStart(10)} ${'(CPU)'.padStart(7)} ${'pods'.padStart(7)} ${'all Running'.padStart(12)} ${'(CPU)'.padStart(7)} ${'pods/s'.padStart(7)} ${'/CPU-s'.padStart(7)} ${'x KWOK'.padStart(7)} ${'idle CPU'.padStart(9)} ${'per node'.padStart(9)} ${'peak RSS'.padStart(9)} ${'per node'.padStart(9)} ${'idle RSS'.padStart(9)} ${'per node'.padStart(9)}`);
   for (const r of results) {
     const rate = r.pods / (r.podsMs / 1000);

@@ -39,6 +39,7 @@ import { caPem, credential, initPki, type Pki } from '../pki/store.js';
 import { MAX_NODES } from '../pki/spec.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { Etcd } from '../components/etcd/index.js';
+import { EtcdChild } from '../sim/etcd-child.js';
 import { Cluster, type EtcdChoice } from '../sim/cluster.js';
 import { createLogger, REDACT } from '../sim/logger.js';
 import { runScenario, scenarioTitle } from '../sim/scenario.js';
@@ -266,7 +267,7 @@ async function clusterCommand(args: string[]): Promise<number> {
   const where = cluster.nodeWorkers ? `in ${cluster.nodeWorkers.pids.length} node worker process${cluster.nodeWorkers.pids.length === 1 ? '' : 'es'} (${cluster.nodeWorkers.pids.join(', ')})` : 'in this process';
   say(`${nodeCount} node${nodeCount === 1 ? '' : 's'} started ${where}, kube-proxy in ${cluster.proxyMode} mode, after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
   if (persistent) {
-    const recovered = cluster.etcd instanceof Etcd ? cluster.etcd.recovery : undefined;
+    const recovered = cluster.etcd instanceof Etcd || cluster.etcd instanceof EtcdChild ? cluster.etcd.recovery : undefined;
     const at = recovered ? (recovered.revision > 1 ? `, resumed at revision ${recovered.revision}` : ', new') : '';
     say(`etcd data: ${path.join(dir, 'etcd')} (kept across restarts${at}; --ephemeral for none)`);
   }

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { Identity } from '../components/client/tls.js';
 import { Etcd } from '../components/etcd/index.js';
+import { EtcdChild } from '../sim/etcd-child.js';
 import { caPem, credential, type Pki } from '../pki/store.js';
 import type { Cluster } from '../sim/cluster.js';
 import { installMetricsServer } from '../sim/metrics-server.js';
@@ -117,7 +118,7 @@ export async function matrixClients(pki: Pki): Promise<{ client: MatrixClient; i
 export async function buildMatrix(pki: Pki, cluster: Cluster, trace: Trace): Promise<Matrix> {
   const ep = cluster.endpoints;
   // A real etcd traces only the handshakes it refuses; members the user runs, nothing.
-  const etcdRecords = cluster.etcd instanceof Etcd ? 'all' : cluster.etcd ? 'refusals' : 'none';
+  const etcdRecords = cluster.etcd instanceof Etcd || cluster.etcd instanceof EtcdChild ? 'all' : cluster.etcd ? 'refusals' : 'none';
   let ms = cluster.metricsServer;
   let installed: { close(): Promise<void> } | undefined;
   if (!ms) {

@@ -12,6 +12,7 @@ import type { LeafName, Pki } from '../pki/store.js';
 import type { Component } from '../components/client/common.js';
 import { Etcd } from '../components/etcd/index.js';
 import { EtcdProcess } from '../components/etcd/process.js';
+import { EtcdChild } from './etcd-child.js';
 import { KubeApiserver } from '../components/kube-apiserver/index.js';
 import { ApiError, KubeClient } from '../components/client/kube-client.js';
 import { kubeadmInitObjects } from '../components/kube-apiserver/bootstrap.js';
@@ -98,7 +99,11 @@ export interface ClusterOptions {
 }
 
 export type EtcdChoice =
-  | { readonly kind: 'embedded' }
+  /**
+   * The embedded etcd: in this process, or (`ownProcess`) in a process of its own, as kubeadm's etcd
+   * static pod is (sim/etcd-child.ts); `auto`: its own process whenever the nodes run in workers.
+   */
+  | { readonly kind: 'embedded'; readonly ownProcess?: boolean | 'auto' }
   | { readonly kind: 'process'; readonly binary?: string; readonly dataDir?: string }
   | { readonly kind: 'external'; readonly endpoints: readonly string[] };
 
@@ -117,8 +122,8 @@ export class Cluster {
   private readonly options: ClusterOptions;
   private readonly started: Component[] = [];
   private readonly clients: KubeClient[] = [];
-  /** The etcd the cluster started (embedded or a real process); undefined for external members. */
-  etcd: Etcd | EtcdProcess | undefined;
+  /** The etcd the cluster started (embedded, in this process or its own, or a real process); undefined for external members. */
+  etcd: Etcd | EtcdChild | EtcdProcess | undefined;
   apiserver: KubeApiserver | undefined;
   scheduler: KubeScheduler | undefined;
   controllerManager: KubeControllerManager | undefined;
@@ -179,6 +184,14 @@ export class Cluster {
     return trustedCa === undefined ? tls : { ...tls, etcd: { ...tls.etcd, trustedCa }, etcdMember: { ...tls.etcdMember, trustedCa } };
   }
 
+  /** Whether the embedded etcd runs in a process of its own (`ownProcess`, or `auto` with nodes in workers). */
+  private etcdInOwnProcess(choice: EtcdChoice): boolean {
+    if (choice.kind !== 'embedded') return false;
+    if (choice.ownProcess !== 'auto') return choice.ownProcess === true;
+    const nodes = this.pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true).length;
+    return workerCount(this.options.workers, nodes) > 0;
+  }
+
   async start(): Promise<this> {
     const { pki, trace, logger } = this.options;
     const plan = pki.plan;
@@ -205,9 +218,11 @@ export class Cluster {
               },
             } : {}),
           }), 2379)
-          : await this.startOn((port) => new Etcd({
-            host: plan.advertiseAddress, port, ...tls.etcd, logger, trace, ...(dataDir ? { dataDir } : {}),
-          }), 2379);
+          : this.etcdInOwnProcess(choice)
+            ? await this.startOn((port) => new EtcdChild({ host: plan.advertiseAddress, port, ...tls.etcd, logger, trace, ...(dataDir ? { dataDir } : {}) }), 2379)
+            : await this.startOn((port) => new Etcd({
+              host: plan.advertiseAddress, port, ...tls.etcd, logger, trace, ...(dataDir ? { dataDir } : {}),
+            }), 2379);
         this.etcd = etcd.component;
         etcdEndpoints = [`https://${plan.advertiseAddress}:${etcd.address.port}`];
       }
@@ -355,10 +370,12 @@ export class Cluster {
     const tls = this.tls(pki, bundles);
     this.pki = pki;
     if (this.etcd instanceof Etcd) this.etcd.reloadTls(tls.etcd);
+    const etcdReload = this.etcd instanceof EtcdChild ? this.etcd.reloadTls(tls.etcd) : undefined;
     const { identity: serving, ...apiserver } = tls.apiserver;
     this.apiserver?.reloadTls({ serving, ...apiserver });
     this.controllerManager?.reloadTls(tls.controllerManager);
     this.scheduler?.reloadTls(tls.scheduler);
+    await etcdReload;
     const workers = this.nodeWorkers;
     if (workers) {
       await Promise.all([...this.kubelets.keys()].map((node) => workers.reload(node, { kubelet: tls.kubelet(node), proxy: tls.kubeProxy })));
@@ -372,12 +389,12 @@ export class Cluster {
   }
 
   /**
-   * Resolves once every trace event the nodes emitted before now is in the cluster's trace: at once when
-   * the nodes run in this process; with node workers, after each worker has answered a message sent
+   * Resolves once every trace event the nodes and etcd emitted before now is in the cluster's trace: at
+   * once when they run in this process; in worker processes, after each has answered a message sent
    * behind its events on the same IPC channel.
    */
   async settleTrace(): Promise<void> {
-    await this.nodeWorkers?.flush();
+    await Promise.all([this.nodeWorkers?.flush(), this.etcd instanceof EtcdChild ? this.etcd.flush() : undefined]);
   }
 
   /** Stops everything in reverse start order; safe to call twice. */

@@ -9,33 +9,11 @@
  * outlives the cluster.
  */
 import { createLogger } from './logger.js';
-import { Trace } from '../components/client/trace.js';
 import { startNode, stopNode, type RunningNode } from './nodes.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { forwardTrace, onEnd, reply, send as sendAny, trace, usage } from './worker-child.js';
 
-if (!process.send) {
-  process.stderr.write('node-worker: must be started by the cluster with an IPC channel (child_process.fork)\n');
-  process.exit(2);
-}
-
-const send = (m: FromWorker): void => {
-  if (process.connected) process.send!(m);
-};
-
-// Each trace event goes to the parent as it is emitted, before whatever the component writes next on
-// its sockets: the parent records it no later than it could see what followed it on the wire, in most
-// cases; `flush` (a reply after every event emitted before it) makes it certain. While nobody listens
-// in the parent, the forwarder is passive: the components here build no events but refusals.
-const trace = new Trace();
-let forwarding: (() => void) | undefined;
-const forward = (active: boolean): void => {
-  forwarding?.();
-  forwarding = trace.on((e) => send({ type: 'trace', events: [e] }), { passive: !active });
-};
-forward(true);
-const reply = (id: number, result: { value?: unknown; error?: string }): void => {
-  send({ type: 'reply', id, ...result });
-};
+const send = (m: FromWorker): void => sendAny(m);
 
 const nodes = new Map<string, RunningNode>();
 let stopping: Promise<void> | undefined;
@@ -75,10 +53,10 @@ function node(name: string): RunningNode {
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'trace-active':
-      forward(m.active);
+      forwardTrace(m.active);
       return;
     case 'start':
-      forward(m.traceActive);
+      forwardTrace(m.traceActive);
       try {
         await startAll(m);
         send({ type: 'started', nodes: [...nodes.values()].map((n) => ({ name: n.name, url: n.url })) });
@@ -99,11 +77,9 @@ async function handle(m: ToWorker): Promise<void> {
       reply(m.id, {});
       return;
     }
-    case 'usage': {
-      const cpu = process.cpuUsage();
-      reply(m.id, { value: { pid: process.pid, user: cpu.user, system: cpu.system, rss: process.memoryUsage().rss } });
+    case 'usage':
+      reply(m.id, { value: usage() });
       return;
-    }
     case 'flush':
       reply(m.id, {});
       return;
@@ -121,12 +97,4 @@ process.on('message', (m: ToWorker) => {
   });
 });
 
-// The parent is gone (or let go of us): nothing may outlive the cluster.
-process.once('disconnect', () => {
-  void stopAll(stopping ? 'close' : 'destroy').finally(() => process.exit(0));
-});
-process.once('SIGTERM', () => {
-  void stopAll('destroy').finally(() => process.exit(0));
-});
-// Ctrl-C in a terminal reaches the whole process group: the parent decides when its workers stop.
-process.on('SIGINT', () => undefined);
+onEnd(stopAll, () => stopping !== undefined);

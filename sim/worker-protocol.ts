@@ -6,7 +6,7 @@
  * The start message carries the private keys of that worker's nodes only (their kubelet client and
  * serving pairs) and kube-proxy.conf's: it is never logged on either side.
  */
-import type { TraceEvent } from '../components/client/trace.js';
+import type { FromAnyWorker } from './worker-process.js';
 import type { KubeletReload, NodeCommon, NodeSpec, ProxyReload } from './nodes.js';
 
 export type ToWorker =
@@ -29,7 +29,5 @@ export interface WorkerUsage {
 }
 
 export type FromWorker =
-  | { readonly type: 'trace'; readonly events: readonly TraceEvent[] }
-  | { readonly type: 'started'; readonly nodes: readonly { readonly name: string; readonly url: string }[] }
-  | { readonly type: 'failed'; readonly error: string }
-  | { readonly type: 'reply'; readonly id: number; readonly value?: unknown; readonly error?: string };
+  | FromAnyWorker
+  | { readonly type: 'started'; readonly nodes: readonly { readonly name: string; readonly url: string }[] };

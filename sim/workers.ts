@@ -11,16 +11,14 @@
  * parent that died), and it is the same code path a node joining from another machine runs
  * (`npm run node -- join`). (tsx's loader does not reach worker_threads on Node 20 either.)
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Component } from '../components/client/common.js';
 import type { Trace } from '../components/client/trace.js';
 import type { IpvsView } from '../components/kube-proxy/index.js';
 import type { KubeletReload, NodeCommon, NodeKubelet, NodeProxy, NodeSpec, ProxyReload } from './nodes.js';
 import type { FromWorker, ToWorker, WorkerUsage } from './worker-protocol.js';
+import { forkWorker, WorkerProcess } from './worker-process.js';
 
 /** Below this many nodes, `workers: 'auto'` keeps the nodes in the cluster's own process. */
 export const AUTO_WORKERS_FROM = 50;
@@ -47,69 +45,12 @@ export interface NodeWorkersOptions {
   readonly concurrency?: number;
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-}
-
-/** One forked worker: its process, its nodes, and the requests waiting for its replies. */
-class WorkerProcess {
-  readonly child: ChildProcess;
-  readonly nodes: readonly NodeSpec[];
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  readonly exited: Promise<void>;
-  started: ((m: FromWorker) => void) | undefined;
-
-  constructor(child: ChildProcess, nodes: readonly NodeSpec[], trace: Trace, logger: Logger) {
-    this.child = child;
-    this.nodes = nodes;
-    child.on('message', (m: FromWorker) => {
-      if (m.type === 'trace') for (const e of m.events) trace.record(e);
-      else if (m.type === 'reply') {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        if (m.error !== undefined) p?.reject(new Error(m.error));
-        else p?.resolve(m.value);
-      } else this.started?.(m);
-    });
-    child.on('error', (err) => logger.warn({ pid: child.pid, err: err.message }, 'node worker error'));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        const why = `node worker ${child.pid ?? '?'} exited (${signal ?? `code ${code ?? '?'}`})`;
-        if (code !== 0) logger.warn({ pid: child.pid, code, signal }, 'node worker exited');
-        for (const p of this.pending.values()) p.reject(new Error(why));
-        this.pending.clear();
-        this.started?.({ type: 'failed', error: why });
-        resolve();
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  send(m: ToWorker): void {
-    if (this.child.connected) this.child.send(m);
-  }
-
-  request<T>(make: (id: number) => ToWorker): Promise<T> {
-    if (!this.child.connected) return Promise.reject(new Error(`node worker ${this.pid} is not running`));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send(make(id));
-    });
-  }
-}
-
 /** The cluster's node workers, as one component: start() forks and starts them all, close() stops them. */
 export class NodeWorkers implements Component {
   readonly name = 'node workers';
   private readonly options: NodeWorkersOptions;
-  private readonly workers: WorkerProcess[] = [];
-  private readonly owner = new Map<string, WorkerProcess>();
+  private readonly workers: WorkerProcess<ToWorker, FromWorker>[] = [];
+  private readonly owner = new Map<string, WorkerProcess<ToWorker, FromWorker>>();
   /** Each node's kubelet API URL, once started. */
   readonly urls = new Map<string, string>();
   readonly kubelets = new Map<string, NodeKubelet>();
@@ -128,22 +69,14 @@ export class NodeWorkers implements Component {
 
   async start(): Promise<undefined> {
     const { count, nodes, common, trace, logger } = this.options;
-    const entry = fileURLToPath(new URL('./node-worker.ts', import.meta.url));
-    // The worker runs the TypeScript sources as the cluster does, through tsx's loader (its "." export).
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const shares = Array.from({ length: count }, (_, w) => nodes.filter((_, i) => i % count === w));
     const level = typeof logger.level === 'string' ? logger.level : 'silent';
     this.offActivity = trace.onActivity((active) => { for (const w of this.workers) w.send({ type: 'trace-active', active }); });
     const starts = shares.map(async (share) => {
-      const child = fork(entry, [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-      const w = new WorkerProcess(child, share, trace, logger);
+      const w = new WorkerProcess<ToWorker, FromWorker>(forkWorker('./node-worker.ts'), 'node worker', trace, logger);
       this.workers.push(w);
       for (const n of share) this.owner.set(n.name, w);
-      const reply = await new Promise<FromWorker>((resolve) => {
-        w.started = resolve;
-        w.send({ type: 'start', common, nodes: share, logLevel: level, concurrency: this.options.concurrency ?? 8, traceActive: trace.active });
-      });
-      w.started = undefined;
+      const reply = await w.start({ type: 'start', common, nodes: share, logLevel: level, concurrency: this.options.concurrency ?? 8, traceActive: trace.active });
       if (reply.type !== 'started') throw new Error(reply.type === 'failed' ? reply.error : `node worker ${w.pid}: unexpected ${reply.type}`);
       for (const n of reply.nodes) this.urls.set(n.name, n.url);
     });
@@ -190,24 +123,14 @@ export class NodeWorkers implements Component {
   /** Each worker drains its nodes and exits; one that has not exited after 15 s is killed. */
   close(): Promise<void> {
     this.offActivity?.();
-    this.ending ??= Promise.all(this.workers.map(async (w) => {
-      w.send({ type: 'stop', id: 0 });
-      const timer = setTimeout(() => w.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await w.exited;
-      clearTimeout(timer);
-    })).then(() => undefined);
+    this.ending ??= Promise.all(this.workers.map((w) => w.end({ type: 'stop', id: 0 }, STOP_TIMEOUT_MS))).then(() => undefined);
     return this.ending;
   }
 
   /** Each worker destroys its nodes at once (SIGTERM) and exits. */
   destroy(): Promise<void> {
     this.offActivity?.();
-    this.ending ??= Promise.all(this.workers.map(async (w) => {
-      w.child.kill('SIGTERM');
-      const timer = setTimeout(() => w.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await w.exited;
-      clearTimeout(timer);
-    })).then(() => undefined);
+    this.ending ??= Promise.all(this.workers.map((w) => w.end(undefined, STOP_TIMEOUT_MS))).then(() => undefined);
     return this.ending;
   }
 

@@ -71,6 +71,37 @@ describe('nodes in worker processes (sim/workers.ts)', function () {
     for (const pid of pids) expect(alive(pid), `worker ${pid}`).to.equal(false);
   });
 
+  it('plays the tour with the embedded etcd in a process of its own (auto, beside node workers): its handshakes and requests are in the trace, a PKI reload reaches it, nothing is left', async function () {
+    const lines: string[] = [];
+    const events: TraceEvent[] = [];
+    let cluster: Cluster | undefined;
+    let etcdPid: number | undefined;
+    const result = await runScenario(SCENARIOS.find((s) => s.name === 'tour')!, {
+      pki, write: (l) => lines.push(l), onEvent: (e) => events.push(e),
+      startCluster: async (p, trace) => {
+        cluster = await new Cluster({ pki: p, trace, logger: silentLogger(), ports: 'ephemeral', workers: 1, etcd: { kind: 'embedded', ownProcess: 'auto' } }).start();
+        etcdPid = cluster.etcd && 'pid' in cluster.etcd ? cluster.etcd.pid : undefined;
+        // A reload goes to the etcd process over IPC and resolves once applied there.
+        await cluster.reloadPki(p);
+        return cluster;
+      },
+    });
+    expect(result.expectations.filter((e) => !e.ok), lines.join('\n')).to.deep.equal([]);
+    expect(etcdPid).to.be.a('number');
+    expect(etcdPid).to.not.equal(process.pid);
+    expect(cluster!.nodeWorkers!.pids).to.not.include(etcdPid);
+    // etcd's side of the apiserver's connections was traced in the etcd process: it verified the
+    // apiserver-etcd-client certificate against the etcd CA, and served the apiserver's requests.
+    const client = events.find((e): e is TlsClientEvent => e.type === 'tls-client' && e.client === 'kube-apiserver' && e.server === 'etcd' && e.handshake === 'ok');
+    const server = events.find((e): e is TlsServerEvent => e.type === 'tls-server' && e.server === 'etcd' && e.peer === client?.local);
+    expect(server?.clientCert?.cn).to.equal('kube-apiserver-etcd-client');
+    expect(server?.verified).to.equal(true);
+    expect(events.some((e): e is RequestEvent => e.type === 'request' && e.server === 'etcd' && e.user === 'kube-apiserver-etcd-client')).to.equal(true);
+    // The refused kubelet → etcd handshake of the tour is etcd's decision, made in its process.
+    expect(events.some((e): e is TlsServerEvent => e.type === 'tls-server' && e.server === 'etcd' && e.clientCert?.cn === 'system:node:node-1' && e.verified === false)).to.equal(true);
+    expect(alive(etcdPid!), 'etcd process').to.equal(false);
+  });
+
   it('forwards a worker\'s events only while someone listens in the parent, then all of them again', async function () {
     const trace = new Trace();
     const cluster = await new Cluster({ pki, trace, logger: silentLogger(), ports: 'ephemeral', workers: 1 }).start();
