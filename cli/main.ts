@@ -22,8 +22,10 @@
  *   Both take --workers K|auto: the nodes' kubelets and kube-proxies in K node worker processes (sim/workers.ts);
  *   auto (the default) keeps them in this process below 50 nodes. Both take --proxy-mode iptables|ipvs: every kube-proxy's
  *   mode (KubeProxyConfiguration `mode`, written to kube-system/kube-proxy as kubeadm does); default iptables.
- *   And both take --etcd embedded|real (real: spawn Debian's etcd 3.4 binary with the generated etcd
- *   certificates) or --etcd-endpoints URL,... (an etcd the user runs, trusting the generated etcd CA).
+ *   And both take --etcd embedded|own-process|real (embedded: in this process; own-process: the same etcd in
+ *   a process of its own; by default in its own process when the nodes run in workers; real: spawn
+ *   Debian's etcd 3.4 binary with the generated etcd certificates) or --etcd-endpoints URL,... (an etcd
+ *   the user runs, trusting the generated etcd CA).
  *
  * The PKI lives in DIR (default `.cluster/` in the repository): made on the first run, reused after.
  */
@@ -57,10 +59,10 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_DIR = path.join(ROOT, '.cluster');
 
 const USAGE = `usage:
-  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--lang en|ko] [--workers K|auto] [--etcd embedded|real] [--etcd-endpoints URL,...]
+  npm run scenario [-- NAME ...] [--list] [--json] [--format text|json] [--quiet] [--pki-dir DIR] [--lang en|ko] [--workers K|auto] [--etcd embedded|own-process|real] [--etcd-endpoints URL,...]
                    [--proxy-mode iptables|ipvs] [--capture DIR] [--wire] [--tls-max 1.2|1.3]
   npm run scenario [-- NAME] --report DIR [--golden | --golden-file FILE] [--mermaid FILE]
-  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]
+  npm run cluster [-- --pki-dir DIR] [--nodes N] [--workers K|auto] [--ephemeral] [--etcd embedded|own-process|real] [--etcd-endpoints URL,...] [--no-metrics-server] [--miswire ${MISWIRINGS.join('|')}]
                   [--proxy-mode iptables|ipvs] [--capture DIR] [--tls-max 1.2|1.3]`;
 
 class UsageError extends KubeSimError<'USAGE'> {
@@ -95,7 +97,7 @@ function tlsMax(value: string | undefined): TlsMax {
   throw new UsageError(`--tls-max "${value}": 1.2 or 1.3`);
 }
 
-/** --etcd embedded|real and --etcd-endpoints URL,... → the Cluster's etcd choice. */
+/** --etcd embedded|own-process|real and --etcd-endpoints URL,... → the Cluster's etcd choice (default: embedded, in its own process when the nodes run in workers). */
 function etcdChoice(values: { etcd?: string | undefined; 'etcd-endpoints'?: string | undefined }): EtcdChoice {
   const endpoints = values['etcd-endpoints'];
   if (endpoints !== undefined) {
@@ -109,9 +111,11 @@ function etcdChoice(values: { etcd?: string | undefined; 'etcd-endpoints'?: stri
     if (list.length === 0) throw new UsageError('--etcd-endpoints: at least one URL');
     return { kind: 'external', endpoints: list };
   }
-  if (values.etcd === undefined || values.etcd === 'embedded') return { kind: 'embedded' };
+  if (values.etcd === undefined) return { kind: 'embedded', ownProcess: 'auto' };
+  if (values.etcd === 'embedded') return { kind: 'embedded', ownProcess: false };
+  if (values.etcd === 'own-process') return { kind: 'embedded', ownProcess: true };
   if (values.etcd === 'real') return { kind: 'process' };
-  throw new UsageError(`--etcd "${values.etcd}": embedded or real`);
+  throw new UsageError(`--etcd "${values.etcd}": embedded, own-process or real`);
 }
 
 /** Whether this system lets a process bind loopback addresses other than 127.0.0.1 (Linux does, macOS does not). */

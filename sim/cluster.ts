@@ -64,7 +64,8 @@ export interface ClusterOptions {
    */
   readonly clusterSigning?: { readonly durationMs?: number; readonly backdateMs?: number } | false;
   /**
-   * Which etcd the apiserver uses (default embedded): the in-process one; a real `etcd` binary spawned
+   * Which etcd the apiserver uses (default embedded, in its own process when the nodes run in workers):
+   * the embedded one, in this process or its own (`ownProcess`); a real `etcd` binary spawned
    * with etcd/server, etcd/peer and --client-cert-auth against etcd/ca (`process`); or members the user
    * runs (`external`, `https://` URLs; they must trust apiserver-etcd-client's CA and serve a certificate
    * from etcd/ca). The apiserver talks to each the same way, over the v3 JSON gateway.
@@ -186,6 +187,7 @@ export class Cluster {
 
   /** Whether the embedded etcd runs in a process of its own (`ownProcess`, or `auto` with nodes in workers). */
   private etcdInOwnProcess(choice: EtcdChoice): boolean {
+    if (this.options.running?.etcd) return false;
     if (choice.kind !== 'embedded') return false;
     if (choice.ownProcess !== 'auto') return choice.ownProcess === true;
     const nodes = this.pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true).length;
@@ -198,7 +200,7 @@ export class Cluster {
     const tls = this.tls(pki);
     try {
       const running = this.options.running;
-      const choice = this.options.etcd ?? { kind: 'embedded' };
+      const choice = this.options.etcd ?? { kind: 'embedded', ownProcess: 'auto' };
       let etcdEndpoints: readonly string[];
       if (choice.kind === 'external' && !running?.etcd) {
         if (choice.endpoints.length === 0) throw new Error('etcd: no external endpoints given');
