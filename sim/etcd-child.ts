@@ -14,17 +14,15 @@ import type { EtcdOptions } from '../components/etcd/index.js';
 import type { Recovery } from '../components/etcd/wal.js';
 import { forkWorker, WorkerProcess, type FromAnyWorker } from './worker-process.js';
 import type { WorkerUsage } from './worker-protocol.js';
+import type { CommonToWorker } from './worker-child.js';
 
 /** What crosses the IPC channel of EtcdOptions: plain data (no logger, trace or clock). */
 export type EtcdChildOptions = Omit<EtcdOptions, 'logger' | 'trace' | 'clock'>;
 
 export type EtcdToWorker =
   | { readonly type: 'start'; readonly options: EtcdChildOptions; readonly logLevel: string; readonly traceActive: boolean }
-  | { readonly type: 'trace-active'; readonly active: boolean }
   | { readonly type: 'reload'; readonly id: number; readonly material: { identity?: Identity; trustedCa?: string } }
-  | { readonly type: 'usage'; readonly id: number }
-  | { readonly type: 'flush'; readonly id: number }
-  | { readonly type: 'stop'; readonly id: number };
+  | CommonToWorker;
 
 export type EtcdFromWorker =
   | FromAnyWorker

@@ -8,7 +8,7 @@
 import { createLogger } from './logger.js';
 import { Etcd } from '../components/etcd/index.js';
 import type { EtcdFromWorker, EtcdToWorker } from './etcd-child.js';
-import { forwardTrace, onEnd, reply, send, trace, usage } from './worker-child.js';
+import { forwardTrace, reply, send, serve, trace, type CommonToWorker } from './worker-child.js';
 
 let etcd: Etcd | undefined;
 let stopping: Promise<void> | undefined;
@@ -17,11 +17,10 @@ const stop = (mode: 'close' | 'destroy'): Promise<void> => {
   return stopping;
 };
 
-async function handle(m: EtcdToWorker): Promise<void> {
+type Own = Exclude<EtcdToWorker, CommonToWorker>;
+
+serve<Own>(async (m) => {
   switch (m.type) {
-    case 'trace-active':
-      forwardTrace(m.active);
-      return;
     case 'start': {
       forwardTrace(m.traceActive);
       const logger = createLogger({ level: m.logLevel, name: `etcd ${process.pid}` });
@@ -40,24 +39,5 @@ async function handle(m: EtcdToWorker): Promise<void> {
       etcd.reloadTls(m.material);
       reply(m.id, {});
       return;
-    case 'usage':
-      reply(m.id, { value: usage() });
-      return;
-    case 'flush':
-      reply(m.id, {});
-      return;
-    case 'stop':
-      await stop('close');
-      reply(m.id, {});
-      process.disconnect();
-      return;
   }
-}
-
-process.on('message', (m: EtcdToWorker) => {
-  handle(m).catch((err: unknown) => {
-    if ('id' in m) reply(m.id, { error: err instanceof Error ? err.message : String(err) });
-  });
-});
-
-onEnd(stop, () => stopping !== undefined);
+}, stop);

@@ -11,7 +11,7 @@
 import { createLogger } from './logger.js';
 import { startNode, stopNode, type RunningNode } from './nodes.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
-import { forwardTrace, onEnd, reply, send as sendAny, trace, usage } from './worker-child.js';
+import { forwardTrace, reply, send as sendAny, serve, trace, type CommonToWorker } from './worker-child.js';
 
 const send = (m: FromWorker): void => sendAny(m);
 
@@ -50,11 +50,10 @@ function node(name: string): RunningNode {
   return n;
 }
 
-async function handle(m: ToWorker): Promise<void> {
+type Own = Exclude<ToWorker, CommonToWorker>;
+
+serve<Own>(async (m) => {
   switch (m.type) {
-    case 'trace-active':
-      forwardTrace(m.active);
-      return;
     case 'start':
       forwardTrace(m.traceActive);
       try {
@@ -77,24 +76,5 @@ async function handle(m: ToWorker): Promise<void> {
       reply(m.id, {});
       return;
     }
-    case 'usage':
-      reply(m.id, { value: usage() });
-      return;
-    case 'flush':
-      reply(m.id, {});
-      return;
-    case 'stop':
-      await stopAll('close');
-      reply(m.id, {});
-      process.disconnect();
-      return;
   }
-}
-
-process.on('message', (m: ToWorker) => {
-  handle(m).catch((err: unknown) => {
-    if ('id' in m) reply(m.id, { error: err instanceof Error ? err.message : String(err) });
-  });
-});
-
-onEnd(stopAll, () => stopping !== undefined);
+}, stopAll);

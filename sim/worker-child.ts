@@ -38,14 +38,44 @@ export const usage = (): { pid: number; user: number; system: number; rss: numbe
   return { pid: process.pid, user: cpu.user, system: cpu.system, rss: process.memoryUsage().rss };
 };
 
+/** The messages every worker answers the same way. */
+export type CommonToWorker =
+  | { readonly type: 'trace-active'; readonly active: boolean }
+  | { readonly type: 'usage'; readonly id: number }
+  | { readonly type: 'flush'; readonly id: number }
+  | { readonly type: 'stop'; readonly id: number };
+
 /**
- * How the worker ends: `stop('close')` when told to, `stop('destroy')` on SIGTERM or when the IPC
- * channel disconnects (the parent died: nothing may outlive the cluster). Ctrl-C in a terminal
+ * Serves the parent's messages: `own` handles the worker's own ones, the common ones are answered here
+ * (`stop` drains through `stop('close')`, replies, and lets go of the channel). An error thrown while
+ * handling a request is its reply. The worker also ends with `stop('destroy')` on SIGTERM or when the
+ * IPC channel disconnects (the parent died: nothing may outlive the cluster). Ctrl-C in a terminal
  * reaches the whole process group: the parent decides when its workers stop.
  */
-export function onEnd(stop: (mode: 'close' | 'destroy') => Promise<void>, stopping: () => boolean): void {
+export function serve<M extends { readonly type: string }>(own: (m: M) => Promise<void> | void, stop: (mode: 'close' | 'destroy') => Promise<void>): void {
+  let stopping = false;
+  const handle = async (m: M | CommonToWorker): Promise<void> => {
+    const c = m as CommonToWorker;
+    switch (c.type) {
+      case 'trace-active': forwardTrace(c.active); return;
+      case 'usage': reply(c.id, { value: usage() }); return;
+      case 'flush': reply(c.id, {}); return;
+      case 'stop':
+        stopping = true;
+        await stop('close');
+        reply(c.id, {});
+        process.disconnect();
+        return;
+      default: await own(m as M);
+    }
+  };
+  process.on('message', (m: M | CommonToWorker) => {
+    handle(m).catch((err: unknown) => {
+      if ('id' in m && typeof m.id === 'number') reply(m.id, { error: err instanceof Error ? err.message : String(err) });
+    });
+  });
   process.once('disconnect', () => {
-    void stop(stopping() ? 'close' : 'destroy').finally(() => process.exit(0));
+    void stop(stopping ? 'close' : 'destroy').finally(() => process.exit(0));
   });
   process.once('SIGTERM', () => {
     void stop('destroy').finally(() => process.exit(0));

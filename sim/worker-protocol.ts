@@ -7,18 +7,16 @@
  * serving pairs) and kube-proxy.conf's: it is never logged on either side.
  */
 import type { FromAnyWorker } from './worker-process.js';
+import type { CommonToWorker } from './worker-child.js';
 import type { KubeletReload, NodeCommon, NodeSpec, ProxyReload } from './nodes.js';
 
 export type ToWorker =
   | { readonly type: 'start'; readonly common: NodeCommon; readonly nodes: readonly NodeSpec[]; readonly logLevel: string; readonly concurrency: number; readonly traceActive: boolean }
-  /** The parent's trace became active (someone listens) or inactive: forward every event, or only refusals. */
-  | { readonly type: 'trace-active'; readonly active: boolean }
   | { readonly type: 'rules'; readonly id: number; readonly node: string }
   | { readonly type: 'ipvs'; readonly id: number; readonly node: string }
   | { readonly type: 'reload'; readonly id: number; readonly node: string; readonly kubelet?: KubeletReload; readonly proxy?: ProxyReload }
-  | { readonly type: 'usage'; readonly id: number }
-  | { readonly type: 'flush'; readonly id: number }
-  | { readonly type: 'stop'; readonly id: number };
+  /** trace-active (the parent's trace became active or inactive: forward every event, or only refusals), usage, flush, stop. */
+  | CommonToWorker;
 
 /** A worker's CPU time (process.cpuUsage, microseconds) and resident set size (bytes). */
 export interface WorkerUsage {
