@@ -46,7 +46,9 @@ export function makeEvent(now: Date, component: string, target: EventTarget, typ
       ...(target.apiVersion ? { apiVersion: target.apiVersion } : {}), ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
     },
     reason, message, type,
-    source: { component, ...(host ? { host } : {}) },
+    // generateEvent: ReportingController and ReportingInstance from the source (reportingInstance has no
+    // omitempty: an empty host is "").
+    source: { component, ...(host ? { host } : {}) }, reportingComponent: component, reportingInstance: host ?? '',
     firstTimestamp: stamp, lastTimestamp: stamp, count: 1,
   };
 }
@@ -141,6 +143,7 @@ export class EventCorrelator {
       metadata: { name: eventName(e.involvedObject.name ?? '', now), namespace: e.metadata.namespace ?? 'default' },
       involvedObject: e.involvedObject, reason: e.reason, message: `(combined from similar events): ${e.message ?? ''}`,
       type: e.type, ...(e.source ? { source: e.source } : {}),
+      // The combined Event is built afresh, as EventAggregate's copy: no reporting fields.
       firstTimestamp: stamp, lastTimestamp: stamp, count: 1,
     }, aggKey];
   }
@@ -210,6 +213,12 @@ export class EventBroadcaster {
   /** Resolves once every queued event has been written or given up. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+  }
+
+  /** Shutdown: `drop` the queued events (destroy), or write them first (close). */
+  async shutdown(drop: boolean): Promise<void> {
+    if (!drop) await this.flush();
+    this.stop();
   }
 
   /** Shutdown: queued events are dropped, a pending retry ends. */
