@@ -114,6 +114,8 @@ const podsMs = ms(t);
 const podsCpuMs = cpuMs();
 say(`${replicas} pods Running after ${(podsMs / 1000).toFixed(1)} s (CPU ${(podsCpuMs / 1000).toFixed(1)} s)`);
 
+// BENCH_COUNT=1: the requests and handshakes of the idle window, by server, user (node-N), verb and resource.
+counts.clear();
 const idle0 = totalCpuMs();
 const wall0 = process.hrtime.bigint();
 await new Promise((r) => setTimeout(r, idleSeconds * 1000));
