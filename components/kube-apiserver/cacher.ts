@@ -121,8 +121,25 @@ export class WatchCache implements CacheFreshness {
     return this.starting;
   }
 
+  /** Stamps a freshly decoded object (nobody else holds it) with its kind and apiVersion, as `{ ...o, kind, apiVersion }` would. */
   private withType(o: KubeObject): KubeObject {
-    return { ...o, kind: this.def.kind, apiVersion: apiVersionOf(this.def) };
+    o.kind = this.def.kind;
+    o.apiVersion = apiVersionOf(this.def);
+    return o;
+  }
+
+  /**
+   * The object a change replaced: the cache's own copy when it is the revision etcd reports as the
+   * previous one (as the real cacher takes the previous object from its store, not from a second decode),
+   * else etcd's prevKv decoded.
+   */
+  private previous(ev: KvEvent, revision?: number): KubeObject | undefined {
+    const old = this.objects.get(ev.kv.key);
+    if (!ev.prevKv) return old && revision !== undefined ? { ...old, metadata: { ...old.metadata, resourceVersion: String(revision) } } : old;
+    if (old && old.metadata.resourceVersion === String(ev.prevKv.modRevision)) {
+      return revision === undefined ? old : { ...old, metadata: { ...old.metadata, resourceVersion: String(revision) } };
+    }
+    return this.withType(decode(ev.prevKv, revision));
   }
 
   private async relist(): Promise<void> {
@@ -155,15 +172,14 @@ export class WatchCache implements CacheFreshness {
     for (const ev of events) {
       let cached: CachedEvent;
       if (ev.type === 'delete') {
-        const old = this.objects.get(ev.kv.key);
+        const was = this.previous(ev, ev.kv.modRevision);
         this.objects.delete(ev.kv.key);
         this.raw.delete(ev.kv.key);
-        const was = ev.prevKv ? this.withType(decode(ev.prevKv, ev.kv.modRevision)) : old && { ...old, metadata: { ...old.metadata, resourceVersion: String(ev.kv.modRevision) } };
         if (!was) { this.advance(ev.kv.modRevision); continue; }
         cached = { revision: ev.kv.modRevision, object: was, prev: undefined, deleted: true };
       } else {
         const obj = this.withType(decode(ev.kv));
-        const prev = ev.prevKv ? this.withType(decode(ev.prevKv)) : this.objects.get(ev.kv.key);
+        const prev = this.previous(ev);
         this.objects.set(ev.kv.key, obj);
         this.raw.set(ev.kv.key, ev.kv);
         cached = { revision: ev.kv.modRevision, object: obj, prev, deleted: false };
