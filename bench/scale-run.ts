@@ -117,6 +117,8 @@ const podsMs = ms(t);
 const podsCpuMs = cpuMs();
 say(`${replicas} pods Running after ${(podsMs / 1000).toFixed(1)} s (CPU ${(podsCpuMs / 1000).toFixed(1)} s)`);
 
+// BENCH_COUNT=1: the requests and handshakes of the idle window, by server, user (node-N), verb and resource.
+counts.clear();
 const idle0 = totalCpuMs();
 const wall0 = process.hrtime.bigint();
 await new Promise((r) => setTimeout(r, idleSeconds * 1000));
@@ -127,7 +129,10 @@ const workerCount = cluster.nodeWorkers?.pids.length ?? 0;
 const idleRssMb = process.memoryUsage().rss / 2 ** 20 + workerPids().reduce((a, p) => {
   try { return a + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return a; }
 }, 0);
-say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB, RSS now ${idleRssMb.toFixed(0)} MB`);
+const mem = process.memoryUsage();
+const mb = (n: number): string => (n / 2 ** 20).toFixed(0);
+// Where this process's resident set is: the JS heap, and memory outside it (Buffers, OpenSSL's TLS state, code).
+say(`idle ${idleCpuPercent.toFixed(1)}% of a core, peak RSS ${peakRssMb.toFixed(0)} MB, RSS now ${idleRssMb.toFixed(0)} MB (this process: RSS ${mb(mem.rss)} MB, JS heap used ${mb(mem.heapUsed)} of ${mb(mem.heapTotal)} MB, external ${mb(mem.external)} MB)`);
 await cluster.stop();
 if (process.env.BENCH_COUNT) for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 45)) say(`${v} ${k}`);
 const result: ScaleResult = { nodes, pkiMs, readyMs, readyCpuMs, pods: replicas, podsMs, podsCpuMs, idleCpuPercent, idleSeconds, peakRssMb, idleRssMb, workers: workerCount };

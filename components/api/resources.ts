@@ -139,9 +139,13 @@ export function groupVersions(): { group: string; version: string }[] {
   return [...seen.values()];
 }
 
-/** Looks a resource up by group, version and plural name. */
+/** RESOURCES by group, version and plural name (the first of each, as a scan would find). */
+const BY_GVR = new Map<string, ResourceDef>();
+for (const r of RESOURCES) { const k = `${r.group}/${r.version}/${r.resource}`; if (!BY_GVR.has(k)) BY_GVR.set(k, r); }
+
+/** Looks a resource up by group, version and plural name (every resource request does). */
 export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+  return BY_GVR.get(`${group}/${version}/${resource}`);
 }
 
 /** Looks a stored resource up by its plural name only (the cache and bootstrap use this). */

@@ -3,9 +3,10 @@
  * certificates, service-account bearer tokens, anonymous), authorization (privileged group,
  * Node, RBAC, as kubeadm's `--authorization-mode=Node,RBAC`), admission (NodeRestriction) and the
  * TokenRequest signer. The RBAC objects, pods and service accounts the decisions read come from
- * watch-fed caches of etcd, as the real apiserver's informers feed its authorizers; no authorization
- * decision reads etcd. The storage writes through `kv` (a pass-through that notes each acknowledged
- * write's revision on the caches it concerns), so a refusal that may stem from a cache not yet holding
+ * the apiserver's watch caches (cacher.ts; one decoded copy of each object, shared with the watches it
+ * serves), as the real apiserver's informers feed its authorizers; no authorization decision reads
+ * etcd. The storage writes through revisionTrackingBackend (cache.ts: each acknowledged write's revision
+ * is noted on the caches it concerns), so a refusal that may stem from a cache not yet holding
  * this apiserver's latest write is decided again once the cache has caught up (bounded wait, no etcd
  * read): a client's own just-made RoleBinding or pod binding is honoured. Kubernetes' caches lag too
  * and its clients retry; tests and scripts here do not.
@@ -24,9 +25,9 @@ import { rulesFor, type RbacPolicyProvider } from './auth/rbac.js';
 import { nodeIdentity } from './auth/node-authorizer.js';
 import type { RequestInfo } from './auth/request-info.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, signServiceAccountToken, type BoundObjectState } from './auth/serviceaccount-token.js';
-import { ObjectCache, revisionTrackingBackend, type CacheFreshness } from './cache.js';
+import type { CachedResource, CacheFreshness, CacheSource } from './cache.js';
 import type { AdmissionRequest, AuthnResult, Decision, Gate, TokenRequestInput, UserInfo } from './gate.js';
-import { resourceByName } from '../api/resources.js';
+import { resourceByName, type ResourceDef } from '../api/resources.js';
 import { Store, type KvBackend } from './storage.js';
 import { authenticateBootstrapToken, BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_SECRET_PREFIX, type BootstrapTokenSecret } from '../api/bootstrap-token.js';
 
@@ -45,35 +46,38 @@ const boundState = (o: KubeObject | undefined): BoundObjectState | undefined =>
 
 export class AuthChain implements Gate {
   private readonly options: AuthChainOptions;
-  readonly clusterRoles: ObjectCache<ClusterRole>;
-  readonly clusterRoleBindings: ObjectCache<ClusterRoleBinding>;
-  readonly roles: ObjectCache<Role>;
-  readonly roleBindings: ObjectCache<RoleBinding>;
-  readonly serviceAccounts: ObjectCache;
-  readonly pods: ObjectCache<Pod>;
-  readonly nodes: ObjectCache<Node>;
+  readonly clusterRoles: CachedResource<ClusterRole>;
+  readonly clusterRoleBindings: CachedResource<ClusterRoleBinding>;
+  readonly roles: CachedResource<Role>;
+  readonly roleBindings: CachedResource<RoleBinding>;
+  readonly serviceAccounts: CachedResource;
+  readonly pods: CachedResource<Pod>;
+  readonly nodes: CachedResource<Node>;
   /** Secrets, for the bootstrap-token authenticator (it reads kube-system/bootstrap-token-<id>). */
-  readonly secrets: ObjectCache<BootstrapTokenSecret>;
+  readonly secrets: CachedResource<BootstrapTokenSecret>;
   private readonly logger: Logger;
   private readonly rbac: RbacPolicyProvider;
-  /** The backend the apiserver's storage must write through, so the caches learn of its writes. */
-  readonly kv: KvBackend;
   /** Reads only: a verified token's objects that its caches miss (as client-go's clientGetter falls back to a live GET). */
   private readonly store: Store;
 
-  constructor(kv: KvBackend, options: AuthChainOptions, logger: Logger) {
+  /**
+   * `kv` is read only for a token's objects its caches miss; `caches` gives each resource's watch cache
+   * (the one this apiserver serves watches from), which the storage's writes must note (revisionTrackingBackend).
+   */
+  constructor(kv: KvBackend, caches: CacheSource, options: AuthChainOptions, logger: Logger) {
     this.options = options;
-    this.kv = revisionTrackingBackend(kv, () => this.caches());
     this.store = new Store(kv);
     const rbacGroup = 'rbac.authorization.k8s.io';
-    this.clusterRoles = new ObjectCache<ClusterRole>(resourceByName('clusterroles', rbacGroup), kv, logger);
-    this.clusterRoleBindings = new ObjectCache<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup), kv, logger);
-    this.roles = new ObjectCache<Role>(resourceByName('roles', rbacGroup), kv, logger);
-    this.roleBindings = new ObjectCache<RoleBinding>(resourceByName('rolebindings', rbacGroup), kv, logger);
-    this.serviceAccounts = new ObjectCache(resourceByName('serviceaccounts'), kv, logger);
-    this.pods = new ObjectCache<Pod>(resourceByName('pods'), kv, logger);
-    this.nodes = new ObjectCache<Node>(resourceByName('nodes'), kv, logger);
-    this.secrets = new ObjectCache<BootstrapTokenSecret>(resourceByName('secrets'), kv, logger);
+    // The readers' types over the one cache per resource (objects as etcd holds them, typed by their resource).
+    const typed = <T extends KubeObject>(def: ResourceDef): CachedResource<T> => caches(def) as unknown as CachedResource<T>;
+    this.clusterRoles = typed<ClusterRole>(resourceByName('clusterroles', rbacGroup));
+    this.clusterRoleBindings = typed<ClusterRoleBinding>(resourceByName('clusterrolebindings', rbacGroup));
+    this.roles = typed<Role>(resourceByName('roles', rbacGroup));
+    this.roleBindings = typed<RoleBinding>(resourceByName('rolebindings', rbacGroup));
+    this.serviceAccounts = caches(resourceByName('serviceaccounts'));
+    this.pods = typed<Pod>(resourceByName('pods'));
+    this.nodes = typed<Node>(resourceByName('nodes'));
+    this.secrets = typed<BootstrapTokenSecret>(resourceByName('secrets'));
     this.logger = logger;
     this.rbac = {
       getClusterRole: (name) => this.clusterRoles.get(undefined, name),
@@ -99,16 +103,17 @@ export class AuthChain implements Gate {
     return true;
   }
 
-  private caches(): ObjectCache<KubeObject>[] {
-    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods, this.nodes, this.secrets] as ObjectCache<KubeObject>[];
+  private caches(): CachedResource<KubeObject>[] {
+    return [this.clusterRoles, this.clusterRoleBindings, this.roles, this.roleBindings, this.serviceAccounts, this.pods, this.nodes, this.secrets] as unknown as CachedResource<KubeObject>[];
   }
 
   async start(): Promise<void> {
     await Promise.all(this.caches().map((c) => c.start()));
   }
 
+  /** Nothing of its own to stop: its caches are the apiserver's watch caches, which the apiserver stops. */
   stop(): void {
-    for (const c of this.caches()) c.stop();
+    // The caches outlive the gate only until the apiserver's release stops them.
   }
 
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
@@ -128,7 +133,7 @@ export class AuthChain implements Gate {
     // gets its 401 without waiting for the cache, and a token whose signature fails costs no read.
     const fromEtcd = new Map<string, KubeObject | undefined>();
     const missed = new Map<string, () => Promise<KubeObject | undefined>>();
-    const lookup = <T extends KubeObject>(cache: ObjectCache<T>, namespace: string | undefined, name: string): KubeObject | undefined => {
+    const lookup = <T extends KubeObject>(cache: CachedResource<T>, namespace: string | undefined, name: string): KubeObject | undefined => {
       const cached = cache.get(namespace, name);
       if (cached) return cached;
       const key = `${cache.def.resource}/${namespace ?? ''}/${name}`;

@@ -1,7 +1,8 @@
 /**
- * A watch-fed cache of one stored resource (what the real apiserver's informers give its RBAC and
- * Node authorizers): list the key prefix, then follow an etcd watch from the next revision. A
- * compacted watch or a broken stream relists.
+ * What the apiserver's own readers (the RBAC and Node authorizers, NodeRestriction, the service-account
+ * and bootstrap-token authenticators, the aggregator's availability controller) read of a stored
+ * resource: its watch cache (cacher.ts), the one copy of each object this apiserver decodes from etcd,
+ * as the real apiserver's informers and watch cache follow etcd for it. There is no second cache.
  *
  * Reads never touch etcd: `get` is a map lookup, `list(namespace)` a per-namespace index, and the
  * arrays `list` returns are kept until the next change (callers must not mutate them).
@@ -11,11 +12,9 @@
  * waits (bounded) until it has. The authorizers use it to decide a denial again once they have seen
  * the client's own just-acknowledged writes, without reading etcd.
  */
-import type { Logger } from 'pino';
 import type { KubeObject } from '../api/types.js';
-import { type ResourceDef } from '../api/resources.js';
-import { storageKey } from './routes.js';
-import { decode, type KvBackend, type KvEvent, type KvWatchHandle, type TxnResult } from './storage.js';
+import type { ResourceDef } from '../api/resources.js';
+import type { KvBackend, TxnResult } from './storage.js';
 
 export type CacheListener<T extends KubeObject> = (type: 'put' | 'delete', object: T, previous: T | undefined) => void;
 
@@ -27,166 +26,96 @@ export interface CacheFreshness {
   caughtUp(timeoutMs: number): Promise<boolean>;
 }
 
-export class ObjectCache<T extends KubeObject = KubeObject> implements CacheFreshness {
+/** One resource as the apiserver's readers see it (an informer's lister and event handlers). */
+export interface CachedResource<T extends KubeObject = KubeObject> extends CacheFreshness {
   readonly def: ResourceDef;
-  private readonly kv: KvBackend;
-  private readonly logger: Logger;
-  private readonly items = new Map<string, T>();
-  /** namespace ('' for cluster-scoped objects) -> key -> object. */
-  private readonly byNamespace = new Map<string, Map<string, T>>();
-  /** `list` answers, kept until the next change: '\u0000' for all, else the namespace. */
-  private readonly lists = new Map<string, T[]>();
-  private readonly listeners = new Set<CacheListener<T>>();
-  private waiters: { revision: number; resolve: () => void }[] = [];
-  private handle: KvWatchHandle | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private stopped = false;
-  /** The last revision applied. */
-  revision = 0;
-  /** The highest revision of a write under the prefix this apiserver has been acknowledged (noteWrite). */
-  private written = 0;
+  /** Lists and follows; resolves once the first list is in. */
+  start(): Promise<void>;
+  get(namespace: string | undefined, name: string): T | undefined;
+  /** Every object (in one namespace): a shared array, valid until the next change; do not mutate it. */
+  list(namespace?: string): readonly T[];
+  /** Called after each change is applied (a relist reports what it changed); returns the unsubscribe. */
+  onChange(listener: CacheListener<T>): () => void;
+  stop(): void;
+}
 
-  /** The key prefix it follows (`/registry/pods/`). */
-  readonly prefix: string;
+/** Where the apiserver's readers get a resource's cache from (the watch caches, WatchCaches.cache). */
+export type CacheSource = (def: ResourceDef) => CachedResource;
 
-  constructor(def: ResourceDef, kv: KvBackend, logger: Logger) {
-    this.def = def;
-    this.prefix = storageKey(def, undefined);
-    this.kv = kv;
-    this.logger = logger;
+/**
+ * The objects of one resource by storage key, with the `list` answers memoized until the next change
+ * and the listeners told of each change.
+ */
+export class ObjectIndex {
+  private readonly objects = new Map<string, KubeObject>();
+  /** `list` answers: '\u0000' for all, else the namespace; built on demand, dropped on any change. */
+  private lists: Map<string, KubeObject[]> | undefined;
+  private readonly listeners = new Set<CacheListener<KubeObject>>();
+
+  get size(): number {
+    return this.objects.size;
   }
 
-  /** Lists and starts watching; resolves once the first list is in. */
-  async start(): Promise<void> {
-    this.stopped = false;
-    await this.relist();
+  get(key: string): KubeObject | undefined {
+    return this.objects.get(key);
   }
 
-  private async relist(): Promise<void> {
-    const prefix = this.prefix;
-    const { kvs, revision } = await this.kv.list(prefix);
-    if (this.stopped) return;
-    const fresh = new Map(kvs.map((kv) => [kv.key, decode<T>(kv)]));
-    for (const [key, old] of this.items) if (!fresh.has(key)) { this.remove(key, old); this.emit('delete', old, old); }
+  values(): IterableIterator<KubeObject> {
+    return this.objects.values();
+  }
+
+  set(key: string, obj: KubeObject, previous: KubeObject | undefined): void {
+    this.objects.set(key, obj);
+    this.lists = undefined;
+    this.emit('put', obj, previous);
+  }
+
+  delete(key: string): void {
+    const old = this.objects.get(key);
+    if (!old) return;
+    this.objects.delete(key);
+    this.lists = undefined;
+    this.emit('delete', old, old);
+  }
+
+  /** A relist: every object at once; listeners hear of each key that went away or whose revision changed. */
+  replace(fresh: ReadonlyMap<string, KubeObject>): void {
+    const gone = [...this.objects].filter(([key]) => !fresh.has(key));
+    for (const [key] of gone) this.delete(key);
     for (const [key, obj] of fresh) {
-      const old = this.items.get(key);
-      this.put(key, obj, old);
+      const old = this.objects.get(key);
+      this.objects.set(key, obj);
+      this.lists = undefined;
       if (old?.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('put', obj, old);
     }
-    this.advance(revision);
-    this.handle?.cancel();
-    this.handle = this.kv.watch(prefix, revision + 1, (events) => this.apply(events), (err) => {
-      if (this.stopped) return;
-      this.logger.warn({ err: err.message, resource: this.def.resource }, 'cache watch ended; relisting');
-      this.handle = undefined;
-      this.retry = setTimeout(() => { this.retry = undefined; void this.relist().catch((e: Error) => this.logger.error({ err: e.message }, 'relist failed')); }, 200);
-      this.retry.unref();
-    });
   }
 
-  private apply(events: readonly KvEvent[]): void {
-    for (const ev of events) {
-      const old = this.items.get(ev.kv.key);
-      if (ev.type === 'delete') {
-        if (old) { this.remove(ev.kv.key, old); this.emit('delete', old, old); }
-      } else {
-        const obj = decode<T>(ev.kv);
-        this.put(ev.kv.key, obj, old);
-        this.emit('put', obj, old);
+  list(namespace?: string): readonly KubeObject[] {
+    if (!this.lists) {
+      // One pass makes the answer for every namespace: a burst of list(ns) after a change costs one walk.
+      const lists = new Map<string, KubeObject[]>([['\u0000', [...this.objects.values()]]]);
+      for (const o of lists.get('\u0000')!) {
+        const ns = o.metadata.namespace ?? '';
+        let l = lists.get(ns);
+        if (!l) { l = []; lists.set(ns, l); }
+        l.push(o);
       }
-      this.advance(ev.kv.modRevision);
+      this.lists = lists;
     }
+    return this.lists.get(namespace ?? '\u0000') ?? [];
   }
 
-  private put(key: string, obj: T, old: T | undefined): void {
-    if (old) this.remove(key, old);
-    this.items.set(key, obj);
-    const ns = obj.metadata.namespace ?? '';
-    let m = this.byNamespace.get(ns);
-    if (!m) { m = new Map(); this.byNamespace.set(ns, m); }
-    m.set(key, obj);
-    this.lists.clear();
-  }
-
-  private remove(key: string, old: T): void {
-    this.items.delete(key);
-    const ns = old.metadata.namespace ?? '';
-    const m = this.byNamespace.get(ns);
-    m?.delete(key);
-    if (m?.size === 0) this.byNamespace.delete(ns);
-    this.lists.clear();
-  }
-
-  private advance(revision: number): void {
-    if (revision <= this.revision) return;
-    this.revision = revision;
-    if (this.waiters.length === 0) return;
-    const still: typeof this.waiters = [];
-    for (const w of this.waiters) if (w.revision <= revision) w.resolve(); else still.push(w);
-    this.waiters = still;
-  }
-
-  /** A write under this cache's prefix was acknowledged at `revision` (the watch will deliver it). */
-  noteWrite(revision: number): void {
-    if (revision > this.written) this.written = revision;
-  }
-
-  /** Whether a write this apiserver made under the prefix has not reached the cache yet. */
-  get behind(): boolean {
-    return this.revision < this.written;
-  }
-
-  /**
-   * Resolves once the cache has applied every write noted so far, or after `timeoutMs` (resolving
-   * false): never an etcd read, only the watch it already follows.
-   */
-  caughtUp(timeoutMs: number): Promise<boolean> {
-    const target = this.written;
-    if (this.revision >= target || this.stopped) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, timeoutMs);
-      timer.unref();
-      const waiter = { revision: target, resolve: () => { clearTimeout(timer); resolve(true); } };
-      this.waiters.push(waiter);
-    });
-  }
-
-  private emit(type: 'put' | 'delete', obj: T, old: T | undefined): void {
-    for (const l of this.listeners) l(type, obj, old);
-  }
-
-  onChange(listener: CacheListener<T>): () => void {
+  onChange(listener: CacheListener<KubeObject>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  get(namespace: string | undefined, name: string): T | undefined {
-    return this.items.get(storageKey(this.def, this.def.namespaced ? namespace : undefined, name));
-  }
-
-  /** Every object (in one namespace): a shared array, valid until the next change; do not mutate it. */
-  list(namespace?: string): readonly T[] {
-    const k = namespace ?? '\u0000';
-    let l = this.lists.get(k);
-    if (!l) {
-      l = namespace === undefined ? [...this.items.values()] : [...(this.byNamespace.get(namespace)?.values() ?? [])];
-      this.lists.set(k, l);
-    }
-    return l;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.handle?.cancel();
-    this.handle = undefined;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
+  clearListeners(): void {
     this.listeners.clear();
-    for (const w of this.waiters) w.resolve();
-    this.waiters = [];
+  }
+
+  private emit(type: 'put' | 'delete', obj: KubeObject, old: KubeObject | undefined): void {
+    for (const l of this.listeners) l(type, obj, old);
   }
 }
 

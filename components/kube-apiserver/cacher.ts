@@ -13,6 +13,9 @@
  * - Pods watched with `spec.nodeName=X` (every kubelet) are indexed by node, as the real cacher's
  *   indexed trigger does: a pod's change reaches only its node's kubelet and the unindexed watchers.
  * - A broken etcd watch relists and ends every watcher; clients re-watch from their last revision.
+ *
+ * It is also what the apiserver's own readers read (cache.ts CachedResource: the authorizers, admission,
+ * the aggregator): each etcd event is decoded once, into the one copy of the object this apiserver keeps.
  */
 import { batchedWriter } from '../client/lines.js';
 import type { ServerResponse } from 'node:http';
@@ -22,7 +25,7 @@ import { apiVersionOf, type ResourceDef } from '../api/resources.js';
 import { selects, type Selection } from '../api/selectors.js';
 import { toStatusError } from '../api/errors.js';
 import { storageKey } from './routes.js';
-import type { CacheFreshness } from './cache.js';
+import { ObjectIndex, type CachedResource, type CacheListener } from './cache.js';
 import { decode, type KeyValue, type KvBackend, type KvEvent, type KvWatchHandle } from './storage.js';
 import { serveWatch, tooLargeResourceVersion, type ActiveWatch, type WatchOptions, longTimer, type LongTimer } from './watch.js';
 import { parseResourceVersion } from './list-options.js';
@@ -77,7 +80,7 @@ function indexedNode(def: ResourceDef, selection: Selection): string | undefined
 
 const nodeOf = (o: KubeObject | undefined): string | undefined => (o as { spec?: { nodeName?: string } } | undefined)?.spec?.nodeName || undefined;
 
-export class WatchCache implements CacheFreshness {
+export class WatchCache implements CachedResource {
   readonly def: ResourceDef;
   private readonly kv: KvBackend;
   private readonly logger: Logger;
@@ -85,7 +88,7 @@ export class WatchCache implements CacheFreshness {
   private readonly freshMs: number;
   private readonly maxEvents: number;
   private readonly now: () => number;
-  private readonly objects = new Map<string, KubeObject>();
+  private readonly objects = new ObjectIndex();
   /** What etcd holds for each key, as it arrived (GuaranteedUpdate's first guess at the current state). */
   private readonly raw = new Map<string, KeyValue>();
   /** The window: events in revision order, with when each arrived. */
@@ -121,8 +124,25 @@ export class WatchCache implements CacheFreshness {
     return this.starting;
   }
 
+  /** Stamps a freshly decoded object (nobody else holds it) with its kind and apiVersion, as `{ ...o, kind, apiVersion }` would. */
   private withType(o: KubeObject): KubeObject {
-    return { ...o, kind: this.def.kind, apiVersion: apiVersionOf(this.def) };
+    o.kind = this.def.kind;
+    o.apiVersion = apiVersionOf(this.def);
+    return o;
+  }
+
+  /**
+   * The object a change replaced: the cache's own copy when it is the revision etcd reports as the
+   * previous one (as the real cacher takes the previous object from its store, not from a second decode),
+   * else etcd's prevKv decoded.
+   */
+  private previous(ev: KvEvent, revision?: number): KubeObject | undefined {
+    const old = this.objects.get(ev.kv.key);
+    if (!ev.prevKv) return old && revision !== undefined ? { ...old, metadata: { ...old.metadata, resourceVersion: String(revision) } } : old;
+    if (old && old.metadata.resourceVersion === String(ev.prevKv.modRevision)) {
+      return revision === undefined ? old : { ...old, metadata: { ...old.metadata, resourceVersion: String(revision) } };
+    }
+    return this.withType(decode(ev.prevKv, revision));
   }
 
   private async relist(): Promise<void> {
@@ -130,9 +150,10 @@ export class WatchCache implements CacheFreshness {
     if (this.stopped) return;
     // Every watcher of the old state ends: it re-watches from its last revision.
     for (const w of [...this.unindexed, ...[...this.byNode.values()].flatMap((s) => [...s])]) w.end();
-    this.objects.clear();
     this.raw.clear();
-    for (const kv of kvs) { this.objects.set(kv.key, this.withType(decode(kv))); this.raw.set(kv.key, kv); }
+    const fresh = new Map<string, KubeObject>();
+    for (const kv of kvs) { fresh.set(kv.key, this.withType(decode(kv))); this.raw.set(kv.key, kv); }
+    this.objects.replace(fresh);
     this.events = [];
     this.arrived = [];
     this.oldest = revision;
@@ -155,17 +176,16 @@ export class WatchCache implements CacheFreshness {
     for (const ev of events) {
       let cached: CachedEvent;
       if (ev.type === 'delete') {
-        const old = this.objects.get(ev.kv.key);
-        this.objects.delete(ev.kv.key);
+        const was = this.previous(ev, ev.kv.modRevision);
         this.raw.delete(ev.kv.key);
-        const was = ev.prevKv ? this.withType(decode(ev.prevKv, ev.kv.modRevision)) : old && { ...old, metadata: { ...old.metadata, resourceVersion: String(ev.kv.modRevision) } };
+        this.objects.delete(ev.kv.key);
         if (!was) { this.advance(ev.kv.modRevision); continue; }
         cached = { revision: ev.kv.modRevision, object: was, prev: undefined, deleted: true };
       } else {
         const obj = this.withType(decode(ev.kv));
-        const prev = ev.prevKv ? this.withType(decode(ev.prevKv)) : this.objects.get(ev.kv.key);
-        this.objects.set(ev.kv.key, obj);
+        const prev = this.previous(ev);
         this.raw.set(ev.kv.key, ev.kv);
+        this.objects.set(ev.kv.key, obj, prev);
         cached = { revision: ev.kv.modRevision, object: obj, prev, deleted: false };
       }
       this.events.push(cached);
@@ -258,6 +278,18 @@ export class WatchCache implements CacheFreshness {
     await this.start();
     if (this.behind && !(await this.reach(this.written, 1000))) return 'stale';
     return this.objects.get(storageKey(this.def, this.def.namespaced ? namespace : undefined, name));
+  }
+
+  get(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(storageKey(this.def, this.def.namespaced ? namespace : undefined, name));
+  }
+
+  list(namespace?: string): readonly KubeObject[] {
+    return this.objects.list(namespace);
+  }
+
+  onChange(listener: CacheListener<KubeObject>): () => void {
+    return this.objects.onChange(listener);
   }
 
   /** Whether the first list is in and the etcd watch follows. */
@@ -382,6 +414,7 @@ export class WatchCache implements CacheFreshness {
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
     for (const w of [...this.unindexed, ...[...this.byNode.values()].flatMap((s) => [...s])]) w.end();
+    this.objects.clearListeners();
     for (const w of this.waiters) w.resolve(false);
     this.waiters = [];
   }
@@ -403,6 +436,11 @@ export class WatchCaches {
 
   for(def: ResourceDef): WatchCache | undefined {
     if (this.stopped) return undefined;
+    return this.cache(def);
+  }
+
+  /** The resource's cache, made on first use (the apiserver's readers take theirs when it starts). */
+  cache(def: ResourceDef): WatchCache {
     const key = `${def.group}/${def.resource}`;
     let c = this.caches.get(key);
     if (!c) { c = new WatchCache(def, this.kv, this.logger, this.options); this.caches.set(key, c); }

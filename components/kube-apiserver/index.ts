@@ -175,16 +175,19 @@ export class KubeApiserver implements Component {
         });
         kv = etcdBackend(this.etcdClient);
       }
-      const chain = new AuthChain(kv, {
+      // One cache per resource, following etcd: the watches are served from it (unless --watch-cache=false,
+      // when it keeps no window) and the authorizers, admission and the aggregator read it.
+      const serveFromCache = o.watchCache !== false;
+      const caches = new WatchCaches(kv, this.logger, !serveFromCache ? { maxEvents: 0 } : o.watchCacheSize === undefined ? {} : { maxEvents: o.watchCacheSize });
+      this.watchCaches = caches;
+      const chain = new AuthChain(kv, (def) => caches.cache(def), {
         anonymousAuth: o.anonymousAuth ?? true, serviceAccount: o.serviceAccount, now: () => this.clock.now(),
         ...(o.serviceAccountIssuer ? { issuer: o.serviceAccountIssuer } : {}),
       }, this.logger);
       this.chain = chain;
-      // Writes go through the chain's backend, so its caches know which revision reflects them.
-      // ...and so do the watch caches (admission reads namespaces from theirs).
-      if (o.watchCache !== false) this.watchCaches = new WatchCaches(chain.kv, this.logger, o.watchCacheSize === undefined ? {} : { maxEvents: o.watchCacheSize });
-      const caches = this.watchCaches;
-      const store = caches ? new Store(revisionTrackingBackend(chain.kv, () => caches.all()), { cached: (def, key) => caches.peek(def, key) }) : new Store(chain.kv);
+      // Writes note their revision on the caches, so a reader knows which revision reflects them.
+      const written = revisionTrackingBackend(kv, () => caches.all());
+      const store = serveFromCache ? new Store(written, { cached: (def, key) => caches.peek(def, key) }) : new Store(written);
       this.store = store;
       const allocator = new IpAllocator(o.serviceClusterIPRange ?? '10.96.0.0/12', store);
       const strategy: StrategyContext = {
@@ -200,7 +203,7 @@ export class KubeApiserver implements Component {
         store, gate: chain, clock: this.clock, kubelets: this.kubelets, strategy,
         apiAudiences: [o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'],
         trackWatch: (w) => { this.watches.add(w); return () => this.watches.delete(w); },
-        ...(o.watchCache === false ? {} : { watchCache: (def) => this.watchCaches?.for(def) }),
+        ...(serveFromCache ? { watchCache: (def) => this.watchCaches?.for(def) } : {}),
         componentStatus: {
           get components() { return self.componentStatusServers; },
           // The etcd3 prober's read of `health`, through this apiserver's own etcd client.
@@ -229,7 +232,7 @@ export class KubeApiserver implements Component {
       }, strategy);
       await chain.start();
       if (o.aggregation) {
-        const aggregator = new Aggregator(chain.kv, store, o.aggregation, { logger: this.logger, clock: this.clock, trace: this.trace });
+        const aggregator = new Aggregator((def) => caches.cache(def), store, o.aggregation, { logger: this.logger, clock: this.clock, trace: this.trace });
         this.aggregatorLayer = aggregator;
         await aggregator.bootstrap(o.clientCa);
         await aggregator.start();

@@ -73,15 +73,7 @@ function decode(entries: unknown): Manager[] {
 }
 
 function encode(managers: readonly Manager[]): ManagedFieldsEntry[] {
-  const sorted = managers.filter((m) => !isEmpty(m.set)).sort((p, q) => {
-    if (p.operation !== q.operation) return p.operation < q.operation ? -1 : 1;
-    const pt = p.time ? Date.parse(p.time) : 0;
-    const qt = q.time ? Date.parse(q.time) : 0;
-    if (pt !== qt) return pt - qt;
-    if (p.manager !== q.manager) return p.manager < q.manager ? -1 : 1;
-    if (p.apiVersion !== q.apiVersion) return p.apiVersion < q.apiVersion ? -1 : 1;
-    return (p.subresource ?? '') < (q.subresource ?? '') ? -1 : (p.subresource ?? '') > (q.subresource ?? '') ? 1 : 0;
-  });
+  const sorted = managers.filter((m) => !isEmpty(m.set)).sort(entryOrder);
   return sorted.map((m) => ({
     manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, ...(m.time ? { time: m.time } : {}),
     fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(m.set), ...(m.subresource ? { subresource: m.subresource } : {}),
@@ -109,13 +101,25 @@ export interface WriteInfo {
   readonly now: Date;
 }
 
-/** Records an Update by `w.manager` that turned `old` (undefined on create) into `next`; sets next.metadata.managedFields. */
+/**
+ * Records an Update by `w.manager` that turned `old` (undefined on create) into `next`; sets next.metadata.managedFields.
+ * As managedFieldsUpdater: the manager's time moves only when the write changed a field (the "current-operation"
+ * took some); a write that changes nothing, or only removes fields, leaves every time as it was.
+ */
 export function trackUpdate(old: Rec | undefined, next: Rec, w: WriteInfo): void {
+  // fieldSetOf skips metadata.managedFields (StripMetaManager), so the objects are walked as they are.
+  const changed = fieldSetOf(next, { update: { old: old ?? {} } });
+  const removed = old ? difference(fieldSetOf(old), fieldSetOf(next)) : emptySet();
+  if (old && reuseEntries(old, next, changed, removed, w)) return;
+  recomputeManagedFields(old, next, w, changed, removed);
+}
+
+/**
+ * The full computation: every manager's FieldsV1 decoded into a set, the changed fields taken from the
+ * others, the removed ones from all, then encoded again (what reuseEntries must always agree with).
+ */
+export function recomputeManagedFields(old: Rec | undefined, next: Rec, w: WriteInfo, changed = fieldSetOf(next, { update: { old: old ?? {} } }), removed = old ? difference(fieldSetOf(old), fieldSetOf(next)) : emptySet()): void {
   const managers = baseManagers(next, old);
-  const o = withoutManagedFields(old);
-  const n = withoutManagedFields(next)!;
-  const changed = fieldSetOf(n, { update: { old: o ?? {} } });
-  const removed = o ? difference(fieldSetOf(o), fieldSetOf(n)) : emptySet();
   const me = { manager: w.manager, operation: 'Update' as const, apiVersion: w.apiVersion, ...(w.subresource ? { subresource: w.subresource } : {}) };
   const key = identity(me);
   let mine = managers.find((m) => identity(m) === key);
@@ -129,9 +133,74 @@ export function trackUpdate(old: Rec | undefined, next: Rec, w: WriteInfo): void
   }
   if (mine) {
     mine.set = union(difference(mine.set, removed), changed);
-    mine.time = rfc3339(w.now);
+    if (!isEmpty(changed)) mine.time = rfc3339(w.now);
   }
   setManagedFields(next, managers);
+}
+
+/**
+ * The common case of a controller's or kubelet's write (a Lease's renewTime, a status heartbeat): the
+ * request carries the stored managedFields back (or none), nothing was removed, and every changed field
+ * is already the writer's own and nobody else's. Then no set changes: the stored entries are kept as
+ * they are, FieldsV1 and all, and only the writer's time moves (and with it, the entries' order).
+ * Returns false, touching nothing, whenever the full computation is needed.
+ */
+function reuseEntries(old: Rec, next: Rec, changed: FieldSet, removed: FieldSet, w: WriteInfo): boolean {
+  if (!isEmpty(removed)) return false;
+  const stored = isRec(old.metadata) ? (old.metadata as Rec).managedFields : undefined;
+  if (!Array.isArray(stored)) return false;
+  const md = isRec(next.metadata) ? next.metadata : undefined;
+  if (!md) return false;
+  const sent = (md as Rec).managedFields;
+  if (sent !== undefined && sent !== stored && !jsonEqual(sent as never, stored as never)) return false;
+  if (!stored.every(isEntry)) return false;
+  if (isEmpty(changed)) {
+    (md as Rec).managedFields = [...stored];
+    return true;
+  }
+  const me = { manager: w.manager, operation: 'Update' as const, apiVersion: w.apiVersion, ...(w.subresource ? { subresource: w.subresource } : {}) };
+  const key = identity(me);
+  const mine = stored.find((e) => identity(e) === key);
+  if (!mine || !membersIn(changed, mine.fieldsV1, 'all')) return false;
+  for (const e of stored) if (e !== mine && membersIn(changed, e.fieldsV1, 'any')) return false;
+  const entries = stored.map((e) => (e === mine ? { ...e, time: rfc3339(w.now) } : e));
+  (md as Rec).managedFields = entries.sort(entryOrder);
+  return true;
+}
+
+/** A stored entry as encode writes it (anything else goes the full way, where decode drops it). */
+const isEntry = (e: unknown): e is ManagedFieldsEntry & { subresource?: string } =>
+  isRec(e) && typeof e.manager === 'string' && (e.operation === 'Apply' || e.operation === 'Update') && typeof e.apiVersion === 'string' && isRec(e.fieldsV1) && Object.keys(e.fieldsV1).length > 0;
+
+/**
+ * Whether every (`all`) or some (`any`) member of `set` is a member of the FieldsV1 document `v1` (a
+ * node is a member when it is `{}` or has `.`), read in place without decoding `v1`.
+ */
+function membersIn(set: FieldSet, v1: unknown, mode: 'all' | 'any'): boolean {
+  if (set.self) {
+    const member = isRec(v1) && (Object.keys(v1).length === 0 || Object.hasOwn(v1, '.'));
+    if (mode === 'any' && member) return true;
+    if (mode === 'all' && !member) return false;
+  }
+  for (const [pe, c] of set.children) {
+    const sub = isRec(v1) && Object.hasOwn(v1, pe) ? v1[pe] : undefined;
+    if (sub === undefined) { if (mode === 'all') return false; continue; }
+    const r = membersIn(c, sub, mode);
+    if (mode === 'any' && r) return true;
+    if (mode === 'all' && !r) return false;
+  }
+  return mode === 'all';
+}
+
+/** managedfields' order: operation, time, manager, apiVersion, subresource. */
+function entryOrder(p: Pick<Manager, 'operation' | 'time' | 'manager' | 'apiVersion' | 'subresource'>, q: Pick<Manager, 'operation' | 'time' | 'manager' | 'apiVersion' | 'subresource'>): number {
+  if (p.operation !== q.operation) return p.operation < q.operation ? -1 : 1;
+  const pt = p.time ? Date.parse(p.time) : 0;
+  const qt = q.time ? Date.parse(q.time) : 0;
+  if (pt !== qt) return pt - qt;
+  if (p.manager !== q.manager) return p.manager < q.manager ? -1 : 1;
+  if (p.apiVersion !== q.apiVersion) return p.apiVersion < q.apiVersion ? -1 : 1;
+  return (p.subresource ?? '') < (q.subresource ?? '') ? -1 : (p.subresource ?? '') > (q.subresource ?? '') ? 1 : 0;
 }
 
 function setManagedFields(obj: Rec, managers: readonly Manager[]): void {

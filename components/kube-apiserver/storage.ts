@@ -179,9 +179,11 @@ export class Store {
         throw err;
       }
       const value = encode(next);
-      if (value === encode(current) || options.dryRun) {
+      // etcd3's GuaranteedUpdate compares the new encoding with the bytes it read (bytes.Equal(data, origState.data)).
+      const unchanged = value === kv.value;
+      if (unchanged || options.dryRun) {
         if (!fresh) { await refresh(); continue; }
-        return value === encode(current) ? { object: current, previous: current } : { object: next, previous: current };
+        return unchanged ? { object: current, previous: current } : { object: next, previous: current };
       }
       const r = await this.kv.update(key, value, kv.modRevision);
       if (r.succeeded) return { object: { ...next, metadata: { ...next.metadata, resourceVersion: String(r.revision) } }, previous: current };

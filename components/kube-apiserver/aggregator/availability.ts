@@ -21,8 +21,8 @@ import { createTlsAgent, type Identity, type TlsAgent } from '../../client/tls.j
 import type { APIService, APIServiceCondition } from '../../api/apiregistration.js';
 import type { KubeObject } from '../../api/types.js';
 import { resourceByName } from '../../api/resources.js';
-import { ObjectCache } from '../cache.js';
-import type { KvBackend, Store } from '../storage.js';
+import type { CachedResource, CacheSource } from '../cache.js';
+import type { Store } from '../storage.js';
 import { transportMessage } from '../kubelet-client.js';
 
 export interface ServiceObject extends KubeObject {
@@ -37,7 +37,7 @@ const RESYNC_MS = 30_000;
 const DISCOVERY_TIMEOUT_MS = 5_000;
 
 /** Where an APIService's Service is served: the first ready address with the Service port's name (endpoint routing). */
-export function resolveEndpoint(svc: APIService['spec']['service'], services: ObjectCache<ServiceObject>, endpoints: ObjectCache<EndpointsObject>):
+export function resolveEndpoint(svc: APIService['spec']['service'], services: CachedResource<ServiceObject>, endpoints: CachedResource<EndpointsObject>):
   { ok: true; host: string; port: number } | { ok: false; reason: string; message: string } {
   if (!svc) return { ok: false, reason: 'Local', message: '' };
   const where = `service/${svc.name} in ${JSON.stringify(svc.namespace)}`;
@@ -58,9 +58,9 @@ export function resolveEndpoint(svc: APIService['spec']['service'], services: Ob
 }
 
 export class AvailabilityController {
-  readonly apiServices: ObjectCache<APIService>;
-  readonly services: ObjectCache<ServiceObject>;
-  readonly endpoints: ObjectCache<EndpointsObject>;
+  readonly apiServices: CachedResource<APIService>;
+  readonly services: CachedResource<ServiceObject>;
+  readonly endpoints: CachedResource<EndpointsObject>;
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -74,10 +74,11 @@ export class AvailabilityController {
   private resync: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(kv: KvBackend, store: Store, proxyClient: Identity, deps: { logger: Logger; clock: Clock; trace: Trace | undefined }) {
-    this.apiServices = new ObjectCache<APIService>(APISERVICES, kv, deps.logger);
-    this.services = new ObjectCache<ServiceObject>(resourceByName('services'), kv, deps.logger);
-    this.endpoints = new ObjectCache<EndpointsObject>(resourceByName('endpoints'), kv, deps.logger);
+  /** `caches`: the apiserver's watch caches, which its informers read here too. */
+  constructor(caches: CacheSource, store: Store, proxyClient: Identity, deps: { logger: Logger; clock: Clock; trace: Trace | undefined }) {
+    this.apiServices = caches(APISERVICES) as unknown as CachedResource<APIService>;
+    this.services = caches(resourceByName('services')) as unknown as CachedResource<ServiceObject>;
+    this.endpoints = caches(resourceByName('endpoints')) as unknown as CachedResource<EndpointsObject>;
     this.store = store;
     this.logger = deps.logger;
     this.clock = deps.clock;
@@ -184,8 +185,6 @@ export class AvailabilityController {
     for (const u of this.unsubscribe.splice(0)) u();
     for (const r of this.requests) r.destroy();
     this.agent.destroy();
-    this.apiServices.stop();
-    this.services.stop();
-    this.endpoints.stop();
+    // The caches are the apiserver's watch caches: it stops them.
   }
 }

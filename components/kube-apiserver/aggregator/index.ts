@@ -25,7 +25,8 @@ import type { KubeObject } from '../../api/types.js';
 import { groupVersions, resourceByName } from '../../api/resources.js';
 import { ApiStatusError } from '../../api/errors.js';
 import type { UserInfo } from '../gate.js';
-import type { KvBackend, Store } from '../storage.js';
+import type { Store } from '../storage.js';
+import type { CacheSource } from '../cache.js';
 import { transportMessage } from '../kubelet-client.js';
 import { APISERVICES, AvailabilityController, resolveEndpoint } from './availability.js';
 import type { AggregationOptions } from './options.js';
@@ -51,12 +52,12 @@ export class Aggregator {
   private readonly agents = new Map<string, { key: string; agent: TlsAgent }>();
   private readonly open = new Set<ReturnType<typeof https.request>>();
 
-  constructor(kv: KvBackend, store: Store, options: AggregationOptions, deps: { logger: Logger; clock: Clock; trace: Trace | undefined }) {
+  constructor(caches: CacheSource, store: Store, options: AggregationOptions, deps: { logger: Logger; clock: Clock; trace: Trace | undefined }) {
     this.options = options;
     this.store = store;
     this.logger = deps.logger.child({ part: 'aggregator' });
     this.trace = deps.trace;
-    this.availability = new AvailabilityController(kv, store, options.proxyClient, { ...deps, logger: this.logger });
+    this.availability = new AvailabilityController(caches, store, options.proxyClient, { ...deps, logger: this.logger });
   }
 
   /**
