@@ -72,21 +72,29 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const TAG = { UTF8: 0x0c, NUMERIC: 0x12, PRINTABLE: 0x13, T61: 0x14, IA5: 0x16, BMP: 0x1e } as const;
 
+// Predicates at module level: tsx (keepNames) wraps every closure made inside a function on each call.
+const isIa5 = (b: number): boolean => b < 0x80;
+const isNumeric = (b: number): boolean => (b >= 0x30 && b <= 0x39) || b === 0x20;
+function all(v: Buffer, ok: (b: number) => boolean): boolean {
+  for (let i = 0; i < v.length; i++) if (!ok(v[i]!)) return false;
+  return true;
+}
+
 /** parseASN1String: the value as Go's string, or Go's words for why it is not one. */
 function asn1String(tag: number, v: Buffer): string {
-  const every = (ok: (b: number) => boolean): boolean => { for (const b of v) if (!ok(b)) return false; return true; };
   switch (tag) {
     case TAG.PRINTABLE:
-      if (!every(isPrintable)) throw new Error('invalid PrintableString');
+      if (!all(v, isPrintable)) throw new Error('invalid PrintableString');
       return v.toString('latin1');
     case TAG.IA5:
-      if (!every((b) => b < 0x80)) throw new Error('invalid IA5String');
+      if (!all(v, isIa5)) throw new Error('invalid IA5String');
       return v.toString('latin1');
     case TAG.NUMERIC:
-      if (!every((b) => (b >= 0x30 && b <= 0x39) || b === 0x20)) throw new Error('invalid NumericString');
+      if (!all(v, isNumeric)) throw new Error('invalid NumericString');
       return v.toString('latin1');
     case TAG.UTF8:
     case TAG.T61:
+      if (all(v, isIa5)) return v.toString('latin1'); // ASCII: the common case, without the decoder
       try { return utf8.decode(v); } catch { throw new Error(tag === TAG.UTF8 ? 'invalid UTF-8 string' : 'T61String that is not UTF-8'); }
     case TAG.BMP: {
       if (v.length % 2 !== 0) throw new Error('invalid BMPString');
@@ -110,26 +118,30 @@ function asn1String(tag: number, v: Buffer): string {
 const isAttr = (der: Buffer, t: Tlv, last: number): boolean =>
   t.end - t.start === 3 && der[t.start] === 0x55 && der[t.start + 1] === 0x04 && der[t.start + 2] === last;
 
+const RDN = 'x509: invalid RDNSequence';
+const ATTRIBUTE = `${RDN}: invalid attribute`;
+const ATTRIBUTE_TYPE = `${RDN}: invalid attribute type`;
+const ATTRIBUTE_VALUE = `${RDN}: invalid attribute value`;
+
 /** parseName + FillFromRDNSequence over the Name element `name`. */
 function nameIdentity(der: Buffer, name: Tlv): NameIdentity {
   let cn = '';
   const o: string[] = [];
-  const rdnError = 'x509: invalid RDNSequence';
   for (let at = name.start; at < name.end;) {
-    const set = read(der, at, name.end, rdnError);
-    if (set.tag !== 0x31) throw invalid(rdnError);
+    const set = read(der, at, name.end, RDN);
+    if (set.tag !== 0x31) throw invalid(RDN);
     for (let a = set.start; a < set.end;) {
-      const atv = read(der, a, set.end, `${rdnError}: invalid attribute`);
-      if (atv.tag !== 0x30) throw invalid(`${rdnError}: invalid attribute`);
-      const type = read(der, atv.start, atv.end, `${rdnError}: invalid attribute type`);
-      if (type.tag !== 0x06 || !validOid(der, type)) throw invalid(`${rdnError}: invalid attribute type`);
-      const value = read(der, type.end, atv.end, `${rdnError}: invalid attribute value`);
-      if (value.end !== atv.end) throw invalid(`${rdnError}: invalid attribute`);
+      const atv = read(der, a, set.end, ATTRIBUTE);
+      if (atv.tag !== 0x30) throw invalid(ATTRIBUTE);
+      const type = read(der, atv.start, atv.end, ATTRIBUTE_TYPE);
+      if (type.tag !== 0x06 || !validOid(der, type)) throw invalid(ATTRIBUTE_TYPE);
+      const value = read(der, type.end, atv.end, ATTRIBUTE_VALUE);
+      if (value.end !== atv.end) throw invalid(ATTRIBUTE);
       let text: string;
       try {
         text = asn1String(value.tag, der.subarray(value.start, value.end));
       } catch (err) {
-        throw invalid(`${rdnError}: invalid attribute value: ${(err as Error).message}`);
+        throw invalid(`${ATTRIBUTE_VALUE}: ${(err as Error).message}`);
       }
       if (isAttr(der, type, 0x03)) cn = text;
       else if (isAttr(der, type, 0x0a)) o.push(text);
@@ -151,16 +163,17 @@ export function certificateSubject(der: Buffer): NameIdentity {
   if (tbs.tag !== 0x30) throw invalid('x509: malformed tbs certificate');
   // version [0] EXPLICIT (optional), serialNumber, signature, issuer, validity, subject.
   let at = tbs.start;
-  const next = (tag: number, what: string): Tlv => {
-    const t = read(der, at, tbs.end, `x509: malformed ${what}`);
-    if (t.tag !== tag) throw invalid(`x509: malformed ${what}`);
-    at = t.end;
-    return t;
-  };
-  if (der[at] === 0xa0) next(0xa0, 'version');
-  next(0x02, 'serial number');
-  next(0x30, 'algorithm identifier');
-  next(0x30, 'issuer');
-  next(0x30, 'validity');
-  return nameIdentity(der, next(0x30, 'subject'));
+  if (der[at] === 0xa0) at = field(der, at, tbs.end, 0xa0, 'x509: malformed version').end;
+  at = field(der, at, tbs.end, 0x02, 'x509: malformed serial number').end;
+  at = field(der, at, tbs.end, 0x30, 'x509: malformed algorithm identifier').end;
+  at = field(der, at, tbs.end, 0x30, 'x509: malformed issuer').end;
+  at = field(der, at, tbs.end, 0x30, 'x509: malformed validity').end;
+  return nameIdentity(der, field(der, at, tbs.end, 0x30, 'x509: malformed subject'));
+}
+
+/** The element at `at`, which must carry `tag`. */
+function field(der: Buffer, at: number, limit: number, tag: number, what: string): Tlv {
+  const t = read(der, at, limit, what);
+  if (t.tag !== tag) throw invalid(what);
+  return t;
 }
