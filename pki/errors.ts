@@ -31,6 +31,7 @@ export type PkiErrorCode =
   | 'CA_MISMATCH' // a certificate not signed by the CA the table names
   | 'CA_EXPIRED' // a CA that is expired or not yet valid, so nothing can be signed with it
   | 'CSR_INVALID' // a CSR whose signature or content is wrong
+  | 'CERT_INVALID' // a certificate whose DER (its subject name) Go's crypto/x509 would not parse
   | 'KUBECONFIG_INVALID' // a kubeconfig that cannot be read
   | 'CERT_KEY_INVALID' // a control-plane certificate key that is not hex, not an AES key, or does not decrypt kubeadm-certs
   | 'CERTS_SECRET_MISSING'; // the kubeadm-certs Secret is gone (deleted with its expired token, or never uploaded)

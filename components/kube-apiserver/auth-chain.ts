@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { ClusterRole, ClusterRoleBinding, KubeObject, Node, Pod, PolicyRule, Role, RoleBinding } from '../api/types.js';
 import { ApiStatusError, decidedBy } from '../api/errors.js';
 import { attributesFor, type Attributes } from './auth/attributes.js';
-import { authenticate, authenticationInputFrom, type AuthenticationInput } from './auth/authenticate.js';
+import { authenticate, authenticateByCertificate, authenticationInputFrom, type AuthenticationInput } from './auth/authenticate.js';
 import { authorize, forbiddenStatusMessage, type AuthorizationDecision } from './auth/authorizer.js';
 import { nodeRestrictionAdmit, type AdmissionOperation } from './auth/node-restriction.js';
 import { checkEscalation, isPolicyResource } from './auth/escalation.js';
@@ -126,6 +126,9 @@ export class AuthChain implements Gate {
   }
 
   private async authenticateInput(input: AuthenticationInput): Promise<AuthnResult> {
+    // A verified client certificate with a CN decides the union first: nothing below would be asked.
+    const byCertificate = authenticateByCertificate(input);
+    if (byCertificate?.authenticated) return { ok: true, user: byCertificate.user };
     // The ServiceAccount and the bound Pod, Secret or Node of a service-account token come from the
     // watch-fed caches. When a lookup of a token that verified misses its cache, those objects are
     // read once from etcd and the token checked again: a client that has just made them and asked for

@@ -318,7 +318,9 @@ export class KubeApiserver implements Component {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const trace = this.trace;
+    // The client's address (a getpeername), read now for the trace, which records it after the socket has closed.
+    const peer = trace ? peerAddress(req) : undefined;
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     // The request line is parsed once, with Go's rules (a raw `#` stays in the query); RequestInfo,
@@ -342,21 +344,22 @@ export class KubeApiserver implements Component {
     // The layer that refused the request (from the error it threw); none refused it when unset.
     let layer: StatusLayer | undefined;
     let traced = false;
-    const emit = (): void => {
+    // Recorded when the answer is done (a watch: once it starts); without a trace, nothing is set up for it.
+    const emit = trace && ((): void => {
       if (traced) return;
       traced = true;
-      this.trace?.emit({
-        type: 'request', server: 'kube-apiserver', peer, method, path: rawUrl, user: user?.name ?? '', groups: user ? [...user.groups] : [],
+      trace.emit({
+        type: 'request', server: 'kube-apiserver', peer: peer ?? '?:?', method, path: rawUrl, user: user?.name ?? '', groups: user ? [...user.groups] : [],
         verb: info.verb, resource, decision, layer: layer ?? (res.statusCode < 400 ? 'none' : 'handler'), status: res.statusCode, ...(reason ? { reason } : {}),
       });
-    };
-    res.once('close', emit);
+    });
+    if (emit) res.once('close', emit);
     try {
       if (!this.gate || !this.rest || !this.addr) throw toStatusError(new Error('the server is starting'));
       const authn = await this.gate.authenticate(req);
       if (!authn.ok) {
         reason = authn.reason;
-        this.logger.debug({ peer, reason }, 'Unable to authenticate the request');
+        this.logger.debug({ peer: peer ?? peerAddress(req), reason }, 'Unable to authenticate the request');
         throw unauthorized();
       }
       user = authn.user;
@@ -382,7 +385,7 @@ export class KubeApiserver implements Component {
       const route = info.isResourceRequest ? resolveRoute(method, info) : undefined;
       if (route) {
         const { watching } = await this.rest.handle({ req, res, query: target.query, rawQuery: target.rawQuery, info, route, user });
-        if (watching) emit();
+        if (watching) emit?.();
       } else {
         await this.nonResource(info, target, res);
       }
@@ -458,6 +461,9 @@ export class KubeApiserver implements Component {
     return this.store;
   }
 }
+
+/** `ip:port` of the client. */
+const peerAddress = (req: IncomingMessage): string => `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 
 /** A failed health check's error, as the real check words it (etcd3's: "error getting data from etcd: ..."). */
 function checkError(name: string, err: unknown): string {

@@ -3,7 +3,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { authenticate, authenticationInputFrom, type AuthenticationOptions, type AuthenticationResult } from '../../components/kube-apiserver/auth/authenticate.js';
+import { authenticate, authenticateByCertificate, authenticationInputFrom, type AuthenticationOptions, type AuthenticationResult } from '../../components/kube-apiserver/auth/authenticate.js';
 import { keyIdFor, signServiceAccountToken, verifyServiceAccountToken } from '../../components/kube-apiserver/auth/serviceaccount-token.js';
 import { closeServer, createTlsAgent, createTlsServer, listen, type Identity } from '../../components/client/tls.js';
 import { caPem, credential, issuePki, type LeafName, type Pki } from '../../pki/store.js';
@@ -180,6 +180,19 @@ describe('authenticate (x509 outcomes from TLS verdicts)', () => {
     const input = { authorized: true, authorizationError: null, peerCert: { ...cert, cn: '' } };
     expect(authenticate(input)).to.deep.include({ authenticated: true, method: 'anonymous' });
     expect(authenticate(input, { anonymous: false })).to.include({ authenticated: false });
+  });
+
+  it('authenticateByCertificate answers only where the x509 authenticator decides the union, and then as authenticate does', () => {
+    const token = 'Bearer not-a-token';
+    const verified = { authorized: true, authorizationError: null, peerCert: { ...cert, o: ['system:masters'] }, authorizationHeader: token };
+    expect(authenticateByCertificate(verified)).to.deep.equal(authenticate(verified, { anonymous: false }));
+    expect(authenticateByCertificate(verified)).to.deep.include({ authenticated: true, method: 'x509' });
+    for (const input of [
+      { ...verified, authorized: false, authorizationError: 'CERT_HAS_EXPIRED' },
+      { ...verified, peerCert: { ...cert, cn: '' } },
+      { ...verified, peerCert: { ...cert, invalid: 'x509: invalid RDNSequence' } },
+      { ...verified, peerCert: null },
+    ]) expect(authenticateByCertificate(input)).to.equal(undefined);
   });
 
   it('a bad certificate is a 401 even with anonymous auth on', () => {

@@ -18,15 +18,17 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { goReason } from '../../client/tls.js';
+import { PkiError } from '../../../pki/errors.js';
+import { certificateSubject, type NameIdentity } from '../../../pki/subject.js';
 import type { Status } from '../../api/types.js';
 import { AllAuthenticated, AllUnauthenticated, Anonymous, CREDENTIAL_ID_KEY, type UserInfo } from './attributes.js';
 import { verifyServiceAccountToken, type VerifyOptions } from './serviceaccount-token.js';
 
-/** What TLS told us about the client certificate (from `socket.getPeerCertificate()`). */
+/** What TLS told us about the client certificate (the certificate OpenSSL verified, read by pki/subject.ts). */
 export interface PeerCert {
-  /** Subject CN ('' when absent). */
+  /** Subject CN ('' when absent): the last CN, as Go's pkix.Name takes it. */
   cn: string;
-  /** Subject O values, in order. */
+  /** Subject O values, in order (multi-valued RDNs included). */
   o: string[];
   /** Hex serial as Node reports it (e.g. '1A2B...'); used in the failure message like Go's SN=<decimal>. */
   serialNumber?: string;
@@ -35,6 +37,8 @@ export interface PeerCert {
   authorityKeyId?: string;
   /** SHA-256 of the certificate's DER, lower-case hex: the x509 authenticator's credential ID. */
   sha256?: string;
+  /** Why Go's crypto/x509 would not parse the certificate's subject (its TLS server refuses such a handshake). */
+  invalid?: string;
 }
 
 export interface AuthenticationInput {
@@ -105,6 +109,8 @@ function authenticateX509(input: AuthenticationInput): Step {
     const code = input.authorizationError ?? undefined;
     return { error: `verifying certificate ${certificateIdentifier(cert)} failed: ${goReason(code)}` };
   }
+  // A name Go cannot parse: Go's TLS server fails the handshake ("tls: failed to parse client certificate").
+  if (cert.invalid !== undefined) return { error: `tls: failed to parse client certificate: ${cert.invalid}` };
   // CommonNameUserConversion: no CN, no user (and no error); the certificate's SHA-256 becomes the
   // credential ID that audit logs, CSRs (spec.extra) and `kubectl auth whoami` show.
   if (cert.cn === '') return undefined;
@@ -147,11 +153,23 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
   return { ...user, groups: [...user.groups, AllAuthenticated] };
 }
 
+/**
+ * The union's answer when its first member, the x509 authenticator, finds a user: a verified client
+ * certificate with a CN decides the request whatever else it carries, so the token authenticators
+ * (and what they would look up) need not be set up. undefined: the union must be asked.
+ */
+export function authenticateByCertificate(input: AuthenticationInput): AuthenticationResult | undefined {
+  if (!input.authorized || input.peerCert === null) return undefined;
+  const outcome = authenticateX509(input);
+  return outcome && 'user' in outcome ? { authenticated: true, user: withAuthenticatedGroup(outcome.user), method: outcome.method } : undefined;
+}
+
 /** Authenticates one request. Pure and synchronous. */
 export function authenticate(input: AuthenticationInput, options: AuthenticationOptions = {}): AuthenticationResult {
   const errors: string[] = [];
-  for (const step of [() => authenticateX509(input), () => authenticateBearer(input, options)]) {
-    const outcome = step();
+  // The union in order: x509, then bearer tokens (no closures per request: tsx wraps each one made).
+  for (let step = 0; step < 2; step++) {
+    const outcome = step === 0 ? authenticateX509(input) : authenticateBearer(input, options);
     if (outcome === undefined) continue;
     if ('error' in outcome) {
       errors.push(outcome.error);
@@ -224,21 +242,36 @@ export function authenticationInputFrom(socket: TLSSocket, authorizationHeader?:
 
 const fromSocket = new WeakMap<TLSSocket, Omit<AuthenticationInput, 'authorizationHeader'>>();
 
+/**
+ * The socket's verdict and client certificate. The certificate is the X509 object OpenSSL verified
+ * (`getPeerX509Certificate`; a resumed session carries it), its subject read from its DER as Go reads
+ * it. Node's `getPeerCertificate()` built every field and three digests of it for each connection; here
+ * the credential ID's SHA-256 is the one digest, and the serial and key identifiers, which only a
+ * refusal's message names, are read only for a certificate that failed verification.
+ */
 function tlsInputOf(socket: TLSSocket): Omit<AuthenticationInput, 'authorizationHeader'> {
-  const peer = socket.getPeerCertificate();
-  const presented = peer !== null && typeof peer === 'object' && Object.keys(peer).length > 0 && peer.raw !== undefined;
+  const x509 = socket.getPeerX509Certificate();
+  const authorized = socket.authorized;
   let peerCert: PeerCert | null = null;
-  if (presented) {
-    const subject = (peer.subject ?? {}) as unknown as Record<string, string | string[] | undefined>;
-    const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  if (x509) {
+    const der = x509.raw;
+    let subject: NameIdentity = { cn: '', o: [] };
+    let invalid: string | undefined;
+    try {
+      subject = certificateSubject(der);
+    } catch (err) {
+      if (!(err instanceof PkiError)) throw err;
+      invalid = err.message;
+    }
     peerCert = {
-      cn: list(subject.CN)[0] ?? '', o: list(subject.O), serialNumber: peer.serialNumber, ...keyIdentifiers(peer.raw),
-      sha256: peer.fingerprint256.replace(/:/g, '').toLowerCase(), // the SHA-256 of the DER, which TLS already computed
+      cn: subject.cn, o: [...subject.o], sha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
+      ...(invalid === undefined ? {} : { invalid }),
+      ...(authorized ? {} : { serialNumber: x509.serialNumber, ...keyIdentifiers(der) }),
     };
   }
   const error = socket.authorizationError;
   return {
-    authorized: socket.authorized,
+    authorized,
     authorizationError: error === null || error === undefined ? null : String(error),
     peerCert,
   };
