@@ -19,6 +19,8 @@
  * Authorization: system:masters always; /healthz, /livez and /readyz for anyone; otherwise a
  * SubjectAccessReview to the apiserver, with metrics-server's service-account token.
  */
+import { certificateSubject, type NameIdentity } from '../../pki/subject.js';
+import { PkiError } from '../../pki/errors.js';
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -82,9 +84,20 @@ export class DelegatedAuthenticator {
     const peer = socket.getPeerCertificate();
     const presented = peer !== null && typeof peer === 'object' && peer.raw !== undefined;
     const errors: string[] = [];
+    // The subject as Go's crypto/x509 reads it (the last CN, every O, multi-valued RDNs included); a name
+    // Go cannot parse fails Go's handshake ("tls: failed to parse client certificate").
+    let subject: NameIdentity | undefined;
     if (presented) {
+      try {
+        subject = certificateSubject(peer.raw);
+      } catch (err) {
+        if (!(err instanceof PkiError)) throw err;
+        errors.push(`tls: failed to parse client certificate: ${err.message}`);
+      }
+    }
+    if (presented && subject) {
       const leaf = new X509Certificate(peer.raw);
-      const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1] ?? '';
+      const cn = subject.cn;
       const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
       const issuerCn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.issuer)?.[1] ?? '';
       // A trusted CA of the same name with another key (a regenerated front-proxy-ca): Go's pool offers it as a
@@ -115,10 +128,7 @@ export class DelegatedAuthenticator {
       // 2. x509 against client-ca-file
       if (unverified) errors.push(unverified);
       else if (!issuedByOneOf(leaf, this.clientCas)) errors.push('x509: certificate signed by unknown authority');
-      else if (cn !== '') {
-        const o = (leaf.subject.match(/(?:^|\n)O=([^\n]*)/g) ?? []).map((l) => l.replace(/^\n?O=/, ''));
-        return { ok: true, user: { name: cn, groups: [...o, 'system:authenticated'], via: 'x509' } };
-      }
+      else if (cn !== '') return { ok: true, user: { name: cn, groups: [...subject.o, 'system:authenticated'], via: 'x509' } };
     }
     // 3. bearer token: TokenReview
     const token = /^bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];

@@ -6,6 +6,8 @@
  * clientCAFile and authorizes every request with a SubjectAccessReview to the apiserver, then serves
  * /healthz, /pods, /containerLogs, /spec and /stats/summary.
  */
+import { certificateSubject } from '../../pki/subject.js';
+import { PkiError } from '../../pki/errors.js';
 import type https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,7 +92,6 @@ interface User {
   readonly groups: readonly string[];
 }
 
-const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export class Kubelet implements Component {
   readonly name: string;
@@ -497,11 +498,19 @@ export class Kubelet implements Component {
    * anonymous auth on; a verified certificate with no CN has no opinion and falls through to anonymous.
    */
   private async authenticate(socket: TLSSocket, authorization: string | undefined): Promise<User | undefined> {
-    const cert = socket.getPeerCertificate();
-    const presented = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
-    if (socket.authorized && presented) {
-      const cn = asList(cert.subject?.CN)[0] ?? '';
-      if (cn) return { name: cn, groups: [...asList(cert.subject?.O), 'system:authenticated'] };
+    const cert = socket.getPeerX509Certificate();
+    const presented = cert !== undefined;
+    if (socket.authorized && cert) {
+      // The subject as Go's crypto/x509 reads it: the last CN, every O (multi-valued RDNs included). A name
+      // Go cannot parse fails Go's handshake, so no identity and no fall-through to anonymous.
+      let subject;
+      try {
+        subject = certificateSubject(cert.raw);
+      } catch (err) {
+        if (!(err instanceof PkiError)) throw err;
+        return undefined;
+      }
+      if (subject.cn) return { name: subject.cn, groups: [...subject.o, 'system:authenticated'] };
     }
     // authentication.webhook.enabled (kubeadm sets it): a bearer token is sent to the apiserver as a TokenReview.
     const token = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];

@@ -10,6 +10,7 @@ import type { KubeClient } from '../../components/client/kube-client.js';
 import type { SecureServingInfo } from '../../components/client/secure-serving.js';
 import type { KubeObject } from '../../components/api/types.js';
 import { foreignAdmin } from '../../scenarios/tour.js';
+import { clientCert, CN, name as rdnName, O, UTF8 } from '../helpers/x509-names.js';
 
 interface Answer { status: number; body: string }
 
@@ -100,6 +101,20 @@ describe('the secure ports of kube-scheduler (10259) and kube-controller-manager
     expect(e?.reason).to.include('(authenticated by x509)');
   });
 
+  it('read a client certificate\'s name as Go does (attacker\'s cases): the last CN, every O of a multi-valued RDN, 401 for a name Go cannot parse', async function () {
+    const signer = pki.signers.get('ca')!;
+    const two = clientCert(signer, rdnName([[CN, UTF8, 'kubernetes-admin']], [[CN, UTF8, 'mallory']]));
+    const multi = clientCert(signer, rdnName([[CN, UTF8, 'carol'], [O, UTF8, 'kubeadm:cluster-admins']]));
+    const universal = clientCert(signer, rdnName([[CN, 0x1c, Buffer.from([0, 0, 0, 0x61])]]));
+    for (const [component, info] of ports()) {
+      const a = await get(info, '/metrics', two);
+      expect(a.status, component).to.equal(403);
+      expect(message(a), component).to.equal('forbidden: User "mallory" cannot get path "/metrics"');
+      expect((await get(info, '/metrics', multi)).status, component).to.equal(200);
+      expect((await get(info, '/healthz', universal)).status, component).to.equal(401);
+    }
+  });
+
   it('ignore X-Remote-User/X-Remote-Group from a certificate that is not the request-header CA\'s: the node stays itself and is refused', async function () {
     for (const [name, info] of ports()) {
       const spoof = await get(info, '/metrics', { ...id(kubeletClientName('node-1')), headers: { 'X-Remote-User': 'kubernetes-admin', 'X-Remote-Group': 'system:masters' } });
@@ -123,6 +138,7 @@ describe('the secure ports of kube-scheduler (10259) and kube-controller-manager
 
   it('refuse a client certificate from a foreign CA with 401 on every path, /healthz included (a failed authenticator is never anonymous)', async function () {
     const foreign = await foreignAdmin(pki);
+    const mark = events.length;
     for (const [name, info] of ports()) {
       for (const path of ['/metrics', '/healthz']) {
         const a = await get(info, path, foreign);
@@ -130,7 +146,7 @@ describe('the secure ports of kube-scheduler (10259) and kube-controller-manager
         expect(JSON.parse(a.body), name).to.deep.include({ reason: 'Unauthorized', message: 'Unauthorized' });
       }
     }
-    const e = events.find((x) => x.decision === 'unauthenticated' && x.server === 'kube-controller-manager');
+    const e = events.slice(mark).find((x) => x.decision === 'unauthenticated' && x.server === 'kube-controller-manager');
     // The union's errors, request header's first then x509's: both verify the chain and fail it.
     expect(e?.reason).to.match(/^\[x509: certificate signed by unknown authority .*, x509: certificate signed by unknown authority .*\]$/);
   });

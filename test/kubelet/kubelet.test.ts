@@ -8,6 +8,7 @@ import { caPem, credential, issuePki, kubeletClientName, kubeletServingName, typ
 import { silentLogger } from '../../sim/logger.js';
 import type { RequestEvent } from '../../components/client/trace.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { clientCert, CN, name, O, UTF8 } from '../helpers/x509-names.js';
 
 const identity = (pki: Pki, name: LeafName): { cert: string; key: string } => {
   const c = credential(pki, name);
@@ -119,6 +120,21 @@ describe('Kubelet against a real control plane', function () {
     expect(asApiserver).to.deep.include({ status: 200, body: 'ok' });
     const logs = await kubeletGet(port, '/containerLogs/default/web-1/nope', ca, identity(pki, 'apiserver-kubelet-client'));
     expect(logs).to.deep.include({ status: 404, body: 'container "nope" not found in pod "web-1"' });
+  });
+
+  it('reads a client certificate\'s name as Go does (attacker\'s cases): the last CN, every O of a multi-valued RDN, 401 for a name Go cannot parse', async () => {
+    const ca = caPem(pki, 'ca');
+    const signer = pki.signers.get('ca')!;
+    // Two CNs: Go's pkix.Name keeps the last one; the first (the apiserver's kubelet-client name) is no identity.
+    const two = clientCert(signer, name([[CN, UTF8, 'kube-apiserver-kubelet-client']], [[CN, UTF8, 'mallory']]));
+    expect(await kubeletGet(port, '/pods', ca, two)).to.deep.include({ status: 403, body: 'Forbidden (user=mallory, verb=get, resource=nodes, subresource=proxy)' });
+    // One RDN holding CN and O: the O is a group (here one that may read nodes/proxy), not part of the user name.
+    const multi = clientCert(signer, name([[CN, UTF8, 'carol'], [O, UTF8, 'kubeadm:cluster-admins']]));
+    const answer = await kubeletGet(port, '/pods', ca, multi);
+    expect(answer.status, answer.body).to.equal(200);
+    // A UniversalString, which OpenSSL accepts and Go refuses: no identity, 401 even with anonymous auth off or on.
+    const universal = clientCert(signer, name([[CN, 0x1c, Buffer.from([0, 0, 0, 0x61])]]));
+    expect(await kubeletGet(port, '/pods', ca, universal)).to.deep.include({ status: 401, body: 'Unauthorized' });
   });
 
   it('answers 401 to a certificate from another CA and to no certificate, 403 to a user without nodes/proxy', async () => {
