@@ -22,6 +22,8 @@ import { pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** Where bundles go: .cache/launch in the repository, or K8S_SIM_LAUNCH_CACHE (tests use a temporary folder). */
+/** Packages taken into the bundle (with what they import), the rest stays in node_modules. */
+const INLINED = /^(yaml|ws|@dagrejs\/dagre)(\/|$)/;
 const CACHE = process.env.K8S_SIM_LAUNCH_CACHE || path.join(ROOT, '.cache', 'launch');
 
 const [entryName, ...args] = process.argv.slice(2);
@@ -53,6 +55,7 @@ function freshBundle(out, stampFile) {
   try {
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
     if (stamp.node !== process.version) return say(`built by node ${stamp.node}`);
+    if (stamp.launcher !== stat(import.meta.filename)) return say('cli/launch.mjs changed');
     for (const [f, v] of Object.entries(stamp.files)) {
       if (stat(path.join(ROOT, f)) !== v) return say(`${f} changed`);
     }
@@ -82,19 +85,27 @@ async function build(out, stampFile) {
       });
     },
   };
+  // Packages load from node_modules as usual, except the plain-JavaScript ones the CLI loads at every start
+  // (yaml's ~80 files, ws, dagre), taken into the bundle; pino (worker transports) and node-forge stay outside.
+  const externals = {
+    name: 'externals',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (a) => (INLINED.test(a.path) && a.kind !== 'require-call' ? undefined : { path: a.path, external: true }));
+    },
+  };
   const tmp = `${out}.${process.pid}.tmp`;
   const result = await esbuild.build({
     absWorkingDir: ROOT, entryPoints: [entry], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', metafile: true, logLevel: 'silent', plugins: [importMeta],
-    banner: { js: `// Built by cli/launch.mjs from cli/${entryName}.ts; rebuilt when a source changes. Do not edit.` },
+    metafile: true, logLevel: 'silent', plugins: [externals, importMeta],
+    // Bundled CommonJS packages (ws) require Node's built-ins: give them a real require.
+    banner: { js: `// Built by cli/launch.mjs from cli/${entryName}.ts; rebuilt when a source changes. Do not edit.\nimport { createRequire as __launchRequire } from 'node:module'; const require = __launchRequire(import.meta.url);` },
   });
   const files = {};
   for (const f of Object.keys(result.metafile.inputs)) {
-    if (f.includes('node_modules/')) continue;
     const abs = path.join(ROOT, f);
     files[f] = seen.get(abs) ?? stat(abs);
   }
-  const stamp = { node: process.version, esbuild: esbuild.version, files };
+  const stamp = { node: process.version, esbuild: esbuild.version, launcher: stat(import.meta.filename), files };
   // Written beside, then renamed: a run starting meanwhile sees the old pair or the new one.
   renameSync(tmp, out);
   writeFileSync(`${stampFile}.${process.pid}.tmp`, JSON.stringify(stamp));
