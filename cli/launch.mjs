@@ -21,10 +21,17 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-/** Where bundles go: .cache/launch in the repository, or K8S_SIM_LAUNCH_CACHE (tests use a temporary folder). */
 /** Packages taken into the bundle (with what they import), the rest stays in node_modules. */
 const INLINED = /^(yaml|ws|@dagrejs\/dagre)(\/|$)/;
-const CACHE = process.env.K8S_SIM_LAUNCH_CACHE || path.join(ROOT, '.cache', 'launch');
+/**
+ * Where bundles go: .cache/launch in the repository, or K8S_SIM_LAUNCH_CACHE (tests use a temporary folder), which
+ * must be inside the repository too: the bundle's packages resolve from node_modules above it.
+ */
+const CACHE = path.resolve(process.env.K8S_SIM_LAUNCH_CACHE || path.join(ROOT, '.cache', 'launch'));
+if (path.relative(ROOT, CACHE).startsWith('..')) {
+  process.stderr.write(`launch: K8S_SIM_LAUNCH_CACHE=${CACHE} is outside ${ROOT}; a bundle there could not find node_modules\n`);
+  process.exit(2);
+}
 
 const [entryName, ...args] = process.argv.slice(2);
 if (!entryName || !/^[a-z-]+$/.test(entryName)) {
