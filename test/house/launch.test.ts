@@ -48,7 +48,7 @@ describe('cli/launch.mjs (npm run scenario and npm run cluster start cli/main.ts
     expect(bundle.match(/import\.meta\.\w+/g)).to.deep.equal(['import.meta.url']);
     expect(bundle).to.include(JSON.stringify(path.join(ROOT, 'cli'))) // cli/main.ts: ROOT, hence the default .cluster/
       .and.include(JSON.stringify(path.join(ROOT, 'scenarios'))) // scenarios/matrix.ts: matrix.golden.json beside it
-      .and.include(JSON.stringify(new URL('../../sim/workers.ts', import.meta.url).href)); // the node worker's entry
+      .and.include(JSON.stringify(new URL('../../sim/worker-process.ts', import.meta.url).href)); // the node and etcd workers' entries
   });
 
   it('runs the TypeScript through tsx with K8S_SIM_TSX=1, and passes usage errors through (exit 2)', () => {
