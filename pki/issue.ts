@@ -149,6 +149,9 @@ export async function issueLeaf(spec: LeafSpec, ca: Signer | 'self', algorithm: 
   return { cert, certPem: cert.toString(), key };
 }
 
+/** A self-signed serving pair: the chain (leaf then its own CA), the leaf's key, the CA, and the leaf's CN (`host@<unix>`). */
+export interface SelfSignedServingPair { certPem: string; keyPem: string; caPem: string; cn: string }
+
 /**
  * A self-signed serving pair as client-go's certutil.GenerateSelfSignedCertKeyWithFixtures makes it
  * for a server started without --tls-cert-file (metrics-server's default, in --cert-dir): a throw-away
@@ -156,12 +159,12 @@ export async function issueLeaf(spec: LeafSpec, ca: Signer | 'self', algorithm: 
  * alternateIPs, signed by it. `certPem` holds the certificate then the CA, as the server sends them.
  */
 export async function selfSignedServingPair(host: string, alternate: { dns: readonly string[]; ip: readonly string[] }, algorithm: KeyAlgorithm, now: Date):
-  Promise<{ certPem: string; keyPem: string; caPem: string }> {
+  Promise<SelfSignedServingPair> {
   const stamp = Math.floor(now.getTime() / 1000);
   const [caKey, key] = await Promise.all([generateKey(algorithm), generateKey(algorithm)]);
   const own = selfSignCa({ name: `${host}-ca`, cn: `${host}-ca@${stamp}` }, caKey, now);
   const isIp = /^[0-9.]+$|:/.test(host);
   const sans = { dns: [...(isIp ? [] : [host]), ...alternate.dns], ip: [...(isIp ? [host] : []), ...alternate.ip] };
   const cert = signCsr(createCsr({ cn: `${host}@${stamp}`, o: [] }, sans, key), own, { usages: ['serverAuth'], now });
-  return { certPem: cert.toString() + own.cert.toString(), keyPem: privateKeyPem(key.privateKey), caPem: own.cert.toString() };
+  return { certPem: cert.toString() + own.cert.toString(), keyPem: privateKeyPem(key.privateKey), caPem: own.cert.toString(), cn: `${host}@${stamp}` };
 }

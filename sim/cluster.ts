@@ -18,7 +18,7 @@ import { ApiError, KubeClient } from '../components/client/kube-client.js';
 import { kubeadmInitObjects } from '../components/kube-apiserver/bootstrap.js';
 import { KubeControllerManager } from '../components/kube-controller-manager/index.js';
 import { KubeScheduler } from '../components/kube-scheduler/index.js';
-import { KUBE_CONTROLLER_MANAGER_PORT, KUBE_SCHEDULER_PORT } from '../components/client/secure-serving.js';
+import { KUBE_CONTROLLER_MANAGER_PORT, KUBE_SCHEDULER_PORT, selfSignedServing } from '../components/client/secure-serving.js';
 import type { Trace } from '../components/client/trace.js';
 import { uploadClusterInfo } from './join.js';
 import { uploadKubeProxyConfig } from './kube-proxy-config.js';
@@ -198,6 +198,11 @@ export class Cluster {
     const { pki, trace, logger } = this.options;
     const plan = pki.plan;
     const tls = this.tls(pki);
+    // kubeadm's static pods start at once: the controller-manager and the scheduler make their self-signed
+    // serving certificates (four RSA-2048 keys, on the thread pool) while etcd and the apiserver come up,
+    // not one after the other once the apiserver answers.
+    const selfSigned = { controllerManager: selfSignedServing(new Date()), scheduler: selfSignedServing(new Date()) };
+    for (const p of Object.values(selfSigned)) p.catch(() => undefined); // awaited below; a start that fails first drops them
     try {
       const running = this.options.running;
       const choice = this.options.etcd ?? { kind: 'embedded', ownProcess: 'auto' };
@@ -246,13 +251,14 @@ export class Cluster {
       const caSigner = pki.signers.get('ca');
       // Their secure ports on 127.0.0.1 (kubeadm's --bind-address), 10257 and 10259 where free with `ports: 'real'`;
       // kubeadm gives the controller-manager --client-ca-file=ca.crt, the scheduler reads the ConfigMap.
+      const [cmPair, schedulerPair] = await Promise.all([selfSigned.controllerManager, selfSigned.scheduler]);
       const cm = await this.startOn((port) => new KubeControllerManager({
-        apiserver: url, ...tls.controllerManager, secureServing: { host: '127.0.0.1', port, clientCa: tls.trust.ca },
+        apiserver: url, ...tls.controllerManager, secureServing: { host: '127.0.0.1', port, clientCa: tls.trust.ca, selfSigned: cmPair },
         ...(signing && caSigner ? { clusterSigning: { certPem: caSigner.cert.toString(), keyPem: privateKeyPem(caSigner.key), ...signing } } : {}),
       }, { logger, trace }), KUBE_CONTROLLER_MANAGER_PORT);
       this.controllerManager = cm.component;
       const scheduler = await this.startOn((port) => new KubeScheduler({
-        apiserver: url, ...tls.scheduler, secureServing: { host: '127.0.0.1', port },
+        apiserver: url, ...tls.scheduler, secureServing: { host: '127.0.0.1', port, selfSigned: schedulerPair },
       }, { logger, trace }), KUBE_SCHEDULER_PORT);
       this.scheduler = scheduler.component;
       // The real apiserver probes 127.0.0.1:10257 and :10259 for `kubectl get cs`; tell it where they listen.

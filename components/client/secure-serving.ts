@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { selfSignedServingPair } from '../../pki/issue.js';
+import { selfSignedServingPair, type SelfSignedServingPair } from '../../pki/issue.js';
 import { EXTENSION_APISERVER_AUTHENTICATION, readAuthenticationConfigMap } from '../api/requestheader.js';
 import type { KubeObject } from '../api/types.js';
 import { ServerDrain, type Clock } from './common.js';
@@ -42,6 +42,21 @@ export interface SecureServingOptions {
   readonly identity?: Identity;
   /** --client-ca-file (kubeadm gives the controller-manager ca.crt); absent: the ConfigMap's client-ca-file. */
   readonly clientCa?: string;
+  /**
+   * Without `identity`: the self-signed pair the process made when it started (selfSignedServing()), before it
+   * reached the apiserver, as the real one does in its Config() step; absent: made here, at start.
+   */
+  readonly selfSigned?: SelfSignedServingPair;
+}
+
+/**
+ * What MaybeDefaultWithSelfSignedCerts("localhost", nil, [127.0.0.1]) makes: certutil.GenerateSelfSignedCertKey's
+ * RSA-2048 CA `localhost-ca@<unix>` and serving certificate `localhost@<unix>`. The keys are made on the thread
+ * pool, so a caller can start this early (the sim's cluster does, while etcd and the apiserver come up, as
+ * kubeadm's static pods all start at once) and pass the pair as SecureServingOptions.selfSigned.
+ */
+export function selfSignedServing(now: Date): Promise<SelfSignedServingPair> {
+  return selfSignedServingPair('localhost', { dns: [], ip: ['127.0.0.1'] }, 'rsa-2048', now);
 }
 
 export interface SecureServingDeps {
@@ -107,10 +122,10 @@ export class SecureServing {
     if (identity) {
       servingCa = certs(identity.cert).at(-1) ?? identity.cert;
     } else {
-      const pair = await selfSignedServingPair('localhost', { dns: [], ip: ['127.0.0.1'] }, 'rsa-2048', clock.now());
+      const pair = o.selfSigned ?? await selfSignedServing(clock.now());
       identity = { cert: pair.certPem, key: pair.keyPem };
       servingCa = pair.caPem;
-      logger.info({ cn: `localhost@${Math.floor(clock.now().getTime() / 1000)}` }, 'Generated self-signed cert in-memory');
+      logger.info({ cn: pair.cn }, 'Generated self-signed cert in-memory');
     }
     // No client CA at all (no ConfigMap, no --client-ca-file): a certificate can verify against nothing.
     const bundle = this.authn.trustedBundle || servingCa;

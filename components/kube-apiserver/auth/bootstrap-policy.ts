@@ -347,7 +347,8 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: L
   return true;
 }
 
-const sameRule = (a: PolicyRule, b: PolicyRule): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Two rules are the same rule when their JSON is (the aggregation controller's equality.Semantic.DeepEqual, for these plain values). */
+const ruleKey = (r: PolicyRule): string => JSON.stringify(r);
 
 /**
  * Fills aggregated ClusterRoles (aggregationRule set) with the rules of the ClusterRoles their
@@ -362,11 +363,17 @@ export function aggregateClusterRoles(roles: readonly ClusterRole[]): ClusterRol
       const selectors = role.aggregationRule?.clusterRoleSelectors;
       if (!selectors) continue;
       const rules: PolicyRule[] = [];
+      const seen = new Set<string>(); // ruleKey of each rule taken: one JSON.stringify a rule, not one per pair
       for (const selector of selectors) {
         const sources = out
           .filter((r) => r !== role && matchesSelector(r.metadata.labels, selector))
           .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-        for (const source of sources) for (const r of source.rules ?? []) if (!rules.some((x) => sameRule(x, r))) rules.push(structuredClone(r));
+        for (const source of sources) {
+          for (const r of source.rules ?? []) {
+            const key = ruleKey(r);
+            if (!seen.has(key)) { seen.add(key); rules.push(structuredClone(r)); }
+          }
+        }
       }
       if (JSON.stringify(rules) !== JSON.stringify(role.rules ?? [])) {
         role.rules = rules;
