@@ -87,7 +87,11 @@ describe('kube-scheduler against the apiserver', function () {
     }
     expect(pods.items.filter((p) => !p.spec.nodeName)).to.have.length(2);
 
-    const events = await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }));
+    // Events are queued and written by the broadcaster's own writer, after the outcome: wait for them.
+    const events = await waitFor('both FailedScheduling Events', async () => {
+      const list = await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }));
+      return list.items.filter((e) => e.reason === 'FailedScheduling').length >= 2 ? list : undefined;
+    });
     const fails = events.items.filter((e) => e.reason === 'FailedScheduling');
     expect(fails).to.have.length(2);
     expect(fails[0]).to.deep.include({ type: 'Warning', message: '0/2 nodes are available: 2 Insufficient cpu.' });
