@@ -38,7 +38,8 @@ function makeEvent(clock: Clock, component: string, target: EventTarget, type: '
       ...(target.apiVersion ? { apiVersion: target.apiVersion } : {}), ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
     } as KubeEvent['involvedObject'],
     reason, message, type,
-    source: { component },
+    // generateEvent: ReportingController and ReportingInstance from the source (no host: an empty instance, as the real JSON has it).
+    source: { component }, reportingComponent: component, reportingInstance: '',
     firstTimestamp: stamp, lastTimestamp: stamp, count: 1,
   };
   return event;

@@ -60,7 +60,7 @@ describe('EventBroadcaster (client-go tools/record, recording to the apiserver)'
     await b.flush();
     expect(sink.maxOpen()).to.equal(1);
     expect(sink.written.map((e) => e.involvedObject.name)).to.deep.equal(['p0', 'p1', 'p2', 'p3', 'p4']);
-    expect(sink.written[3]).to.deep.include({ reason: 'Scheduled', type: 'Normal', message: 'Successfully assigned default/p3 to node-1', firstTimestamp: '2026-01-02T03:04:08Z', source: { component: 'default-scheduler' } });
+    expect(sink.written[3]).to.deep.include({ reason: 'Scheduled', type: 'Normal', message: 'Successfully assigned default/p3 to node-1', firstTimestamp: '2026-01-02T03:04:08Z', source: { component: 'default-scheduler' }, reportingComponent: 'default-scheduler', reportingInstance: '' });
     expect(sink.written[3]?.involvedObject).to.deep.include({ kind: 'Pod', apiVersion: 'v1', namespace: 'default', name: 'p3', uid: 'uid-p3' });
   });
 

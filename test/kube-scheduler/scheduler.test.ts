@@ -96,7 +96,9 @@ describe('kube-scheduler against the apiserver', function () {
     expect(fails).to.have.length(2);
     expect(fails[0]).to.deep.include({ type: 'Warning', message: '0/2 nodes are available: 2 Insufficient cpu.' });
     expect(fails[0]?.involvedObject.kind).to.equal('Pod');
-    expect(events.items.some((e) => e.reason === 'Scheduled' && e.message === 'Successfully assigned default/first to node-2')).to.equal(true);
+    const scheduled = events.items.find((e) => e.reason === 'Scheduled' && e.message === 'Successfully assigned default/first to node-2');
+    expect(scheduled).to.deep.include({ type: 'Normal', source: { component: 'default-scheduler' }, reportingComponent: 'default-scheduler', count: 1 });
+    expect(scheduled?.involvedObject).to.deep.include({ kind: 'Pod', namespace: 'default', name: 'first' });
     const stuck = await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: failed[0]?.pod.split('/')[1] ?? '' }));
     expect(stuck.status?.conditions?.find((c) => c.type === 'PodScheduled')).to.deep.include({ status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu.' });
   });
