@@ -8,6 +8,8 @@ export interface ServerChild {
   readonly pid: number;
   /** The child's process CPU time so far (user + system, ms). */
   cpuMs(): Promise<number>;
+  /** Profiles the child's CPU from now until the returned function is called, which writes `file` (a .cpuprofile). */
+  profile(file: string): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,12 @@ export async function forkServer(mode: ServerMode, pkiDir: string): Promise<Serv
   return {
     url, pid: child.pid!,
     cpuMs: async () => { const reply = next<{ cpuUs: number }>(); child.send({ cpu: true }); return (await reply).cpuUs / 1000; },
+    profile: async (file) => {
+      const started = next<unknown>();
+      child.send({ profile: 'start' });
+      await started;
+      return async () => { const written = next<unknown>(); child.send({ profile: 'stop', file }); await written; };
+    },
     stop: async () => { if (child.connected) child.disconnect(); await exited; },
   };
 }

@@ -12,7 +12,9 @@
  * It sends `{ url }` over IPC once listening, answers `{ cpu: true }` with its process CPU time (µs),
  * and stops when the IPC channel closes. Key material is read from the PKI directory, never sent or printed.
  */
+import { writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { Session } from 'node:inspector/promises';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { ApiError, KubeClient } from '../components/client/kube-client.js';
@@ -95,8 +97,18 @@ if (process.argv[1] === import.meta.filename && process.send) {
   const [mode, dir] = process.argv.slice(2);
   if (!mode || !(mode in MODES) || !dir) throw new Error('usage: control-plane.ts apiserver|bare|https PKI_DIR');
   const started = await MODES[mode as ServerMode](await loadPki(dir));
-  process.on('message', (m: { cpu?: boolean }) => {
+  // A window of this process's CPU profile (ServerChild.profile): 'start', then 'stop' with the file to write.
+  const session = new Session();
+  process.on('message', (m: { cpu?: boolean; profile?: 'start' | 'stop'; file?: string }) => {
     if (m.cpu) { const u = process.cpuUsage(); process.send!({ cpuUs: u.user + u.system }); }
+    if (m.profile === 'start') {
+      session.connect();
+      void session.post('Profiler.enable').then(() => session.post('Profiler.start')).then(() => process.send!({ profiling: true }));
+    }
+    if (m.profile === 'stop' && m.file) {
+      const file = m.file;
+      void session.post('Profiler.stop').then(({ profile }) => { writeFileSync(file, JSON.stringify(profile)); session.disconnect(); process.send!({ profiled: file }); });
+    }
   });
   process.once('disconnect', () => { void started.stop().then(() => process.exit(0)); });
   process.send({ url: started.url });

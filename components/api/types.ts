@@ -261,6 +261,7 @@ export interface KubeEvent extends KubeObject {
   message: string;
   type: 'Normal' | 'Warning';
   source?: { component: string; host?: string };
+  /** ReportingController (JSON reportingComponent) and ReportingInstance: the recorder sets them from source.component and source.host. */
   reportingComponent?: string;
   reportingInstance?: string;
   firstTimestamp?: string;

@@ -187,42 +187,68 @@ export interface EventBroadcasterOptions {
   readonly retryMs?: number;
 }
 
-const MAX_QUEUED_EVENTS = 1000;
 const MAX_TRIES_PER_EVENT = 12;
 
-/** record.EventBroadcaster started with StartRecordingToSink, and its one recorder. */
+/**
+ * record.EventBroadcaster started with StartRecordingToSink, and its one recorder. The broadcaster is
+ * watch.NewLongQueueBroadcaster(maxQueuedEvents = 1000, DropIfChannelFull): 1000 Events wait in its incoming
+ * queue and 1000 in the sink watcher's channel; beyond that the recorder's ActionOrDrop drops the Event and
+ * logs "Unable to record event: too many queued events, dropped event".
+ */
 export class EventBroadcaster {
+  static readonly MAX_QUEUED = 2 * 1000;
   private readonly correlator: EventCorrelator;
   private readonly queue: KubeEvent[] = [];
   private writing: Promise<void> | undefined;
+  /** No more Events are taken (shutdown). */
+  private closed = false;
+  /** Queued Events are dropped and a pending retry ends (shutdown with drop). */
   private stopped = false;
+  private dropped = 0;
   private sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
 
   constructor(private readonly o: EventBroadcasterOptions) {
     this.correlator = new EventCorrelator(o.clock);
   }
 
-  /** recorder.Event: queued, never waited for; dropped when 1,000 are already waiting (DropIfChannelFull). */
-  event(target: EventTarget, type: EventType, reason: string, message: string): void {
-    if (this.stopped) return;
-    if (this.queue.length >= MAX_QUEUED_EVENTS) { this.o.logger.warn({ reason }, 'event queue full: event dropped'); return; }
-    this.queue.push(makeEvent(this.o.clock.now(), this.o.component, target, type, reason, message));
+  /** recorder.Event: stamped and queued now, never waited for. */
+  record(target: EventTarget, type: EventType, reason: string, message: string): void {
+    if (this.closed) return;
+    const event = makeEvent(this.o.clock.now(), this.o.component, target, type, reason, message);
+    if (this.queue.length >= EventBroadcaster.MAX_QUEUED) {
+      this.dropped++;
+      this.o.logger.error({ reason, involvedObject: `${event.involvedObject.namespace ?? ''}/${event.involvedObject.name}` }, 'Unable to record event: too many queued events, dropped event');
+      return;
+    }
+    this.queue.push(event);
     this.writing ??= this.drain().finally(() => { this.writing = undefined; });
   }
 
-  /** Resolves once every queued event has been written or given up. */
+  /** Events dropped because the queue was full. */
+  get droppedEvents(): number {
+    return this.dropped;
+  }
+
+  /** Events recorded and not yet written (the one being written included). */
+  get pending(): number {
+    return this.queue.length + (this.writing ? 1 : 0);
+  }
+
+  /** Resolves once every Event recorded so far has been written or given up. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
   }
 
-  /** Shutdown: `drop` the queued events (destroy), or write them first (close). */
+  /** Shutdown: no more Events are taken; `drop` discards the queued ones (the one being written finishes or fails), else they are written first. */
   async shutdown(drop: boolean): Promise<void> {
-    if (!drop) await this.flush();
-    this.stop();
+    this.closed = true;
+    if (drop) this.stop();
+    await this.flush();
   }
 
-  /** Shutdown: queued events are dropped, a pending retry ends. */
+  /** Shutdown at once: queued Events are dropped, a pending retry ends. */
   stop(): void {
+    this.closed = true;
     this.stopped = true;
     this.queue.length = 0;
     if (this.sleep) { clearTimeout(this.sleep.timer); this.sleep.wake(); }

@@ -101,18 +101,34 @@ export class KubeClient {
   private auth: Record<string, string>;
   private readonly watches = new Set<Watch>();
   private readonly slots = new Slots(MAX_IN_FLIGHT);
+  /** False for a client made by `sharingTransport`: the connections are its origin's to close. */
+  private readonly ownsAgent: boolean;
   private closed = false;
 
-  constructor(options: KubeClientOptions) {
+  constructor(options: KubeClientOptions, shared?: { readonly agent: TlsAgent }) {
     this.name = options.name;
     this.server = new URL(options.server);
     this.userAgent = options.userAgent ?? userAgent(options.name.split(' ')[0] ?? 'client');
     this.auth = options.token ? { Authorization: `Bearer ${options.token}` } : {};
-    this.agent = createTlsAgent({
+    this.ownsAgent = shared === undefined;
+    this.agent = shared?.agent ?? createTlsAgent({
       name: options.name, target: 'kube-apiserver', serverCa: options.serverCa,
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.insecureSkipTLSVerify ? { verifyServer: false } : {}),
     }, options.trace);
+  }
+
+  /**
+   * Another client on this one's connections (same certificate, same pool of TLS connections) with its
+   * own in-flight cap and User-Agent: client-go's transport cache gives two clientsets made from one
+   * kubeconfig the same http.Transport, each with its own rate limiter (kube-scheduler's `client` and
+   * `eventClient`, cmd/kube-scheduler/app/options createClients). Its close() stops its own requests
+   * and watches; the connections close with this client.
+   */
+  sharingTransport(userAgent: string): KubeClient {
+    const c = new KubeClient({ name: this.name, server: this.server.href, serverCa: '', userAgent }, { agent: this.agent });
+    c.auth = this.auth;
+    return c;
   }
 
   /**
@@ -254,6 +270,6 @@ export class KubeClient {
   close(): void {
     this.closed = true;
     for (const w of [...this.watches]) w.stop();
-    this.agent.destroy();
+    if (this.ownsAgent) this.agent.destroy();
   }
 }

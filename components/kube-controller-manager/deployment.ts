@@ -229,7 +229,7 @@ export class DeploymentController {
   }
 
   private event(d: Deployment, reason: string, message: string): void {
-    this.events.event({ kind: 'Deployment', apiVersion: 'apps/v1', object: d }, 'Normal', reason, message);
+    this.events.record({ kind: 'Deployment', apiVersion: 'apps/v1', object: d }, 'Normal', reason, message);
   }
 
   private rsPath(ns: string, name?: string): string {

@@ -247,7 +247,7 @@ export class ReplicaSetController {
   }
 
   private event(rs: ReplicaSet, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.event({ kind: 'ReplicaSet', apiVersion: 'apps/v1', object: rs }, type, reason, message);
+    this.events.record({ kind: 'ReplicaSet', apiVersion: 'apps/v1', object: rs }, type, reason, message);
   }
 
   private async updateStatus(rs: ReplicaSet, pods: Pod[], manageError: Error | undefined): Promise<void> {

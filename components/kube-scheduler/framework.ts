@@ -120,8 +120,17 @@ export function tolerates(tolerations: Toleration[], taint: Taint): boolean {
   });
 }
 
-/** The taints the filter sees: the node's own, plus the not-ready taint the node lifecycle controller would add. */
-function effectiveTaints(node: Node): Taint[] {
+const taintsOf = new WeakMap<Node, readonly Taint[]>();
+
+/** The taints the filter sees, computed once per node object (as allocatable). */
+function effectiveTaints(node: Node): readonly Taint[] {
+  let t = taintsOf.get(node);
+  if (!t) { t = computeTaints(node); taintsOf.set(node, t); }
+  return t;
+}
+
+/** The node's own taints, plus the not-ready taint the node lifecycle controller would add. */
+function computeTaints(node: Node): Taint[] {
   const taints: Taint[] = [...(node.spec.taints ?? [])];
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') {
@@ -142,17 +151,23 @@ export function filterNode(pod: Pod, node: Node, usage: NodeUsage): string[] {
     return ['node(s) were unschedulable'];
   }
   // TaintToleration (NoSchedule and NoExecute taints)
-  const untolerated = effectiveTaints(node).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t));
-  if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
-  // NodeAffinity (spec.nodeSelector)
-  if (!matchesMap(pod.spec.nodeSelector, node.metadata.labels)) return ["node(s) didn't match Pod's node affinity/selector"];
+  for (const t of effectiveTaints(node)) {
+    if ((t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)) return [`node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`];
+  }
+  // NodeAffinity (spec.nodeSelector; none selects every node)
+  if (pod.spec.nodeSelector && !matchesMap(pod.spec.nodeSelector, node.metadata.labels)) return ["node(s) didn't match Pod's node affinity/selector"];
   // NodeResourcesFit
   const req = podRequests(pod).requested;
   const alloc = allocatable(node);
+  const pods = usage.requested.pods + 1 > alloc.pods;
+  const cpu = req.milliCpu > 0 && req.milliCpu > alloc.milliCpu - usage.requested.milliCpu;
+  const memory = req.memory > 0 && req.memory > alloc.memory - usage.requested.memory;
+  // The common case (the node fits) allocates nothing: it runs for every node a cycle looks at.
+  if (!pods && !cpu && !memory) return [];
   const reasons: string[] = [];
-  if (usage.requested.pods + 1 > alloc.pods) reasons.push('Too many pods');
-  if (req.milliCpu > 0 && req.milliCpu > alloc.milliCpu - usage.requested.milliCpu) reasons.push('Insufficient cpu');
-  if (req.memory > 0 && req.memory > alloc.memory - usage.requested.memory) reasons.push('Insufficient memory');
+  if (pods) reasons.push('Too many pods');
+  if (cpu) reasons.push('Insufficient cpu');
+  if (memory) reasons.push('Insufficient memory');
   return reasons;
 }
 
@@ -160,13 +175,15 @@ export function filterNode(pod: Pod, node: Node, usage: NodeUsage): string[] {
 export function leastAllocatedScore(pod: Pod, node: Node, usage: NodeUsage): number {
   const alloc = allocatable(node);
   const req = podRequests(pod).nonZero;
-  const one = (capacity: number, requested: number): number => {
-    if (capacity === 0 || requested > capacity) return 0;
-    return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
-  };
-  const cpu = one(alloc.milliCpu, usage.nonZero.milliCpu + req.milliCpu);
-  const mem = one(alloc.memory, usage.nonZero.memory + req.memory);
+  const cpu = leastRequested(alloc.milliCpu, usage.nonZero.milliCpu + req.milliCpu);
+  const mem = leastRequested(alloc.memory, usage.nonZero.memory + req.memory);
   return Math.floor((cpu + mem) / 2);
+}
+
+/** leastRequestedScore: one resource's free share, 0–100 (0 when nothing is allocatable or it is over). */
+function leastRequested(capacity: number, requested: number): number {
+  if (capacity === 0 || requested > capacity) return 0;
+  return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
 }
 
 export interface ScheduleResult {

@@ -15,13 +15,14 @@
 import type { Logger } from 'pino';
 import { Lifecycle, type Component, type ComponentDeps, systemClock, type Clock } from '../client/common.js';
 import { ApiError, KubeClient, resourcePath } from '../client/kube-client.js';
-import { recordEvent } from '../client/events.js';
+import { EventBroadcaster } from '../client/events.js';
 import { Informer, keyOf } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
 import type { Identity } from '../client/tls.js';
 import { SecureServing, type SecureServingInfo, type SecureServingOptions } from '../client/secure-serving.js';
 import type { AddressInfo } from 'node:net';
 import type { Binding, Node, Pod } from '../api/types.js';
+import { userAgent } from '../api/version.js';
 import { addUsage, emptyUsage, schedulePod, subUsage, type NodeUsage } from './framework.js';
 
 export interface KubeSchedulerOptions {
@@ -56,6 +57,9 @@ export interface ScheduleOutcome {
 
 export type ScheduleListener = (o: ScheduleOutcome) => void;
 
+/** What a node with no bound or assumed pod carries, read-only (one object for every such node a cycle looks at). */
+const NO_USAGE: NodeUsage = Object.freeze({ requested: Object.freeze(emptyUsage().requested), nonZero: Object.freeze(emptyUsage().nonZero) });
+
 const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export class KubeScheduler implements Component {
@@ -66,6 +70,9 @@ export class KubeScheduler implements Component {
   private readonly deps: ComponentDeps;
   private readonly schedulerName: string;
   private client: KubeClient | undefined;
+  /** The Events' own client and broadcaster (createClients' eventClient; the legacy core/v1 recorder, see start()). */
+  private eventClient: KubeClient | undefined;
+  private events: EventBroadcaster | undefined;
   private pods: Informer<Pod> | undefined;
   private nodes: Informer<Node> | undefined;
   /** activeQ (FIFO, with a set of what it holds) and the unschedulable pods, by key. */
@@ -137,11 +144,17 @@ export class KubeScheduler implements Component {
     this.lifecycle.check('start');
     if (this.started) throw new Error('kube-scheduler already started');
     this.started = true;
+    // createClients: `client` with restclient.AddUserAgent(kubeConfig, "scheduler") and `eventClient` with the
+    // default User-Agent, both from scheduler.conf, so on the same connections (client-go's transport cache).
+    // Our apiserver serves no events.k8s.io/v1, so NewEventBroadcasterAdapter falls back to the core/v1
+    // recorder (record.NewBroadcaster): Events are queued and written one at a time, never waited on.
     const client = new KubeClient({
       name: 'kube-scheduler', server: this.options.apiserver, identity: this.options.identity, serverCa: this.options.serverCa,
-      ...(this.deps.trace ? { trace: this.deps.trace } : {}),
+      userAgent: `${userAgent('kube-scheduler')}/scheduler`, ...(this.deps.trace ? { trace: this.deps.trace } : {}),
     });
     this.client = client;
+    this.eventClient = client.sharingTransport(userAgent('kube-scheduler'));
+    this.events = new EventBroadcaster({ client: this.eventClient, clock: this.clock, logger: this.logger, component: this.schedulerName });
     try {
       if (this.options.secureServing) {
         this.secure = new SecureServing(this.options.secureServing, {
@@ -220,7 +233,7 @@ export class KubeScheduler implements Component {
 
   /** Aborts: closes the client first, so a binding in flight fails, then stops the rest. */
   destroy(): Promise<void> {
-    if (this.lifecycle.closed) this.client?.close();
+    if (this.lifecycle.closed) { void this.events?.shutdown(true); this.eventClient?.close(); this.client?.close(); }
     return this.lifecycle.end(() => this.release('destroy'));
   }
 
@@ -234,13 +247,16 @@ export class KubeScheduler implements Component {
   }
 
   private async release(mode: 'close' | 'destroy'): Promise<void> {
-    if (mode === 'destroy') this.client?.close();
+    if (mode === 'destroy') { void this.events?.shutdown(true); this.eventClient?.close(); this.client?.close(); }
     for (const t of this.flushTimers) clearInterval(t);
     await this.secure?.close(mode);
     this.elector?.stop();
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.cycle;
     await Promise.all([...this.binding]);
+    // Close drains the Events queued so far; destroy drops them (the one being written fails with the client).
+    await this.events?.shutdown(mode === 'destroy');
+    this.eventClient?.close();
     this.client?.close();
     this.listeners.clear();
   }
@@ -349,7 +365,10 @@ export class KubeScheduler implements Component {
     this.busy = true;
     this.cycle = this.scheduleOne(key)
       .catch((err: unknown) => this.logger.error({ err, pod: key }, 'scheduling cycle failed'))
-      .finally(() => { this.busy = false; this.pump(); });
+      // The next cycle after a turn of the event loop: the real scheduleOne loop runs in its own goroutine
+      // beside the binding goroutines, and here a run of synchronous cycles (2,000 pending pods are a second
+      // of filtering) would hold back every Binding POST and every answer until the queue is empty.
+      .finally(() => { this.busy = false; setImmediate(() => this.pump()); });
   }
 
   private nodesInOrder(): Node[] {
@@ -366,7 +385,7 @@ export class KubeScheduler implements Component {
     if (!pod || !this.responsibleFor(pod) || this.assumed.has(key)) return;
     this.attemptsOf.set(key, { attempts: (this.attemptsOf.get(key)?.attempts ?? 0) + 1, at: Date.now() });
     const nodes = this.nodesInOrder();
-    const usageOf = (node: string): NodeUsage => this.usage.get(node) ?? emptyUsage();
+    const usageOf = (node: string): NodeUsage => this.usage.get(node) ?? NO_USAGE;
     const result = nodes.length === 0
       ? { message: 'no nodes available to schedule pods', processed: 0 }
       : schedulePod(pod, nodes, usageOf, this.nextStartNodeIndex);
@@ -377,7 +396,7 @@ export class KubeScheduler implements Component {
       this.logger.info({ pod: key, message }, 'unable to schedule pod; waiting');
       if (this.lastFailure.get(key) !== message) {
         this.lastFailure.set(key, message);
-        await this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
+        this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
         await this.markUnschedulable(pod, message);
       }
       this.notify({ pod: key, result: 'unschedulable', message });
@@ -415,7 +434,7 @@ export class KubeScheduler implements Component {
     if (this.logger.isLevelEnabled('info')) this.logger.info({ pod: key, node, scores: Object.fromEntries(scores) }, 'bound');
     this.lastFailure.delete(key);
     this.notify({ pod: key, result: 'bound', node, message });
-    await this.recordEvent(pod, 'Normal', 'Scheduled', message);
+    this.recordEvent(pod, 'Normal', 'Scheduled', message);
   }
 
   /**
@@ -442,7 +461,8 @@ export class KubeScheduler implements Component {
     for (const l of this.listeners) l(o);
   }
 
-  private async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    if (this.client) await recordEvent(this.client, this.clock, this.logger, this.schedulerName, { kind: 'Pod', apiVersion: 'v1', object: pod }, type, reason, message);
+  /** The recorder's Eventf: queued for the broadcaster's writer, not waited on (scheduler.go: fwk.EventRecorder().Eventf). */
+  private recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events?.record({ kind: 'Pod', apiVersion: 'v1', object: pod }, type, reason, message);
   }
 }

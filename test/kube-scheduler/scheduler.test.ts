@@ -87,12 +87,18 @@ describe('kube-scheduler against the apiserver', function () {
     }
     expect(pods.items.filter((p) => !p.spec.nodeName)).to.have.length(2);
 
-    const events = await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }));
+    // Events are queued and written by the broadcaster's own writer, after the outcome: wait for them.
+    const events = await waitFor('both FailedScheduling Events', async () => {
+      const list = await admin.list<KubeEvent>(resourcePath({ resource: 'events', namespace: 'default' }));
+      return list.items.filter((e) => e.reason === 'FailedScheduling').length >= 2 ? list : undefined;
+    });
     const fails = events.items.filter((e) => e.reason === 'FailedScheduling');
     expect(fails).to.have.length(2);
     expect(fails[0]).to.deep.include({ type: 'Warning', message: '0/2 nodes are available: 2 Insufficient cpu.' });
     expect(fails[0]?.involvedObject.kind).to.equal('Pod');
-    expect(events.items.some((e) => e.reason === 'Scheduled' && e.message === 'Successfully assigned default/first to node-2')).to.equal(true);
+    const scheduled = events.items.find((e) => e.reason === 'Scheduled' && e.message === 'Successfully assigned default/first to node-2');
+    expect(scheduled).to.deep.include({ type: 'Normal', source: { component: 'default-scheduler' }, reportingComponent: 'default-scheduler', count: 1 });
+    expect(scheduled?.involvedObject).to.deep.include({ kind: 'Pod', namespace: 'default', name: 'first' });
     const stuck = await admin.get<Pod>(resourcePath({ resource: 'pods', namespace: 'default', name: failed[0]?.pod.split('/')[1] ?? '' }));
     expect(stuck.status?.conditions?.find((c) => c.type === 'PodScheduled')).to.deep.include({ status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu.' });
   });
