@@ -1,8 +1,7 @@
 /**
- * client-go's core/v1 event recorder (tools/record). Two ways in:
- * - `recordEvent`: one Event written now, awaited (a component's one-off events).
- * - `EventBroadcaster`: what controllers use. `event()` returns at once; one writer sends the queued
- *   events in order, one at a time (StartRecordingToSink), through the EventCorrelator:
+ * client-go's core/v1 event recorder (tools/record): `EventBroadcaster`, what the controllers and the
+ * scheduler use. `record()` returns at once; one writer sends the queued events in order, one at a time
+ * (StartRecordingToSink), through the EventCorrelator:
  *   - similar events (same source, object, type and reason; another message) are combined once 10 were
  *     seen within 10 minutes: one Event whose message is "(combined from similar events): <message>";
  *   - an event seen before (the same key) is a strategic-merge PATCH of count, lastTimestamp and message
@@ -51,18 +50,6 @@ export function makeEvent(now: Date, component: string, target: EventTarget, typ
     source: { component, ...(host ? { host } : {}) }, reportingComponent: component, reportingInstance: host ?? '',
     firstTimestamp: stamp, lastTimestamp: stamp, count: 1,
   };
-}
-
-export async function recordEvent(
-  client: KubeClient, clock: Clock, logger: Logger, component: string,
-  target: EventTarget, type: EventType, reason: string, message: string,
-): Promise<void> {
-  const event = makeEvent(clock.now(), component, target, type, reason, message);
-  try {
-    await client.create(resourcePath({ resource: 'events', namespace: event.metadata.namespace ?? 'default' }), event);
-  } catch (err) {
-    logger.warn({ err: err instanceof Error ? err.message : String(err), reason }, 'could not record event');
-  }
 }
 
 /** groupcache's lru.Cache: at most `size` entries, the least recently used dropped first. */
