@@ -1,6 +1,7 @@
 /**
- * client-go's Reflector (tools/cache/reflector.go), reduced: list a collection, hand the items to a
- * store, then watch from the list's resourceVersion and hand it every event; a watch that ends is
+ * client-go's Reflector (tools/cache/reflector.go), reduced: list a collection (the first list at
+ * resourceVersion "0", which the apiserver's watch cache answers without reading etcd; after a 410 a
+ * consistent list at ""), hand the items to a store, then watch from the list's resourceVersion and hand it every event; a watch that ends is
  * resumed from the last resourceVersion seen; a 410 Gone (an ERROR event, or the watch's own HTTP
  * status: the revision was compacted) lists again. Failures back off exponentially, capped, as the
  * reflector's backoff manager does; a success resets the backoff. Nothing polls.
@@ -10,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { ApiError, type KubeClient, type Watch } from './kube-client.js';
-import type { KubeObject, Status, WatchEvent } from '../api/types.js';
+import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 
 /** Where a reflector puts what it lists and watches (client-go's cache.Store: Replace, Add/Update/Delete). */
 export interface ReflectorStore<T extends KubeObject> {
@@ -45,6 +46,8 @@ export class Reflector<T extends KubeObject> {
   private watch: Watch | undefined;
   private timer: { handle: NodeJS.Timeout; wake: () => void } | undefined;
   private loop: Promise<void> | undefined;
+  /** The server said the last resourceVersion is gone (410): the next list is a consistent one. */
+  private lastResourceVersionUnavailable = false;
   /** The resourceVersion the next watch starts from. */
   lastResourceVersion = '';
   /** How many lists were made (1 after start; more after 410s and failures). */
@@ -74,10 +77,26 @@ export class Reflector<T extends KubeObject> {
     return { ...(fieldSelector ? { fieldSelector } : {}), ...(labelSelector ? { labelSelector } : {}) };
   }
 
+  /**
+   * relistResourceVersion: the first list at "0" (served from the apiserver's watch cache), a relist at the
+   * last resourceVersion seen, and at "" (a consistent read from etcd) after the server said it is gone.
+   */
+  private relistResourceVersion(): string {
+    if (this.lastResourceVersionUnavailable) return '';
+    return this.lastResourceVersion === '' ? '0' : this.lastResourceVersion;
+  }
+
   private async list(): Promise<void> {
-    const list = await this.options.client.list<T>(this.options.path, this.selectors());
+    let list: KubeList<T>;
+    try {
+      list = await this.options.client.list<T>(this.options.path, { ...this.selectors(), resourceVersion: this.relistResourceVersion() });
+    } catch (err) {
+      if (err instanceof ApiError && err.httpStatus === 410) this.lastResourceVersionUnavailable = true;
+      throw err;
+    }
     this.lists += 1;
     if (this.stopped) return;
+    this.lastResourceVersionUnavailable = false;
     this.lastResourceVersion = list.metadata.resourceVersion ?? '';
     this.store.replace(list.items, this.lastResourceVersion);
   }
@@ -96,7 +115,7 @@ export class Reflector<T extends KubeObject> {
       } catch (err) {
         if (this.stopped) return;
         relist = true;
-        if (err instanceof ApiError && err.httpStatus === 410) continue;
+        if (err instanceof ApiError && err.httpStatus === 410) { this.lastResourceVersionUnavailable = true; continue; }
         failures += 1;
         const delay = Math.min(this.options.maxRetryMs ?? 10_000, (this.options.retryMs ?? 200) * 2 ** (failures - 1));
         this.options.logger.warn({ err: (err as Error).message, kind: this.options.kind, path: this.options.path, retryInMs: delay }, 'list/watch failed; will list again');
@@ -121,6 +140,8 @@ export class Reflector<T extends KubeObject> {
         const status = e.object as unknown as Status;
         this.options.logger.info({ code: status.code, message: status.message, kind: this.options.kind }, 'watch ended with an error; listing again');
         gone = true;
+        // 410 Expired/Gone: the next list reads etcd (isLastSyncResourceVersionUnavailable).
+        if (status.code === 410) this.lastResourceVersionUnavailable = true;
         watch.stop();
         return;
       }

@@ -288,6 +288,17 @@ export class WatchCache implements CachedResource {
     return this.objects.list(namespace);
   }
 
+  /**
+   * A list at resourceVersion "0" (any): what the cache holds now and the revision it is at, in etcd's key
+   * order, as the cacher's GetList answers it without reading etcd (client-go's reflectors list so).
+   */
+  async listAny(namespace: string | undefined): Promise<{ items: KubeObject[]; revision: number }> {
+    await this.start();
+    const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    const items = [...this.objects.list(this.def.namespaced ? namespace : undefined)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    return { items, revision: this.revision };
+  }
+
   onChange(listener: CacheListener<KubeObject>): () => void {
     return this.objects.onChange(listener);
   }

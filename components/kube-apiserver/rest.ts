@@ -186,14 +186,17 @@ export class Rest {
     const sel = this.selection(ctx, def);
     const token = opts.continue ? decodeContinue(opts.continue) : undefined;
     if (token && opts.resourceVersion !== '' && opts.resourceVersion !== '0') throw badRequest('specifying resource version is not allowed when using continue');
-    const { items, revision } = await this.d.store.list(def, ns);
+    // resourceVersion "0" (any) without a continue token: the watch cache answers, limit ignored, as the
+    // cacher's GetList does (a limit with another resourceVersion, a continue, or no cache: etcd).
+    const cache = opts.resourceVersion === '0' && !token ? this.d.watchCache?.(def) : undefined;
+    const { items, revision } = cache ? await cache.listAny(ns) : await this.d.store.list(def, ns);
     let selected = items.filter((o) => selects(sel, o));
     let rv = revision;
     if (token) {
       rv = token.rv;
       selected = selected.filter((o) => continueKey(o) >= token.start);
     }
-    const limit = opts.limit;
+    const limit = cache ? 0 : opts.limit;
     const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
     if (limit > 0 && selected.length > limit) {
       const last = selected[limit - 1]!;
