@@ -7,7 +7,8 @@
  * started, each dialling the apiserver over its own mutual-TLS connections. Measured in the child:
  *   ready     start of the cluster (PKI present) until every Node reports Ready (watched, not polled)
  *   pods      one Deployment of N x pods-per-node replicas created, until all its pods are Running
- *   idle      CPU time of the cluster's processes over `idle-seconds` of wall time once all is Running
+ *   idle      CPU time of the cluster's processes over `idle-seconds` of wall time once all is Running and
+ *             the Events queued meanwhile are written (the cluster settled: leases renewing, watches open)
  *   rss       peak resident set size of the cluster's processes, and the resident set at the end of the idle window
  * KWOK's published creation rate (about 20 nodes or pods a second) is the reference line.
  */

@@ -461,6 +461,11 @@ export class KubeScheduler implements Component {
     for (const l of this.listeners) l(o);
   }
 
+  /** Resolves once the Events recorded so far are written (or dropped): for benchmarks and tests that want a settled state. */
+  async eventsWritten(): Promise<void> {
+    await this.events?.flush();
+  }
+
   /** The recorder's Eventf: queued for the broadcaster's writer, not waited on (scheduler.go: fwk.EventRecorder().Eventf). */
   private recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.events?.record({ kind: 'Pod', apiVersion: 'v1', object: pod }, type, reason, message);
