@@ -185,13 +185,17 @@ export class Cluster {
     return trustedCa === undefined ? tls : { ...tls, etcd: { ...tls.etcd, trustedCa }, etcdMember: { ...tls.etcdMember, trustedCa } };
   }
 
+  /** The plan's nodes this cluster runs (`nodes`, or all). */
+  private plannedNodes(): Pki['plan']['nodes'] {
+    return this.pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true);
+  }
+
   /** Whether the embedded etcd runs in a process of its own (`ownProcess`, or `auto` with nodes in workers). */
   private etcdInOwnProcess(choice: EtcdChoice): boolean {
     if (this.options.running?.etcd) return false;
     if (choice.kind !== 'embedded') return false;
     if (choice.ownProcess !== 'auto') return choice.ownProcess === true;
-    const nodes = this.pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true).length;
-    return workerCount(this.options.workers, nodes) > 0;
+    return workerCount(this.options.workers, this.plannedNodes().length) > 0;
   }
 
   async start(): Promise<this> {
@@ -278,8 +282,8 @@ export class Cluster {
 
   /** The nodes: in this process one after the other, or spread across node worker processes. */
   private async startNodes(url: string, tls: ClusterTls): Promise<void> {
-    const { pki, trace, logger } = this.options;
-    const specs: NodeSpec[] = pki.plan.nodes.filter((n) => this.options.nodes?.includes(n.name) ?? true)
+    const { trace, logger } = this.options;
+    const specs: NodeSpec[] = this.plannedNodes()
       .map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, kubelet: tls.kubelet(n.name) }));
     const common: NodeCommon = { apiserver: url, kubeProxy: tls.kubeProxy, clusterCIDR: this.pki.plan.podSubnet, ports: this.options.ports ?? 'ephemeral', proxyMode: this.proxyMode };
     const count = workerCount(this.options.workers, specs.length);

@@ -81,22 +81,21 @@ export class DelegatedAuthenticator {
 
   async authenticate(req: IncomingMessage): Promise<DelegatedAuthn> {
     const socket = req.socket as TLSSocket;
-    const peer = socket.getPeerCertificate();
-    const presented = peer !== null && typeof peer === 'object' && peer.raw !== undefined;
+    // The certificate OpenSSL verified (or refused), read once: its subject and chain checks below.
+    const leaf = socket.getPeerX509Certificate();
     const errors: string[] = [];
     // The subject as Go's crypto/x509 reads it (the last CN, every O, multi-valued RDNs included); a name
     // Go cannot parse fails Go's handshake ("tls: failed to parse client certificate").
     let subject: NameIdentity | undefined;
-    if (presented) {
+    if (leaf) {
       try {
-        subject = certificateSubject(peer.raw);
+        subject = certificateSubject(leaf.raw);
       } catch (err) {
         if (!(err instanceof PkiError)) throw err;
         errors.push(`tls: failed to parse client certificate: ${err.message}`);
       }
     }
-    if (presented && subject) {
-      const leaf = new X509Certificate(peer.raw);
+    if (leaf && subject) {
       const cn = subject.cn;
       const code = String(socket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
       const issuerCn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.issuer)?.[1] ?? '';
