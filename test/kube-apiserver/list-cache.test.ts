@@ -3,13 +3,13 @@
  * client-go's reflector makes its first list at "0".
  */
 import { expect } from 'chai';
-import { resourcePath, type KubeClient } from '../../components/client/kube-client.js';
+import { ApiError, resourcePath, type KubeClient } from '../../components/client/kube-client.js';
 import type { KubeList, KubeObject } from '../../components/api/types.js';
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 import type { RequestEvent } from '../../components/client/trace.js';
 import { Informer } from '../../components/client/informer.js';
-import { issuePki, type Pki } from '../../pki/store.js';
+import { issuePki, kubeletClientName, type Pki } from '../../pki/store.js';
 import { silentLogger } from '../../sim/logger.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { waitFor } from '../../sim/wait.js';
@@ -25,11 +25,14 @@ describe('lists from the watch cache at resourceVersion 0', function () {
     .filter((e): e is RequestEvent => e.type === 'request' && e.server === 'etcd' && e.path === '/v3/kv/range' && e.resource.startsWith('/registry/configmaps/'));
 
   before(async () => {
-    pki = await issuePki();
+    pki = await issuePki({ nodes: ['node-1'] });
     cp = await startControlPlane(pki);
     admin = cp.client('admin.conf');
     await admin.create(resourcePath({ resource: 'namespaces' }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     for (const name of ['c', 'a', 'b']) await admin.create(cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } });
+    // Another namespace's object, which no list of list-cache may carry.
+    await admin.create(resourcePath({ resource: 'namespaces' }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
+    await admin.create(resourcePath({ resource: 'configmaps', namespace: 'elsewhere' }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aa' }, data: { secret: 'elsewhere' } });
   });
   after(async () => { await cp?.stop(); });
 
@@ -51,6 +54,23 @@ describe('lists from the watch cache at resourceVersion 0', function () {
     expect(cached.items.map(({ metadata: { name, resourceVersion }, data }) => ({ name, resourceVersion, data })))
       .to.deep.equal(all.items.map(({ metadata: { name, resourceVersion }, data }) => ({ name, resourceVersion, data })));
     expect((cached as KubeList).kind).to.equal('ConfigMapList');
+  });
+
+  it('attacker\'s case: the cache answers only after authorization, and only the namespace asked for', async () => {
+    const node = cp.client(kubeletClientName('node-1'));
+    try {
+      for (const path of [cms, resourcePath({ resource: 'configmaps' })]) {
+        const err = await node.list<ConfigMap>(path, { resourceVersion: '0' }).then(() => undefined, (e: unknown) => e);
+        expect(err, path).to.be.instanceOf(ApiError);
+        expect((err as ApiError).httpStatus, path).to.equal(403);
+      }
+    } finally {
+      node.close();
+    }
+    const mine = await admin.list<ConfigMap>(cms, { resourceVersion: '0' });
+    expect(mine.items.map((c) => `${c.metadata.namespace}/${c.metadata.name}`)).to.deep.equal(['list-cache/a', 'list-cache/b', 'list-cache/c']);
+    const selected = await admin.list<ConfigMap>(resourcePath({ resource: 'configmaps' }), { resourceVersion: '0', fieldSelector: 'metadata.namespace=elsewhere' });
+    expect(selected.items.map((c) => c.metadata.name)).to.deep.equal(['aa']);
   });
 
   it('an informer lists at resourceVersion 0 first, then watches from the list\'s resourceVersion', async () => {
